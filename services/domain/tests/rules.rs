@@ -1,0 +1,953 @@
+//! The programme's rules, each as given events / when a command / then events or an
+//! error.
+
+use jiff::Timestamp;
+use saman_domain::command::{Decision, Meta};
+use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::values::*;
+use saman_domain::{Actor, Command, CommandBody, Day, DomainError, Event, StreamId, World};
+use uuid::Uuid;
+
+// ---- a tiny given / when / then framework -------------------------------------------
+
+struct Given {
+    world: World,
+}
+
+fn given(history: Vec<(StreamId, Event)>) -> Given {
+    let mut world = World::new();
+    for (stream, event) in history {
+        let version = world.version(&stream) + 1;
+        world
+            .apply(&stream, version, &event)
+            .expect("a valid history");
+    }
+    Given { world }
+}
+
+impl Given {
+    /// Decides `body` by `actor` at `at`, with "now" an hour later.
+    fn when(&self, actor: Actor, at: &str, body: CommandBody) -> Result<Vec<Event>, DomainError> {
+        self.when_command(command(actor, at, body), at)
+    }
+
+    fn when_command(&self, command: Command, at: &str) -> Result<Vec<Event>, DomainError> {
+        let now = instant(at) + jiff::SignedDuration::from_hours(1);
+        self.world
+            .decide(&command, now)
+            .map(|decided| decided.events)
+    }
+}
+
+fn command(actor: Actor, at: &str, body: CommandBody) -> Command {
+    Command {
+        meta: Meta {
+            submission: SubmissionId(Uuid::now_v7()),
+            actor,
+            expected_version: None,
+            occurred_at: instant(at),
+        },
+        body,
+    }
+}
+
+fn instant(at: &str) -> Timestamp {
+    saman_domain::calendar::parse_instant(at).unwrap()
+}
+
+fn day(s: &str) -> Day {
+    Day::parse(s).unwrap()
+}
+
+fn text(s: &str) -> Text {
+    Text::optional(s, Text::LONG).unwrap()
+}
+
+fn names(fa: &str, en: &str) -> Names {
+    Names {
+        fa: text(fa),
+        en: text(en),
+    }
+}
+
+fn zone(code: &str) -> ZoneCode {
+    ZoneCode::parse(code).unwrap()
+}
+
+fn ngo(code: &str) -> NgoCode {
+    NgoCode::parse(code).unwrap()
+}
+
+fn agency(code: &str) -> AgencyCode {
+    AgencyCode::parse(code).unwrap()
+}
+
+fn member(code: &str) -> MemberCode {
+    MemberCode::parse(code).unwrap()
+}
+
+fn office() -> Actor {
+    Actor::ProgrammeOffice {
+        user: text("office"),
+    }
+}
+
+fn supervisor() -> Actor {
+    Actor::CountySupervisor {
+        user: text("supervisor"),
+    }
+}
+
+fn ngo_member(n: &str, m: &str) -> Actor {
+    Actor::NgoMember {
+        ngo: ngo(n),
+        member: member(m),
+    }
+}
+
+fn officer(a: &str) -> Actor {
+    Actor::AgencyOfficer {
+        agency: agency(a),
+        user: text("officer"),
+    }
+}
+
+fn goal(code: &str, approach: Approach) -> Goal {
+    Goal {
+        code: GoalCode::parse(code).unwrap(),
+        approach,
+        title: names("هدف", "Goal"),
+        weight: Weight::parse(1).unwrap(),
+    }
+}
+
+fn dates_1397() -> ProgrammeDates {
+    ProgrammeDates {
+        needs_deadline: day("1397-01-31"),
+        proposals_deadline: day("1397-01-31"),
+        operational_start: day("1397-02-01"),
+        goal_date: day("1397-12-29"),
+    }
+}
+
+const NEED: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+const OTHER_NEED: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0002);
+const PROPOSAL: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0003);
+const REFERRAL: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0004);
+
+fn zone_stream(code: &str) -> StreamId {
+    StreamId::Zone(zone(code))
+}
+
+/// The programme as registered: dates, two zones, one NGO with an approved member
+/// (m-001) and a revoked one (m-002), two agencies.
+fn registered() -> Vec<(StreamId, Event)> {
+    let mut history = vec![(StreamId::Programme, Event::ProgrammeDatesSet(dates_1397()))];
+    for code in ["zone-01", "zone-02"] {
+        history.push((
+            zone_stream(code),
+            Event::ZoneRegistered {
+                code: zone(code),
+                name: names("منطقه", "Zone"),
+                goals: vec![goal("water", Approach::Infrastructural)],
+            },
+        ));
+    }
+    history.push((
+        StreamId::Ngo(ngo("ngo-01")),
+        Event::NgoApproved {
+            code: ngo("ngo-01"),
+            name: names("سمن یک", "NGO One"),
+            ministry_approval_ref: text("MOI-1"),
+        },
+    ));
+    for m in ["m-001", "m-002"] {
+        history.push((
+            StreamId::Ngo(ngo("ngo-01")),
+            Event::NgoMemberApproved {
+                ngo: ngo("ngo-01"),
+                member: member(m),
+                full_name: text("Member"),
+            },
+        ));
+    }
+    history.push((
+        StreamId::Ngo(ngo("ngo-01")),
+        Event::NgoMemberRevoked {
+            ngo: ngo("ngo-01"),
+            member: member("m-002"),
+            reason: text("left"),
+        },
+    ));
+    for a in ["water", "welfare"] {
+        history.push((
+            StreamId::Agency(agency(a)),
+            Event::AgencyRegistered {
+                code: agency(a),
+                name: names("دستگاه", "Agency"),
+            },
+        ));
+    }
+    history
+}
+
+fn need_declared(id: Uuid, in_zone: &str) -> (StreamId, Event) {
+    (
+        zone_stream(in_zone),
+        Event::NeedDeclared {
+            need: NeedId(id),
+            zone: zone(in_zone),
+            ngo: ngo("ngo-01"),
+            member: member("m-001"),
+            approach: Approach::Infrastructural,
+            title: text("Water pipes"),
+            description: text(""),
+            households_affected: Count::parse(40).unwrap(),
+            priority: Priority::High,
+            late: false,
+        },
+    )
+}
+
+fn proposal_submitted() -> (StreamId, Event) {
+    (
+        zone_stream("zone-01"),
+        Event::ProposalSubmitted {
+            proposal: ProposalId(PROPOSAL),
+            zone: zone("zone-01"),
+            agency: agency("water"),
+            needs: vec![NeedId(NEED)],
+            approach: Approach::Infrastructural,
+            title: text("New pipes"),
+            budget: Rials::parse(5_000_000_000).unwrap(),
+            planned_start: day("1397-02-01"),
+            planned_end: day("1397-12-01"),
+            late: false,
+        },
+    )
+}
+
+fn approved() -> (StreamId, Event) {
+    (
+        zone_stream("zone-01"),
+        Event::ProposalApproved {
+            proposal: ProposalId(PROPOSAL),
+            zone: zone("zone-01"),
+            reason: text(""),
+        },
+    )
+}
+
+fn progress(percent: u32) -> (StreamId, Event) {
+    (
+        zone_stream("zone-01"),
+        Event::ProgressReported {
+            proposal: ProposalId(PROPOSAL),
+            zone: zone("zone-01"),
+            percent: Percent::parse(percent).unwrap(),
+            note: text(""),
+            as_of: day("1397-05-01"),
+            correction: text(""),
+        },
+    )
+}
+
+fn with(
+    mut history: Vec<(StreamId, Event)>,
+    more: Vec<(StreamId, Event)>,
+) -> Vec<(StreamId, Event)> {
+    history.extend(more);
+    history
+}
+
+fn declare_need(in_zone: &str) -> CommandBody {
+    CommandBody::DeclareNeed {
+        zone: zone(in_zone),
+        approach: Approach::Social,
+        title: text("Literacy classes"),
+        description: text("For 30 women"),
+        households_affected: Count::parse(30).unwrap(),
+        priority: Priority::Medium,
+    }
+}
+
+fn report_progress(percent: u32, correction: &str) -> CommandBody {
+    CommandBody::ReportProgress {
+        zone: zone("zone-01"),
+        proposal: ProposalId(PROPOSAL),
+        percent: Percent::parse(percent).unwrap(),
+        note: text("pipes laid"),
+        as_of: Some(day("1397-06-01")),
+        correction: text(correction),
+    }
+}
+
+fn is_late(events: &[Event]) -> bool {
+    match events {
+        [Event::NeedDeclared { late, .. }] | [Event::ProposalSubmitted { late, .. }] => *late,
+        other => panic!("unexpected events {other:?}"),
+    }
+}
+
+fn field_of(result: Result<Vec<Event>, DomainError>) -> (String, DomainError) {
+    let err = result.expect_err("the command should have been refused");
+    (err.field().to_owned(), err)
+}
+
+// ---- registration ---------------------------------------------------------------------
+
+#[test]
+fn the_programme_office_registers_a_zone_with_its_goals() {
+    let events = given(vec![])
+        .when(
+            office(),
+            "2018-03-18T10:00:00+03:30",
+            CommandBody::RegisterZone {
+                code: zone("zone-03"),
+                name: names("منطقه ۳", "Zone 03"),
+                goals: vec![
+                    goal("water", Approach::Infrastructural),
+                    goal("school", Approach::Social),
+                ],
+            },
+        )
+        .unwrap();
+    assert!(
+        matches!(&events[..], [Event::ZoneRegistered { code, goals, .. }] if code.as_str() == "zone-03" && goals.len() == 2)
+    );
+}
+
+#[test]
+fn only_the_programme_office_registers_zones() {
+    let (field, err) = field_of(given(vec![]).when(
+        ngo_member("ngo-01", "m-001"),
+        "2018-03-18T10:00:00+03:30",
+        CommandBody::RegisterZone {
+            code: zone("zone-03"),
+            name: names("منطقه ۳", "Zone 03"),
+            goals: vec![goal("water", Approach::Infrastructural)],
+        },
+    ));
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+    assert_eq!(field, "submission.actor");
+}
+
+#[test]
+fn a_zone_is_registered_once() {
+    let err = given(registered())
+        .when(
+            office(),
+            "2018-03-18T10:00:00+03:30",
+            CommandBody::RegisterZone {
+                code: zone("zone-01"),
+                name: names("منطقه", "Zone"),
+                goals: vec![goal("water", Approach::Infrastructural)],
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::AlreadyExists { .. }), "{err:?}");
+}
+
+#[test]
+fn a_zone_without_goals_or_with_a_goal_twice_is_refused() {
+    let register = |goals| CommandBody::RegisterZone {
+        code: zone("zone-09"),
+        name: names("منطقه", "Zone"),
+        goals,
+    };
+    let (field, _) =
+        field_of(given(vec![]).when(office(), "2018-03-18T10:00:00Z", register(vec![])));
+    assert_eq!(field, "goals");
+    let twice = vec![
+        goal("water", Approach::Infrastructural),
+        goal("water", Approach::Social),
+    ];
+    let (field, _) =
+        field_of(given(vec![]).when(office(), "2018-03-18T10:00:00Z", register(twice)));
+    assert_eq!(field, "goals[1].code");
+}
+
+#[test]
+fn programme_dates_must_be_in_order() {
+    let mut dates = dates_1397();
+    dates.goal_date = day("1397-01-15");
+    let (field, err) = field_of(given(vec![]).when(
+        office(),
+        "2018-03-18T10:00:00Z",
+        CommandBody::SetProgrammeDates(dates),
+    ));
+    assert_eq!(field, "goal_date");
+    assert!(matches!(err, DomainError::Invalid { .. }));
+}
+
+#[test]
+fn a_member_is_approved_once_and_revoked_once() {
+    let approve = CommandBody::ApproveNgoMember {
+        ngo: ngo("ngo-01"),
+        member: member("m-001"),
+        full_name: text("Member"),
+    };
+    let err = given(registered())
+        .when(office(), "2018-03-18T10:00:00Z", approve)
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+    let revoke = CommandBody::RevokeNgoMember {
+        ngo: ngo("ngo-01"),
+        member: member("m-002"),
+        reason: text("again"),
+    };
+    let err = given(registered())
+        .when(office(), "2018-03-18T10:00:00Z", revoke)
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+}
+
+#[test]
+fn a_revoked_member_can_be_approved_again() {
+    let events = given(registered())
+        .when(
+            office(),
+            "2018-03-18T10:00:00Z",
+            CommandBody::ApproveNgoMember {
+                ngo: ngo("ngo-01"),
+                member: member("m-002"),
+                full_name: text("Member"),
+            },
+        )
+        .unwrap();
+    assert!(matches!(&events[..], [Event::NgoMemberApproved { .. }]));
+}
+
+#[test]
+fn members_are_approved_only_in_recorded_ngos() {
+    let (field, err) = field_of(given(registered()).when(
+        office(),
+        "2018-03-18T10:00:00Z",
+        CommandBody::ApproveNgoMember {
+            ngo: ngo("ngo-77"),
+            member: member("m-001"),
+            full_name: text("Member"),
+        },
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "ngo");
+}
+
+// ---- needs ------------------------------------------------------------------------------
+
+#[test]
+fn a_need_declared_by_the_end_of_31_farvardin_in_tehran_is_on_time() {
+    // 23:59 on 31 Farvardin 1397 in Tehran, which kept daylight saving time (+04:30).
+    let events = given(registered())
+        .when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-20T19:29:00Z",
+            declare_need("zone-01"),
+        )
+        .unwrap();
+    assert!(!is_late(&events));
+}
+
+#[test]
+fn a_need_declared_after_31_farvardin_in_tehran_is_recorded_and_marked_late() {
+    // 00:00:30 on 1 Ordibehesht in Tehran, though still 20 April in UTC.
+    let events = given(registered())
+        .when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-20T19:30:30Z",
+            declare_need("zone-01"),
+        )
+        .unwrap();
+    assert!(is_late(&events));
+}
+
+#[test]
+fn the_need_id_is_the_submission_id() {
+    let cmd = command(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    );
+    let submission = cmd.meta.submission.0;
+    let events = given(registered())
+        .when_command(cmd, "2018-04-01T10:00:00Z")
+        .unwrap();
+    assert!(matches!(&events[..], [Event::NeedDeclared { need, .. }] if need.0 == submission));
+}
+
+#[test]
+fn a_need_from_an_ngo_not_approved_by_the_ministry_is_refused() {
+    let (field, err) = field_of(given(registered()).when(
+        ngo_member("ngo-99", "m-001"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "submission.actor.ngo_member.ngo");
+}
+
+#[test]
+fn a_need_from_a_revoked_member_is_refused() {
+    let (field, err) = field_of(given(registered()).when(
+        ngo_member("ngo-01", "m-002"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    ));
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+    assert_eq!(field, "submission.actor.ngo_member.member");
+}
+
+#[test]
+fn a_need_from_an_unknown_member_is_refused() {
+    let (field, err) = field_of(given(registered()).when(
+        ngo_member("ngo-01", "m-404"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "submission.actor.ngo_member.member");
+}
+
+#[test]
+fn an_agency_cannot_declare_needs() {
+    let err = given(registered())
+        .when(
+            officer("water"),
+            "2018-04-01T10:00:00Z",
+            declare_need("zone-01"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+}
+
+#[test]
+fn a_need_of_an_unknown_zone_is_refused() {
+    let (field, err) = field_of(given(registered()).when(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-42"),
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "zone");
+}
+
+#[test]
+fn needs_wait_for_the_programme_dates() {
+    let without_dates: Vec<_> = registered().into_iter().skip(1).collect();
+    let err = given(without_dates)
+        .when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-01T10:00:00Z",
+            declare_need("zone-01"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+}
+
+#[test]
+fn an_act_in_the_future_is_refused() {
+    let cmd = command(
+        ngo_member("ngo-01", "m-001"),
+        "2018-05-01T10:00:00Z",
+        declare_need("zone-01"),
+    );
+    let err = given(registered())
+        .world
+        .decide(&cmd, instant("2018-04-01T10:00:00Z"))
+        .unwrap_err();
+    assert_eq!(err.field(), "submission.occurred_at");
+}
+
+// ---- referrals --------------------------------------------------------------------------
+
+fn refer(to: &str) -> CommandBody {
+    CommandBody::ReferNeed {
+        zone: zone("zone-01"),
+        need: NeedId(NEED),
+        agency: agency(to),
+        note: text("please"),
+    }
+}
+
+fn referred() -> (StreamId, Event) {
+    (
+        zone_stream("zone-01"),
+        Event::NeedReferred {
+            referral: ReferralId(REFERRAL),
+            zone: zone("zone-01"),
+            need: NeedId(NEED),
+            agency: agency("water"),
+            ngo: ngo("ngo-01"),
+            member: member("m-001"),
+            note: text(""),
+        },
+    )
+}
+
+fn answer() -> CommandBody {
+    CommandBody::AnswerReferral {
+        zone: zone("zone-01"),
+        referral: ReferralId(REFERRAL),
+        accepted: true,
+        answer: text("we take it up"),
+    }
+}
+
+#[test]
+fn a_need_is_referred_to_an_existing_agency() {
+    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let events = given(history.clone())
+        .when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-02T10:00:00Z",
+            refer("water"),
+        )
+        .unwrap();
+    assert!(matches!(&events[..], [Event::NeedReferred { .. }]));
+    let (field, err) = field_of(given(history).when(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-02T10:00:00Z",
+        refer("roads"),
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "agency");
+}
+
+#[test]
+fn a_need_has_one_open_referral_per_agency() {
+    let history = with(
+        registered(),
+        vec![need_declared(NEED, "zone-01"), referred()],
+    );
+    let err = given(history)
+        .when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-02T10:00:00Z",
+            refer("water"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+}
+
+#[test]
+fn only_the_referred_agency_answers_and_only_once() {
+    let history = with(
+        registered(),
+        vec![need_declared(NEED, "zone-01"), referred()],
+    );
+    let err = given(history.clone())
+        .when(officer("welfare"), "2018-04-03T10:00:00Z", answer())
+        .unwrap_err();
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+    let events = given(history.clone())
+        .when(officer("water"), "2018-04-03T10:00:00Z", answer())
+        .unwrap();
+    assert!(matches!(
+        &events[..],
+        [Event::ReferralAnswered { accepted: true, .. }]
+    ));
+    let answered = with(
+        history,
+        events
+            .into_iter()
+            .map(|e| (zone_stream("zone-01"), e))
+            .collect(),
+    );
+    let err = given(answered)
+        .when(officer("water"), "2018-04-04T10:00:00Z", answer())
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+}
+
+// ---- proposals --------------------------------------------------------------------------
+
+fn submit(needs: Vec<Uuid>) -> CommandBody {
+    CommandBody::SubmitProposal {
+        zone: zone("zone-01"),
+        needs: needs.into_iter().map(NeedId).collect(),
+        approach: Approach::Infrastructural,
+        title: text("New pipes"),
+        budget: Rials::parse(1_000_000).unwrap(),
+        planned_start: day("1397-02-01"),
+        planned_end: day("1397-11-30"),
+    }
+}
+
+#[test]
+fn a_proposal_answers_needs_of_its_own_zone() {
+    let history = with(
+        registered(),
+        vec![
+            need_declared(NEED, "zone-01"),
+            need_declared(OTHER_NEED, "zone-02"),
+        ],
+    );
+    let events = given(history.clone())
+        .when(officer("water"), "2018-04-10T10:00:00Z", submit(vec![NEED]))
+        .unwrap();
+    assert!(!is_late(&events));
+    let (field, err) = field_of(given(history.clone()).when(
+        officer("water"),
+        "2018-04-10T10:00:00Z",
+        submit(vec![NEED, OTHER_NEED]),
+    ));
+    assert!(matches!(err, DomainError::Rule { .. }), "{err:?}");
+    assert_eq!(field, "need_ids[1]");
+    let (field, err) = field_of(given(history).when(
+        officer("water"),
+        "2018-04-10T10:00:00Z",
+        submit(vec![Uuid::now_v7()]),
+    ));
+    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_eq!(field, "need_ids[0]");
+}
+
+#[test]
+fn a_proposal_after_the_deadline_is_recorded_and_marked_late() {
+    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let events = given(history)
+        .when(officer("water"), "2018-05-10T10:00:00Z", submit(vec![NEED]))
+        .unwrap();
+    assert!(is_late(&events));
+}
+
+#[test]
+fn a_proposal_ends_after_it_starts() {
+    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let mut body = submit(vec![NEED]);
+    if let CommandBody::SubmitProposal { planned_end, .. } = &mut body {
+        *planned_end = day("1397-01-15");
+    }
+    let (field, _) = field_of(given(history).when(officer("water"), "2018-04-10T10:00:00Z", body));
+    assert_eq!(field, "planned_end");
+}
+
+fn decide(decision: Decision) -> CommandBody {
+    CommandBody::DecideProposal {
+        zone: zone("zone-01"),
+        proposal: ProposalId(PROPOSAL),
+        decision,
+    }
+}
+
+#[test]
+fn only_the_county_supervisor_decides_a_proposal_and_only_once() {
+    let history = with(
+        registered(),
+        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
+    );
+    let err = given(history.clone())
+        .when(
+            office(),
+            "2018-04-25T10:00:00Z",
+            decide(Decision::Approve { reason: text("") }),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+    let events = given(history.clone())
+        .when(
+            supervisor(),
+            "2018-04-25T10:00:00Z",
+            decide(Decision::Approve { reason: text("") }),
+        )
+        .unwrap();
+    assert!(matches!(&events[..], [Event::ProposalApproved { .. }]));
+    let err = given(with(history, vec![approved()]))
+        .when(
+            supervisor(),
+            "2018-04-26T10:00:00Z",
+            decide(Decision::Reject { reason: text("no") }),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+    assert_eq!(err.field(), "proposal_id");
+}
+
+#[test]
+fn a_rejection_needs_a_reason() {
+    let history = with(
+        registered(),
+        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
+    );
+    let (field, _) = field_of(given(history).when(
+        supervisor(),
+        "2018-04-25T10:00:00Z",
+        decide(Decision::Reject { reason: text("") }),
+    ));
+    assert_eq!(field, "reason");
+}
+
+// ---- progress ---------------------------------------------------------------------------
+
+fn project() -> Vec<(StreamId, Event)> {
+    with(
+        registered(),
+        vec![
+            need_declared(NEED, "zone-01"),
+            proposal_submitted(),
+            approved(),
+        ],
+    )
+}
+
+#[test]
+fn progress_is_reported_only_on_approved_proposals() {
+    let pending = with(
+        registered(),
+        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
+    );
+    let err = given(pending)
+        .when(
+            officer("water"),
+            "2018-06-01T10:00:00Z",
+            report_progress(10, ""),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+    let events = given(project())
+        .when(
+            officer("water"),
+            "2018-06-01T10:00:00Z",
+            report_progress(10, ""),
+        )
+        .unwrap();
+    assert!(
+        matches!(&events[..], [Event::ProgressReported { percent, .. }] if percent.get() == 10)
+    );
+}
+
+#[test]
+fn progress_is_reported_by_the_proposals_own_agency() {
+    let err = given(project())
+        .when(
+            officer("welfare"),
+            "2018-06-01T10:00:00Z",
+            report_progress(10, ""),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+}
+
+#[test]
+fn progress_never_goes_back_unless_it_is_a_correction_with_a_reason() {
+    let history = with(project(), vec![progress(60)]);
+    let (field, err) = field_of(given(history.clone()).when(
+        officer("water"),
+        "2018-07-01T10:00:00Z",
+        report_progress(40, ""),
+    ));
+    assert!(matches!(err, DomainError::Rule { .. }));
+    assert_eq!(field, "percent");
+    let events = given(history)
+        .when(
+            officer("water"),
+            "2018-07-01T10:00:00Z",
+            report_progress(40, "double-counted a section"),
+        )
+        .unwrap();
+    assert!(
+        matches!(&events[..], [Event::ProgressReported { correction, .. }] if !correction.is_empty())
+    );
+}
+
+#[test]
+fn completing_a_project_records_full_progress_then_completion() {
+    let history = with(project(), vec![progress(80)]);
+    let events = given(history.clone())
+        .when(
+            officer("water"),
+            "2019-02-01T10:00:00Z",
+            CommandBody::CompleteProject {
+                zone: zone("zone-01"),
+                proposal: ProposalId(PROPOSAL),
+                completed_on: None,
+                note: text("done"),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        &events[..],
+        [Event::ProgressReported { percent, .. }, Event::ProjectCompleted { completed_on, .. }]
+            if percent.get() == 100 && *completed_on == day("1397-11-12")
+    ));
+    let done = with(
+        history,
+        events
+            .into_iter()
+            .map(|e| (zone_stream("zone-01"), e))
+            .collect(),
+    );
+    let err = given(done)
+        .when(
+            officer("water"),
+            "2019-02-02T10:00:00Z",
+            report_progress(100, ""),
+        )
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Rule { .. }));
+}
+
+// ---- supervision --------------------------------------------------------------------------
+
+#[test]
+fn the_county_supervisor_files_reports_on_recorded_ngos() {
+    let report = |n: &str| CommandBody::FileSupervisionReport {
+        ngo: ngo(n),
+        zone: Some(zone("zone-01")),
+        findings: text("good work"),
+        rating: Rating::parse(4).unwrap(),
+    };
+    let events = given(registered())
+        .when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-01"))
+        .unwrap();
+    assert!(matches!(
+        &events[..],
+        [Event::SupervisionReportFiled { .. }]
+    ));
+    let err = given(registered())
+        .when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-55"))
+        .unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { .. }));
+}
+
+// ---- streams ------------------------------------------------------------------------------
+
+#[test]
+fn a_command_that_saw_another_version_is_a_conflict() {
+    let world = given(registered());
+    let mut cmd = command(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    );
+    cmd.meta.expected_version = Some(0);
+    let err = world
+        .when_command(cmd.clone(), "2018-04-01T10:00:00Z")
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DomainError::VersionConflict {
+            stream: "zone.zone-01".into(),
+            expected: 0,
+            actual: 1
+        }
+    );
+    cmd.meta.expected_version = Some(1);
+    assert!(world.when_command(cmd, "2018-04-01T10:00:00Z").is_ok());
+}
+
+#[test]
+fn an_event_that_skips_a_version_is_refused_by_the_state() {
+    let mut world = World::new();
+    let (stream, event) = need_declared(NEED, "zone-01");
+    let err = world.apply(&stream, 2, &event).unwrap_err();
+    assert_eq!(err.current, 0);
+    assert_eq!(world.version(&stream), 0);
+}
+
+#[test]
+fn a_command_reads_the_streams_its_rules_need() {
+    let streams = refer("water").streams_read(&ngo_member("ngo-01", "m-001"));
+    let names: Vec<String> = streams.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["zone.zone-01", "ngo.ngo-01", "agency.water"]);
+}
