@@ -4,7 +4,10 @@ use std::{env, fs, path::PathBuf};
 
 use prost::Message;
 
-const PROTOS: &[&str] = &["saman/events/v1/events.proto", "saman/intake/v1/intake.proto"];
+const PROTOS: &[&str] = &[
+    "saman/events/v1/events.proto",
+    "saman/intake/v1/intake.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

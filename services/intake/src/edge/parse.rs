@@ -1,0 +1,467 @@
+//! Wire requests -> domain commands. Every field is parsed here, so nothing invalid
+//! reaches the writer; each problem is reported with the request field it is in,
+//! all of them at once.
+
+use jiff::Timestamp;
+use saman_domain::calendar::{self, Day};
+use saman_domain::command::{Decision, Meta};
+use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::values::*;
+use saman_domain::{Actor, Command, CommandBody};
+use saman_proto::events::v1 as events;
+use saman_proto::intake::v1 as pb;
+
+use crate::error::IntakeError;
+
+/// Collects the problems of one request.
+#[derive(Default)]
+pub struct Violations(Vec<(String, String)>);
+
+impl Violations {
+    /// Keeps a parsed value, or records why `field` was refused.
+    pub fn field<T, E: ToString>(
+        &mut self,
+        field: impl Into<String>,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.0.push((field.into(), err.to_string()));
+                None
+            }
+        }
+    }
+
+    fn push(&mut self, field: &str, reason: &str) {
+        self.0.push((field.into(), reason.into()));
+    }
+}
+
+fn required(value: &str) -> Result<Text, ValueError> {
+    Text::required(value, Text::SHORT)
+}
+
+fn optional(value: &str) -> Result<Text, ValueError> {
+    Text::optional(value, Text::LONG)
+}
+
+fn day(value: &str) -> Result<Day, ValueError> {
+    Day::parse(value).map_err(ValueError::from)
+}
+
+fn optional_day(value: &str) -> Result<Option<Day>, ValueError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        day(value).map(Some)
+    }
+}
+
+fn approach(value: i32) -> Result<Approach, ValueError> {
+    match events::Approach::try_from(value) {
+        Ok(events::Approach::Infrastructural) => Ok(Approach::Infrastructural),
+        Ok(events::Approach::Social) => Ok(Approach::Social),
+        _ => Err(ValueError(
+            "an approach is required: APPROACH_INFRASTRUCTURAL or APPROACH_SOCIAL".into(),
+        )),
+    }
+}
+
+/// PRIORITY_UNSPECIFIED means "not said" and is taken as medium.
+fn priority(value: i32) -> Result<Priority, ValueError> {
+    match events::Priority::try_from(value) {
+        Ok(events::Priority::Unspecified) => Ok(Priority::Medium),
+        Ok(events::Priority::Low) => Ok(Priority::Low),
+        Ok(events::Priority::Medium) => Ok(Priority::Medium),
+        Ok(events::Priority::High) => Ok(Priority::High),
+        Ok(events::Priority::Urgent) => Ok(Priority::Urgent),
+        Err(_) => Err(ValueError(format!("{value} is not a priority"))),
+    }
+}
+
+fn names(v: &mut Violations, prefix: &str, fa: &str, en: &str) -> Option<Names> {
+    let fa = v.field(format!("{prefix}name_fa"), required(fa));
+    let en = v.field(format!("{prefix}name_en"), required(en));
+    Some(Names { fa: fa?, en: en? })
+}
+
+fn actor(v: &mut Violations, actor: Option<&events::Actor>) -> Option<Actor> {
+    use events::actor::Kind;
+    const FIELD: &str = "submission.actor";
+    let Some(kind) = actor.and_then(|a| a.kind.as_ref()) else {
+        v.0.push((
+            FIELD.into(),
+            "the acting user is required: programme_office, county_supervisor, ngo_member or agency_officer".into(),
+        ));
+        return None;
+    };
+    match kind {
+        Kind::ProgrammeOffice(o) => {
+            let user = v.field("submission.actor.programme_office.user", required(&o.user))?;
+            Some(Actor::ProgrammeOffice { user })
+        }
+        Kind::CountySupervisor(o) => {
+            let user = v.field("submission.actor.county_supervisor.user", required(&o.user))?;
+            Some(Actor::CountySupervisor { user })
+        }
+        Kind::NgoMember(m) => {
+            let ngo = v.field("submission.actor.ngo_member.ngo", NgoCode::parse(&m.ngo));
+            let member = v.field(
+                "submission.actor.ngo_member.member",
+                MemberCode::parse(&m.member),
+            );
+            Some(Actor::NgoMember {
+                ngo: ngo?,
+                member: member?,
+            })
+        }
+        Kind::AgencyOfficer(o) => {
+            let agency = v.field(
+                "submission.actor.agency_officer.agency",
+                AgencyCode::parse(&o.agency),
+            );
+            let user = v.field("submission.actor.agency_officer.user", required(&o.user));
+            Some(Actor::AgencyOfficer {
+                agency: agency?,
+                user: user?,
+            })
+        }
+    }
+}
+
+fn meta(v: &mut Violations, submission: Option<&pb::Submission>, now: Timestamp) -> Option<Meta> {
+    let Some(s) = submission else {
+        v.push(
+            "submission",
+            "the submission header (submission_id, actor) is required",
+        );
+        return None;
+    };
+    let id = v.field(
+        "submission.submission_id",
+        SubmissionId::parse(&s.submission_id),
+    );
+    let actor = actor(v, s.actor.as_ref());
+    let occurred_at = if s.occurred_at.trim().is_empty() {
+        Some(now)
+    } else {
+        v.field(
+            "submission.occurred_at",
+            calendar::parse_instant(&s.occurred_at),
+        )
+    };
+    Some(Meta {
+        submission: id?,
+        actor: actor?,
+        expected_version: s.expected_version,
+        occurred_at: occurred_at?,
+    })
+}
+
+/// Parses a request into a command; `now` is the default `occurred_at`.
+pub fn command(request: &Request, now: Timestamp) -> Result<Command, IntakeError> {
+    let mut v = Violations::default();
+    let meta = meta(&mut v, request.submission(), now);
+    let body = body(&mut v, request);
+    match (meta, body) {
+        (Some(meta), Some(body)) if v.0.is_empty() => Ok(Command { meta, body }),
+        // A value that failed to parse recorded its violation on the way.
+        _ => Err(IntakeError::Invalid(v.0)),
+    }
+}
+
+/// Every write request of the API, so one function parses them all.
+pub enum Request {
+    SetProgrammeDates(pb::SetProgrammeDatesRequest),
+    RegisterZone(pb::RegisterZoneRequest),
+    RegisterAgency(pb::RegisterAgencyRequest),
+    RecordApprovedNgo(pb::RecordApprovedNgoRequest),
+    ApproveNgoMember(pb::ApproveNgoMemberRequest),
+    RevokeNgoMember(pb::RevokeNgoMemberRequest),
+    DeclareNeed(pb::DeclareNeedRequest),
+    ReferNeed(pb::ReferNeedRequest),
+    ReportSocialActivity(pb::ReportSocialActivityRequest),
+    AnswerReferral(pb::AnswerReferralRequest),
+    SubmitProposal(pb::SubmitProposalRequest),
+    ReportProgress(pb::ReportProgressRequest),
+    CompleteProject(pb::CompleteProjectRequest),
+    DecideProposal(pb::DecideProposalRequest),
+    FileSupervisionReport(pb::FileSupervisionReportRequest),
+}
+
+impl Request {
+    pub fn submission(&self) -> Option<&pb::Submission> {
+        match self {
+            Self::SetProgrammeDates(r) => r.submission.as_ref(),
+            Self::RegisterZone(r) => r.submission.as_ref(),
+            Self::RegisterAgency(r) => r.submission.as_ref(),
+            Self::RecordApprovedNgo(r) => r.submission.as_ref(),
+            Self::ApproveNgoMember(r) => r.submission.as_ref(),
+            Self::RevokeNgoMember(r) => r.submission.as_ref(),
+            Self::DeclareNeed(r) => r.submission.as_ref(),
+            Self::ReferNeed(r) => r.submission.as_ref(),
+            Self::ReportSocialActivity(r) => r.submission.as_ref(),
+            Self::AnswerReferral(r) => r.submission.as_ref(),
+            Self::SubmitProposal(r) => r.submission.as_ref(),
+            Self::ReportProgress(r) => r.submission.as_ref(),
+            Self::CompleteProject(r) => r.submission.as_ref(),
+            Self::DecideProposal(r) => r.submission.as_ref(),
+            Self::FileSupervisionReport(r) => r.submission.as_ref(),
+        }
+    }
+
+    /// The request's RPC name and its encoded bytes: what a retry must repeat exactly.
+    pub fn fingerprint(&self) -> (&'static str, Vec<u8>) {
+        use prost::Message;
+        match self {
+            Self::SetProgrammeDates(r) => ("SetProgrammeDates", r.encode_to_vec()),
+            Self::RegisterZone(r) => ("RegisterZone", r.encode_to_vec()),
+            Self::RegisterAgency(r) => ("RegisterAgency", r.encode_to_vec()),
+            Self::RecordApprovedNgo(r) => ("RecordApprovedNgo", r.encode_to_vec()),
+            Self::ApproveNgoMember(r) => ("ApproveNgoMember", r.encode_to_vec()),
+            Self::RevokeNgoMember(r) => ("RevokeNgoMember", r.encode_to_vec()),
+            Self::DeclareNeed(r) => ("DeclareNeed", r.encode_to_vec()),
+            Self::ReferNeed(r) => ("ReferNeed", r.encode_to_vec()),
+            Self::ReportSocialActivity(r) => ("ReportSocialActivity", r.encode_to_vec()),
+            Self::AnswerReferral(r) => ("AnswerReferral", r.encode_to_vec()),
+            Self::SubmitProposal(r) => ("SubmitProposal", r.encode_to_vec()),
+            Self::ReportProgress(r) => ("ReportProgress", r.encode_to_vec()),
+            Self::CompleteProject(r) => ("CompleteProject", r.encode_to_vec()),
+            Self::DecideProposal(r) => ("DecideProposal", r.encode_to_vec()),
+            Self::FileSupervisionReport(r) => ("FileSupervisionReport", r.encode_to_vec()),
+        }
+    }
+}
+
+fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
+    Some(match request {
+        Request::SetProgrammeDates(r) => {
+            let needs_deadline = v.field("needs_deadline", day(&r.needs_deadline));
+            let proposals_deadline = v.field("proposals_deadline", day(&r.proposals_deadline));
+            let operational_start = v.field("operational_start", day(&r.operational_start));
+            let goal_date = v.field("goal_date", day(&r.goal_date));
+            CommandBody::SetProgrammeDates(ProgrammeDates {
+                needs_deadline: needs_deadline?,
+                proposals_deadline: proposals_deadline?,
+                operational_start: operational_start?,
+                goal_date: goal_date?,
+            })
+        }
+        Request::RegisterZone(r) => {
+            let code = v.field("code", ZoneCode::parse(&r.code));
+            let name = names(v, "", &r.name_fa, &r.name_en);
+            let goals: Vec<Option<Goal>> = r
+                .goals
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let code = v.field(format!("goals[{i}].code"), GoalCode::parse(&g.code));
+                    let approach = v.field(format!("goals[{i}].approach"), approach(g.approach));
+                    let title_fa = v.field(format!("goals[{i}].title_fa"), required(&g.title_fa));
+                    let title_en = v.field(format!("goals[{i}].title_en"), required(&g.title_en));
+                    let weight = v.field(format!("goals[{i}].weight"), Weight::parse(g.weight));
+                    Some(Goal {
+                        code: code?,
+                        approach: approach?,
+                        title: Names {
+                            fa: title_fa?,
+                            en: title_en?,
+                        },
+                        weight: weight?,
+                    })
+                })
+                .collect();
+            CommandBody::RegisterZone {
+                code: code?,
+                name: name?,
+                goals: goals.into_iter().collect::<Option<_>>()?,
+            }
+        }
+        Request::RegisterAgency(r) => {
+            let code = v.field("code", AgencyCode::parse(&r.code));
+            let name = names(v, "", &r.name_fa, &r.name_en);
+            CommandBody::RegisterAgency {
+                code: code?,
+                name: name?,
+            }
+        }
+        Request::RecordApprovedNgo(r) => {
+            let code = v.field("code", NgoCode::parse(&r.code));
+            let name = names(v, "", &r.name_fa, &r.name_en);
+            let reference = v.field("ministry_approval_ref", required(&r.ministry_approval_ref));
+            CommandBody::RecordApprovedNgo {
+                code: code?,
+                name: name?,
+                ministry_approval_ref: reference?,
+            }
+        }
+        Request::ApproveNgoMember(r) => {
+            let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
+            let member = v.field("member", MemberCode::parse(&r.member));
+            let full_name = v.field("full_name", required(&r.full_name));
+            CommandBody::ApproveNgoMember {
+                ngo: ngo?,
+                member: member?,
+                full_name: full_name?,
+            }
+        }
+        Request::RevokeNgoMember(r) => {
+            let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
+            let member = v.field("member", MemberCode::parse(&r.member));
+            let reason = v.field("reason", required(&r.reason));
+            CommandBody::RevokeNgoMember {
+                ngo: ngo?,
+                member: member?,
+                reason: reason?,
+            }
+        }
+        Request::DeclareNeed(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let approach = v.field("approach", approach(r.approach));
+            let title = v.field("title", required(&r.title));
+            let description = v.field("description", optional(&r.description));
+            let households = v.field("households_affected", Count::parse(r.households_affected));
+            let priority = v.field("priority", priority(r.priority));
+            CommandBody::DeclareNeed {
+                zone: zone?,
+                approach: approach?,
+                title: title?,
+                description: description?,
+                households_affected: households?,
+                priority: priority?,
+            }
+        }
+        Request::ReferNeed(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let need = v.field("need_id", NeedId::parse(&r.need_id));
+            let agency = v.field("agency", AgencyCode::parse(&r.agency));
+            let note = v.field("note", optional(&r.note));
+            CommandBody::ReferNeed {
+                zone: zone?,
+                need: need?,
+                agency: agency?,
+                note: note?,
+            }
+        }
+        Request::ReportSocialActivity(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let title = v.field("title", required(&r.title));
+            let description = v.field("description", optional(&r.description));
+            let participants = v.field("participants", Count::parse(r.participants));
+            let held_on = v.field("held_on", day(&r.held_on));
+            CommandBody::ReportSocialActivity {
+                zone: zone?,
+                title: title?,
+                description: description?,
+                participants: participants?,
+                held_on: held_on?,
+            }
+        }
+        Request::AnswerReferral(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let referral = v.field("referral_id", ReferralId::parse(&r.referral_id));
+            let answer = v.field("answer", Text::required(&r.answer, Text::LONG));
+            CommandBody::AnswerReferral {
+                zone: zone?,
+                referral: referral?,
+                accepted: r.accepted,
+                answer: answer?,
+            }
+        }
+        Request::SubmitProposal(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let needs: Vec<Option<NeedId>> = r
+                .need_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| v.field(format!("need_ids[{i}]"), NeedId::parse(id)))
+                .collect();
+            let approach = v.field("approach", approach(r.approach));
+            let title = v.field("title", required(&r.title));
+            let budget = v.field("budget_rials", Rials::parse(r.budget_rials));
+            let start = v.field("planned_start", day(&r.planned_start));
+            let end = v.field("planned_end", day(&r.planned_end));
+            CommandBody::SubmitProposal {
+                zone: zone?,
+                needs: needs.into_iter().collect::<Option<_>>()?,
+                approach: approach?,
+                title: title?,
+                budget: budget?,
+                planned_start: start?,
+                planned_end: end?,
+            }
+        }
+        Request::DecideProposal(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let proposal = v.field("proposal_id", ProposalId::parse(&r.proposal_id));
+            let reason = v.field("reason", optional(&r.reason));
+            let decision = match pb::Decision::try_from(r.decision) {
+                Ok(pb::Decision::Approve) => reason.map(|reason| Decision::Approve { reason }),
+                Ok(pb::Decision::Reject) => match reason {
+                    Some(reason) if reason.is_empty() => {
+                        v.push("reason", "a rejection needs a reason");
+                        None
+                    }
+                    reason => reason.map(|reason| Decision::Reject { reason }),
+                },
+                _ => {
+                    v.push(
+                        "decision",
+                        "a decision is required: DECISION_APPROVE or DECISION_REJECT",
+                    );
+                    None
+                }
+            };
+            CommandBody::DecideProposal {
+                zone: zone?,
+                proposal: proposal?,
+                decision: decision?,
+            }
+        }
+        Request::FileSupervisionReport(r) => {
+            let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
+            let zone = if r.zone.trim().is_empty() {
+                Some(None)
+            } else {
+                v.field("zone", ZoneCode::parse(&r.zone)).map(Some)
+            };
+            let findings = v.field("findings", Text::required(&r.findings, Text::LONG));
+            let rating = v.field("rating", Rating::parse(r.rating));
+            CommandBody::FileSupervisionReport {
+                ngo: ngo?,
+                zone: zone?,
+                findings: findings?,
+                rating: rating?,
+            }
+        }
+        Request::ReportProgress(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let proposal = v.field("proposal_id", ProposalId::parse(&r.proposal_id));
+            let percent = v.field("percent", Percent::parse(r.percent));
+            let note = v.field("note", optional(&r.note));
+            let as_of = v.field("as_of", optional_day(&r.as_of));
+            let correction = v.field("correction", optional(&r.correction));
+            CommandBody::ReportProgress {
+                zone: zone?,
+                proposal: proposal?,
+                percent: percent?,
+                note: note?,
+                as_of: as_of?,
+                correction: correction?,
+            }
+        }
+        Request::CompleteProject(r) => {
+            let zone = v.field("zone", ZoneCode::parse(&r.zone));
+            let proposal = v.field("proposal_id", ProposalId::parse(&r.proposal_id));
+            let completed_on = v.field("completed_on", optional_day(&r.completed_on));
+            let note = v.field("note", optional(&r.note));
+            CommandBody::CompleteProject {
+                zone: zone?,
+                proposal: proposal?,
+                completed_on: completed_on?,
+                note: note?,
+            }
+        }
+    })
+}

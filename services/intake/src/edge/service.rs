@@ -1,0 +1,160 @@
+//! The gRPC service: each RPC hands its request to one path that parses it into a
+//! command (the edge), hashes it for idempotency and waits for the writer.
+
+use jiff::Timestamp;
+use saman_proto::intake::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use crate::edge::parse::{self, Request as Write};
+use crate::writer::{Writer, request_hash};
+
+pub struct IntakeService {
+    writer: Writer,
+}
+
+impl IntakeService {
+    pub fn new(writer: Writer) -> Self {
+        Self { writer }
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(rpc, submission = tracing::field::Empty, stream = tracing::field::Empty),
+        err(Display)
+    )]
+    async fn write(&self, request: Write) -> Result<Response<pb::SubmissionReply>, Status> {
+        let (rpc, encoded) = request.fingerprint();
+        let span = tracing::Span::current();
+        span.record("rpc", rpc);
+        if let Some(s) = request.submission() {
+            span.record("submission", s.submission_id.as_str());
+        }
+        let command = parse::command(&request, Timestamp::now())?;
+        let reply = self
+            .writer
+            .submit(command, request_hash(rpc, &encoded))
+            .await?;
+        span.record("stream", reply.stream_id.as_str());
+        Ok(Response::new(reply))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::intake_server::Intake for IntakeService {
+    async fn set_programme_dates(
+        &self,
+        request: Request<pb::SetProgrammeDatesRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::SetProgrammeDates(request.into_inner()))
+            .await
+    }
+
+    async fn register_zone(
+        &self,
+        request: Request<pb::RegisterZoneRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::RegisterZone(request.into_inner())).await
+    }
+
+    async fn register_agency(
+        &self,
+        request: Request<pb::RegisterAgencyRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::RegisterAgency(request.into_inner()))
+            .await
+    }
+
+    async fn record_approved_ngo(
+        &self,
+        request: Request<pb::RecordApprovedNgoRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::RecordApprovedNgo(request.into_inner()))
+            .await
+    }
+
+    async fn approve_ngo_member(
+        &self,
+        request: Request<pb::ApproveNgoMemberRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::ApproveNgoMember(request.into_inner()))
+            .await
+    }
+
+    async fn revoke_ngo_member(
+        &self,
+        request: Request<pb::RevokeNgoMemberRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::RevokeNgoMember(request.into_inner()))
+            .await
+    }
+
+    async fn declare_need(
+        &self,
+        request: Request<pb::DeclareNeedRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::DeclareNeed(request.into_inner())).await
+    }
+
+    async fn refer_need(
+        &self,
+        request: Request<pb::ReferNeedRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::ReferNeed(request.into_inner())).await
+    }
+
+    async fn report_social_activity(
+        &self,
+        request: Request<pb::ReportSocialActivityRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::ReportSocialActivity(request.into_inner()))
+            .await
+    }
+
+    async fn answer_referral(
+        &self,
+        request: Request<pb::AnswerReferralRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::AnswerReferral(request.into_inner()))
+            .await
+    }
+
+    async fn submit_proposal(
+        &self,
+        request: Request<pb::SubmitProposalRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::SubmitProposal(request.into_inner()))
+            .await
+    }
+
+    async fn report_progress(
+        &self,
+        request: Request<pb::ReportProgressRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::ReportProgress(request.into_inner()))
+            .await
+    }
+
+    async fn complete_project(
+        &self,
+        request: Request<pb::CompleteProjectRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::CompleteProject(request.into_inner()))
+            .await
+    }
+
+    async fn decide_proposal(
+        &self,
+        request: Request<pb::DecideProposalRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::DecideProposal(request.into_inner()))
+            .await
+    }
+
+    async fn file_supervision_report(
+        &self,
+        request: Request<pb::FileSupervisionReportRequest>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
+        self.write(Write::FileSupervisionReport(request.into_inner()))
+            .await
+    }
+}

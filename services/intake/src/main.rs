@@ -1,0 +1,17 @@
+//! The intake binary: configuration, telemetry, then [`saman_intake::server::run`].
+
+use anyhow::Context;
+use clap::Parser;
+use saman_intake::config::Config;
+use saman_intake::{server, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Failed to listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "intake listening");
+    server::run(config, listener, server::shutdown_signal()).await
+}

@@ -1,0 +1,209 @@
+//! Wires the intake service together and runs it until a shutdown signal.
+//!
+//! Start-up: open the event store (migrations run there) and fold its history; serve
+//! gRPC at once with health NOT_SERVING; connect to NATS in the background, create or
+//! update the JetStream stream, then report SERVING and start the relay. Submissions
+//! are accepted as soon as the store is open: while NATS is unreachable they wait in
+//! the outbox.
+//!
+//! Shutdown: health goes NOT_SERVING, the server stops taking new calls and lets
+//! in-flight ones finish (within the grace period), the writer commits what was
+//! queued, then the relay makes a last bounded attempt to flush the outbox.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use saman_proto::intake::v1::intake_server::IntakeServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Server;
+
+use crate::config::Config;
+use crate::edge::IntakeService;
+use crate::jetstream::{StreamSettings, ensure_stream};
+use crate::relay::{Relay, RelayConfig};
+use crate::store::EventStore;
+use crate::writer::{Writer, WriterConfig};
+
+/// Runs intake on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_not_serving::<IntakeServer<IntakeService>>()
+        .await;
+
+    create_sqlite_dir(&config.database_url)?;
+    let store = EventStore::open(&config.database_url, config.database_max_connections)
+        .await
+        .context("Failed to open the event store")?;
+
+    let nats = async_nats::ConnectOptions::new()
+        .name("saman-intake")
+        .retry_on_initial_connect()
+        .connect(config.nats_url.as_str())
+        .await
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+    let js = async_nats::jetstream::new(nats.clone());
+    let relay = Relay::new(
+        store.clone(),
+        js.clone(),
+        RelayConfig {
+            shutdown_flush: config.shutdown_grace,
+            ..RelayConfig::default()
+        },
+    );
+    let (writer, writer_task) = Writer::start(
+        store.clone(),
+        relay.waker(),
+        WriterConfig {
+            max_batch: config.max_batch,
+            ..WriterConfig::default()
+        },
+    )
+    .await
+    .context("Failed to load the event history")?;
+
+    let stop_relay = CancellationToken::new();
+    let settings = StreamSettings {
+        name: config.stream.clone(),
+        replicas: config.stream_replicas,
+        duplicate_window: config.duplicate_window,
+        ..StreamSettings::default()
+    };
+    let background = tokio::spawn({
+        let health = health.clone();
+        let stop = stop_relay.clone();
+        async move {
+            if !set_up_stream(&js, &settings, &stop).await {
+                return;
+            }
+            health.set_serving::<IntakeServer<IntakeService>>().await;
+            tracing::info!(stream = %settings.name, "stream ready; serving");
+            if let Err(err) = relay.run(stop).await {
+                tracing::error!(error = %err, "relay stopped");
+            }
+        }
+    });
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(saman_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("Failed to build the reflection service")?;
+
+    let stopping = CancellationToken::new();
+    tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
+    });
+    let serve = Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(IntakeServer::new(IntakeService::new(writer)))
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            stopping.clone().cancelled_owned(),
+        );
+    let grace = config.shutdown_grace;
+    tokio::select! {
+        served = serve => served.context("gRPC server failed")?,
+        () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "in-flight calls did not finish within the grace period");
+        }
+    }
+    health
+        .set_not_serving::<IntakeServer<IntakeService>>()
+        .await;
+    tracing::info!("gRPC server stopped; committing queued submissions");
+
+    // The server (and with it every Writer handle) is gone: the writer ends after
+    // committing what was queued.
+    if tokio::time::timeout(grace, writer_task).await.is_err() {
+        tracing::warn!("the writer did not finish within the grace period");
+    }
+    stop_relay.cancel();
+    if tokio::time::timeout(grace + Duration::from_secs(1), background)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the relay did not finish its last flush within the grace period");
+    }
+    store.close().await;
+    nats.flush().await.ok();
+    tracing::info!("intake stopped");
+    Ok(())
+}
+
+/// Retries until the stream exists; false when shutdown came first.
+async fn set_up_stream(
+    js: &async_nats::jetstream::Context,
+    settings: &StreamSettings,
+    stop: &CancellationToken,
+) -> bool {
+    let mut delay = Duration::from_millis(200);
+    let mut warned = false;
+    loop {
+        match ensure_stream(js, settings).await {
+            Ok(_) => return true,
+            Err(err) => {
+                if !warned {
+                    tracing::warn!(error = %err, "cannot set up the JetStream stream yet; retrying (submissions wait in the outbox)");
+                    warned = true;
+                }
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return false,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// SQLite creates the file but not its folder.
+fn create_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Failed to create the folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}

@@ -1,0 +1,416 @@
+//! The writer: the one task that decides commands and appends their events.
+//!
+//! Submissions queue on a channel; the writer takes whatever has queued (up to
+//! `max_batch`) and handles it as one batch:
+//! 1. retries are answered from the store (same submission id and content: the
+//!    first reply; other content: ALREADY_EXISTS);
+//! 2. the in-memory [`World`] is brought up to date for the streams the batch reads:
+//!    one query for their versions, and only the events it has not seen are read
+//!    (they exist only if another intake replica wrote them);
+//! 3. each command is decided in order against the World, and its events are folded
+//!    in at once, so later commands of the batch see them;
+//! 4. the whole batch is appended in one transaction (group commit), and each caller
+//!    gets its reply only after that transaction committed.
+//!
+//! How state is loaded: at start-up the writer folds the event history once into
+//! the World (every aggregate is small); afterwards a command never re-reads its
+//! stream. If the store refuses part of a batch (another replica won a race) or
+//! fails, the World is rebuilt from the store before the next batch, so it never
+//! holds an event that was not committed.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use prost::Message;
+use saman_domain::{Command, Decided, StreamId, World};
+use saman_proto::intake::v1 as pb;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::codec::{self, EventMeta};
+use crate::error::IntakeError;
+use crate::store::{Append, AppendOutcome, EventStore, NewEvent, StoreError};
+
+/// How many events the start-up fold reads per query.
+const FOLD_PAGE: usize = 5_000;
+
+/// A queued submission.
+struct Job {
+    command: Command,
+    request_hash: [u8; 32],
+    reply: oneshot::Sender<Result<pb::SubmissionReply, IntakeError>>,
+}
+
+/// The handle request handlers use; cheap to clone. When every handle is dropped,
+/// the writer finishes the queued batch and stops.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// At most this many submissions per transaction.
+    pub max_batch: usize,
+    /// Submissions waiting for the writer; callers wait when it is full.
+    pub queue: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue: 4096,
+        }
+    }
+}
+
+/// The hash that tells a retry from a different submission with the same id.
+pub fn request_hash(rpc: &str, encoded_request: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(rpc.as_bytes());
+    hasher.update([0]);
+    hasher.update(encoded_request);
+    hasher.finalize().into()
+}
+
+impl Writer {
+    /// Folds the history into memory, then starts the writer task. `committed` is
+    /// notified after each commit (the relay waits on it).
+    pub async fn start(
+        store: EventStore,
+        committed: Arc<Notify>,
+        config: WriterConfig,
+    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
+        let world = fold_history(&store).await?;
+        let (jobs, queue) = mpsc::channel(config.queue);
+        let task = WriterTask {
+            store,
+            world,
+            stale: false,
+            committed,
+            max_batch: config.max_batch.max(1),
+        };
+        let handle = tokio::spawn(task.run(queue));
+        Ok((Writer { jobs }, handle))
+    }
+
+    /// Queues a command and waits until it is committed (or refused).
+    pub async fn submit(
+        &self,
+        command: Command,
+        request_hash: [u8; 32],
+    ) -> Result<pb::SubmissionReply, IntakeError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            command,
+            request_hash,
+            reply,
+        };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| IntakeError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| IntakeError::Unavailable("the writer stopped before answering".into()))?
+    }
+}
+
+async fn fold_history(store: &EventStore) -> Result<World, StoreError> {
+    let mut world = World::new();
+    let mut after = 0;
+    loop {
+        let page = store.read_all(after, FOLD_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for stored in &page {
+            fold(&mut world, &stored.payload)?;
+        }
+    }
+    Ok(world)
+}
+
+fn fold(world: &mut World, payload: &[u8]) -> Result<(), StoreError> {
+    let (stream, version, event) =
+        codec::decode(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    world
+        .apply(&stream, version, &event)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+struct WriterTask {
+    store: EventStore,
+    world: World,
+    /// The World may hold events the store does not: rebuild before deciding.
+    stale: bool,
+    committed: Arc<Notify>,
+    max_batch: usize,
+}
+
+/// A decided job waiting for its commit.
+struct Pending {
+    job: Job,
+    reply: pb::SubmissionReply,
+}
+
+impl WriterTask {
+    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        let mut carried: Vec<Job> = Vec::new();
+        loop {
+            let mut batch = std::mem::take(&mut carried);
+            if batch.is_empty() {
+                match queue.recv().await {
+                    Some(job) => batch.push(job),
+                    None => break,
+                }
+            }
+            while batch.len() < self.max_batch {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            carried = self.handle(batch).await;
+        }
+        tracing::info!("writer stopped: no more submissions");
+    }
+
+    /// Handles one batch; returns the jobs to try again in the next one.
+    async fn handle(&mut self, batch: Vec<Job>) -> Vec<Job> {
+        if self.stale {
+            match fold_history(&self.store).await {
+                Ok(world) => {
+                    self.world = world;
+                    self.stale = false;
+                }
+                Err(err) => return fail_all(batch, err),
+            }
+        }
+        let (batch, carried) = split_repeated_ids(batch);
+        let batch = match self.answer_retries(batch).await {
+            Ok(batch) => batch,
+            Err((batch, err)) => {
+                let mut carried = carried;
+                carried.extend(fail_all(batch, err));
+                return carried;
+            }
+        };
+        if batch.is_empty() {
+            return carried;
+        }
+        if let Err(err) = self.catch_up(&batch).await {
+            self.stale = true;
+            let mut carried = carried;
+            carried.extend(fail_all(batch, err));
+            return carried;
+        }
+
+        let now = Timestamp::now();
+        let mut pending = Vec::with_capacity(batch.len());
+        let mut appends = Vec::with_capacity(batch.len());
+        for job in batch {
+            match self.world.decide(&job.command, now) {
+                Err(err) => {
+                    let _ = job.reply.send(Err(err.into()));
+                }
+                Ok(decided) => match self.record(&job, decided, now) {
+                    Ok((append, reply)) => {
+                        appends.push(append);
+                        pending.push(Pending { job, reply });
+                    }
+                    Err(err) => {
+                        self.stale = true;
+                        let _ = job.reply.send(Err(IntakeError::Store(err.to_string())));
+                    }
+                },
+            }
+        }
+        if appends.is_empty() {
+            return carried;
+        }
+
+        let mut carried = carried;
+        match self.store.append(&appends).await {
+            Err(err) => {
+                // The transaction may or may not have committed; the callers retry
+                // with the same submission ids, which is safe either way.
+                self.stale = true;
+                for p in pending {
+                    let _ = p.job.reply.send(Err(IntakeError::Store(err.to_string())));
+                }
+            }
+            Ok(outcomes) => {
+                for (p, outcome) in pending.into_iter().zip(outcomes) {
+                    match outcome {
+                        AppendOutcome::Appended { .. } => {
+                            let _ = p.job.reply.send(Ok(p.reply));
+                        }
+                        AppendOutcome::Duplicate(prior) => {
+                            // Another replica recorded this submission meanwhile.
+                            self.stale = true;
+                            let answer =
+                                answer_from_prior(&p.job, &prior.request_hash, &prior.reply);
+                            let _ = p.job.reply.send(answer);
+                        }
+                        AppendOutcome::Conflict { .. } => {
+                            // Another replica appended to the stream meanwhile:
+                            // decide again on fresh state.
+                            self.stale = true;
+                            carried.push(p.job);
+                        }
+                    }
+                }
+                self.committed.notify_one();
+            }
+        }
+        carried
+    }
+
+    /// Answers submissions already recorded; returns the others.
+    async fn answer_retries(&self, batch: Vec<Job>) -> Result<Vec<Job>, (Vec<Job>, StoreError)> {
+        let ids: Vec<Uuid> = batch.iter().map(|j| j.command.meta.submission.0).collect();
+        let prior = match self.store.submissions(&ids).await {
+            Ok(prior) => prior,
+            Err(err) => return Err((batch, err)),
+        };
+        if prior.is_empty() {
+            return Ok(batch);
+        }
+        let mut fresh = Vec::with_capacity(batch.len());
+        for job in batch {
+            match prior.get(&job.command.meta.submission.0) {
+                Some(p) => {
+                    let answer = answer_from_prior(&job, &p.request_hash, &p.reply);
+                    let _ = job.reply.send(answer);
+                }
+                None => fresh.push(job),
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Reads the events other replicas appended to the streams the batch reads.
+    async fn catch_up(&mut self, batch: &[Job]) -> Result<(), StoreError> {
+        let streams: HashSet<StreamId> = batch
+            .iter()
+            .flat_map(|j| j.command.body.streams_read(&j.command.meta.actor))
+            .collect();
+        let ids: Vec<String> = streams.iter().map(ToString::to_string).collect();
+        let versions = self.store.stream_versions(&ids).await?;
+        for stream in &streams {
+            let known = self.world.version(stream);
+            let stored = versions.get(&stream.to_string()).copied().unwrap_or(0);
+            if stored > known {
+                for event in self.store.read_stream(&stream.to_string(), known).await? {
+                    fold(&mut self.world, &event.payload)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns decided events into an append, folds them into the World, and builds
+    /// the reply the caller (and every retry) gets.
+    fn record(
+        &mut self,
+        job: &Job,
+        decided: Decided,
+        now: Timestamp,
+    ) -> Result<(Append, pb::SubmissionReply), StoreError> {
+        let meta = &job.command.meta;
+        let stream_id = decided.stream.to_string();
+        let mut events = Vec::with_capacity(decided.events.len());
+        let mut recorded = Vec::with_capacity(decided.events.len());
+        let mut version = decided.expected_version;
+        for event in &decided.events {
+            version += 1;
+            let event_meta = EventMeta {
+                event_id: Uuid::now_v7(),
+                stream: decided.stream.clone(),
+                stream_version: version,
+                submission: meta.submission.0,
+                actor: meta.actor.clone(),
+                occurred_at: meta.occurred_at,
+                recorded_at: now,
+            };
+            self.world
+                .apply(&decided.stream, version, event)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let subject = decided.stream.subject(event.event_type());
+            recorded.push(pb::RecordedEvent {
+                event_id: event_meta.event_id.to_string(),
+                event_type: event.event_type().to_owned(),
+                stream_version: version,
+                subject: subject.clone(),
+            });
+            events.push(NewEvent {
+                event_id: event_meta.event_id,
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                stream_version: version,
+                subject,
+                occurred_at_us: micros(meta.occurred_at),
+                recorded_at_us: micros(now),
+                payload: codec::encode(&event_meta, event),
+            });
+        }
+        let reply = pb::SubmissionReply {
+            submission_id: meta.submission.0.to_string(),
+            stream_id: stream_id.clone(),
+            stream_version: version,
+            events: recorded,
+            entity_id: decided.entity_id,
+            late: decided.late,
+        };
+        let append = Append {
+            submission_id: meta.submission.0,
+            request_hash: job.request_hash,
+            reply: reply.encode_to_vec(),
+            stream_id,
+            expected_version: decided.expected_version,
+            events,
+        };
+        Ok((append, reply))
+    }
+}
+
+fn micros(ts: Timestamp) -> i64 {
+    ts.as_microsecond()
+}
+
+/// The same submission id twice in one batch (a client retrying before the first
+/// try was answered): the later ones wait for the next batch, where they are
+/// answered as retries.
+fn split_repeated_ids(batch: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
+    let mut seen = HashSet::with_capacity(batch.len());
+    batch
+        .into_iter()
+        .partition(|job| seen.insert(job.command.meta.submission.0))
+}
+
+fn answer_from_prior(
+    job: &Job,
+    prior_hash: &[u8; 32],
+    prior_reply: &[u8],
+) -> Result<pb::SubmissionReply, IntakeError> {
+    if *prior_hash != job.request_hash {
+        return Err(IntakeError::SubmissionReused(
+            job.command.meta.submission.0.to_string(),
+        ));
+    }
+    pb::SubmissionReply::decode(prior_reply)
+        .map_err(|e| IntakeError::Store(format!("stored reply cannot be decoded: {e}")))
+}
+
+/// Answers every job with the store's error; nothing is carried over.
+fn fail_all(batch: Vec<Job>, err: StoreError) -> Vec<Job> {
+    tracing::error!(error = %err, jobs = batch.len(), "batch failed");
+    for job in batch {
+        let _ = job.reply.send(Err(IntakeError::Store(err.to_string())));
+    }
+    Vec::new()
+}

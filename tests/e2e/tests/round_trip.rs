@@ -1,0 +1,315 @@
+//! Every write of the intake API round-trips: gRPC call -> event in the store ->
+//! message on JetStream with the documented subject, headers and protobuf payload.
+
+use std::time::Duration;
+
+use saman_e2e::*;
+use saman_proto::events::v1 as events;
+use saman_proto::events::v1::envelope::Body;
+use saman_proto::intake::v1 as pb;
+
+on_both_backends! {
+    every_write_is_stored_and_published_with_its_subject_headers_and_payload => every_write_round_trips;
+}
+
+async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
+    let db = TestDb::new(backend).await?;
+    let nats = NatsServer::start().await?;
+    let intake = Intake::start(db.url(), &nats.url()).await?;
+    wait_serving(intake.addr).await?;
+    let mut client = intake.client().await?;
+
+    let mut replies: Vec<pb::SubmissionReply> = Vec::new();
+    macro_rules! call {
+        ($rpc:ident, $req:expr) => {{
+            let reply = client.$rpc($req).await?.into_inner();
+            replies.push(reply.clone());
+            reply
+        }};
+    }
+
+    call!(
+        set_programme_dates,
+        pb::SetProgrammeDatesRequest {
+            submission: submission(office(), "1396-12-26"),
+            needs_deadline: "۱۳۹۷-۰۱-۳۱".into(),
+            proposals_deadline: "1397-01-31".into(),
+            operational_start: "2018-04-21".into(),
+            goal_date: "1397-12-29".into(),
+        }
+    );
+    call!(
+        register_zone,
+        pb::RegisterZoneRequest {
+            submission: submission(office(), "1396-12-26"),
+            code: "zone-01".into(),
+            name_fa: "منطقه ۱".into(),
+            name_en: "Zone 01".into(),
+            goals: vec![goal("water", events::Approach::Infrastructural)],
+        }
+    );
+    call!(
+        register_agency,
+        pb::RegisterAgencyRequest {
+            submission: submission(office(), "1396-12-26"),
+            code: "water".into(),
+            name_fa: "دستگاه آب".into(),
+            name_en: "Water agency (fictional)".into(),
+        }
+    );
+    call!(
+        record_approved_ngo,
+        pb::RecordApprovedNgoRequest {
+            submission: submission(office(), "1396-12-26"),
+            code: "ngo-01".into(),
+            name_fa: "سمن یک".into(),
+            name_en: "NGO One (fictional)".into(),
+            ministry_approval_ref: "MOI-1".into(),
+        }
+    );
+    for m in ["m-001", "m-002"] {
+        call!(
+            approve_ngo_member,
+            pb::ApproveNgoMemberRequest {
+                submission: submission(office(), "1396-12-27"),
+                ngo: "ngo-01".into(),
+                member: m.into(),
+                full_name: format!("Member {m}"),
+            }
+        );
+    }
+    call!(
+        revoke_ngo_member,
+        pb::RevokeNgoMemberRequest {
+            submission: submission(office(), "1396-12-28"),
+            ngo: "ngo-01".into(),
+            member: "m-002".into(),
+            reason: "left the NGO".into(),
+        }
+    );
+    let need = call!(
+        declare_need,
+        declare_need("zone-01", "m-001", "Clean water")
+    );
+    assert!(!need.late);
+    let late_need = call!(
+        declare_need,
+        pb::DeclareNeedRequest {
+            submission: submission(member("ngo-01", "m-001"), "1397-02-05"),
+            ..declare_need("zone-01", "m-001", "A library")
+        }
+    );
+    assert!(
+        late_need.late,
+        "a need after 31 Farvardin 1397 is marked late"
+    );
+    let referral = call!(
+        refer_need,
+        pb::ReferNeedRequest {
+            submission: submission(member("ngo-01", "m-001"), "1397-01-25"),
+            zone: "zone-01".into(),
+            need_id: need.entity_id.clone(),
+            agency: "water".into(),
+            note: "urgent".into(),
+        }
+    );
+    call!(
+        answer_referral,
+        pb::AnswerReferralRequest {
+            submission: submission(officer("water"), "1397-01-28"),
+            zone: "zone-01".into(),
+            referral_id: referral.entity_id.clone(),
+            accepted: true,
+            answer: "we take it up".into(),
+        }
+    );
+    call!(
+        report_social_activity,
+        pb::ReportSocialActivityRequest {
+            submission: submission(member("ngo-01", "m-001"), "1397-03-01"),
+            zone: "zone-01".into(),
+            title: "Literacy class".into(),
+            description: "".into(),
+            participants: 25,
+            held_on: "1397-02-30".into(),
+        }
+    );
+    let proposal = call!(
+        submit_proposal,
+        pb::SubmitProposalRequest {
+            submission: submission(officer("water"), "1397-01-30"),
+            zone: "zone-01".into(),
+            need_ids: vec![need.entity_id.clone()],
+            approach: events::Approach::Infrastructural as i32,
+            title: "Water network".into(),
+            budget_rials: 12_000_000_000,
+            planned_start: "1397-02-01".into(),
+            planned_end: "1397-12-15".into(),
+        }
+    );
+    call!(
+        decide_proposal,
+        pb::DecideProposalRequest {
+            submission: submission(supervisor(), "1397-02-02"),
+            zone: "zone-01".into(),
+            proposal_id: proposal.entity_id.clone(),
+            decision: pb::Decision::Approve as i32,
+            reason: "answers the need".into(),
+        }
+    );
+    let second = call!(
+        submit_proposal,
+        pb::SubmitProposalRequest {
+            submission: submission(officer("water"), "1397-02-10"),
+            zone: "zone-01".into(),
+            need_ids: vec![late_need.entity_id.clone()],
+            approach: events::Approach::Social as i32,
+            title: "A library".into(),
+            budget_rials: 900_000_000,
+            planned_start: "1397-03-01".into(),
+            planned_end: "1397-09-01".into(),
+        }
+    );
+    assert!(
+        second.late,
+        "a proposal after 31 Farvardin 1397 is marked late"
+    );
+    call!(
+        decide_proposal,
+        pb::DecideProposalRequest {
+            submission: submission(supervisor(), "1397-02-20"),
+            zone: "zone-01".into(),
+            proposal_id: second.entity_id.clone(),
+            decision: pb::Decision::Reject as i32,
+            reason: "no budget left this year".into(),
+        }
+    );
+    call!(
+        file_supervision_report,
+        pb::FileSupervisionReportRequest {
+            submission: submission(supervisor(), "1397-04-01"),
+            ngo: "ngo-01".into(),
+            zone: "zone-01".into(),
+            findings: "Needs were well documented".into(),
+            rating: 4,
+        }
+    );
+    call!(
+        report_progress,
+        pb::ReportProgressRequest {
+            submission: submission(officer("water"), "1397-06-01"),
+            zone: "zone-01".into(),
+            proposal_id: proposal.entity_id.clone(),
+            percent: 40,
+            note: "pipes laid".into(),
+            as_of: "1397-05-31".into(),
+            correction: "".into(),
+        }
+    );
+    let completed = call!(
+        complete_project,
+        pb::CompleteProjectRequest {
+            submission: submission(officer("water"), "1397-12-10"),
+            zone: "zone-01".into(),
+            proposal_id: proposal.entity_id.clone(),
+            completed_on: "1397-12-10".into(),
+            note: "done".into(),
+        }
+    );
+    assert_eq!(
+        completed
+            .events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["ProgressReported", "ProjectCompleted"]
+    );
+
+    let recorded: Vec<&pb::RecordedEvent> = replies.iter().flat_map(|r| &r.events).collect();
+    let stored = stored_events(db.url()).await?;
+    assert_eq!(
+        stored.len(),
+        recorded.len(),
+        "one stored event per recorded event"
+    );
+    let messages = published(&nats.url(), recorded.len() as u64, Duration::from_secs(10)).await?;
+    assert_eq!(messages.len(), recorded.len(), "one message per event");
+    assert_exactly_once_in_order(&messages);
+
+    let mut event_types = std::collections::HashSet::new();
+    for ((reply_event, stored), message) in recorded.iter().zip(&stored).zip(&messages) {
+        assert_eq!(stored.event_id.to_string(), reply_event.event_id);
+        let envelope = &message.envelope;
+        assert_eq!(envelope.event_id, reply_event.event_id);
+        assert_eq!(envelope.event_type, reply_event.event_type);
+        assert_eq!(envelope.stream_version, reply_event.stream_version);
+        assert_eq!(message.subject, reply_event.subject);
+        assert_eq!(
+            message.subject,
+            format!(
+                "saman.events.v1.{}.{}",
+                envelope.stream_id, envelope.event_type
+            )
+        );
+        assert_eq!(message.headers["Nats-Msg-Id"], envelope.event_id);
+        assert_eq!(message.headers["Saman-Event-Type"], envelope.event_type);
+        assert_eq!(message.headers["Saman-Stream-Id"], envelope.stream_id);
+        assert_eq!(
+            message.headers["Saman-Stream-Version"],
+            envelope.stream_version.to_string()
+        );
+        assert_eq!(
+            message.headers["Saman-Submission-Id"],
+            envelope.submission_id
+        );
+        assert_eq!(
+            message.headers["Content-Type"],
+            "application/protobuf; proto=saman.events.v1.Envelope"
+        );
+        assert_eq!(
+            stored.payload,
+            prost::Message::encode_to_vec(envelope),
+            "the NATS payload is the stored envelope"
+        );
+        event_types.insert(envelope.event_type.clone());
+    }
+    assert_eq!(
+        event_types.len(),
+        16,
+        "every event type was seen: {event_types:?}"
+    );
+
+    // The payloads carry what was submitted.
+    let body = |i: usize| messages[i].envelope.body.clone().expect("a body");
+    let Body::ProgrammeDatesSet(dates) = body(0) else {
+        panic!("first is the dates")
+    };
+    assert_eq!(dates.needs_deadline.unwrap().iso, "2018-04-20");
+    assert_eq!(dates.goal_date.unwrap().iso, "2019-03-20");
+    let declared = messages
+        .iter()
+        .find(|m| m.envelope.event_type == "NeedDeclared")
+        .expect("a need");
+    let Some(Body::NeedDeclared(n)) = &declared.envelope.body else {
+        panic!()
+    };
+    assert_eq!(n.need_id, need.entity_id);
+    assert_eq!(n.title, "Clean water");
+    assert_eq!(n.households_affected, 12);
+    assert_eq!(
+        declared.subject,
+        "saman.events.v1.zone.zone-01.NeedDeclared"
+    );
+    let Some(events::actor::Kind::NgoMember(by)) = declared
+        .envelope
+        .actor
+        .as_ref()
+        .and_then(|a| a.kind.clone())
+    else {
+        panic!("declared by a member")
+    };
+    assert_eq!((by.ngo.as_str(), by.member.as_str()), ("ngo-01", "m-001"));
+
+    intake.stop().await?;
+    Ok(())
+}
