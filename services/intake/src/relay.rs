@@ -22,11 +22,15 @@
 //!   would store k+1 before k. So a batch read from the outbox is grouped by stream
 //!   (each stream's events sorted by stream version) and published in waves: wave 1
 //!   sends the oldest event of every stream, wave 2 the next event of every stream
-//!   whose previous event was acknowledged, and so on. A failure stops the batch; the
-//!   unacknowledged events stay in the outbox, and the next batch starts again from the
-//!   oldest event of each stream. Positions and stream versions agree within a stream
-//!   because the writer commits a stream's versions one after the other (optimistic
-//!   concurrency), so the outbox never holds version v+1 of a stream visible before v.
+//!   whose previous event was acknowledged, and so on. When an event fails (no ack,
+//!   ack timeout, refused), the rest of its stream is left out of the round (other
+//!   streams go on); the unacknowledged events stay in the outbox, and the next round,
+//!   after a backoff, starts again from the oldest event of each stream. Every round
+//!   reads the outbox afresh, so it also sees rows committed out of position order.
+//!   Positions and stream versions agree within a stream because the writer commits a
+//!   stream's versions one after the other (optimistic concurrency), so the outbox
+//!   never holds version v+1 of a stream visible before v; the relay still sorts each
+//!   stream's events by version.
 //!   This holds even if two relays ran at once: k+1 is only sent after k was
 //!   acknowledged (by someone) and duplicates are dropped.
 //! - **NATS down.** A failed round backs off exponentially (capped at
@@ -136,7 +140,7 @@ struct StatsInner {
     failed_rounds: AtomicU64,
     outbox_len: AtomicU64,
     holds_lease: AtomicBool,
-    nats_ok: AtomicBool,
+    healthy: AtomicBool,
 }
 
 impl RelayStats {
@@ -162,9 +166,10 @@ impl RelayStats {
     pub fn holds_lease(&self) -> bool {
         self.inner.holds_lease.load(Ordering::Relaxed)
     }
-    /// Whether the last round reached JetStream (false during an outage).
-    pub fn nats_ok(&self) -> bool {
-        self.inner.nats_ok.load(Ordering::Relaxed)
+    /// Whether the last round published everything it read: false during a NATS
+    /// outage, or while an event keeps failing (see the logs).
+    pub fn healthy(&self) -> bool {
+        self.inner.healthy.load(Ordering::Relaxed)
     }
 }
 
@@ -367,9 +372,7 @@ impl Relay {
             .inner
             .failed_rounds
             .fetch_add(1, Ordering::Relaxed);
-        if !matches!(err, RelayError::Store(_)) {
-            self.stats.inner.nats_ok.store(false, Ordering::Relaxed);
-        }
+        self.stats.inner.healthy.store(false, Ordering::Relaxed);
         match outage {
             None => {
                 tracing::warn!(
@@ -434,7 +437,7 @@ impl Relay {
         let fetched = batch.len();
         if fetched == 0 {
             self.stats.inner.outbox_len.store(0, Ordering::Relaxed);
-            self.stats.inner.nats_ok.store(true, Ordering::Relaxed);
+            self.stats.inner.healthy.store(true, Ordering::Relaxed);
             return Ok(Round::default());
         }
 
@@ -443,16 +446,22 @@ impl Relay {
         let mut duplicates = 0u64;
         let mut failure: Option<RelayError> = None;
 
-        'waves: while failure.is_none() {
-            // The oldest not-yet-published event of every stream of the batch.
-            let wave: Vec<StoredEvent> =
-                queues.iter_mut().filter_map(VecDeque::pop_front).collect();
+        // Set when sending itself fails (the client cannot take messages): stop the round.
+        let mut send_failed = false;
+        while !send_failed {
+            // The oldest not-yet-published event of every stream still going.
+            let wave: Vec<(usize, StoredEvent)> = queues
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, q)| q.pop_front().map(|e| (i, e)))
+                .collect();
             if wave.is_empty() {
                 break;
             }
             let mut in_flight = Vec::with_capacity(wave.len());
-            for event in wave {
+            for (queue, event) in wave {
                 let meta = Sent {
+                    queue,
                     position: event.position,
                     event_id: event.event_id,
                     subject: event.subject.clone(),
@@ -463,11 +472,12 @@ impl Relay {
                 match self.js.send_publish(event.subject, message).await {
                     Ok(ack) => in_flight.push((meta, ack)),
                     Err(source) => {
-                        failure = Some(RelayError::Publish {
+                        failure.get_or_insert(RelayError::Publish {
                             event_id: meta.event_id,
                             subject: meta.subject,
                             source,
                         });
+                        send_failed = true;
                         break;
                     }
                 }
@@ -482,32 +492,30 @@ impl Relay {
                 }))
                 .await;
             for (meta, result) in acks {
-                match result {
+                let error = match result {
                     Ok(Ok(ack)) => {
+                        // A duplicate ack means JetStream already holds the event
+                        // (republished after a crash or a lost ack): a success.
                         if ack.duplicate {
                             duplicates += 1;
                         }
                         done.push(meta.position);
+                        continue;
                     }
-                    Ok(Err(source)) => {
-                        failure.get_or_insert(RelayError::Publish {
-                            event_id: meta.event_id,
-                            subject: meta.subject,
-                            source,
-                        });
-                    }
-                    Err(_elapsed) => {
-                        failure.get_or_insert(RelayError::AckTimeout {
-                            event_id: meta.event_id,
-                            timeout,
-                        });
-                    }
-                }
-            }
-            if failure.is_some() {
-                // Later events of the streams that failed must not go out before them;
-                // stop the whole batch, the next round starts from the outbox again.
-                break 'waves;
+                    Ok(Err(source)) => RelayError::Publish {
+                        event_id: meta.event_id,
+                        subject: meta.subject,
+                        source,
+                    },
+                    Err(_elapsed) => RelayError::AckTimeout {
+                        event_id: meta.event_id,
+                        timeout,
+                    },
+                };
+                // The later events of this stream must not go out before this one: drop
+                // them from the round (they stay in the outbox). Other streams go on.
+                queues[meta.queue].clear();
+                failure.get_or_insert(error);
             }
         }
 
@@ -528,7 +536,7 @@ impl Relay {
         if let Some(e) = failure {
             return Err(e);
         }
-        self.stats.inner.nats_ok.store(true, Ordering::Relaxed);
+        self.stats.inner.healthy.store(true, Ordering::Relaxed);
         if fetched < self.cfg.batch_size {
             // The batch held the whole outbox as of the read, and all of it is published.
             self.stats.inner.outbox_len.store(0, Ordering::Relaxed);
@@ -557,6 +565,8 @@ impl Relay {
 
 /// What the relay keeps of an event while its publish is in flight.
 struct Sent {
+    /// Index of the event's stream queue in the round.
+    queue: usize,
     position: i64,
     event_id: Uuid,
     subject: String,

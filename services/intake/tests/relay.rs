@@ -1,0 +1,843 @@
+//! The relay against a real nats-server (2.9.10 here) and a real event store: events
+//! appended to the store reach JetStream with the documented subject, headers and
+//! payload, exactly once, each stream in order, across NATS outages and republishing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use async_nats::HeaderMap;
+use async_nats::jetstream::{
+    self,
+    consumer::{AckPolicy, DeliverPolicy, pull},
+};
+use bytes::Bytes;
+use futures::StreamExt;
+use prost::Message as _;
+use saman_harness::{Backend, NatsServer, TestDb};
+use saman_intake::jetstream::{
+    CONTENT_TYPE_ENVELOPE, STREAM_NAME, StreamSettings, connect, ensure_stream,
+};
+use saman_intake::relay::{Relay, RelayConfig, RelayError};
+use saman_intake::store::{Append, AppendOutcome, EventStore, NewEvent};
+use saman_proto::events::v1::{
+    Actor, AgencyRegistered, Approach, Envelope, NeedDeclared, NgoMemberApproved, Official,
+    ProgrammeDatesSet, actor, envelope::Body,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------
+// Set-up
+
+struct Env {
+    nats: NatsServer,
+    _db: TestDb,
+    db_url: String,
+    store: EventStore,
+    js: jetstream::Context,
+}
+
+async fn env(backend: Backend) -> anyhow::Result<Env> {
+    let nats = NatsServer::start().await?;
+    let db = TestDb::new(backend).await?;
+    let store = EventStore::open(db.url(), 4).await?;
+    let (_client, js) = connect(&nats.url(), "relay-test", Duration::from_secs(5)).await?;
+    // `connect` returns before the connection is made (retry on initial connect).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while js.client().connection_state() != async_nats::connection::State::Connected {
+        ensure!(Instant::now() < deadline, "no NATS connection within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure_stream(&js, &StreamSettings::default()).await?;
+    Ok(Env {
+        nats,
+        db_url: db.url().to_owned(),
+        _db: db,
+        store,
+        js,
+    })
+}
+
+fn fast_config() -> RelayConfig {
+    RelayConfig {
+        idle_poll: Duration::from_millis(50),
+        retry_backoff_max: Duration::from_millis(500),
+        ack_timeout: Duration::from_secs(2),
+        lease_retry: Duration::from_millis(200),
+        ..RelayConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+/// `zone.zone-01` -> (`zone`, `zone-01`): the subject's kind and key tokens.
+fn stream_parts(stream_id: &str) -> (&str, &str) {
+    stream_id.split_once('.').expect("kind.key")
+}
+
+/// A plausible envelope for version `version` of `stream_id`.
+fn envelope(stream_id: &str, version: u64, submission: Uuid) -> Envelope {
+    let (kind, key) = stream_parts(stream_id);
+    let (event_type, body) = match kind {
+        "zone" => (
+            "NeedDeclared",
+            Body::NeedDeclared(NeedDeclared {
+                need_id: submission.to_string(),
+                zone: key.to_owned(),
+                ngo: "ngo-01".into(),
+                member: "m-001".into(),
+                approach: Approach::Social as i32,
+                title: format!("need {version} of {key}"),
+                description: "آب آشامیدنی".into(),
+                households_affected: 12,
+                priority: 2,
+                late: version.is_multiple_of(2),
+            }),
+        ),
+        "ngo" => (
+            "NgoMemberApproved",
+            Body::NgoMemberApproved(NgoMemberApproved {
+                ngo: key.to_owned(),
+                member: format!("m-{version:03}"),
+                full_name: format!("Member {version}"),
+            }),
+        ),
+        "agency" => (
+            "AgencyRegistered",
+            Body::AgencyRegistered(AgencyRegistered {
+                code: key.to_owned(),
+                name_fa: "دستگاه".into(),
+                name_en: format!("Agency v{version}"),
+            }),
+        ),
+        "programme" => (
+            "ProgrammeDatesSet",
+            Body::ProgrammeDatesSet(ProgrammeDatesSet::default()),
+        ),
+        other => panic!("unknown kind {other}"),
+    };
+    Envelope {
+        event_id: Uuid::now_v7().to_string(),
+        event_type: event_type.into(),
+        schema_version: 1,
+        stream_id: stream_id.into(),
+        stream_version: version,
+        submission_id: submission.to_string(),
+        actor: Some(Actor {
+            kind: Some(actor::Kind::ProgrammeOffice(Official {
+                user: "office".into(),
+            })),
+        }),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: 1_524_200_000 + version as i64,
+            nanos: 0,
+        }),
+        recorded_at: Some(prost_types::Timestamp {
+            seconds: 1_524_200_100 + version as i64,
+            nanos: 5_000,
+        }),
+        body: Some(body),
+    }
+}
+
+/// Builds appends and remembers each stream's version and every envelope appended.
+#[derive(Default)]
+struct Book {
+    versions: HashMap<String, u64>,
+    /// By event id.
+    appended: HashMap<String, Envelope>,
+}
+
+impl Book {
+    /// One submission appending `n` events to `stream_id`.
+    fn append(&mut self, stream_id: &str, n: usize) -> Append {
+        let submission = Uuid::now_v7();
+        let expected = *self.versions.get(stream_id).unwrap_or(&0);
+        let events = (1..=n as u64)
+            .map(|i| {
+                let env = envelope(stream_id, expected + i, submission);
+                let event = NewEvent {
+                    event_id: env.event_id.parse().unwrap(),
+                    event_type: env.event_type.clone(),
+                    schema_version: env.schema_version,
+                    stream_version: env.stream_version,
+                    subject: subject_of(&env),
+                    occurred_at_us: 1_524_200_000_000_000,
+                    recorded_at_us: 1_524_200_100_000_000,
+                    payload: env.encode_to_vec(),
+                };
+                self.appended.insert(env.event_id.clone(), env);
+                event
+            })
+            .collect();
+        self.versions
+            .insert(stream_id.to_owned(), expected + n as u64);
+        Append {
+            submission_id: submission,
+            request_hash: *submission.as_bytes().repeat(2).first_chunk::<32>().unwrap(),
+            reply: Vec::new(),
+            stream_id: stream_id.to_owned(),
+            expected_version: expected,
+            events,
+        }
+    }
+}
+
+fn subject_of(env: &Envelope) -> String {
+    let (kind, key) = stream_parts(&env.stream_id);
+    format!("saman.events.v1.{kind}.{key}.{}", env.event_type)
+}
+
+async fn append_all(store: &EventStore, batch: &[Append]) -> anyhow::Result<()> {
+    let outcomes = store.append(batch).await?;
+    for outcome in outcomes {
+        ensure!(
+            matches!(outcome, AppendOutcome::Appended { .. }),
+            "append refused: {outcome:?}"
+        );
+    }
+    Ok(())
+}
+
+/// A tiny deterministic generator (no `rand` in the workspace).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading JetStream back
+
+#[derive(Debug)]
+struct Received {
+    subject: String,
+    headers: HeaderMap,
+    payload: Bytes,
+    stream_sequence: u64,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.as_str())
+    }
+}
+
+/// Waits until the stream holds `expected` messages (or fails after `within`).
+async fn wait_for_messages(
+    js: &jetstream::Context,
+    expected: u64,
+    within: Duration,
+) -> anyhow::Result<()> {
+    let stream = js.get_stream(STREAM_NAME).await?;
+    let deadline = Instant::now() + within;
+    loop {
+        let count = stream.get_info().await?.state.messages;
+        if count == expected {
+            return Ok(());
+        }
+        ensure!(
+            count < expected,
+            "stream holds {count} messages, expected {expected}"
+        );
+        if Instant::now() >= deadline {
+            bail!("stream holds {count} messages after {within:?}, expected {expected}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads every message of the stream with a fresh durable pull consumer, checking that
+/// there are exactly `expected` of them.
+async fn consume_all(js: &jetstream::Context, expected: usize) -> anyhow::Result<Vec<Received>> {
+    let stream = js.get_stream(STREAM_NAME).await?;
+    let name = format!("test-{}", Uuid::new_v4().simple());
+    let consumer = stream
+        .get_or_create_consumer(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut out = Vec::with_capacity(expected);
+    while out.len() < expected {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .with_context(|| format!("only {} of {expected} messages came", out.len()))?
+            .context("consumer stream ended")??;
+        let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stream_sequence = info.stream_sequence;
+        message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.push(Received {
+            subject: message.subject.to_string(),
+            headers: message.headers.clone().unwrap_or_default(),
+            payload: message.payload.clone(),
+            stream_sequence,
+        });
+    }
+    if let Ok(Some(extra)) = tokio::time::timeout(Duration::from_millis(300), messages.next()).await
+    {
+        bail!(
+            "more than {expected} messages: {:?}",
+            extra.map(|m| m.subject.to_string())
+        );
+    }
+    Ok(out)
+}
+
+/// Checks that `received` holds every appended event exactly once, with its subject,
+/// headers and payload, and each stream's events in version order.
+fn check_exactly_once_in_order(book: &Book, received: &[Received]) -> anyhow::Result<()> {
+    let mut seen = HashSet::new();
+    let mut last_version: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_seq: Vec<&Received> = received.iter().collect();
+    by_seq.sort_by_key(|r| r.stream_sequence);
+    for r in by_seq {
+        let envelope = Envelope::decode(r.payload.as_ref())?;
+        let id = envelope.event_id.clone();
+        ensure!(seen.insert(id.clone()), "event {id} is on the stream twice");
+        let appended = book
+            .appended
+            .get(&id)
+            .with_context(|| format!("event {id} was never appended"))?;
+        ensure!(
+            &envelope == appended,
+            "payload of {id} differs from what was appended"
+        );
+        ensure!(
+            r.subject == subject_of(appended),
+            "subject of {id}: {}",
+            r.subject
+        );
+        ensure!(
+            r.header("Nats-Msg-Id") == Some(id.as_str()),
+            "Nats-Msg-Id of {id}"
+        );
+        let last = last_version.entry(envelope.stream_id.clone()).or_insert(0);
+        ensure!(
+            envelope.stream_version == *last + 1,
+            "stream {} out of order: version {} after {}",
+            envelope.stream_id,
+            envelope.stream_version,
+            last
+        );
+        *last = envelope.stream_version;
+    }
+    ensure!(
+        seen.len() == book.appended.len(),
+        "{} of {} events on the stream",
+        seen.len(),
+        book.appended.len()
+    );
+    for (stream, version) in &book.versions {
+        ensure!(
+            last_version.get(stream) == Some(version),
+            "stream {stream} ends at {:?}, expected {version}",
+            last_version.get(stream)
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+
+#[tokio::test]
+async fn publishes_subject_headers_and_protobuf_payload() -> anyhow::Result<()> {
+    let env = env(Backend::Sqlite).await?;
+    let mut book = Book::default();
+    let batch = vec![
+        book.append("zone.zone-01", 2),
+        book.append("ngo.ngo-03", 1),
+        book.append("agency.water-agency", 1),
+        book.append("programme.khorramabad", 1),
+    ];
+    append_all(&env.store, &batch).await?;
+    let stored = env.store.read_all(0, 100).await?;
+    assert_eq!(stored.len(), 5);
+
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    assert_eq!(relay.publish_pending().await?, 5);
+    assert_eq!(env.store.outbox_len().await?, 0);
+    assert_eq!(relay.stats().published(), 5);
+    assert_eq!(relay.stats().outbox_len(), 0);
+    assert!(relay.stats().holds_lease());
+    // Nothing left: a second pass publishes nothing.
+    assert_eq!(relay.publish_pending().await?, 0);
+
+    let received = consume_all(&env.js, 5).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    for r in &received {
+        let envelope = Envelope::decode(r.payload.as_ref())?;
+        let event = stored
+            .iter()
+            .find(|e| e.event_id.to_string() == envelope.event_id)
+            .context("stored event")?;
+        assert_eq!(r.subject, event.subject);
+        let id = event.event_id.to_string();
+        let expect = [
+            ("Nats-Msg-Id", id.clone()),
+            ("Saman-Event-Id", id),
+            ("Saman-Event-Type", event.event_type.clone()),
+            ("Saman-Schema-Version", "1".to_owned()),
+            ("Saman-Stream-Id", event.stream_id.clone()),
+            ("Saman-Stream-Version", event.stream_version.to_string()),
+            ("Saman-Submission-Id", event.submission_id.to_string()),
+            ("Saman-Position", event.position.to_string()),
+            ("Content-Type", CONTENT_TYPE_ENVELOPE.to_owned()),
+        ];
+        for (name, value) in expect {
+            assert_eq!(
+                r.header(name),
+                Some(value.as_str()),
+                "header {name} of {}",
+                r.subject
+            );
+        }
+        assert_eq!(r.payload.as_ref(), event.payload.as_slice());
+    }
+    let subjects: HashSet<_> = received.iter().map(|r| r.subject.as_str()).collect();
+    assert!(subjects.contains("saman.events.v1.zone.zone-01.NeedDeclared"));
+    assert!(subjects.contains("saman.events.v1.ngo.ngo-03.NgoMemberApproved"));
+    assert!(subjects.contains("saman.events.v1.agency.water-agency.AgencyRegistered"));
+    assert!(subjects.contains("saman.events.v1.programme.khorramabad.ProgrammeDatesSet"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn ensure_stream_creates_then_updates_on_nats_2_9() -> anyhow::Result<()> {
+    let env = env(Backend::Sqlite).await?;
+    let info = env.js.get_stream(STREAM_NAME).await?.get_info().await?;
+    assert_eq!(info.config.subjects, vec!["saman.events.v1.>".to_owned()]);
+    assert_eq!(info.config.storage, jetstream::stream::StorageType::File);
+    assert_eq!(
+        info.config.retention,
+        jetstream::stream::RetentionPolicy::Limits
+    );
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(600));
+    assert_eq!(info.config.num_replicas, 1);
+
+    // Same settings again: nothing to do.
+    let again = ensure_stream(&env.js, &StreamSettings::default()).await?;
+    assert_eq!(again.config.duplicate_window, Duration::from_secs(600));
+
+    // Changed settings: updated in place (messages kept).
+    let mut book = Book::default();
+    append_all(&env.store, &[book.append("zone.zone-02", 3)]).await?;
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    assert_eq!(relay.publish_pending().await?, 3);
+    let changed = StreamSettings {
+        duplicate_window: Duration::from_secs(120),
+        max_age: Some(Duration::from_secs(24 * 3600)),
+        ..StreamSettings::default()
+    };
+    let info = ensure_stream(&env.js, &changed).await?;
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
+    assert_eq!(info.config.max_age, Duration::from_secs(24 * 3600));
+    assert_eq!(info.state.messages, 3);
+    let info = ensure_stream(&env.js, &StreamSettings::default()).await?;
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(600));
+    assert_eq!(info.config.max_age, Duration::ZERO);
+    Ok(())
+}
+
+/// Many streams interleaved, one of them much longer than a batch: each stream arrives
+/// in version order (small batches force many rounds and waves).
+async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Result<()> {
+    let env = env(backend).await?;
+    let streams = [
+        "zone.zone-01",
+        "zone.zone-02",
+        "zone.zone-03",
+        "ngo.ngo-01",
+        "ngo.ngo-02",
+        "agency.water-agency",
+    ];
+    let mut book = Book::default();
+    let mut rng = Lcg(7);
+    let mut total = 0;
+    // 60 commits of 1..=4 appends each; zone-01 gets about half of everything.
+    for _ in 0..60 {
+        let appends: Vec<Append> = (0..1 + rng.below(4))
+            .map(|_| {
+                let stream = if rng.below(2) == 0 {
+                    streams[0]
+                } else {
+                    streams[rng.below(streams.len())]
+                };
+                book.append(stream, 1 + rng.below(3))
+            })
+            .collect();
+        total += appends.iter().map(|a| a.events.len()).sum::<usize>();
+        append_all(&env.store, &appends).await?;
+    }
+
+    let relay = Relay::new(
+        env.store.clone(),
+        env.js.clone(),
+        RelayConfig {
+            batch_size: 16,
+            ..fast_config()
+        },
+    );
+    let stats = relay.stats();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+    wait_for_messages(&env.js, total as u64, Duration::from_secs(60)).await?;
+    shutdown.cancel();
+    task.await??;
+
+    assert_eq!(stats.published(), total as u64);
+    assert_eq!(stats.duplicates(), 0);
+    assert_eq!(env.store.outbox_len().await?, 0);
+    let received = consume_all(&env.js, total).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn interleaved_streams_keep_their_order_sqlite() -> anyhow::Result<()> {
+    interleaved_streams_keep_their_order(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn interleaved_streams_keep_their_order_postgres() -> anyhow::Result<()> {
+    interleaved_streams_keep_their_order(Backend::Postgres).await
+}
+
+/// NATS is killed while events keep being appended (and while the relay publishes),
+/// then restarted: appends never fail, and every event reaches the stream exactly once,
+/// each stream in order.
+async fn nats_outage_then_every_event_exactly_once(backend: Backend) -> anyhow::Result<()> {
+    let mut env = env(backend).await?;
+    let relay = Relay::new(
+        env.store.clone(),
+        env.js.clone(),
+        RelayConfig {
+            batch_size: 32,
+            ..fast_config()
+        },
+    );
+    let stats = relay.stats();
+    let waker = relay.waker();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+
+    // A writer appending continuously to 8 streams, waking the relay after each commit.
+    let store = env.store.clone();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let writer = tokio::spawn(async move {
+        let mut book = Book::default();
+        let mut rng = Lcg(42);
+        let streams: Vec<String> = (1..=8).map(|i| format!("zone.zone-{i:02}")).collect();
+        loop {
+            let appends: Vec<Append> = (0..1 + rng.below(3))
+                .map(|_| book.append(&streams[rng.below(streams.len())], 1 + rng.below(2)))
+                .collect();
+            append_all(&store, &appends).await?;
+            waker.notify_one();
+            if stop_rx.try_recv().is_ok() {
+                return anyhow::Ok(book);
+            }
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    });
+
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let published_before = stats.published();
+    assert!(
+        published_before > 0,
+        "the relay published before the outage"
+    );
+    env.nats.stop().await?;
+    // Appends go on while NATS is down; the outbox grows.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!stats.healthy(), "the relay noticed the outage");
+    assert!(stats.failed_rounds() > 0);
+    let waiting = env.store.outbox_len().await?;
+    assert!(waiting > 0, "events wait in the outbox during the outage");
+    env.nats.restart().await?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop_tx.send(()).ok();
+    let book = writer.await??;
+    let total: usize = book.appended.len();
+
+    wait_for_messages(&env.js, total as u64, Duration::from_secs(60)).await?;
+    // Let the relay clear the last outbox rows, then stop it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.store.outbox_len().await? > 0 {
+        ensure!(Instant::now() < deadline, "the outbox did not drain");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    task.await??;
+    assert!(stats.healthy());
+    assert_eq!(stats.outbox_len(), 0);
+    // Every outbox row was acknowledged once, counting duplicate acks (lost acks).
+    assert!(stats.published() >= total as u64);
+
+    let received = consume_all(&env.js, total).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn nats_outage_then_every_event_exactly_once_sqlite() -> anyhow::Result<()> {
+    nats_outage_then_every_event_exactly_once(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn nats_outage_then_every_event_exactly_once_postgres() -> anyhow::Result<()> {
+    nats_outage_then_every_event_exactly_once(Backend::Postgres).await
+}
+
+/// A crash between the publish ack and the removal of the outbox rows: the rows come
+/// back, the relay publishes the same events again, and JetStream's duplicate window
+/// drops every copy.
+#[tokio::test]
+async fn republishing_after_a_crash_adds_no_duplicates() -> anyhow::Result<()> {
+    let env = env(Backend::Sqlite).await?;
+    let mut book = Book::default();
+    let batch: Vec<Append> = (1..=5)
+        .map(|i| book.append(&format!("zone.zone-{i:02}"), 4))
+        .collect();
+    append_all(&env.store, &batch).await?;
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    assert_eq!(relay.publish_pending().await?, 20);
+    wait_for_messages(&env.js, 20, Duration::from_secs(5)).await?;
+
+    // The crash: the outbox rows are back as if `outbox_done` never ran.
+    let pool = sqlx::SqlitePool::connect(&env.db_url).await?;
+    sqlx::query("INSERT INTO outbox (position) SELECT position FROM events")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    assert_eq!(env.store.outbox_len().await?, 20);
+
+    // A new relay (the restarted process) publishes them all again...
+    let restarted = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    assert_eq!(restarted.publish_pending().await?, 20);
+    assert_eq!(restarted.stats().duplicates(), 20);
+    assert_eq!(env.store.outbox_len().await?, 0);
+
+    // ... and the stream still holds each event once.
+    let info = env.js.get_stream(STREAM_NAME).await?.get_info().await?;
+    assert_eq!(info.state.messages, 20);
+    let received = consume_all(&env.js, 20).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+/// Without NATS, a pass fails (nothing removed from the outbox) and `run` keeps going
+/// until NATS appears; a shutdown while NATS is down returns promptly.
+#[tokio::test]
+async fn nats_down_keeps_the_outbox_and_shutdown_is_bounded() -> anyhow::Result<()> {
+    let mut env = env(Backend::Sqlite).await?;
+    env.nats.stop().await?;
+    let mut book = Book::default();
+    append_all(&env.store, &[book.append("ngo.ngo-01", 3)]).await?;
+
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let err = relay.publish_pending().await.unwrap_err();
+    assert!(matches!(err, RelayError::NatsUnavailable), "{err}");
+    assert_eq!(env.store.outbox_len().await?, 3);
+
+    let stats = relay.stats();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(stats.failed_rounds() >= 2, "the relay retried");
+    assert_eq!(stats.outbox_len(), 3);
+    let started = Instant::now();
+    shutdown.cancel();
+    task.await??;
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "shutdown bounded"
+    );
+    assert_eq!(
+        env.store.outbox_len().await?,
+        3,
+        "the events wait for the next start"
+    );
+
+    // Next start, NATS back: everything goes out.
+    env.nats.restart().await?;
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+    wait_for_messages(&env.js, 3, Duration::from_secs(20)).await?;
+    shutdown.cancel();
+    task.await??;
+    let received = consume_all(&env.js, 3).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+/// Sets the stream's largest accepted message (0: no limit), behind the relay's back.
+async fn set_max_message_size(js: &jetstream::Context, size: i32) -> anyhow::Result<()> {
+    let mut config = js.get_stream(STREAM_NAME).await?.get_info().await?.config;
+    config.max_message_size = if size == 0 { -1 } else { size };
+    js.update_stream(&config).await?;
+    Ok(())
+}
+
+/// Makes the (single) event of `append` larger than 4 KB.
+fn fatten(book: &mut Book, append: &mut Append) {
+    let event = &mut append.events[0];
+    let mut env = Envelope::decode(event.payload.as_slice()).unwrap();
+    if let Some(Body::NeedDeclared(need)) = env.body.as_mut() {
+        need.description = "x".repeat(4096);
+    }
+    event.payload = env.encode_to_vec();
+    book.appended.insert(env.event_id.clone(), env);
+}
+
+/// The one-event-in-flight-per-stream rule, made visible: JetStream refuses version 2
+/// of a stream (too large) while it would accept version 3. The relay must not publish
+/// version 3 before 2 is stored; the other streams go on meanwhile.
+#[tokio::test]
+async fn a_refused_event_holds_back_its_stream_only() -> anyhow::Result<()> {
+    let env = env(Backend::Sqlite).await?;
+    set_max_message_size(&env.js, 2048).await?;
+    let mut book = Book::default();
+    let mut big = vec![
+        book.append("zone.zone-01", 1),
+        book.append("zone.zone-01", 1),
+    ];
+    fatten(&mut book, &mut big[1]);
+    let big_id = big[1].events[0].event_id;
+    big.push(book.append("zone.zone-01", 1));
+    big.push(book.append("zone.zone-02", 3));
+    append_all(&env.store, &big).await?;
+
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    for _ in 0..2 {
+        match relay.publish_pending().await {
+            Err(RelayError::Publish { event_id, .. }) => assert_eq!(event_id, big_id),
+            other => panic!("expected the large event to be refused, got {other:?}"),
+        }
+        // zone-01 v1 and zone-02 v1..3 are out; zone-01 v2 (refused) and v3 wait.
+        let info = env.js.get_stream(STREAM_NAME).await?.get_info().await?;
+        assert_eq!(info.state.messages, 4);
+        assert_eq!(env.store.outbox_len().await?, 2);
+    }
+    assert!(!relay.stats().healthy());
+
+    set_max_message_size(&env.js, 0).await?;
+    assert_eq!(relay.publish_pending().await?, 2);
+    assert!(relay.stats().healthy());
+    let received = consume_all(&env.js, 6).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+/// PostgreSQL: only the holder of the relay lease publishes; it passes on release.
+#[tokio::test]
+async fn only_the_lease_holder_publishes_postgres() -> anyhow::Result<()> {
+    let env = env(Backend::Postgres).await?;
+    let mut book = Book::default();
+    append_all(&env.store, &[book.append("zone.zone-01", 2)]).await?;
+
+    let first = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let first_stats = first.stats();
+    let shutdown = CancellationToken::new();
+    let first_task = tokio::spawn(first.run(shutdown.clone()));
+    wait_for_messages(&env.js, 2, Duration::from_secs(10)).await?;
+    assert!(first_stats.holds_lease());
+
+    // A second replica (its own pool on the same database) cannot publish.
+    let other_store = EventStore::open(&env.db_url, 2).await?;
+    let second = Relay::new(other_store.clone(), env.js.clone(), fast_config());
+    let err = second.publish_pending().await.unwrap_err();
+    assert!(matches!(err, RelayError::LeaseHeldElsewhere), "{err}");
+    assert!(!second.stats().holds_lease());
+
+    // The first stops and releases the lease: the second takes over.
+    shutdown.cancel();
+    first_task.await??;
+    append_all(&env.store, &[book.append("zone.zone-01", 1)]).await?;
+    assert_eq!(second.publish_pending().await?, 1);
+    assert!(second.stats().holds_lease());
+    let received = consume_all(&env.js, 3).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+/// The subscriber example of docs/events.md, run against the relay's stream.
+#[tokio::test]
+async fn docs_example_durable_pull_consumer() -> anyhow::Result<()> {
+    let env = env(Backend::Sqlite).await?;
+    let mut book = Book::default();
+    append_all(
+        &env.store,
+        &[
+            book.append("zone.zone-01", 2),
+            book.append("zone.zone-02", 1),
+        ],
+    )
+    .await?;
+    Relay::new(env.store.clone(), env.js.clone(), fast_config())
+        .publish_pending()
+        .await?;
+
+    // From docs/events.md (connect URL from the harness; stops after the zone's 2 events).
+    let client = async_nats::connect(env.nats.url()).await?;
+    let js = jetstream::new(client);
+    let stream = js.get_stream("SAMAN_EVENTS").await?;
+    let consumer = stream
+        .get_or_create_consumer(
+            "zone-01-dashboard",
+            pull::Config {
+                durable_name: Some("zone-01-dashboard".into()),
+                filter_subject: "saman.events.v1.zone.zone-01.>".into(),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut seen = Vec::new();
+    while let Some(message) = tokio::time::timeout(Duration::from_secs(10), messages.next()).await?
+    {
+        let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let headers = message.headers.clone().unwrap_or_default();
+        let stream_id = headers.get("Saman-Stream-Id").map(|v| v.to_string());
+        let version = headers.get("Saman-Stream-Version").map(|v| v.to_string());
+        let envelope = Envelope::decode(message.payload.as_ref())?;
+        message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        seen.push((stream_id, version, envelope.event_type));
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Some("zone.zone-01".into()),
+                Some("1".into()),
+                "NeedDeclared".into()
+            ),
+            (
+                Some("zone.zone-01".into()),
+                Some("2".into()),
+                "NeedDeclared".into()
+            ),
+        ]
+    );
+    Ok(())
+}
