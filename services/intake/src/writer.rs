@@ -174,7 +174,10 @@ impl WriterTask {
                     Err(_) => break,
                 }
             }
+            let size = batch.len();
+            let started = std::time::Instant::now();
             carried = self.handle(batch).await;
+            tracing::debug!(size, elapsed = ?started.elapsed(), "batch handled");
         }
         tracing::info!("writer stopped: no more submissions");
     }

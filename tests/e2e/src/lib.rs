@@ -101,6 +101,22 @@ impl IntakeProcess {
         self.child.kill().await?;
         Ok(())
     }
+
+    /// SIGTERM, then waits (at most `timeout`) for the process to exit.
+    pub async fn terminate(
+        &mut self,
+        timeout: Duration,
+    ) -> anyhow::Result<std::process::ExitStatus> {
+        let pid = self.child.id().context("intake already exited")?;
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
+        anyhow::ensure!(sent.success(), "kill -TERM {pid} failed");
+        tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .with_context(|| format!("intake did not exit within {timeout:?} of SIGTERM"))?
+            .context("waiting for intake")
+    }
 }
 
 /// A binary of the workspace, built by `cargo test --workspace` next to the test

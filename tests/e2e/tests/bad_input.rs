@@ -1,0 +1,460 @@
+//! Bad input over gRPC: every refusal gets its documented status and names the
+//! request field it is about (message, google.rpc.ErrorInfo metadata `field`, and the
+//! detail of its kind), and a refused submission appends nothing to the store.
+//! The table of cases is documented for client developers in docs/errors.md.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use saman_e2e::*;
+use saman_proto::events::v1 as events;
+use saman_proto::intake::v1 as pb;
+use tonic::{Code, Response, Status};
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+on_both_backends! {
+    every_bad_input_is_refused_with_its_status_and_field_and_appends_nothing => bad_inputs;
+}
+
+/// The `domain` of every ErrorInfo intake returns.
+const ERROR_DOMAIN: &str = "saman.intake.v1";
+
+/// Asserts that `result` is a refusal with `code`, naming `field` in the message, in
+/// the ErrorInfo metadata `field` and in the detail of its kind.
+async fn refused<T>(result: Result<Response<T>, Status>, code: Code, field: &str) {
+    let status = match result {
+        Ok(_) => panic!("expected {code:?} naming {field}, but the request was accepted"),
+        Err(status) => status,
+    };
+    assert_eq!(status.code(), code, "{field}: {status:?}");
+    let info = status
+        .get_details_error_info()
+        .unwrap_or_else(|| panic!("{field}: no google.rpc.ErrorInfo in {status:?}"));
+    assert_eq!(info.domain, ERROR_DOMAIN, "{status:?}");
+    assert_eq!(
+        info.metadata.get("field").map(String::as_str),
+        Some(field),
+        "ErrorInfo metadata `field` of {status:?}"
+    );
+    assert!(
+        status.message().contains(field),
+        "the message does not name {field}: {}",
+        status.message()
+    );
+    match code {
+        Code::InvalidArgument => {
+            let bad_request = status
+                .get_details_bad_request()
+                .unwrap_or_else(|| panic!("{field}: no google.rpc.BadRequest in {status:?}"));
+            assert!(
+                bad_request
+                    .field_violations
+                    .iter()
+                    .any(|v| v.field == field && !v.description.is_empty()),
+                "no BadRequest violation of {field}: {bad_request:?}"
+            );
+        }
+        Code::FailedPrecondition => {
+            let failure = status
+                .get_details_precondition_failure()
+                .unwrap_or_else(|| {
+                    panic!("{field}: no google.rpc.PreconditionFailure in {status:?}")
+                });
+            assert!(
+                failure.violations.iter().any(|v| v.subject == field),
+                "no PreconditionFailure violation of {field}: {failure:?}"
+            );
+        }
+        Code::Aborted => {
+            let failure = status
+                .get_details_precondition_failure()
+                .unwrap_or_else(|| {
+                    panic!("{field}: no google.rpc.PreconditionFailure in {status:?}")
+                });
+            assert!(
+                failure.violations.iter().any(|v| v.r#type == "VERSION"),
+                "no VERSION violation: {failure:?}"
+            );
+        }
+        Code::NotFound | Code::AlreadyExists => {
+            let resource = status
+                .get_details_resource_info()
+                .unwrap_or_else(|| panic!("{field}: no google.rpc.ResourceInfo in {status:?}"));
+            assert!(!resource.resource_type.is_empty(), "{resource:?}");
+        }
+        _ => {}
+    }
+}
+
+type Call = Pin<Box<dyn Future<Output = Result<Response<pb::SubmissionReply>, Status>> + Send>>;
+
+/// One row of the table: a bad input, and the status and field it must get.
+struct Case {
+    input: &'static str,
+    code: Code,
+    field: &'static str,
+    call: Call,
+}
+
+/// A proposal by agency water in `zone`, answering `need_ids`.
+fn proposal(zone: &str, need_ids: &[&str]) -> pb::SubmitProposalRequest {
+    pb::SubmitProposalRequest {
+        submission: submission(officer("water"), "1397-01-25"),
+        zone: zone.into(),
+        need_ids: need_ids.iter().map(|id| id.to_string()).collect(),
+        approach: events::Approach::Infrastructural as i32,
+        title: "Water pipes for the village".into(),
+        budget_rials: 1_500_000_000,
+        planned_start: "1397-02-10".into(),
+        planned_end: "1397-08-30".into(),
+    }
+}
+
+fn decide(
+    actor: events::Actor,
+    proposal_id: &str,
+    decision: pb::Decision,
+) -> pb::DecideProposalRequest {
+    pb::DecideProposalRequest {
+        submission: submission(actor, "1397-02-01"),
+        zone: "zone-01".into(),
+        proposal_id: proposal_id.into(),
+        decision: decision as i32,
+        reason: "".into(),
+    }
+}
+
+fn progress(actor: events::Actor, proposal_id: &str, percent: u32) -> pb::ReportProgressRequest {
+    pb::ReportProgressRequest {
+        submission: submission(actor, "1397-04-01"),
+        zone: "zone-01".into(),
+        proposal_id: proposal_id.into(),
+        percent,
+        note: "pipes laid".into(),
+        as_of: "".into(),
+        correction: "".into(),
+    }
+}
+
+fn dates() -> pb::SetProgrammeDatesRequest {
+    pb::SetProgrammeDatesRequest {
+        submission: submission(office(), "1396-12-27"),
+        needs_deadline: "1397-01-31".into(),
+        proposals_deadline: "1397-01-31".into(),
+        operational_start: "1397-02-01".into(),
+        goal_date: "1397-12-29".into(),
+    }
+}
+
+fn zone(code: &str) -> pb::RegisterZoneRequest {
+    pb::RegisterZoneRequest {
+        submission: submission(office(), "1396-12-27"),
+        code: code.into(),
+        name_fa: "منطقه".into(),
+        name_en: "A zone".into(),
+        goals: vec![goal("water", events::Approach::Infrastructural)],
+    }
+}
+
+fn referral(need_id: &str, agency: &str) -> pb::ReferNeedRequest {
+    pb::ReferNeedRequest {
+        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
+        zone: "zone-01".into(),
+        need_id: need_id.into(),
+        agency: agency.into(),
+        note: "".into(),
+    }
+}
+
+fn activity(held_on: &str) -> pb::ReportSocialActivityRequest {
+    pb::ReportSocialActivityRequest {
+        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
+        zone: "zone-01".into(),
+        title: "Reading circle".into(),
+        description: "".into(),
+        participants: 20,
+        held_on: held_on.into(),
+    }
+}
+
+fn supervision(rating: u32) -> pb::FileSupervisionReportRequest {
+    pb::FileSupervisionReportRequest {
+        submission: submission(supervisor(), "1397-03-01"),
+        ngo: "ngo-01".into(),
+        zone: "zone-01".into(),
+        findings: "Meetings held as planned.".into(),
+        rating,
+    }
+}
+
+fn revoke(member_code: &str) -> pb::RevokeNgoMemberRequest {
+    pb::RevokeNgoMemberRequest {
+        submission: submission(office(), "1397-01-10"),
+        ngo: "ngo-01".into(),
+        member: member_code.into(),
+        reason: "left the NGO".into(),
+    }
+}
+
+async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
+    let db = TestDb::new(backend).await?;
+    let nats = NatsServer::start().await?;
+    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let mut client = intake.client().await?;
+
+    // The programme: zones zone-01 and zone-02, ngo-01 with m-001..m-003 (m-003
+    // revoked), agencies water and welfare; a need in each zone; an approved project
+    // of agency water in zone-01 at 60%, and a pending proposal.
+    register_programme(&mut client, 2, 3).await?;
+    client.revoke_ngo_member(revoke("m-003")).await?;
+    let declared_01 = declare_need("zone-01", "m-001", "Clean water");
+    let need_01 = client
+        .declare_need(declared_01.clone())
+        .await?
+        .into_inner()
+        .entity_id;
+    let need_02 = client
+        .declare_need(declare_need("zone-02", "m-002", "Literacy classes"))
+        .await?
+        .into_inner()
+        .entity_id;
+    let approved = client
+        .submit_proposal(proposal("zone-01", &[&need_01]))
+        .await?
+        .into_inner()
+        .entity_id;
+    client
+        .decide_proposal(decide(supervisor(), &approved, pb::Decision::Approve))
+        .await?;
+    client
+        .report_progress(progress(officer("water"), &approved, 60))
+        .await?;
+    let pending = client
+        .submit_proposal(proposal("zone-01", &[&need_01]))
+        .await?
+        .into_inner();
+    let zone_01_version = pending.stream_version;
+    let pending = pending.entity_id;
+    let unknown_id = Uuid::now_v7().to_string();
+
+    macro_rules! case {
+        ($input:literal, $rpc:ident($request:expr) => $code:ident, $field:literal) => {{
+            let mut client = client.clone();
+            let request = $request;
+            Case {
+                input: $input,
+                code: Code::$code,
+                field: $field,
+                call: Box::pin(async move { client.$rpc(request).await }),
+            }
+        }};
+    }
+
+    let cases = vec![
+        // ---- the submission header -------------------------------------------------
+        case!("no submission header", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission = None;
+            r
+        }) => InvalidArgument, "submission"),
+        case!("a malformed submission id", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission.as_mut().unwrap().submission_id = "need-42".into();
+            r
+        }) => InvalidArgument, "submission.submission_id"),
+        case!("a missing actor", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission.as_mut().unwrap().actor = None;
+            r
+        }) => InvalidArgument, "submission.actor"),
+        case!("occurred_at in the future", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission.as_mut().unwrap().occurred_at = "2100-01-01T10:00:00+03:30".into();
+            r
+        }) => InvalidArgument, "submission.occurred_at"),
+        case!("occurred_at as a local time without an offset", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission.as_mut().unwrap().occurred_at = "2018-04-09T10:00:00".into();
+            r
+        }) => InvalidArgument, "submission.occurred_at"),
+        case!("a wrong expected_version", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission.as_mut().unwrap().expected_version = Some(1);
+            r
+        }) => Aborted, "submission.expected_version"),
+        case!("a submission id reused with other content", declare_need({
+            let mut r = declared_01.clone();
+            r.title = "Something else".into();
+            r
+        }) => AlreadyExists, "submission.submission_id"),
+        // ---- dates -------------------------------------------------------------------
+        case!("Solar Hijri date 1397-12-30 (Esfand 30 of a common year)", set_programme_dates({
+            let mut r = dates();
+            r.goal_date = "1397-12-30".into();
+            r
+        }) => InvalidArgument, "goal_date"),
+        case!("month 13 in a Solar Hijri date", report_social_activity(
+            activity("1397-13-01")
+        ) => InvalidArgument, "held_on"),
+        case!("month 13 in a Solar Hijri date in Persian digits", submit_proposal({
+            let mut r = proposal("zone-01", &[&need_01]);
+            r.planned_start = "۱۳۹۷-۱۳-۰۵".into();
+            r
+        }) => InvalidArgument, "planned_start"),
+        case!("planned_end before planned_start", submit_proposal({
+            let mut r = proposal("zone-01", &[&need_01]);
+            r.planned_end = "1397-02-01".into();
+            r
+        }) => InvalidArgument, "planned_end"),
+        // ---- values ------------------------------------------------------------------
+        case!("an empty title", declare_need(
+            declare_need("zone-01", "m-001", "   ")
+        ) => InvalidArgument, "title"),
+        case!("approach unspecified", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.approach = events::Approach::Unspecified as i32;
+            r
+        }) => InvalidArgument, "approach"),
+        // Several bad fields: BadRequest lists them all, ErrorInfo names the first.
+        case!("an empty zone and an empty title at once", declare_need(
+            declare_need("", "m-001", "")
+        ) => InvalidArgument, "zone"),
+        case!("an unknown priority", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.priority = 99;
+            r
+        }) => InvalidArgument, "priority"),
+        case!("a zone code with a '.'", register_zone(
+            zone("zone.03")
+        ) => InvalidArgument, "code"),
+        case!("percent 101", report_progress(
+            progress(officer("water"), &approved, 101)
+        ) => InvalidArgument, "percent"),
+        case!("budget 0", submit_proposal({
+            let mut r = proposal("zone-01", &[&need_01]);
+            r.budget_rials = 0;
+            r
+        }) => InvalidArgument, "budget_rials"),
+        case!("a proposal answering no need", submit_proposal(
+            proposal("zone-01", &[])
+        ) => InvalidArgument, "need_ids"),
+        case!("rating 6", file_supervision_report(
+            supervision(6)
+        ) => InvalidArgument, "rating"),
+        case!("decision unspecified", decide_proposal(
+            decide(supervisor(), &pending, pb::Decision::Unspecified)
+        ) => InvalidArgument, "decision"),
+        case!("a rejection without a reason", decide_proposal(
+            decide(supervisor(), &pending, pb::Decision::Reject)
+        ) => InvalidArgument, "reason"),
+        // ---- unknown things ----------------------------------------------------------
+        case!("an unknown zone", declare_need(
+            declare_need("zone-99", "m-001", "Roof repair")
+        ) => NotFound, "zone"),
+        case!("an unknown proposal id", decide_proposal(
+            decide(supervisor(), &unknown_id, pb::Decision::Approve)
+        ) => NotFound, "proposal_id"),
+        case!("an unknown need id in a referral", refer_need(
+            referral(&unknown_id, "welfare")
+        ) => NotFound, "need_id"),
+        case!("an unknown agency in a referral", refer_need(
+            referral(&need_01, "roads")
+        ) => NotFound, "agency"),
+        case!("a need from an NGO not approved by the Ministry", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission = submission(member("ngo-99", "m-001"), "1397-01-20");
+            r
+        }) => NotFound, "submission.actor.ngo_member.ngo"),
+        case!("a need from a member the NGO never had approved", declare_need(
+            declare_need("zone-01", "m-009", "Roof repair")
+        ) => NotFound, "submission.actor.ngo_member.member"),
+        case!("a proposal by an unregistered agency", submit_proposal({
+            let mut r = proposal("zone-01", &[&need_01]);
+            r.submission = submission(officer("roads"), "1397-01-25");
+            r
+        }) => NotFound, "submission.actor.agency_officer.agency"),
+        case!("registering an existing zone", register_zone(
+            zone("zone-01")
+        ) => AlreadyExists, "code"),
+        // ---- roles -------------------------------------------------------------------
+        case!("a need from a revoked member", declare_need(
+            declare_need("zone-01", "m-003", "Roof repair")
+        ) => PermissionDenied, "submission.actor.ngo_member.member"),
+        case!("an NGO member deciding a proposal", decide_proposal(
+            decide(member("ngo-01", "m-001"), &pending, pb::Decision::Approve)
+        ) => PermissionDenied, "submission.actor"),
+        case!("an agency officer declaring a need", declare_need({
+            let mut r = declare_need("zone-01", "m-001", "Roof repair");
+            r.submission = submission(officer("water"), "1397-01-20");
+            r
+        }) => PermissionDenied, "submission.actor"),
+        case!("progress reported by another agency", report_progress(
+            progress(officer("welfare"), &approved, 70)
+        ) => PermissionDenied, "submission.actor.agency_officer.agency"),
+        // ---- programme rules ---------------------------------------------------------
+        case!("progress going backwards without a correction", report_progress(
+            progress(officer("water"), &approved, 40)
+        ) => FailedPrecondition, "percent"),
+        case!("progress on a pending proposal", report_progress(
+            progress(officer("water"), &pending, 10)
+        ) => FailedPrecondition, "proposal_id"),
+        case!("a second decision on one proposal", decide_proposal({
+            let mut r = decide(supervisor(), &approved, pb::Decision::Reject);
+            r.reason = "changed my mind".into();
+            r
+        }) => FailedPrecondition, "proposal_id"),
+        case!("a proposal answering another zone's need", submit_proposal(
+            proposal("zone-01", &[&need_02])
+        ) => FailedPrecondition, "need_ids[0]"),
+        case!("revoking a member already revoked", revoke_ngo_member(
+            revoke("m-003")
+        ) => FailedPrecondition, "member"),
+    ];
+
+    let mut inputs: Vec<&str> = cases.iter().map(|c| c.input).collect();
+    inputs.sort_unstable();
+    inputs.dedup();
+    assert_eq!(inputs.len(), cases.len(), "every case is a distinct input");
+    assert!(cases.len() >= 20, "{} cases", cases.len());
+
+    let stored = stored_events(db.url()).await?.len();
+    for case in cases {
+        eprintln!(
+            "[{backend}] {} -> {:?} {}",
+            case.input, case.code, case.field
+        );
+        refused(case.call.await, case.code, case.field).await;
+        assert_eq!(
+            stored_events(db.url()).await?.len(),
+            stored,
+            "[{backend}] {}: a refused submission appended events",
+            case.input
+        );
+    }
+
+    // Every field that does not parse is reported at once, in the BadRequest.
+    let status = client
+        .declare_need(declare_need("", "m-001", ""))
+        .await
+        .expect_err("an empty zone and title are refused");
+    let fields: Vec<String> = status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["zone", "title"], "{status:?}");
+
+    // A refusal records nothing, not even the submission id: after ABORTED the client
+    // reloads the version and the same submission may be decided again.
+    let mut request = declare_need("zone-01", "m-001", "Roof repair");
+    request.submission.as_mut().unwrap().expected_version = Some(1);
+    let aborted = client.declare_need(request.clone()).await;
+    refused(aborted, Code::Aborted, "submission.expected_version").await;
+    request.submission.as_mut().unwrap().expected_version = Some(zone_01_version);
+    let reply = client.declare_need(request).await?.into_inner();
+    assert_eq!(reply.stream_version, zone_01_version + 1);
+    assert_eq!(stored_events(db.url()).await?.len(), stored + 1);
+
+    intake.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The intake server as operators see it: health, reflection, graceful shutdown.
+
+use std::time::Duration;
+
+use saman_e2e::*;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+async fn health_of(addr: std::net::SocketAddr) -> anyhow::Result<i32> {
+    let channel = Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    let reply = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "saman.intake.v1.Intake".into(),
+        })
+        .await?;
+    Ok(reply.into_inner().status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accepted_meanwhile()
+-> anyhow::Result<()> {
+    let db = TestDb::new(Backend::Sqlite).await?;
+    let mut nats = NatsServer::start().await?;
+    nats.stop().await?;
+    let intake = Intake::start(db.url(), &nats.url()).await?;
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        health_of(intake.addr).await?,
+        ServingStatus::NotServing as i32
+    );
+    // Accepted while NATS is unreachable: the events wait in the outbox.
+    register_programme(&mut intake.client().await?, 1, 1).await?;
+    let stored = stored_events(db.url()).await?.len();
+
+    nats.restart().await?;
+    wait_serving(intake.addr).await?;
+    let messages = published(&nats.url(), stored as u64, Duration::from_secs(20)).await?;
+    assert_eq!(messages.len(), stored);
+    intake.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()> {
+    let db = TestDb::new(Backend::Sqlite).await?;
+    let nats = NatsServer::start().await?;
+    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let channel = Channel::from_shared(format!("http://{}", intake.addr))?
+        .connect()
+        .await?;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut replies = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream_once(request))
+        .await?
+        .into_inner();
+    let reply = replies.message().await?.expect("one reply");
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("not a service list: {reply:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in ["saman.intake.v1.Intake", "grpc.health.v1.Health"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    intake.stop().await?;
+    Ok(())
+}
+
+fn tokio_stream_once<T: Send + 'static>(
+    item: T,
+) -> impl futures::Stream<Item = T> + Send + 'static {
+    futures::stream::iter([item])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_submissions_finish_and_flushes_the_outbox() -> anyhow::Result<()> {
+    let db = TestDb::new(Backend::Sqlite).await?;
+    let nats = NatsServer::start().await?;
+    let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    wait_serving(intake.addr).await?;
+    let client = intake.client().await?;
+    register_programme(&mut client.clone(), 2, 4).await?;
+
+    // Four clients keep submitting while SIGTERM arrives.
+    let load: Vec<_> = (1..=4)
+        .map(|m| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0..200 {
+                    let request = declare_need("zone-01", &format!("m-{m:03}"), &format!("n{i}"));
+                    let id = request.submission.as_ref().unwrap().submission_id.clone();
+                    match client.declare_need(request).await {
+                        Ok(_) => acknowledged.push(id),
+                        // Refused once shutdown began (GOAWAY, connection closed): the
+                        // client would retry elsewhere with the same submission id.
+                        Err(status) => {
+                            assert!(
+                                matches!(
+                                    status.code(),
+                                    tonic::Code::Unavailable
+                                        | tonic::Code::Unknown
+                                        | tonic::Code::Cancelled
+                                        | tonic::Code::Internal
+                                ) && !status.message().contains("submission"),
+                                "{status:?}"
+                            );
+                            break;
+                        }
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = intake.terminate(Duration::from_secs(15)).await?;
+    assert!(status.success(), "intake exited with {status}");
+
+    let mut acknowledged = Vec::new();
+    for task in load {
+        acknowledged.extend(task.await?);
+    }
+    assert!(!acknowledged.is_empty());
+    // Every acknowledged submission is stored, and the relay flushed before exiting:
+    // everything stored is on JetStream without another intake running.
+    let stored = stored_events(db.url()).await?;
+    let ids: std::collections::HashSet<String> =
+        stored.iter().map(|e| e.submission_id.to_string()).collect();
+    for id in &acknowledged {
+        assert!(ids.contains(id), "acknowledged {id} is stored");
+    }
+    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(5)).await?;
+    assert_eq!(
+        messages.len(),
+        stored.len(),
+        "the outbox was flushed on shutdown"
+    );
+    assert_exactly_once_in_order(&messages);
+    Ok(())
+}
