@@ -87,7 +87,11 @@ impl World {
         if meta.occurred_at > now + CLOCK_SKEW {
             return Err(DomainError::invalid(
                 "submission.occurred_at",
-                format!("{} is in the future", meta.occurred_at),
+                format!(
+                    "{} ({} in Tehran) is in the future",
+                    meta.occurred_at,
+                    shown(Day::in_tehran(meta.occurred_at))
+                ),
             ));
         }
         let stream = command.body.target_stream();
@@ -280,7 +284,7 @@ impl World {
                 if *held_on > Day::in_tehran(meta.occurred_at) {
                     return Err(DomainError::invalid(
                         "held_on",
-                        format!("{held_on} is after the report itself"),
+                        format!("{} is after the report itself", shown(*held_on)),
                     ));
                 }
                 let event = Event::SocialActivityReported {
@@ -365,7 +369,11 @@ impl World {
                 if planned_end < planned_start {
                     return Err(DomainError::invalid(
                         "planned_end",
-                        format!("{planned_end} is before the planned start {planned_start}"),
+                        format!(
+                            "{} is before the planned start {}",
+                            shown(*planned_end),
+                            shown(*planned_start)
+                        ),
                     ));
                 }
                 let late = meta.occurred_at > dates.proposals_deadline.end_in_tehran();
@@ -610,6 +618,11 @@ impl World {
     }
 }
 
+/// A day as people here read it: Solar Hijri first, ISO in brackets.
+fn shown(day: Day) -> String {
+    format!("{} ({})", day.solar_hijri_string(), day.iso())
+}
+
 fn programme_office(actor: &Actor, act: &str) -> Result<(), DomainError> {
     match actor {
         Actor::ProgrammeOffice { .. } => Ok(()),
@@ -642,7 +655,8 @@ fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
             "operational_start",
             format!(
                 "{} is before the needs deadline {}",
-                dates.operational_start, dates.needs_deadline
+                shown(dates.operational_start),
+                shown(dates.needs_deadline)
             ),
         ));
     }
@@ -651,7 +665,8 @@ fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
             "goal_date",
             format!(
                 "{} is not after the operational start {}",
-                dates.goal_date, dates.operational_start
+                shown(dates.goal_date),
+                shown(dates.operational_start)
             ),
         ));
     }
