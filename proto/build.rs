@@ -7,6 +7,7 @@ use prost::Message;
 const PROTOS: &[&str] = &[
     "saman/events/v1/events.proto",
     "saman/intake/v1/intake.proto",
+    "saman/projection/v1/projection.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

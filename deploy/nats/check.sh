@@ -29,17 +29,22 @@ pids=()
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   local rc=$?
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
+  # Newest first: intake stops while NATS is still there, then the servers.
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
   done
   if [[ $rc -ne 0 ]]; then
     for log in "$work"/*.log; do
       [[ -f "$log" ]] || continue
-      echo "--- last lines of $log" >&2
-      tail -n 15 "$log" >&2
+      if [[ "$log" == */intake.log ]]; then
+        echo "--- first lines of $log" >&2
+        head -n 30 "$log" >&2
+      else
+        echo "--- last lines of $log" >&2
+        tail -n 15 "$log" >&2
+      fi
     done
   fi
   rm -rf "$work"
@@ -75,6 +80,7 @@ free_port() {
 # GET http://127.0.0.1:PORT/PATH and print the body (bash only: no curl needed).
 http_get() {
   local port=$1 path=$2
+  # shellcheck disable=SC2016 # $1 and $2 expand in the inner bash
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
     printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3
@@ -176,9 +182,9 @@ if [[ -n "${SAMAN_INTAKE_BIN:-}" ]]; then
   grpc=$(free_port)
   SAMAN_INTAKE_LISTEN="127.0.0.1:$grpc" \
     SAMAN_DATABASE_URL="sqlite://$work/intake/intake.db?mode=rwc" \
-    SAMAN_NATS_URL="nats://127.0.0.1:${c[1]},nats://127.0.0.1:${c[2]},nats://127.0.0.1:${c[3]}" \
+    SAMAN_NATS_URL="nats://127.0.0.1:${c[2]}" \
     SAMAN_STREAM_REPLICAS=3 \
-    timeout 60 "$SAMAN_INTAKE_BIN" >"$work/intake.log" 2>&1 </dev/null &
+    timeout -k 20 60 "$SAMAN_INTAKE_BIN" >"$work/intake.log" 2>&1 </dev/null &
   pids+=("$!")
   for _ in $(seq 1 150); do
     grep -q "stream ready" "$work/intake.log" && break

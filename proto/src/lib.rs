@@ -4,6 +4,7 @@
 //! - [`events::v1`]: the event schema; `Envelope` is both the stored event and the
 //!   NATS payload (see `docs/events.md` for subjects and headers);
 //! - [`intake::v1`]: the write API served by the intake service;
+//! - [`projection::v1`]: the read API served by the projection service;
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC server reflection.
 #![allow(clippy::all, clippy::pedantic)]
 
@@ -16,6 +17,12 @@ pub mod events {
 pub mod intake {
     pub mod v1 {
         tonic::include_proto!("saman.intake.v1");
+    }
+}
+
+pub mod projection {
+    pub mod v1 {
+        tonic::include_proto!("saman.projection.v1");
     }
 }
 

@@ -18,6 +18,7 @@ pub mod command;
 pub mod decide;
 pub mod error;
 pub mod event;
+pub mod progress;
 pub mod stream;
 pub mod values;
 pub mod world;

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+pub use saman_runtime::{LogFormat, parse_duration};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -58,33 +59,6 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// "500ms", "10s", "10m", "1h", or plain seconds.
-pub fn parse_duration(input: &str) -> Result<Duration, String> {
-    let input = input.trim();
-    let split = input
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(input.len());
-    let (number, unit) = input.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("'{input}' is not a duration: use e.g. 500ms, 10s, 10m, 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "" | "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        "h" => Ok(Duration::from_secs(number * 3600)),
-        _ => Err(format!(
-            "'{input}' is not a duration: use e.g. 500ms, 10s, 10m, 1h"
-        )),
-    }
-}
-
 impl Config {
     /// The defaults, with the given event store and NATS server (tests, embedding).
     pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
@@ -92,19 +66,5 @@ impl Config {
         config.database_url = database_url.into();
         config.nats_url = nats_url.into();
         config
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("soon").is_err());
     }
 }

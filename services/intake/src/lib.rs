@@ -8,7 +8,7 @@
 //!   versions, submissions (idempotency) and the outbox, with embedded migrations;
 //! - [`codec`]: domain events <-> `saman.events.v1.Envelope` bytes;
 //! - [`relay`] and [`jetstream`]: the outbox published to NATS JetStream;
-//! - [`server`], [`config`], [`telemetry`]: wiring, flags, logs;
+//! - [`server`], [`config`]: wiring and flags (telemetry and signals: `saman-runtime`);
 //! - [`error`]: the one error type, and the gRPC status of each error.
 #![forbid(unsafe_code)]
 
@@ -20,5 +20,4 @@ pub mod jetstream;
 pub mod relay;
 pub mod server;
 pub mod store;
-pub mod telemetry;
 pub mod writer;

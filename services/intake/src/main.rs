@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::Parser;
 use saman_intake::config::Config;
-use saman_intake::{server, telemetry};
+use saman_intake::server;
+use saman_runtime::{shutdown_signal, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,5 +14,5 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "intake listening");
-    server::run(config, listener, server::shutdown_signal()).await
+    server::run(config, listener, shutdown_signal()).await
 }

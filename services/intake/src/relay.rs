@@ -20,17 +20,20 @@
 //!   is in flight at any time. If the connection drops, an in-flight event k can be lost
 //!   while k+1, still queued in the client, goes out after the reconnect, and JetStream
 //!   would store k+1 before k. So a batch read from the outbox is grouped by stream
-//!   (each stream's events sorted by stream version) and published in waves: wave 1
-//!   sends the oldest event of every stream, wave 2 the next event of every stream
-//!   whose previous event was acknowledged, and so on. When an event fails (no ack,
-//!   ack timeout, refused), the rest of its stream is left out of the round (other
-//!   streams go on); the unacknowledged events stay in the outbox, and the next round,
-//!   after a backoff, starts again from the oldest event of each stream. Every round
-//!   reads the outbox afresh, so it also sees rows committed out of position order.
+//!   (each stream's events sorted by stream version); the oldest event of every stream
+//!   is sent at once, and a stream's next event is sent as soon as the ack of its
+//!   previous one arrives (pipelined across streams, one at a time within a stream).
+//!   When an event fails (no ack, ack timeout, refused), the rest of its stream is left
+//!   out of the round (other streams go on); the unacknowledged events stay in the
+//!   outbox, and the next round, after a backoff, starts again from the oldest event of
+//!   each stream. Every round reads the outbox afresh, so it also sees rows committed
+//!   out of position order.
 //!   Positions and stream versions agree within a stream because the writer commits a
 //!   stream's versions one after the other (optimistic concurrency), so the outbox
 //!   never holds version v+1 of a stream visible before v; the relay still sorts each
 //!   stream's events by version.
+//!   An event whose ack timed out is sent again by a later round; all copies travel
+//!   the one connection in order, so whichever copy JetStream stores precedes k+1.
 //!   This holds even if two relays ran at once: k+1 is only sent after k was
 //!   acknowledged (by someone) and duplicates are dropped.
 //! - **NATS down.** A failed round backs off exponentially (capped at
@@ -49,8 +52,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
-use async_nats::jetstream::{self, context::PublishError, message::PublishMessage};
+use async_nats::jetstream::{
+    self, context::PublishError, message::PublishMessage, publish::PublishAck,
+};
 use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -424,12 +431,11 @@ impl Relay {
         }
     }
 
-    /// One round: read a batch of the outbox, publish it in waves (at most one event per
+    /// One round: read a batch of the outbox, publish it (at most one event per
     /// stream in flight), remove what was acknowledged.
     async fn round(&self) -> Result<Round, RelayError> {
-        // Publishing while disconnected would only queue copies in the client (and, with
-        // a reconnect in the middle of a wave, risk the reordering described above for
-        // no gain); wait for the client to be connected.
+        // Publishing while disconnected would only queue copies of events in the client,
+        // to go out after the reconnect; wait for the client to be connected instead.
         if self.js.client().connection_state() != State::Connected {
             return Err(RelayError::NatsUnavailable);
         }
@@ -446,77 +452,61 @@ impl Relay {
         let mut duplicates = 0u64;
         let mut failure: Option<RelayError> = None;
 
-        // Set when sending itself fails (the client cannot take messages): stop the round.
+        // Each stream's events go one after the other: its next event is sent as soon as
+        // the previous one's ack arrives, while the other streams' publishes are in
+        // flight too (pipelining across streams, never within one).
+        let timeout = self.cfg.ack_timeout;
+        let mut in_flight = FuturesUnordered::new();
+        // Set when sending itself fails (the client cannot take messages): send no more.
         let mut send_failed = false;
-        while !send_failed {
-            // The oldest not-yet-published event of every stream still going.
-            let wave: Vec<(usize, StoredEvent)> = queues
-                .iter_mut()
-                .enumerate()
-                .filter_map(|(i, q)| q.pop_front().map(|e| (i, e)))
-                .collect();
-            if wave.is_empty() {
-                break;
-            }
-            let mut in_flight = Vec::with_capacity(wave.len());
-            for (queue, event) in wave {
-                let meta = Sent {
-                    queue,
-                    position: event.position,
-                    event_id: event.event_id,
-                    subject: event.subject.clone(),
-                };
-                let message = PublishMessage::build()
-                    .headers(event_headers(&event))
-                    .payload(Bytes::from(event.payload));
-                match self.js.send_publish(event.subject, message).await {
-                    Ok(ack) => in_flight.push((meta, ack)),
-                    Err(source) => {
-                        failure.get_or_insert(RelayError::Publish {
-                            event_id: meta.event_id,
-                            subject: meta.subject,
-                            source,
-                        });
+        for (queue, events) in queues.iter_mut().enumerate() {
+            if let Some(event) = events.pop_front() {
+                match self.send(queue, event, timeout).await {
+                    Ok(ack) => in_flight.push(ack),
+                    Err(e) => {
+                        failure.get_or_insert(e);
                         send_failed = true;
                         break;
                     }
                 }
             }
-            // Await the acks of everything sent (even after a failure: what was
-            // acknowledged leaves the outbox now rather than being republished).
-            let timeout = self.cfg.ack_timeout;
-            let acks =
-                futures::future::join_all(in_flight.into_iter().map(|(meta, ack)| async move {
-                    let result = tokio::time::timeout(timeout, ack.into_future()).await;
-                    (meta, result)
-                }))
-                .await;
-            for (meta, result) in acks {
-                let error = match result {
-                    Ok(Ok(ack)) => {
-                        // A duplicate ack means JetStream already holds the event
-                        // (republished after a crash or a lost ack): a success.
-                        if ack.duplicate {
-                            duplicates += 1;
-                        }
-                        done.push(meta.position);
-                        continue;
+        }
+        // Await every ack of what was sent, even after a failure: what was acknowledged
+        // leaves the outbox now rather than being republished.
+        while let Some((meta, result)) = in_flight.next().await {
+            let error = match result {
+                Ok(Ok(ack)) => {
+                    // A duplicate ack means JetStream already holds the event
+                    // (republished after a crash or a lost ack): a success.
+                    if ack.duplicate {
+                        duplicates += 1;
                     }
-                    Ok(Err(source)) => RelayError::Publish {
-                        event_id: meta.event_id,
-                        subject: meta.subject,
-                        source,
-                    },
-                    Err(_elapsed) => RelayError::AckTimeout {
-                        event_id: meta.event_id,
-                        timeout,
-                    },
-                };
-                // The later events of this stream must not go out before this one: drop
-                // them from the round (they stay in the outbox). Other streams go on.
-                queues[meta.queue].clear();
-                failure.get_or_insert(error);
-            }
+                    done.push(meta.position);
+                    if !send_failed && let Some(next) = queues[meta.queue].pop_front() {
+                        match self.send(meta.queue, next, timeout).await {
+                            Ok(ack) => in_flight.push(ack),
+                            Err(e) => {
+                                failure.get_or_insert(e);
+                                send_failed = true;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Ok(Err(source)) => RelayError::Publish {
+                    event_id: meta.event_id,
+                    subject: meta.subject,
+                    source,
+                },
+                Err(_elapsed) => RelayError::AckTimeout {
+                    event_id: meta.event_id,
+                    timeout,
+                },
+            };
+            // The later events of this stream must not go out before this one: leave them
+            // out of the round (they stay in the outbox). Other streams go on.
+            queues[meta.queue].clear();
+            failure.get_or_insert(error);
         }
 
         let published = done.len();
@@ -546,6 +536,35 @@ impl Relay {
         Ok(Round { fetched, published })
     }
 
+    /// Sends one event; the returned future resolves to its ack (or times out).
+    async fn send(
+        &self,
+        queue: usize,
+        event: StoredEvent,
+        timeout: Duration,
+    ) -> Result<impl Future<Output = (Sent, AckResult)> + use<>, RelayError> {
+        let meta = Sent {
+            queue,
+            position: event.position,
+            event_id: event.event_id,
+            subject: event.subject.clone(),
+        };
+        let message = PublishMessage::build()
+            .headers(event_headers(&event))
+            .payload(Bytes::from(event.payload));
+        match self.js.send_publish(event.subject, message).await {
+            Ok(ack) => Ok(async move {
+                let result = tokio::time::timeout(timeout, ack.into_future()).await;
+                (meta, result)
+            }),
+            Err(source) => Err(RelayError::Publish {
+                event_id: meta.event_id,
+                subject: meta.subject,
+                source,
+            }),
+        }
+    }
+
     /// Counts the outbox in the store, at most once a second unless `force`d (a count
     /// is a scan of the outbox, which is large during an outage).
     async fn refresh_outbox_len(&self, force: bool) {
@@ -562,6 +581,9 @@ impl Relay {
         }
     }
 }
+
+/// The outcome of awaiting one publish ack: the ack, a publish error, or a timeout.
+type AckResult = Result<Result<PublishAck, PublishError>, tokio::time::error::Elapsed>;
 
 /// What the relay keeps of an event while its publish is in flight.
 struct Sent {

@@ -11,7 +11,6 @@
 //! queued, then the relay makes a last bounded attempt to flush the outbox.
 
 use std::future::Future;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -39,7 +38,7 @@ pub async fn run(
         .set_not_serving::<IntakeServer<IntakeService>>()
         .await;
 
-    create_sqlite_dir(&config.database_url)?;
+    saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
         .await
         .context("Failed to open the event store")?;
@@ -47,7 +46,7 @@ pub async fn run(
     let nats = async_nats::ConnectOptions::new()
         .name("saman-intake")
         .retry_on_initial_connect()
-        .connect(config.nats_url.as_str())
+        .connect(saman_runtime::nats_servers(&config.nats_url))
         .await
         .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
     let js = async_nats::jetstream::new(nats.clone());
@@ -139,7 +138,8 @@ pub async fn run(
         tracing::warn!("the relay did not finish its last flush within the grace period");
     }
     store.close().await;
-    nats.flush().await.ok();
+    // Bounded: with NATS unreachable a flush would wait forever.
+    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
     tracing::info!("intake stopped");
     Ok(())
 }
@@ -167,43 +167,5 @@ async fn set_up_stream(
             () = tokio::time::sleep(delay) => {}
         }
         delay = (delay * 2).min(Duration::from_secs(5));
-    }
-}
-
-/// SQLite creates the file but not its folder.
-fn create_sqlite_dir(url: &str) -> anyhow::Result<()> {
-    let Some(rest) = url.strip_prefix("sqlite://") else {
-        return Ok(());
-    };
-    let path = rest.split('?').next().unwrap_or_default();
-    if let Some(dir) = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("Failed to create the folder {}", dir.display()))?;
-    }
-    Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
     }
 }

@@ -152,3 +152,36 @@ async fn sigterm_lets_in_flight_submissions_finish_and_flushes_the_outbox() -> a
     assert_exactly_once_in_order(&messages);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_intake_promptly_even_while_nats_is_unreachable() -> anyhow::Result<()> {
+    let db = TestDb::new(Backend::Sqlite).await?;
+    let mut nats = NatsServer::start().await?;
+    nats.stop().await?;
+    let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    register_programme(&mut intake.client().await?, 1, 1).await?;
+    let started = std::time::Instant::now();
+    let status = intake.terminate(Duration::from_secs(20)).await?;
+    assert!(status.success(), "intake exited with {status}");
+    // The grace period (10 s by default) bounds the relay's last attempt; the exit
+    // must not wait for NATS beyond it.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    // The submissions wait in the outbox for the next start.
+    assert!(!stored_events(db.url()).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comma_separated_nats_url_list_is_accepted() -> anyhow::Result<()> {
+    let db = TestDb::new(Backend::Sqlite).await?;
+    let nats = NatsServer::start().await?;
+    let list = format!("{}, {}", nats.url(), nats.url());
+    let intake = Intake::start(db.url(), &list).await?;
+    wait_serving(intake.addr).await?;
+    intake.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Configuration: every setting is a flag with an environment equivalent, and the
+//! defaults run on a laptop (SQLite file, local nats-server).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+pub use saman_runtime::{LogFormat, parse_duration};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "saman-projection",
+    version,
+    about = "Saman projection: builds the programme's read models from the events on NATS JetStream and serves them over gRPC"
+)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_LISTEN",
+        default_value = "127.0.0.1:50052"
+    )]
+    pub listen: SocketAddr,
+
+    /// Read models: `sqlite://PATH?mode=rwc` (embedded, the default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_DATABASE_URL",
+        default_value = "sqlite://.saman/projection.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Connections in the read models' pool.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
+    pub database_max_connections: u32,
+
+    /// NATS server(s), comma-separated.
+    #[arg(long, env = "SAMAN_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// JetStream stream that carries the events.
+    #[arg(long, env = "SAMAN_STREAM", default_value = "SAMAN_EVENTS")]
+    pub stream: String,
+
+    /// Name of the durable consumer; two projections with different names build
+    /// their read models independently.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_CONSUMER",
+        default_value = "saman-projection"
+    )]
+    pub consumer: String,
+
+    /// How long JetStream waits for an ack before redelivering.
+    #[arg(long, env = "SAMAN_PROJECTION_ACK_WAIT", default_value = "30s", value_parser = parse_duration)]
+    pub ack_wait: Duration,
+
+    /// At most this many messages delivered and not yet acknowledged.
+    #[arg(long, env = "SAMAN_PROJECTION_MAX_ACK_PENDING", default_value_t = 2000)]
+    pub max_ack_pending: i64,
+
+    /// At most this many events applied in one transaction.
+    #[arg(long, env = "SAMAN_PROJECTION_BATCH", default_value_t = 500)]
+    pub batch: usize,
+
+    /// On SIGTERM/SIGINT, how long in-flight calls may take.
+    #[arg(long, env = "SAMAN_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// Log format.
+    #[arg(long, env = "SAMAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The defaults, with the given read-model database and NATS server.
+    pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
+        let mut config = Self::parse_from(["saman-projection"]);
+        config.database_url = database_url.into();
+        config.nats_url = nats_url.into();
+        config
+    }
+}

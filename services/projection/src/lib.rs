@@ -1,0 +1,20 @@
+//! The projection service: the read side of Saman.
+//!
+//! Layout:
+//! - [`consumer`]: the live feed (a durable JetStream pull consumer) and the rebuild
+//!   feed (an ordered consumer from the first event);
+//! - [`readmodel`]: the read models in SQL (SQLite or PostgreSQL): applying events with
+//!   their checkpoint in one transaction, generations for rebuilds, parked events, and
+//!   the queries (each "as of" a day);
+//! - [`state`]: what the feeds and the services share: the served generation, its
+//!   position, change notifications, the rebuild in progress;
+//! - [`service`]: the gRPC services `Projection` (queries) and `ProjectionAdmin`;
+//! - [`server`], [`config`]: wiring and flags.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod consumer;
+pub mod readmodel;
+pub mod server;
+pub mod service;
+pub mod state;

@@ -1,0 +1,18 @@
+//! The projection binary: configuration, telemetry, then [`saman_projection::server::run`].
+
+use anyhow::Context;
+use clap::Parser;
+use saman_projection::config::Config;
+use saman_projection::server;
+use saman_runtime::{shutdown_signal, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Failed to listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "projection listening");
+    server::run(config, listener, shutdown_signal()).await
+}

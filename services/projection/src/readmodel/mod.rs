@@ -1,0 +1,313 @@
+//! The read models of the projection, in SQL: SQLite (the embedded default: one file) or
+//! PostgreSQL (production). Both behave the same: one SQL text serves both (see
+//! `engine.rs`), and the same tests run on both.
+//!
+//! Design:
+//! - **Facts, aggregated as of a day.** The tables are normalised facts taken from the
+//!   events (zones and their goals, NGOs, agencies, needs with their declared day and late
+//!   flag, referrals with the days referred and answered, social activities, proposals
+//!   with the days submitted and decided and their completion, the needs each proposal
+//!   answers, progress reports, supervision reports, timeline entries). Every query
+//!   aggregates the facts "as of" a day D: those that happened (the event's
+//!   `occurred_at`, as an Asia/Tehran day) on or before D, and for progress the reports
+//!   whose own `as_of` is on or before D. The rules are in [`saman_domain::progress`] and
+//!   `replies.rs`.
+//! - **Exactly-once effect.** [`ReadModels::apply`] applies a batch of JetStream messages
+//!   and moves the checkpoint in ONE transaction. A redelivered message, or a copy of an
+//!   event at another stream sequence, is recognised (`applied` holds every (stream,
+//!   version) applied) and skipped.
+//! - **Parking.** A message that cannot be decoded, or an event that cannot be applied
+//!   (an unknown zone, proposal, need or referral in its own stream; a body that disagrees
+//!   with its stream), is parked with the reason, and the rest of the batch goes on.
+//! - **Generations.** Every row carries its `generation`. A rebuild fills generation g+1
+//!   from the first event while g is served; [`ReadModels::promote`] then switches to it
+//!   and deletes g, in one transaction.
+//!
+//! Migrations are embedded in the binary and run by [`ReadModels::open`].
+
+mod apply;
+mod engine;
+mod error;
+mod facts;
+mod postgres;
+mod replies;
+mod schema;
+mod sentences;
+mod sqlite;
+
+use std::collections::BTreeSet;
+
+use saman_domain::Day;
+use saman_proto::projection::v1 as pb;
+use sqlx::{Postgres, Sqlite};
+
+pub use error::ReadModelError;
+pub use replies::date;
+
+use engine::Engine;
+
+/// One message from JetStream.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The JetStream stream sequence.
+    pub position: u64,
+    pub subject: String,
+    pub payload: bytes::Bytes,
+}
+
+/// What [`ReadModels::apply`] did with a batch.
+#[derive(Debug, Default, Clone)]
+pub struct ApplyReport {
+    /// Events applied.
+    pub applied: usize,
+    /// Messages skipped as seen before: redelivered, or a copy of an applied event.
+    pub duplicates: usize,
+    /// Messages parked (undecodable, or refused).
+    pub parked: usize,
+    /// The checkpoint after the batch: the highest stream sequence seen.
+    pub position: u64,
+    /// Zone codes whose progress or timeline may have changed.
+    pub zones_changed: BTreeSet<String>,
+    /// (stream id, version) of every decoded event of the batch: applied, parked after
+    /// decoding, or already there.
+    pub applied_versions: Vec<(String, u64)>,
+}
+
+/// The SQL engine behind [`ReadModels`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The read models. Cheap to clone: the connection pool inside is shared.
+#[derive(Clone)]
+pub struct ReadModels {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Sqlite(Engine<Sqlite>),
+    Postgres(Engine<Postgres>),
+}
+
+/// Calls the same generic engine method whichever the backend.
+macro_rules! dispatch {
+    ($self:ident, $engine:ident => $call:expr) => {
+        match &$self.inner {
+            Inner::Sqlite($engine) => $call,
+            Inner::Postgres($engine) => $call,
+        }
+    };
+}
+
+impl std::fmt::Debug for ReadModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadModels")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadModels {
+    /// Opens the read models, runs the embedded migrations and, on a fresh database,
+    /// creates generation 1 as the current one.
+    ///
+    /// - `sqlite://path?mode=rwc` (or `sqlite:path`): the file is created if missing; WAL,
+    ///   `synchronous=FULL`, a busy timeout;
+    /// - `postgres://...` / `postgresql://...`.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, ReadModelError> {
+        let max_connections = max_connections.max(1);
+        let inner = if url.starts_with("sqlite:") {
+            Inner::Sqlite(sqlite::open(url, max_connections).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Inner::Postgres(postgres::open(url, max_connections).await?)
+        } else {
+            // Only the scheme: the rest of a URL may carry a password.
+            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+            return Err(ReadModelError::UnsupportedUrl(scheme.to_owned()));
+        };
+        let models = ReadModels { inner };
+        dispatch!(models, e => e.init().await)?;
+        Ok(models)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The generation queries should read.
+    pub async fn current_generation(&self) -> Result<u64, ReadModelError> {
+        dispatch!(self, e => e.current_generation().await)
+    }
+
+    /// The generation's checkpoint: the highest JetStream sequence it has seen.
+    pub async fn position(&self, generation: u64) -> Result<u64, ReadModelError> {
+        dispatch!(self, e => e.position(generation).await)
+    }
+
+    /// Applies a batch to `generation` in ONE transaction, message by message in order:
+    /// - a message seen before (redelivered at or below the checkpoint: parked then, or
+    ///   its (stream, version) applied) is skipped and counted a duplicate;
+    /// - a payload that is not a `saman.events.v1.Envelope` is parked with the reason;
+    /// - an event whose (stream id, version) was already applied (a copy published at
+    ///   another position) is a duplicate and skipped;
+    /// - otherwise its facts are applied; an event that cannot be applied (e.g. about a
+    ///   zone or proposal its stream never registered) is parked with the reason and the
+    ///   batch goes on. Either way its (stream, version) is recorded, so a copy of it is a
+    ///   duplicate;
+    /// - an event of a type this version does not know is recorded and skipped (it shows
+    ///   on its zone's timeline).
+    ///
+    /// Finally the checkpoint becomes the highest position seen. The effects and the
+    /// checkpoint commit together: a crash before the commit leaves neither, and the
+    /// redelivery applies the batch then.
+    ///
+    /// Note: a message at or below the checkpoint that was never seen is applied rather
+    /// than dropped, so a feed delivering out of order loses nothing.
+    pub async fn apply(
+        &self,
+        generation: u64,
+        batch: &[Incoming],
+    ) -> Result<ApplyReport, ReadModelError> {
+        dispatch!(self, e => e.apply(generation, batch).await)
+    }
+
+    /// Starts a rebuild: a new, empty generation (one above the highest ever), not
+    /// current. Leftovers of an abandoned rebuild (any generation but the current one)
+    /// are deleted.
+    pub async fn start_generation(&self) -> Result<u64, ReadModelError> {
+        dispatch!(self, e => e.start_generation().await)
+    }
+
+    /// Makes `generation` the current one and deletes every other generation's rows, in
+    /// one transaction.
+    pub async fn promote(&self, generation: u64) -> Result<(), ReadModelError> {
+        dispatch!(self, e => e.promote(generation).await)
+    }
+
+    /// Whether the event (stream, version) was applied to `generation` (or parked after
+    /// decoding: it was handled, and waiting for it longer would not change anything).
+    pub async fn has_applied(
+        &self,
+        generation: u64,
+        stream_id: &str,
+        version: u64,
+    ) -> Result<bool, ReadModelError> {
+        dispatch!(self, e => e.has_applied(generation, stream_id, version).await)
+    }
+
+    /// The parked messages of a generation, by position.
+    pub async fn parked(&self, generation: u64) -> Result<Vec<pb::ParkedEvent>, ReadModelError> {
+        dispatch!(self, e => e.parked(generation).await)
+    }
+
+    /// Every read-model row of a generation as sorted text lines (`table: col=value ...`,
+    /// without the generation and the parking time), to compare two builds.
+    pub async fn dump(&self, generation: u64) -> Result<String, ReadModelError> {
+        dispatch!(self, e => e.dump(generation).await)
+    }
+
+    /// One zone as of `as_of`. [`ReadModelError::NotFound`] if the zone was never
+    /// registered. Without `reflects`.
+    pub async fn zone_progress(
+        &self,
+        generation: u64,
+        zone: &str,
+        as_of: Day,
+    ) -> Result<pb::ZoneProgress, ReadModelError> {
+        if zone.is_empty() {
+            return Err(not_found_zone(zone));
+        }
+        let snapshot = dispatch!(self, e => e.snapshot(generation, zone, as_of).await)?;
+        replies::zone_progress(&snapshot, as_of).ok_or_else(|| not_found_zone(zone))
+    }
+
+    /// The zones registered by `as_of`, by code. Without `reflects`.
+    pub async fn list_zones(
+        &self,
+        generation: u64,
+        as_of: Day,
+    ) -> Result<pb::ListZonesReply, ReadModelError> {
+        let snapshot = dispatch!(self, e => e.snapshot(generation, "", as_of).await)?;
+        Ok(replies::list_zones(&snapshot, as_of))
+    }
+
+    /// The programme as of `as_of`. Without `reflects`.
+    pub async fn programme_summary(
+        &self,
+        generation: u64,
+        as_of: Day,
+    ) -> Result<pb::ProgrammeSummary, ReadModelError> {
+        let snapshot = dispatch!(self, e => e.snapshot(generation, "", as_of).await)?;
+        Ok(replies::programme_summary(&snapshot, as_of))
+    }
+
+    /// Every NGO and agency (registered by `as_of`, or with submissions by then), by code,
+    /// zeros included. Without `reflects`.
+    pub async fn compliance(
+        &self,
+        generation: u64,
+        as_of: Day,
+    ) -> Result<pb::Compliance, ReadModelError> {
+        let facts = dispatch!(self, e => e.compliance_facts(generation, as_of).await)?;
+        Ok(replies::compliance(&facts, as_of))
+    }
+
+    /// Referrals per agency as of `as_of`, by code. Without `reflects`.
+    pub async fn cooperation(
+        &self,
+        generation: u64,
+        as_of: Day,
+    ) -> Result<pb::Cooperation, ReadModelError> {
+        let facts = dispatch!(self, e => e.cooperation_facts(generation, as_of).await)?;
+        Ok(replies::cooperation(&facts, as_of))
+    }
+
+    /// A page of a zone's timeline (its stream's events and the supervision reports naming
+    /// it) that happened on or before `as_of`, oldest first, after position
+    /// `after_position` (0 for the first page). Returns the entries and, if more follow,
+    /// the `after_position` of the next page. [`ReadModelError::NotFound`] for a zone never
+    /// registered.
+    pub async fn zone_timeline(
+        &self,
+        generation: u64,
+        zone: &str,
+        as_of: Day,
+        page_size: u32,
+        after_position: u64,
+    ) -> Result<(Vec<pb::TimelineEntry>, Option<u64>), ReadModelError> {
+        if !dispatch!(self, e => e.zone_exists(generation, zone).await)? {
+            return Err(not_found_zone(zone));
+        }
+        let page_size = page_size.max(1);
+        let mut rows = dispatch!(self, e => e.timeline(generation, zone, as_of, after_position, page_size.saturating_add(1)).await)?;
+        let more = rows.len() > page_size as usize;
+        rows.truncate(page_size as usize);
+        let next = if more {
+            rows.last().map(|r| r.position)
+        } else {
+            None
+        };
+        Ok((
+            rows.into_iter().map(replies::timeline_entry).collect(),
+            next,
+        ))
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        dispatch!(self, e => e.pool.close().await)
+    }
+}
+
+fn not_found_zone(zone: &str) -> ReadModelError {
+    ReadModelError::NotFound {
+        what: "zone",
+        id: zone.to_owned(),
+    }
+}

@@ -1,0 +1,131 @@
+//! Wires the projection service together and runs it until a shutdown signal.
+//!
+//! Start-up: open the read models (migrations run there); serve gRPC at once with
+//! health NOT_SERVING; connect to NATS in the background and start the live feed;
+//! health turns SERVING once the durable consumer exists. Shutdown: health goes
+//! NOT_SERVING, the server stops taking calls and lets in-flight ones finish within
+//! the grace period, the feeds stop between batches (an unacknowledged batch is
+//! redelivered to the next run and skipped if it was committed).
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use saman_proto::projection::v1::projection_admin_server::ProjectionAdminServer;
+use saman_proto::projection::v1::projection_server::ProjectionServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Server;
+
+use crate::config::Config;
+use crate::consumer::{self, FeedConfig};
+use crate::readmodel::ReadModels;
+use crate::service::{AdminService, ProjectionService};
+use crate::state::State;
+
+/// Runs the projection on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_not_serving::<ProjectionServer<ProjectionService>>()
+        .await;
+
+    saman_runtime::create_sqlite_dir(&config.database_url)?;
+    let models = ReadModels::open(&config.database_url, config.database_max_connections)
+        .await
+        .context("Failed to open the read models")?;
+    let state = State::open(models.clone())
+        .await
+        .context("Failed to read the read models' generation")?;
+
+    let nats = async_nats::ConnectOptions::new()
+        .name("saman-projection")
+        .retry_on_initial_connect()
+        .connect(saman_runtime::nats_servers(&config.nats_url))
+        .await
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+    let js = async_nats::jetstream::new(nats.clone());
+    let feed = FeedConfig {
+        stream: config.stream.clone(),
+        consumer: config.consumer.clone(),
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+        batch: config.batch.max(1),
+    };
+
+    let stop_feeds = CancellationToken::new();
+    let live = tokio::spawn(consumer::run_live(
+        js.clone(),
+        feed.clone(),
+        state.clone(),
+        stop_feeds.clone(),
+    ));
+    tokio::spawn({
+        let (health, state, stop) = (health.clone(), state.clone(), stop_feeds.clone());
+        async move {
+            while !state.feed_ready() {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                }
+            }
+            health
+                .set_serving::<ProjectionServer<ProjectionService>>()
+                .await;
+            tracing::info!("consumer ready; serving");
+        }
+    });
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(saman_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("Failed to build the reflection service")?;
+
+    let stopping = CancellationToken::new();
+    tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
+    });
+    let serve = Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(ProjectionServer::new(ProjectionService::new(state.clone())))
+        .add_service(ProjectionAdminServer::new(AdminService::new(
+            state.clone(),
+            js,
+            feed,
+            stop_feeds.clone(),
+        )))
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            stopping.clone().cancelled_owned(),
+        );
+    let grace = config.shutdown_grace;
+    tokio::select! {
+        served = serve => served.context("gRPC server failed")?,
+        () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "in-flight calls did not finish within the grace period");
+        }
+    }
+    health
+        .set_not_serving::<ProjectionServer<ProjectionService>>()
+        .await;
+    stop_feeds.cancel();
+    if tokio::time::timeout(grace, live).await.is_err() {
+        tracing::warn!("the live feed did not stop within the grace period");
+    }
+    models.close().await;
+    // Bounded: with NATS unreachable a flush would wait forever.
+    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
+    tracing::info!("projection stopped");
+    Ok(())
+}

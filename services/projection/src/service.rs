@@ -1,0 +1,392 @@
+//! The gRPC services: the programme office's queries (`Projection`) and the
+//! operators' controls (`ProjectionAdmin`). Each query reads the served generation
+//! after the `Read` header's wait, and says which position it reflects.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures::Stream;
+use jiff::Timestamp;
+use saman_domain::Day;
+use saman_proto::projection::v1 as pb;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::consumer::{self, FeedConfig};
+use crate::readmodel::{ReadModelError, date};
+use crate::state::{State, WaitError};
+
+/// The longest a query may wait for the projection to catch up.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct ProjectionService {
+    state: State,
+}
+
+impl ProjectionService {
+    pub fn new(state: State) -> Self {
+        Self { state }
+    }
+
+    /// Parses the `Read` header, waits as it asks, and says what the reply reflects.
+    async fn read(&self, read: Option<pb::Read>) -> Result<(u64, Day, pb::Reflects), Status> {
+        let read = read.unwrap_or_default();
+        let as_of = as_of(&read.as_of, "read.as_of")?;
+        let wait = match read.wait_ms {
+            0 => DEFAULT_WAIT,
+            ms => Duration::from_millis(u64::from(ms)).min(MAX_WAIT),
+        };
+        let after: Vec<(String, u64)> = read
+            .after
+            .into_iter()
+            .map(|a| (a.stream_id, a.version))
+            .collect();
+        let position = self
+            .state
+            .wait_for(read.min_position, &after, wait)
+            .await
+            .map_err(|err| match err {
+                WaitError::NotYet(not_yet) => Status::deadline_exceeded(format!(
+                    "read.min_position/read.after: {not_yet}; the projection is at position {}",
+                    self.state.position()
+                )),
+                WaitError::ReadModel(err) => status(err),
+            })?;
+        let reflects = pb::Reflects {
+            position,
+            as_of: Some(date(as_of)),
+        };
+        Ok((self.state.generation(), as_of, reflects))
+    }
+}
+
+/// The as-of day: a Solar Hijri or ISO date, default today in Asia/Tehran.
+fn as_of(input: &str, field: &str) -> Result<Day, Status> {
+    if input.trim().is_empty() {
+        return Ok(Day::in_tehran(Timestamp::now()));
+    }
+    Day::parse(input).map_err(|err| {
+        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, err.to_string());
+        <Status as tonic_types::StatusExt>::with_error_details(
+            tonic::Code::InvalidArgument,
+            format!("{field}: {err}"),
+            details,
+        )
+    })
+}
+
+/// The gRPC status of a read-model error.
+pub fn status(err: ReadModelError) -> Status {
+    match err {
+        ReadModelError::NotFound { .. } => Status::not_found(err.to_string()),
+        other => {
+            tracing::error!(error = %other, "read models failed");
+            Status::unavailable(format!("the read models failed: {other}"))
+        }
+    }
+}
+
+fn required(value: &str, field: &str) -> Result<String, Status> {
+    let value = value.trim();
+    if value.is_empty() {
+        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, "is required");
+        return Err(<Status as tonic_types::StatusExt>::with_error_details(
+            tonic::Code::InvalidArgument,
+            format!("{field}: is required"),
+            details,
+        ));
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+type ProgressStream = Pin<Box<dyn Stream<Item = Result<pb::ZoneProgress, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::projection_server::Projection for ProjectionService {
+    async fn get_zone_progress(
+        &self,
+        request: Request<pb::GetZoneProgressRequest>,
+    ) -> Result<Response<pb::ZoneProgress>, Status> {
+        let request = request.into_inner();
+        let zone = required(&request.zone, "zone")?;
+        let (generation, as_of, reflects) = self.read(request.read).await?;
+        let mut reply = self
+            .state
+            .models()
+            .zone_progress(generation, &zone, as_of)
+            .await
+            .map_err(status)?;
+        reply.reflects = Some(reflects);
+        Ok(Response::new(reply))
+    }
+
+    async fn list_zones(
+        &self,
+        request: Request<pb::ListZonesRequest>,
+    ) -> Result<Response<pb::ListZonesReply>, Status> {
+        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
+        let mut reply = self
+            .state
+            .models()
+            .list_zones(generation, as_of)
+            .await
+            .map_err(status)?;
+        reply.reflects = Some(reflects);
+        Ok(Response::new(reply))
+    }
+
+    async fn get_programme_summary(
+        &self,
+        request: Request<pb::GetProgrammeSummaryRequest>,
+    ) -> Result<Response<pb::ProgrammeSummary>, Status> {
+        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
+        let mut reply = self
+            .state
+            .models()
+            .programme_summary(generation, as_of)
+            .await
+            .map_err(status)?;
+        reply.reflects = Some(reflects);
+        Ok(Response::new(reply))
+    }
+
+    async fn get_compliance(
+        &self,
+        request: Request<pb::GetComplianceRequest>,
+    ) -> Result<Response<pb::Compliance>, Status> {
+        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
+        let mut reply = self
+            .state
+            .models()
+            .compliance(generation, as_of)
+            .await
+            .map_err(status)?;
+        reply.reflects = Some(reflects);
+        Ok(Response::new(reply))
+    }
+
+    async fn get_cooperation(
+        &self,
+        request: Request<pb::GetCooperationRequest>,
+    ) -> Result<Response<pb::Cooperation>, Status> {
+        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
+        let mut reply = self
+            .state
+            .models()
+            .cooperation(generation, as_of)
+            .await
+            .map_err(status)?;
+        reply.reflects = Some(reflects);
+        Ok(Response::new(reply))
+    }
+
+    async fn get_zone_timeline(
+        &self,
+        request: Request<pb::GetZoneTimelineRequest>,
+    ) -> Result<Response<pb::ZoneTimeline>, Status> {
+        let request = request.into_inner();
+        let zone = required(&request.zone, "zone")?;
+        let after = match request.page_token.trim() {
+            "" => 0,
+            token => token.parse::<u64>().map_err(|_| {
+                Status::invalid_argument("page_token: not a token from a previous reply")
+            })?,
+        };
+        let page_size = match request.page_size {
+            0 => 50,
+            n => n.min(500),
+        };
+        let (generation, as_of, reflects) = self.read(request.read).await?;
+        let (entries, next) = self
+            .state
+            .models()
+            .zone_timeline(generation, &zone, as_of, page_size, after)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ZoneTimeline {
+            reflects: Some(reflects),
+            entries,
+            next_page_token: next.map(|n| n.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    type WatchZoneProgressStream = ProgressStream;
+
+    async fn watch_zone_progress(
+        &self,
+        request: Request<pb::WatchZoneProgressRequest>,
+    ) -> Result<Response<Self::WatchZoneProgressStream>, Status> {
+        let request = request.into_inner();
+        let zone = required(&request.zone, "zone")?;
+        let fixed_day = if request.as_of.trim().is_empty() {
+            None
+        } else {
+            Some(as_of(&request.as_of, "as_of")?)
+        };
+        let state = self.state.clone();
+        // Subscribe before the first read, so no change between the two is missed.
+        let mut changes = state.subscribe();
+        let first = progress_now(&state, &zone, fixed_day).await?;
+        let stream = async_stream(move |tx| async move {
+            if tx.send(Ok(first)).await.is_err() {
+                return;
+            }
+            loop {
+                match changes.recv().await {
+                    Ok(change) if !change.touches(&zone) => continue,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+                let reply = progress_now(&state, &zone, fixed_day).await;
+                if tx.send(reply).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+async fn progress_now(
+    state: &State,
+    zone: &str,
+    day: Option<Day>,
+) -> Result<pb::ZoneProgress, Status> {
+    let as_of = day.unwrap_or_else(|| Day::in_tehran(Timestamp::now()));
+    let position = state.position();
+    let mut reply = state
+        .models()
+        .zone_progress(state.generation(), zone, as_of)
+        .await
+        .map_err(status)?;
+    reply.reflects = Some(pb::Reflects {
+        position,
+        as_of: Some(date(as_of)),
+    });
+    Ok(reply)
+}
+
+/// A stream fed by a task through a small channel; the task ends when the client
+/// goes away (the channel closes).
+fn async_stream<F, Fut>(body: F) -> impl Stream<Item = Result<pb::ZoneProgress, Status>> + Send
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<pb::ZoneProgress, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(body(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// The operators' service.
+#[derive(Clone)]
+pub struct AdminService {
+    state: State,
+    js: jetstream::Context,
+    feed: FeedConfig,
+    stop: CancellationToken,
+}
+
+impl AdminService {
+    pub fn new(
+        state: State,
+        js: jetstream::Context,
+        feed: FeedConfig,
+        stop: CancellationToken,
+    ) -> Self {
+        Self {
+            state,
+            js,
+            feed,
+            stop,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::projection_admin_server::ProjectionAdmin for AdminService {
+    async fn get_status(
+        &self,
+        _request: Request<pb::GetStatusRequest>,
+    ) -> Result<Response<pb::ProjectionStatus>, Status> {
+        let mut stream = self.js.get_stream(&self.feed.stream).await.map_err(|e| {
+            Status::unavailable(format!("cannot read the stream head from NATS: {e}"))
+        })?;
+        let head = stream
+            .info()
+            .await
+            .map_err(|e| {
+                Status::unavailable(format!("cannot read the stream head from NATS: {e}"))
+            })?
+            .state
+            .last_sequence;
+        let generation = self.state.generation();
+        let position = self.state.position();
+        let parked = self
+            .state
+            .models()
+            .parked(generation)
+            .await
+            .map_err(status)?
+            .len();
+        Ok(Response::new(pb::ProjectionStatus {
+            position,
+            head,
+            lag: head.saturating_sub(position),
+            parked: u32::try_from(parked).unwrap_or(u32::MAX),
+            generation,
+            rebuild_position: self.state.rebuild().map(|(_, position)| position),
+        }))
+    }
+
+    async fn list_parked(
+        &self,
+        _request: Request<pb::ListParkedRequest>,
+    ) -> Result<Response<pb::ListParkedReply>, Status> {
+        let events = self
+            .state
+            .models()
+            .parked(self.state.generation())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListParkedReply { events }))
+    }
+
+    async fn rebuild(
+        &self,
+        _request: Request<pb::RebuildRequest>,
+    ) -> Result<Response<pb::RebuildReply>, Status> {
+        if let Some((generation, _)) = self.state.rebuild() {
+            return Err(Status::already_exists(format!(
+                "a rebuild of generation {generation} is running"
+            )));
+        }
+        let generation = self
+            .state
+            .models()
+            .start_generation()
+            .await
+            .map_err(status)?;
+        if !self.state.begin_rebuild(generation) {
+            return Err(Status::already_exists("a rebuild is running"));
+        }
+        let (js, feed, state, stop) = (
+            self.js.clone(),
+            self.feed.clone(),
+            self.state.clone(),
+            self.stop.clone(),
+        );
+        tokio::spawn(async move {
+            tracing::info!(generation, "rebuild started");
+            if let Err(err) = consumer::run_rebuild(js, feed, state.clone(), generation, stop).await
+            {
+                tracing::error!(generation, error = %err, "rebuild failed; the served read models are unchanged");
+            }
+            state.end_rebuild();
+        });
+        Ok(Response::new(pb::RebuildReply { generation }))
+    }
+}

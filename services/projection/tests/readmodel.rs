@@ -1,0 +1,1449 @@
+//! Behaviour of the read models, the same tests on SQLite and on PostgreSQL.
+//!
+//! Every test is an `async fn(Backend)` listed once in `on_both_backends!`, which makes it
+//! `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need `DATABASE_URL` (as
+//! `scripts/test` provides); without a reachable server they fail with the harness's error,
+//! they are never skipped.
+//!
+//! The scenario (`programme()`) is a small programme of two zones, written out below with
+//! its days; the expected figures are worked out by hand in the comments of each test.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, ensure};
+use prost::Message as _;
+use saman_domain::Day;
+use saman_harness::{Backend, TestDb};
+use saman_projection::readmodel::{Incoming, ReadModelError, ReadModels};
+use saman_proto::events::v1::{self as ev, Envelope, actor::Kind, envelope::Body};
+use saman_proto::projection::v1::{self as pb, TrackStatus};
+
+type Result<T = ()> = anyhow::Result<T>;
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() -> super::Result {
+                    super::$test(saman_harness::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() -> super::Result {
+                    super::$test(saman_harness::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    zone_figures_as_of_three_days,
+    list_zones_and_programme_summary_as_of_three_days,
+    compliance_per_ngo_and_agency,
+    cooperation_median_worst_and_open,
+    timeline_sentences_and_paging,
+    redelivery_and_duplicates_do_not_double_count,
+    undecodable_and_unapplicable_events_are_parked_and_the_rest_applies,
+    rebuild_into_a_new_generation_gives_an_identical_dump,
+    batch_size_does_not_change_the_result,
+    unknown_zone_and_generation_are_not_found,
+    programme_without_dates_is_on_track_with_no_expectation,
+    reopening_keeps_everything_and_bad_urls_are_refused,
+    a_large_history_applies_in_few_large_statements,
+);
+
+// ---------------------------------------------------------------------------------------------
+// the scenario
+
+/// The three days the programme is looked at.
+const D1: &str = "1397-01-31"; // 2018-04-20: the deadline and the operational start
+const D2: &str = "1397-06-31"; // 2018-09-22: 155 of the 334 days
+const D3: &str = "1397-12-29"; // 2019-03-20: the goal date
+
+fn day(s: &str) -> Day {
+    Day::parse(s).expect("a test day")
+}
+
+fn office() -> ev::Actor {
+    ev::Actor {
+        kind: Some(Kind::ProgrammeOffice(ev::Official {
+            user: "office".into(),
+        })),
+    }
+}
+
+fn supervisor() -> ev::Actor {
+    ev::Actor {
+        kind: Some(Kind::CountySupervisor(ev::Official {
+            user: "supervisor".into(),
+        })),
+    }
+}
+
+fn member(ngo: &str, member: &str) -> ev::Actor {
+    ev::Actor {
+        kind: Some(Kind::NgoMember(ev::NgoMember {
+            ngo: ngo.into(),
+            member: member.into(),
+        })),
+    }
+}
+
+fn officer(agency: &str) -> ev::Actor {
+    ev::Actor {
+        kind: Some(Kind::AgencyOfficer(ev::AgencyOfficer {
+            agency: agency.into(),
+            user: format!("{agency}-officer"),
+        })),
+    }
+}
+
+fn pday(s: &str) -> Option<ev::Day> {
+    Some(ev::Day { iso: day(s).iso() })
+}
+
+fn event_type(body: &Body) -> &'static str {
+    match body {
+        Body::ProgrammeDatesSet(_) => "ProgrammeDatesSet",
+        Body::ZoneRegistered(_) => "ZoneRegistered",
+        Body::AgencyRegistered(_) => "AgencyRegistered",
+        Body::NgoApproved(_) => "NgoApproved",
+        Body::NgoMemberApproved(_) => "NgoMemberApproved",
+        Body::NgoMemberRevoked(_) => "NgoMemberRevoked",
+        Body::NeedDeclared(_) => "NeedDeclared",
+        Body::NeedReferred(_) => "NeedReferred",
+        Body::ReferralAnswered(_) => "ReferralAnswered",
+        Body::SocialActivityReported(_) => "SocialActivityReported",
+        Body::ProposalSubmitted(_) => "ProposalSubmitted",
+        Body::ProposalApproved(_) => "ProposalApproved",
+        Body::ProposalRejected(_) => "ProposalRejected",
+        Body::SupervisionReportFiled(_) => "SupervisionReportFiled",
+        Body::ProgressReported(_) => "ProgressReported",
+        Body::ProjectCompleted(_) => "ProjectCompleted",
+    }
+}
+
+/// Builds the JetStream messages of a scenario: positions 1, 2, 3 ... and per-stream
+/// versions 1, 2, 3 ...
+#[derive(Default)]
+struct Script {
+    messages: Vec<Incoming>,
+    versions: HashMap<String, u64>,
+}
+
+impl Script {
+    /// An event of `stream` that happened at noon (Tehran) on `on`.
+    fn event(&mut self, stream: &str, on: &str, actor: ev::Actor, body: Body) -> Envelope {
+        let version = self.versions.entry(stream.to_owned()).or_default();
+        *version += 1;
+        let noon = day(on).noon_in_tehran();
+        let ts = |t: jiff::Timestamp| prost_types::Timestamp {
+            seconds: t.as_second(),
+            nanos: t.subsec_nanosecond(),
+        };
+        let event_type = event_type(&body);
+        let envelope = Envelope {
+            event_id: format!("{stream}-v{version}"),
+            event_type: event_type.to_owned(),
+            schema_version: 1,
+            stream_id: stream.to_owned(),
+            stream_version: *version,
+            submission_id: format!("sub-{stream}-{version}"),
+            actor: Some(actor),
+            occurred_at: Some(ts(noon)),
+            recorded_at: Some(ts(noon + jiff::SignedDuration::from_secs(2))),
+            body: Some(body),
+        };
+        self.publish(&envelope);
+        envelope
+    }
+
+    /// Publishes an envelope as the next message.
+    fn publish(&mut self, envelope: &Envelope) -> Incoming {
+        let event_type = envelope.event_type.clone();
+        let message = Incoming {
+            position: self.messages.len() as u64 + 1,
+            subject: format!("saman.events.v1.{}.{event_type}", envelope.stream_id),
+            payload: envelope.encode_to_vec().into(),
+        };
+        self.messages.push(message.clone());
+        message
+    }
+
+    /// Publishes raw bytes as the next message.
+    fn raw(&mut self, subject: &str, payload: &[u8]) -> Incoming {
+        let message = Incoming {
+            position: self.messages.len() as u64 + 1,
+            subject: subject.to_owned(),
+            payload: bytes::Bytes::copy_from_slice(payload),
+        };
+        self.messages.push(message.clone());
+        message
+    }
+}
+
+fn goal(code: &str, approach: ev::Approach, weight: u32) -> ev::Goal {
+    ev::Goal {
+        code: code.into(),
+        approach: approach as i32,
+        title_fa: format!("هدف {code}"),
+        title_en: format!("Goal {code}"),
+        weight,
+    }
+}
+
+const INFRA: ev::Approach = ev::Approach::Infrastructural;
+const SOCIAL: ev::Approach = ev::Approach::Social;
+
+#[allow(clippy::too_many_arguments)]
+fn need(
+    s: &mut Script,
+    zone: &str,
+    id: &str,
+    ngo: &str,
+    who: &str,
+    approach: ev::Approach,
+    title: &str,
+    households: u32,
+    on: &str,
+    late: bool,
+) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        member(ngo, who),
+        Body::NeedDeclared(ev::NeedDeclared {
+            need_id: id.into(),
+            zone: zone.into(),
+            ngo: ngo.into(),
+            member: who.into(),
+            approach: approach as i32,
+            title: title.into(),
+            description: String::new(),
+            households_affected: households,
+            priority: ev::Priority::High as i32,
+            late,
+        }),
+    );
+}
+
+fn refer(s: &mut Script, zone: &str, id: &str, need: &str, agency: &str, ngo: &str, on: &str) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        member(ngo, "m-001"),
+        Body::NeedReferred(ev::NeedReferred {
+            referral_id: id.into(),
+            zone: zone.into(),
+            need_id: need.into(),
+            agency: agency.into(),
+            ngo: ngo.into(),
+            member: "m-001".into(),
+            note: String::new(),
+        }),
+    );
+}
+
+fn answer(s: &mut Script, zone: &str, id: &str, agency: &str, accepted: bool, on: &str) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        officer(agency),
+        Body::ReferralAnswered(ev::ReferralAnswered {
+            referral_id: id.into(),
+            zone: zone.into(),
+            agency: agency.into(),
+            accepted,
+            answer: if accepted { "we take it up" } else { "" }.into(),
+        }),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn propose(
+    s: &mut Script,
+    zone: &str,
+    id: &str,
+    agency: &str,
+    needs: &[&str],
+    approach: ev::Approach,
+    title: &str,
+    budget: u64,
+    on: &str,
+    late: bool,
+) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        officer(agency),
+        Body::ProposalSubmitted(ev::ProposalSubmitted {
+            proposal_id: id.into(),
+            zone: zone.into(),
+            agency: agency.into(),
+            need_ids: needs.iter().map(|n| (*n).to_owned()).collect(),
+            approach: approach as i32,
+            title: title.into(),
+            budget_rials: budget,
+            planned_start: pday("1397-03-01"),
+            planned_end: pday("1397-12-15"),
+            late,
+        }),
+    );
+}
+
+fn approve(s: &mut Script, zone: &str, id: &str, on: &str) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        supervisor(),
+        Body::ProposalApproved(ev::ProposalApproved {
+            proposal_id: id.into(),
+            zone: zone.into(),
+            reason: "answers a declared need".into(),
+        }),
+    );
+}
+
+fn reject(s: &mut Script, zone: &str, id: &str, on: &str) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        supervisor(),
+        Body::ProposalRejected(ev::ProposalRejected {
+            proposal_id: id.into(),
+            zone: zone.into(),
+            reason: "too costly".into(),
+        }),
+    );
+}
+
+fn report(s: &mut Script, zone: &str, id: &str, agency: &str, percent: u32, as_of: &str, on: &str) {
+    s.event(
+        &format!("zone.{zone}"),
+        on,
+        officer(agency),
+        Body::ProgressReported(ev::ProgressReported {
+            proposal_id: id.into(),
+            zone: zone.into(),
+            percent,
+            note: String::new(),
+            as_of: pday(as_of),
+            correction: String::new(),
+        }),
+    );
+}
+
+/// The scenario, in the order the events reach JetStream (each stream in version order).
+///
+/// | what | zone-01 | zone-02 |
+/// | --- | --- | --- |
+/// | goals | water (infra, 60), school (social, 40) | roads (infra, 50), clinic (social, 50) |
+/// | needs | n1 infra 01-10 ngo-01; n2 social 01-20 ngo-02; n3 infra 02-05 ngo-01 LATE | n4 infra 01-15 ngo-02; n5 social 02-10 ngo-02 LATE |
+/// | proposals | p1 water n1 infra 01-25 approved 02-10; p2 edu n2 social 01-30 approved 02-20; p3 water n3 infra 02-08 LATE rejected 02-25 | p4 road n4 infra 01-28 approved 03-01 |
+/// | progress | p1: 30 @04-31, 50 @06-15, 45 @06-15 (later), completed 11-20; p2: 20 @05-15, 60 @09-30 | p4: 40 @06-20, 70 @10-01 |
+///
+/// Referrals: r1 n1->water 01-12 answered 01-16 (4 d, accepted); r5 n2->water 01-21
+/// answered 01-28 (7 d, accepted); r2 n3->water 02-06 answered 02-16 (10 d, declined);
+/// r3 n4->road 01-16 never answered; r4 n5->water 02-11 answered 02-14 (3 d, accepted).
+#[rustfmt::skip] // a table of events, one a line
+fn programme() -> Script {
+    let mut s = Script::default();
+    s.event("programme.khorramabad", "1396-12-26", office(), Body::ProgrammeDatesSet(ev::ProgrammeDatesSet {
+        needs_deadline: pday("1397-01-31"),
+        proposals_deadline: pday("1397-01-31"),
+        operational_start: pday("1397-01-31"),
+        goal_date: pday("1397-12-29"),
+    }));
+    for (code, fa, en) in [
+        ("water-agency", "شرکت آب", "Water company"),
+        ("edu-agency", "آموزش و پرورش", "Education department"),
+        ("road-agency", "راه و شهرسازی", "Roads department"),
+    ] {
+        s.event(&format!("agency.{code}"), "1396-12-27", office(), Body::AgencyRegistered(ev::AgencyRegistered {
+            code: code.into(), name_fa: fa.into(), name_en: en.into(),
+        }));
+    }
+    for n in 1..=3 {
+        let code = format!("ngo-0{n}");
+        s.event(&format!("ngo.{code}"), "1396-12-27", office(), Body::NgoApproved(ev::NgoApproved {
+            code: code.clone(), name_fa: format!("سمن {n}"), name_en: format!("NGO {n}"), ministry_approval_ref: format!("MOI-{n}"),
+        }));
+    }
+    s.event("ngo.ngo-01", "1396-12-27", office(), Body::NgoMemberApproved(ev::NgoMemberApproved {
+        ngo: "ngo-01".into(), member: "m-001".into(), full_name: "Member One".into(),
+    }));
+    for (zone, fa, en, goals) in [
+        ("zone-01", "منطقه ۱", "Zone 01", vec![goal("water", INFRA, 60), goal("school", SOCIAL, 40)]),
+        ("zone-02", "منطقه ۲", "Zone 02", vec![goal("roads", INFRA, 50), goal("clinic", SOCIAL, 50)]),
+    ] {
+        s.event(&format!("zone.{zone}"), "1396-12-28", office(), Body::ZoneRegistered(ev::ZoneRegistered {
+            code: zone.into(), name_fa: fa.into(), name_en: en.into(), goals,
+        }));
+    }
+    need(&mut s, "zone-01", "n1", "ngo-01", "m-001", INFRA, "Clean water", 40, "1397-01-10", false);
+    refer(&mut s, "zone-01", "r1", "n1", "water-agency", "ngo-01", "1397-01-12");
+    need(&mut s, "zone-02", "n4", "ngo-02", "m-010", INFRA, "Paved road", 60, "1397-01-15", false);
+    refer(&mut s, "zone-02", "r3", "n4", "road-agency", "ngo-02", "1397-01-16");
+    answer(&mut s, "zone-01", "r1", "water-agency", true, "1397-01-16");
+    need(&mut s, "zone-01", "n2", "ngo-02", "m-010", SOCIAL, "Literacy classes", 25, "1397-01-20", false);
+    refer(&mut s, "zone-01", "r5", "n2", "water-agency", "ngo-02", "1397-01-21");
+    propose(&mut s, "zone-01", "p1", "water-agency", &["n1"], INFRA, "Water network", 5_000_000_000, "1397-01-25", false);
+    propose(&mut s, "zone-02", "p4", "road-agency", &["n4"], INFRA, "Road paving", 3_000_000_000, "1397-01-28", false);
+    answer(&mut s, "zone-01", "r5", "water-agency", true, "1397-01-28");
+    propose(&mut s, "zone-01", "p2", "edu-agency", &["n2"], SOCIAL, "Literacy centre", 800_000_000, "1397-01-30", false);
+    need(&mut s, "zone-01", "n3", "ngo-01", "m-001", INFRA, "Street lighting", 30, "1397-02-05", true);
+    refer(&mut s, "zone-01", "r2", "n3", "water-agency", "ngo-01", "1397-02-06");
+    propose(&mut s, "zone-01", "p3", "water-agency", &["n3"], INFRA, "Lighting poles", 1_200_000_000, "1397-02-08", true);
+    approve(&mut s, "zone-01", "p1", "1397-02-10");
+    need(&mut s, "zone-02", "n5", "ngo-02", "m-010", SOCIAL, "Health post", 50, "1397-02-10", true);
+    refer(&mut s, "zone-02", "r4", "n5", "water-agency", "ngo-02", "1397-02-11");
+    answer(&mut s, "zone-02", "r4", "water-agency", true, "1397-02-14");
+    answer(&mut s, "zone-01", "r2", "water-agency", false, "1397-02-16");
+    approve(&mut s, "zone-01", "p2", "1397-02-20");
+    reject(&mut s, "zone-01", "p3", "1397-02-25");
+    approve(&mut s, "zone-02", "p4", "1397-03-01");
+    s.event("ngo.ngo-01", "1397-03-10", supervisor(), Body::SupervisionReportFiled(ev::SupervisionReportFiled {
+        report_id: "s1".into(), ngo: "ngo-01".into(), zone: "zone-01".into(), findings: "active".into(), rating: 4,
+    }));
+    s.event("zone.zone-01", "1397-04-05", member("ngo-02", "m-010"), Body::SocialActivityReported(ev::SocialActivityReported {
+        activity_id: "a1".into(), zone: "zone-01".into(), ngo: "ngo-02".into(), member: "m-010".into(),
+        title: "Reading circle".into(), description: String::new(), participants: 18, held_on: pday("1397-04-03"),
+    }));
+    report(&mut s, "zone-01", "p1", "water-agency", 30, "1397-04-31", "1397-05-01");
+    report(&mut s, "zone-01", "p2", "edu-agency", 20, "1397-05-15", "1397-05-16");
+    report(&mut s, "zone-01", "p1", "water-agency", 50, "1397-06-15", "1397-06-16");
+    // A correction for the same as_of day, recorded later: it wins the tie.
+    report(&mut s, "zone-01", "p1", "water-agency", 45, "1397-06-15", "1397-06-18");
+    report(&mut s, "zone-02", "p4", "road-agency", 40, "1397-06-20", "1397-06-21");
+    report(&mut s, "zone-01", "p2", "edu-agency", 60, "1397-09-30", "1397-10-01");
+    report(&mut s, "zone-02", "p4", "road-agency", 70, "1397-10-01", "1397-10-02");
+    s.event("zone.zone-01", "1397-11-21", officer("water-agency"), Body::ProjectCompleted(ev::ProjectCompleted {
+        proposal_id: "p1".into(), zone: "zone-01".into(), completed_on: pday("1397-11-20"), note: String::new(),
+    }));
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+async fn open(db: &TestDb) -> Result<ReadModels> {
+    ReadModels::open(db.url(), 4)
+        .await
+        .with_context(|| format!("opening the read models on {:?}", db.backend()))
+}
+
+/// A fresh database with the whole scenario applied to generation 1, in one batch.
+async fn loaded(backend: Backend) -> Result<(TestDb, ReadModels, Script)> {
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    let script = programme();
+    let report = models.apply(1, &script.messages).await?;
+    ensure!(
+        report.parked == 0 && report.duplicates == 0,
+        "unexpected report {report:?}; parked: {:?}",
+        models.parked(1).await?
+    );
+    ensure!(report.applied == script.messages.len());
+    Ok((db, models, script))
+}
+
+/// (infrastructural, social, overall, expected, status, days_left)
+fn figures(p: &pb::Progress) -> (f64, f64, f64, f64, TrackStatus, i32) {
+    (
+        p.infrastructural,
+        p.social,
+        p.overall,
+        p.expected,
+        p.status(),
+        p.days_left,
+    )
+}
+
+fn counts(c: &[pb::Count]) -> Vec<(&str, u32)> {
+    c.iter().map(|c| (c.key.as_str(), c.count)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// tests
+
+async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+
+    // ---- D1 = 31 Farvardin 1397: the operational start.
+    let z1 = models.zone_progress(1, "zone-01", day(D1)).await?;
+    assert_eq!(z1.code, "zone-01");
+    let name = z1.name.clone().unwrap();
+    assert_eq!((name.fa.as_str(), name.en.as_str()), ("منطقه ۱", "Zone 01"));
+    // Needs declared by then: n1 (01-10), n2 (01-20); n3 comes on 02-05.
+    let needs = z1.needs.clone().unwrap();
+    assert_eq!(
+        (
+            needs.total,
+            needs.infrastructural,
+            needs.social,
+            needs.on_time,
+            needs.late
+        ),
+        (2, 1, 1, 2, 0)
+    );
+    assert_eq!(counts(&needs.by_ngo), [("ngo-01", 1), ("ngo-02", 1)]);
+    assert_eq!(needs.by_ngo[0].name.clone().unwrap().en, "NGO 1");
+    // Proposals by then: p1 (01-25), p2 (01-30), both still pending (approved in Ordibehesht).
+    let proposals = z1.proposals.clone().unwrap();
+    assert_eq!(
+        (
+            proposals.total,
+            proposals.pending,
+            proposals.approved,
+            proposals.rejected
+        ),
+        (2, 2, 0, 0)
+    );
+    // Both needs are answered by a pending proposal; there are no projects yet.
+    assert!(z1.unanswered_needs.is_empty());
+    assert!(z1.projects.is_empty());
+    // Nothing done, nothing expected (as_of = operational start): on track, 334 days left.
+    let progress = z1.progress.clone().unwrap();
+    assert_eq!(
+        figures(&progress),
+        (0.0, 0.0, 0.0, 0.0, TrackStatus::OnTrack, 334)
+    );
+    let goal_date = progress.goal_date.clone().unwrap();
+    assert_eq!(
+        (
+            goal_date.iso.as_str(),
+            goal_date.solar_hijri.as_str(),
+            goal_date.solar_hijri_fa.as_str(),
+            goal_date.solar_hijri_en.as_str()
+        ),
+        (
+            "2019-03-20",
+            "1397-12-29",
+            "۲۹ اسفند ۱۳۹۷",
+            "29 Esfand 1397"
+        )
+    );
+    assert_eq!(progress.operational_start.unwrap().iso, "2018-04-20");
+
+    // ---- D2 = 31 Shahrivar 1397: 155 of 334 days elapsed.
+    let z1 = models.zone_progress(1, "zone-01", day(D2)).await?;
+    let needs = z1.needs.clone().unwrap();
+    // n1, n2 on time; n3 late.
+    assert_eq!(
+        (
+            needs.total,
+            needs.infrastructural,
+            needs.social,
+            needs.on_time,
+            needs.late
+        ),
+        (3, 2, 1, 2, 1)
+    );
+    assert_eq!(counts(&needs.by_ngo), [("ngo-01", 2), ("ngo-02", 1)]);
+    // p1, p2 approved; p3 (infra, water) rejected.
+    let proposals = z1.proposals.clone().unwrap();
+    assert_eq!(
+        (
+            proposals.total,
+            proposals.pending,
+            proposals.approved,
+            proposals.rejected,
+            proposals.infrastructural,
+            proposals.social
+        ),
+        (3, 0, 2, 1, 2, 1)
+    );
+    assert_eq!(
+        counts(&proposals.by_agency),
+        [("edu-agency", 1), ("water-agency", 2)]
+    );
+    // n3's only proposal was rejected: it is unanswered again.
+    let unanswered: Vec<_> = z1
+        .unanswered_needs
+        .iter()
+        .map(|n| n.need_id.as_str())
+        .collect();
+    assert_eq!(unanswered, ["n3"]);
+    let n3 = &z1.unanswered_needs[0];
+    assert_eq!(
+        (
+            n3.title.as_str(),
+            n3.ngo.as_str(),
+            n3.late,
+            n3.households_affected
+        ),
+        ("Street lighting", "ngo-01", true, 30)
+    );
+    let approach = n3.approach.clone().unwrap();
+    assert_eq!(approach.approach, ev::Approach::Infrastructural as i32);
+    let approach_name = approach.name.unwrap();
+    assert_eq!(
+        (approach_name.fa.as_str(), approach_name.en.as_str()),
+        ("زیرساختی", "infrastructural")
+    );
+    let declared = n3.declared_on.clone().unwrap();
+    assert_eq!(
+        (declared.iso.as_str(), declared.solar_hijri.as_str()),
+        ("2018-04-25", "1397-02-05")
+    );
+    // Projects: p1 at 45 (the 06-15 correction recorded after the 50 wins the tie),
+    // p2 at 20 (05-15).
+    let projects: Vec<_> = z1
+        .projects
+        .iter()
+        .map(|p| (p.proposal_id.as_str(), p.percent, p.completed))
+        .collect();
+    assert_eq!(projects, [("p1", 45, false), ("p2", 20, false)]);
+    let p1 = &z1.projects[0];
+    assert_eq!(p1.reported_as_of.clone().unwrap().solar_hijri, "1397-06-15");
+    assert_eq!(p1.approved_on.clone().unwrap().solar_hijri, "1397-02-10");
+    assert_eq!(
+        (p1.agency.as_str(), p1.budget_rials),
+        ("water-agency", 5_000_000_000)
+    );
+    // infra = 45 (p1 alone), social = 20 (p2 alone);
+    // overall = (60 x 45 + 40 x 20) / 100 = (2700 + 800) / 100 = 35;
+    // expected = 100 x 155 / 334 = 46.407... -> 46.4; gap 11.4 -> at risk;
+    // days left: 1397-06-31 is day 186 of the year, 1397-12-29 day 365: 179.
+    let progress = z1.progress.clone().unwrap();
+    assert_eq!(
+        figures(&progress),
+        (45.0, 20.0, 35.0, 46.4, TrackStatus::AtRisk, 179)
+    );
+    let goals: Vec<_> = z1
+        .goals
+        .iter()
+        .map(|g| (g.code.as_str(), g.weight, g.percent))
+        .collect();
+    assert_eq!(goals, [("water", 60, 45.0), ("school", 40, 20.0)]);
+    assert_eq!(z1.goals[1].title.clone().unwrap().en, "Goal school");
+    assert_eq!(
+        z1.goals[1].approach.clone().unwrap().name.unwrap().fa,
+        "اجتماعی"
+    );
+
+    // zone-02 at D2: p4 at 40 (06-20); no social project: social 0;
+    // overall = (50 x 40 + 50 x 0) / 100 = 20; gap 46.4 - 20 = 26.4 > 25 -> behind.
+    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    assert_eq!(
+        figures(&z2.progress.clone().unwrap()),
+        (40.0, 0.0, 20.0, 46.4, TrackStatus::Behind, 179)
+    );
+    let unanswered: Vec<_> = z2
+        .unanswered_needs
+        .iter()
+        .map(|n| n.need_id.as_str())
+        .collect();
+    assert_eq!(unanswered, ["n5"]);
+
+    // ---- D3 = 29 Esfand 1397: the goal date.
+    // zone-01: p1 completed on 11-20 -> 100; p2 at 60 (09-30).
+    // overall = (60 x 100 + 40 x 60) / 100 = (6000 + 2400) / 100 = 84; expected 100; gap 16 -> at risk.
+    let z1 = models.zone_progress(1, "zone-01", day(D3)).await?;
+    let projects: Vec<_> = z1
+        .projects
+        .iter()
+        .map(|p| (p.proposal_id.as_str(), p.percent, p.completed))
+        .collect();
+    assert_eq!(projects, [("p1", 100, true), ("p2", 60, false)]);
+    assert_eq!(
+        z1.projects[0].reported_as_of.clone().unwrap().solar_hijri,
+        "1397-11-20"
+    );
+    assert_eq!(
+        figures(&z1.progress.clone().unwrap()),
+        (100.0, 60.0, 84.0, 100.0, TrackStatus::AtRisk, 0)
+    );
+    // zone-02: p4 at 70 (10-01): overall = (50 x 70 + 0) / 100 = 35; gap 65 -> behind.
+    let z2 = models.zone_progress(1, "zone-02", day(D3)).await?;
+    assert_eq!(
+        figures(&z2.progress.clone().unwrap()),
+        (70.0, 0.0, 35.0, 100.0, TrackStatus::Behind, 0)
+    );
+    Ok(())
+}
+
+async fn list_zones_and_programme_summary_as_of_three_days(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+
+    // Before the zones were registered (1396-12-28) there is nothing to list.
+    assert!(
+        models
+            .list_zones(1, day("1396-12-27"))
+            .await?
+            .zones
+            .is_empty()
+    );
+
+    // D2: zone-01 needs 3 (1 unanswered), proposals 3, projects 2;
+    //     zone-02 needs 2 (1 unanswered), proposals 1, projects 1.
+    let list = models.list_zones(1, day(D2)).await?;
+    let rows: Vec<_> = list
+        .zones
+        .iter()
+        .map(|z| {
+            (
+                z.code.as_str(),
+                z.needs,
+                z.unanswered_needs,
+                z.proposals,
+                z.projects,
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("zone-01", 3, 1, 3, 2), ("zone-02", 2, 1, 1, 1)]);
+    assert_eq!(
+        figures(list.zones[0].progress.as_ref().unwrap()),
+        (45.0, 20.0, 35.0, 46.4, TrackStatus::AtRisk, 179)
+    );
+    assert_eq!(list.zones[1].name.clone().unwrap().fa, "منطقه ۲");
+
+    // D1: 3 needs (n1, n2, n4), 3 proposals (p1, p4, p2), no project; nothing expected yet.
+    let s = models.programme_summary(1, day(D1)).await?;
+    assert_eq!(
+        (
+            s.zones,
+            s.needs,
+            s.proposals,
+            s.projects,
+            s.completed_projects
+        ),
+        (2, 3, 3, 0, 0)
+    );
+    assert_eq!(
+        (s.infrastructural, s.social, s.overall, s.expected),
+        (0.0, 0.0, 0.0, 0.0)
+    );
+    assert_eq!(
+        (
+            s.zones_on_track,
+            s.zones_at_risk,
+            s.zones_behind,
+            s.days_left
+        ),
+        (2, 0, 0, 334)
+    );
+    assert_eq!(s.approved_budget_rials, 0);
+
+    // D2: means over the two zones: infra (45 + 40) / 2 = 42.5; social (20 + 0) / 2 = 10;
+    // overall (35 + 20) / 2 = 27.5; expected 46.4. Budget approved: p1 5,000,000,000 +
+    // p2 800,000,000 + p4 3,000,000,000 = 8,800,000,000 rials.
+    let s = models.programme_summary(1, day(D2)).await?;
+    assert_eq!(
+        (
+            s.zones,
+            s.needs,
+            s.proposals,
+            s.projects,
+            s.completed_projects
+        ),
+        (2, 5, 4, 3, 0)
+    );
+    assert_eq!(
+        (s.infrastructural, s.social, s.overall, s.expected),
+        (42.5, 10.0, 27.5, 46.4)
+    );
+    assert_eq!(
+        (
+            s.zones_on_track,
+            s.zones_at_risk,
+            s.zones_behind,
+            s.days_left
+        ),
+        (0, 1, 1, 179)
+    );
+    assert_eq!(s.approved_budget_rials, 8_800_000_000);
+    assert_eq!(s.goal_date.unwrap().solar_hijri_en, "29 Esfand 1397");
+
+    // D3: infra (100 + 70) / 2 = 85; social (60 + 0) / 2 = 30; overall (84 + 35) / 2 = 59.5.
+    let s = models.programme_summary(1, day(D3)).await?;
+    assert_eq!((s.projects, s.completed_projects), (3, 1));
+    assert_eq!(
+        (s.infrastructural, s.social, s.overall, s.expected),
+        (85.0, 30.0, 59.5, 100.0)
+    );
+    assert_eq!(
+        (
+            s.zones_on_track,
+            s.zones_at_risk,
+            s.zones_behind,
+            s.days_left
+        ),
+        (0, 1, 1, 0)
+    );
+    // A day after the goal: days left go negative.
+    let s = models.programme_summary(1, day("1398-01-02")).await?;
+    assert_eq!(s.days_left, -2);
+    Ok(())
+}
+
+async fn compliance_per_ngo_and_agency(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+    let rows = |c: &[pb::SubmitterCompliance]| -> Vec<(String, u32, u32)> {
+        c.iter()
+            .map(|s| (s.code.clone(), s.on_time, s.late))
+            .collect()
+    };
+    let r = |code: &str, on_time, late| (code.to_owned(), on_time, late);
+
+    // D1: needs n1 (ngo-01), n2 and n4 (ngo-02) on time; ngo-03 declared nothing (zeros
+    // listed). Proposals p1 (water), p4 (road), p2 (edu) on time.
+    let c = models.compliance(1, day(D1)).await?;
+    assert_eq!(
+        rows(&c.ngos),
+        [r("ngo-01", 1, 0), r("ngo-02", 2, 0), r("ngo-03", 0, 0)]
+    );
+    assert_eq!(
+        rows(&c.agencies),
+        [
+            r("edu-agency", 1, 0),
+            r("road-agency", 1, 0),
+            r("water-agency", 1, 0)
+        ]
+    );
+    assert_eq!(c.needs_deadline.clone().unwrap().solar_hijri, "1397-01-31");
+    assert_eq!(
+        c.proposals_deadline.unwrap().solar_hijri_fa,
+        "۳۱ فروردین ۱۳۹۷"
+    );
+    assert_eq!(c.ngos[2].name.clone().unwrap().fa, "سمن 3");
+
+    // D2: n3 (ngo-01) and n5 (ngo-02) late; p3 (water) late.
+    let c = models.compliance(1, day(D2)).await?;
+    assert_eq!(
+        rows(&c.ngos),
+        [r("ngo-01", 1, 1), r("ngo-02", 2, 1), r("ngo-03", 0, 0)]
+    );
+    assert_eq!(
+        rows(&c.agencies),
+        [
+            r("edu-agency", 1, 0),
+            r("road-agency", 1, 0),
+            r("water-agency", 1, 1)
+        ]
+    );
+
+    // Before anyone was registered: nobody listed.
+    let c = models.compliance(1, day("1396-12-20")).await?;
+    assert!(c.ngos.is_empty() && c.agencies.is_empty());
+    Ok(())
+}
+
+async fn cooperation_median_worst_and_open(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+    type Row = (
+        String,
+        u32,
+        u32,
+        u32,
+        u32,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
+    let rows = |c: &pb::Cooperation| -> Vec<Row> {
+        c.agencies
+            .iter()
+            .map(|a| {
+                (
+                    a.code.clone(),
+                    a.referrals,
+                    a.open,
+                    a.answered,
+                    a.accepted,
+                    a.median_days_to_answer,
+                    a.worst_days_to_answer,
+                    a.oldest_open_days,
+                )
+            })
+            .collect()
+    };
+
+    // D1 (1397-01-31):
+    // - water-agency: r1 (01-12 -> 01-16: 4 days), r5 (01-21 -> 01-28: 7 days), both
+    //   accepted. An even count: median (4 + 7) / 2 = 5.5; worst 7.
+    // - road-agency: r3 (01-16), open for 31 - 16 = 15 days.
+    // - edu-agency: no referral (zeros, no figures).
+    let c = models.cooperation(1, day(D1)).await?;
+    assert_eq!(
+        rows(&c),
+        [
+            ("edu-agency".into(), 0, 0, 0, 0, None, None, None),
+            ("road-agency".into(), 1, 1, 0, 0, None, None, Some(15.0)),
+            (
+                "water-agency".into(),
+                2,
+                0,
+                2,
+                2,
+                Some(5.5),
+                Some(7.0),
+                None
+            ),
+        ]
+    );
+    assert_eq!(c.agencies[2].name.clone().unwrap().en, "Water company");
+
+    // D2 (1397-06-31):
+    // - water-agency: waits 4 (r1), 7 (r5), 10 (r2: 02-06 -> 02-16, declined),
+    //   3 (r4: 02-11 -> 02-14). Sorted 3, 4, 7, 10: median (4 + 7) / 2 = 5.5, worst 10;
+    //   3 of the 4 accepted.
+    // - road-agency: r3 still open: day 186 - day 16 = 170 days.
+    let c = models.cooperation(1, day(D2)).await?;
+    assert_eq!(
+        rows(&c),
+        [
+            ("edu-agency".into(), 0, 0, 0, 0, None, None, None),
+            ("road-agency".into(), 1, 1, 0, 0, None, None, Some(170.0)),
+            (
+                "water-agency".into(),
+                4,
+                0,
+                4,
+                3,
+                Some(5.5),
+                Some(10.0),
+                None
+            ),
+        ]
+    );
+
+    // 1397-02-12: r2 (02-06) and r4 (02-11) referred but not yet answered; answered so
+    // far r1 (4) and r5 (7); the oldest open one is r2, 6 days.
+    let c = models.cooperation(1, day("1397-02-12")).await?;
+    assert_eq!(
+        rows(&c)[2],
+        (
+            "water-agency".into(),
+            4,
+            2,
+            2,
+            2,
+            Some(5.5),
+            Some(7.0),
+            Some(6.0)
+        )
+    );
+    Ok(())
+}
+
+async fn timeline_sentences_and_paging(backend: Backend) -> Result {
+    let (_db, models, script) = loaded(backend).await?;
+
+    // zone-01's timeline as of D1: registered (1396-12-28), n1, r1, answer r1, n2, r5,
+    // p1, answer r5, p2 -> 9 entries. Read in pages of 4: 4 + 4 + 1.
+    let mut after = 0;
+    let mut entries = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (page, next) = models
+            .zone_timeline(1, "zone-01", day(D1), 4, after)
+            .await?;
+        pages += 1;
+        ensure!(page.len() <= 4);
+        entries.extend(page);
+        match next {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let types: Vec<_> = entries.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "ZoneRegistered",
+            "NeedDeclared",
+            "NeedReferred",
+            "ReferralAnswered",
+            "NeedDeclared",
+            "NeedReferred",
+            "ProposalSubmitted",
+            "ReferralAnswered",
+            "ProposalSubmitted",
+        ]
+    );
+    // Oldest first, by JetStream position.
+    assert!(entries.windows(2).all(|w| w[0].position < w[1].position));
+
+    let n1 = &entries[1];
+    assert_eq!(n1.who, "Member m-001 of NGO ngo-01");
+    assert_eq!(
+        n1.what_en,
+        "Member m-001 of NGO ngo-01 declared the need “Clean water” (infrastructural, 40 households)"
+    );
+    assert_eq!(
+        n1.what_fa,
+        "عضو m-001 سمن ngo-01 نیاز «Clean water» را اعلام کرد (زیرساختی، ۴۰ خانوار)"
+    );
+    assert_eq!(n1.stream_version, 2);
+    assert_eq!(n1.event_id, "zone.zone-01-v2");
+    let occurred = n1.occurred_on.clone().unwrap();
+    assert_eq!(
+        (
+            occurred.iso.as_str(),
+            occurred.solar_hijri.as_str(),
+            occurred.solar_hijri_en.as_str()
+        ),
+        ("2018-03-30", "1397-01-10", "10 Farvardin 1397")
+    );
+    // Noon in Tehran (+04:30 in Farvardin 1397) is 07:30 UTC.
+    let at = n1.occurred_at.unwrap();
+    assert_eq!(
+        jiff::Timestamp::from_second(at.seconds)?.to_string(),
+        "2018-03-30T07:30:00Z"
+    );
+    assert_eq!(n1.recorded_at.unwrap().seconds, at.seconds + 2);
+    assert_eq!(
+        n1.actor.clone().unwrap().kind,
+        Some(Kind::NgoMember(ev::NgoMember {
+            ngo: "ngo-01".into(),
+            member: "m-001".into()
+        }))
+    );
+    assert_eq!(
+        entries[2].what_en,
+        "Member m-001 of NGO ngo-01 referred the need “Clean water” to agency water-agency"
+    );
+    assert_eq!(
+        entries[3].what_en,
+        "Officer water-agency-officer of agency water-agency accepted the referral of the need “Clean water”: we take it up"
+    );
+
+    // As of D3 the timeline also holds the supervision report (an ngo stream event naming
+    // the zone), the activity, the decisions, progress reports and the completion:
+    // every zone-01 event of the script plus the report.
+    let (all, next) = models.zone_timeline(1, "zone-01", day(D3), 500, 0).await?;
+    assert_eq!(next, None);
+    let zone_events = script
+        .messages
+        .iter()
+        .filter(|m| m.subject.starts_with("saman.events.v1.zone.zone-01."))
+        .count();
+    assert_eq!(all.len(), zone_events + 1);
+    let report = all
+        .iter()
+        .find(|e| e.event_type == "SupervisionReportFiled")
+        .context("the supervision report is on the timeline")?;
+    assert_eq!(
+        report.what_en,
+        "The county supervisor (supervisor) filed a supervision report on NGO ngo-01 (rating 4/5)"
+    );
+    let rejected = all
+        .iter()
+        .find(|e| e.event_type == "ProposalRejected")
+        .context("the rejection is on the timeline")?;
+    assert_eq!(
+        rejected.what_en,
+        "The county supervisor (supervisor) rejected the proposal “Lighting poles”: too costly"
+    );
+    let completed = all.last().unwrap();
+    assert_eq!(
+        completed.what_en,
+        "Officer water-agency-officer of agency water-agency reported the project “Water network” completed on 20 Bahman 1397 (2019-02-09)"
+    );
+    assert_eq!(
+        completed.what_fa,
+        "کارشناس water-agency-officer دستگاه water-agency پایان طرح «Water network» را در ۲۰ بهمن ۱۳۹۷ گزارش کرد"
+    );
+    Ok(())
+}
+
+async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Result {
+    let (_db, models, script) = loaded(backend).await?;
+    let last = script.messages.len() as u64;
+    assert_eq!(models.position(1).await?, last);
+    let before = models.dump(1).await?;
+    let progress_before = models.zone_progress(1, "zone-01", day(D2)).await?;
+
+    // The same messages again (JetStream redelivery: same positions).
+    let report = models.apply(1, &script.messages[10..20]).await?;
+    assert_eq!(
+        (report.applied, report.duplicates, report.parked),
+        (0, 10, 0)
+    );
+    assert_eq!(report.position, last);
+    assert_eq!(report.applied_versions.len(), 10);
+    assert!(report.zones_changed.is_empty());
+
+    // A copy of an applied event published at a new position (after the duplicate window):
+    // a duplicate by (stream, version); the checkpoint still moves past it.
+    let mut copy = script.messages[12].clone();
+    copy.position = last + 1;
+    let report = models.apply(1, &[copy.clone()]).await?;
+    assert_eq!(
+        (report.applied, report.duplicates, report.parked),
+        (0, 1, 0)
+    );
+    assert_eq!(report.position, last + 1);
+    let envelope = Envelope::decode(copy.payload.as_ref())?;
+    assert_eq!(
+        report.applied_versions,
+        [(envelope.stream_id.clone(), envelope.stream_version)]
+    );
+    assert!(
+        models
+            .has_applied(1, &envelope.stream_id, envelope.stream_version)
+            .await?
+    );
+    assert!(!models.has_applied(1, &envelope.stream_id, 999).await?);
+
+    // The same event twice within one batch, and an empty batch.
+    let mut copy2 = copy.clone();
+    copy2.position = last + 2;
+    let mut copy3 = copy.clone();
+    copy3.position = last + 3;
+    let report = models.apply(1, &[copy2, copy3]).await?;
+    assert_eq!((report.applied, report.duplicates), (0, 2));
+    let report = models.apply(1, &[]).await?;
+    assert_eq!((report.applied, report.position), (0, last + 3));
+
+    // Nothing counted twice: the read models are unchanged but for the checkpoint.
+    assert_eq!(models.dump(1).await?, before);
+    assert_eq!(
+        models.zone_progress(1, "zone-01", day(D2)).await?,
+        progress_before
+    );
+    assert_eq!(models.position(1).await?, last + 3);
+    Ok(())
+}
+
+async fn undecodable_and_unapplicable_events_are_parked_and_the_rest_applies(
+    backend: Backend,
+) -> Result {
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    let mut s = programme();
+    let base = s.messages.len();
+    // 1. Not a protobuf Envelope at all.
+    let garbage = s.raw(
+        "saman.events.v1.zone.zone-01.NeedDeclared",
+        b"\xff\xff not protobuf",
+    );
+    // 2. A need in a zone that was never registered.
+    need(
+        &mut s,
+        "zone-99",
+        "n99",
+        "ngo-01",
+        "m-001",
+        INFRA,
+        "Ghost need",
+        5,
+        "1397-02-01",
+        false,
+    );
+    // 3. Progress on a proposal that does not exist.
+    report(
+        &mut s,
+        "zone-01",
+        "p-none",
+        "water-agency",
+        10,
+        "1397-03-01",
+        "1397-03-02",
+    );
+    // 4. After them, an event that applies: a new need in zone-02.
+    need(
+        &mut s,
+        "zone-02",
+        "n6",
+        "ngo-03",
+        "m-030",
+        SOCIAL,
+        "Youth centre",
+        12,
+        "1397-03-05",
+        true,
+    );
+
+    // Everything in one batch: the bad ones are parked, the rest goes on.
+    let report = models.apply(1, &s.messages).await?;
+    assert_eq!(
+        (report.applied, report.parked, report.duplicates),
+        (base + 1, 3, 0)
+    );
+    assert_eq!(report.position, s.messages.len() as u64);
+    assert!(report.zones_changed.contains("zone-02"));
+
+    let parked = models.parked(1).await?;
+    // The progress report is zone-01's last version.
+    let progress_id = format!("zone.zone-01-v{}", s.versions["zone.zone-01"]);
+    let found: Vec<(u64, String)> = parked
+        .iter()
+        .map(|p| (p.position, p.event_id.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (garbage.position, String::new()),
+            (garbage.position + 1, "zone.zone-99-v1".to_owned()),
+            (garbage.position + 2, progress_id),
+        ]
+    );
+    assert!(
+        parked[0].reason.contains("cannot decode"),
+        "{}",
+        parked[0].reason
+    );
+    assert_eq!(
+        parked[0].subject,
+        "saman.events.v1.zone.zone-01.NeedDeclared"
+    );
+    assert_eq!(parked[1].reason, "zone zone-99 is not registered");
+    assert_eq!(parked[2].reason, "proposal p-none is not submitted");
+    assert!(parked.iter().all(|p| p.parked_at.is_some()));
+    // A parked event was handled: read-your-writes waits do not hang on it.
+    assert!(models.has_applied(1, "zone.zone-99", 1).await?);
+
+    // The event after them applied: zone-02 has n6 (late, ngo-03) as of 1397-03-05.
+    let z2 = models
+        .zone_progress(1, "zone-02", day("1397-03-05"))
+        .await?;
+    let needs = z2.needs.unwrap();
+    assert_eq!((needs.total, needs.late), (3, 2));
+    assert_eq!(counts(&needs.by_ngo), [("ngo-02", 2), ("ngo-03", 1)]);
+
+    // Redelivered, the parked messages stay parked once (no second row, no count).
+    let report = models.apply(1, &s.messages[base..]).await?;
+    assert_eq!(
+        (report.applied, report.parked, report.duplicates),
+        (0, 0, 4)
+    );
+    assert_eq!(models.parked(1).await?.len(), 3);
+    Ok(())
+}
+
+async fn rebuild_into_a_new_generation_gives_an_identical_dump(backend: Backend) -> Result {
+    let (_db, models, mut script) = loaded(backend).await?;
+    // Include a parked message and a duplicate in the history.
+    script.raw("saman.events.v1.zone.zone-02.Junk", b"junk");
+    let mut copy = script.messages[5].clone();
+    copy.position = script.messages.len() as u64 + 1;
+    script.messages.push(copy);
+    let tail = script.messages.len() - 2;
+    models.apply(1, &script.messages[tail..]).await?;
+    let live = models.dump(1).await?;
+    assert!(live.contains("parked: position="));
+    assert!(
+        live.lines()
+            .any(|l| l.starts_with("timeline: zone=\"zone-01\""))
+    );
+
+    // An abandoned rebuild leaves generation 2 half-filled ...
+    let abandoned = models.start_generation().await?;
+    assert_eq!(abandoned, 2);
+    models.apply(abandoned, &script.messages[..7]).await?;
+    assert_eq!(models.current_generation().await?, 1);
+
+    // ... and the next rebuild (3) starts by deleting it.
+    let generation = models.start_generation().await?;
+    assert_eq!(generation, 3);
+    assert!(matches!(
+        models.position(abandoned).await,
+        Err(ReadModelError::NotFound { .. })
+    ));
+    assert_eq!(models.dump(abandoned).await?, "");
+    assert_eq!(models.position(generation).await?, 0);
+    assert_eq!(models.dump(generation).await?, "");
+    // The rebuild applies from the first event, in batches, while 1 is served.
+    for batch in script.messages.chunks(7) {
+        models.apply(generation, batch).await?;
+    }
+    assert_eq!(
+        models.position(generation).await?,
+        models.position(1).await?
+    );
+    let rebuilt = models.dump(generation).await?;
+    assert_eq!(
+        rebuilt, live,
+        "the rebuilt read models differ from the live ones"
+    );
+
+    models.promote(generation).await?;
+    assert_eq!(models.current_generation().await?, generation);
+    assert!(matches!(
+        models.position(1).await,
+        Err(ReadModelError::NotFound { .. })
+    ));
+    assert_eq!(models.dump(1).await?, "");
+    assert_eq!(models.dump(generation).await?, live);
+    let p = models.zone_progress(generation, "zone-01", day(D2)).await?;
+    assert_eq!(figures(&p.progress.unwrap()).2, 35.0);
+    assert_eq!(models.parked(generation).await?.len(), 1);
+    Ok(())
+}
+
+async fn batch_size_does_not_change_the_result(backend: Backend) -> Result {
+    let (_db, models, script) = loaded(backend).await?;
+    let db2 = TestDb::new(backend).await?;
+    let one_by_one = open(&db2).await?;
+    for message in &script.messages {
+        one_by_one.apply(1, std::slice::from_ref(message)).await?;
+    }
+    assert_eq!(one_by_one.dump(1).await?, models.dump(1).await?);
+    Ok(())
+}
+
+async fn unknown_zone_and_generation_are_not_found(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+    let not_found = |r: std::result::Result<(), ReadModelError>, what: &str| match r {
+        Err(ReadModelError::NotFound { what: w, .. }) if w == what => Ok(()),
+        other => Err(anyhow::anyhow!("expected NotFound {what}, got {other:?}")),
+    };
+    not_found(
+        models.zone_progress(1, "zone-77", day(D2)).await.map(drop),
+        "zone",
+    )?;
+    not_found(models.zone_progress(1, "", day(D2)).await.map(drop), "zone")?;
+    not_found(
+        models
+            .zone_timeline(1, "zone-77", day(D2), 10, 0)
+            .await
+            .map(drop),
+        "zone",
+    )?;
+    not_found(models.apply(9, &[]).await.map(drop), "generation")?;
+    not_found(models.promote(9).await, "generation")?;
+    not_found(models.position(9).await.map(drop), "generation")?;
+    Ok(())
+}
+
+async fn programme_without_dates_is_on_track_with_no_expectation(backend: Backend) -> Result {
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    // The scenario without its first event (ProgrammeDatesSet).
+    let script = programme();
+    models.apply(1, &script.messages[1..]).await?;
+    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    let progress = z2.progress.unwrap();
+    // Progress is still measured (p4 at 40: overall 20), but nothing is expected.
+    assert_eq!(
+        figures(&progress),
+        (40.0, 0.0, 20.0, 0.0, TrackStatus::OnTrack, 0)
+    );
+    assert!(progress.goal_date.is_none() && progress.operational_start.is_none());
+    let c = models.compliance(1, day(D2)).await?;
+    assert!(c.needs_deadline.is_none());
+
+    // The dates arrive late (programme stream, another position): every zone changed.
+    let report = models.apply(1, &script.messages[..1]).await?;
+    assert_eq!(
+        report
+            .zones_changed
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["zone-01", "zone-02"]
+    );
+    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    assert_eq!(z2.progress.unwrap().status(), TrackStatus::Behind);
+    Ok(())
+}
+
+async fn reopening_keeps_everything_and_bad_urls_are_refused(backend: Backend) -> Result {
+    let (db, models, _) = loaded(backend).await?;
+    let before = models.dump(1).await?;
+    let position = models.position(1).await?;
+    models.close().await;
+    let again = open(&db).await?;
+    assert_eq!(again.current_generation().await?, 1);
+    assert_eq!(again.position(1).await?, position);
+    assert_eq!(again.dump(1).await?, before);
+    match ReadModels::open("mysql://user:secret@host/db", 1).await {
+        Err(ReadModelError::UnsupportedUrl(scheme)) => assert_eq!(scheme, "mysql"),
+        Err(other) => anyhow::bail!("expected UnsupportedUrl, got {other}"),
+        Ok(_) => anyhow::bail!("expected UnsupportedUrl, got a connection"),
+    }
+    Ok(())
+}
+
+async fn a_large_history_applies_in_few_large_statements(backend: Backend) -> Result {
+    // 10 zones and 6,000 needs (600 per zone, 2,000 of them late) with a referral each:
+    // big enough that every multi-row statement is split into several chunks.
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    let mut s = Script::default();
+    for z in 1..=10 {
+        let zone = format!("zone-{z:02}");
+        s.event(
+            &format!("zone.{zone}"),
+            "1396-12-28",
+            office(),
+            Body::ZoneRegistered(ev::ZoneRegistered {
+                code: zone.clone(),
+                name_fa: format!("منطقه {z}"),
+                name_en: format!("Zone {z:02}"),
+                goals: vec![goal("water", INFRA, 50), goal("school", SOCIAL, 50)],
+            }),
+        );
+    }
+    for n in 0..6_000 {
+        let zone = format!("zone-{:02}", n % 10 + 1);
+        let id = format!("need-{n}");
+        let late = n % 3 == 0;
+        let on = if late { "1397-02-10" } else { "1397-01-20" };
+        need(
+            &mut s, &zone, &id, "ngo-01", "m-001", INFRA, "Need", 1, on, late,
+        );
+        refer(
+            &mut s,
+            &zone,
+            &format!("ref-{n}"),
+            &id,
+            "water-agency",
+            "ngo-01",
+            on,
+        );
+    }
+    let started = std::time::Instant::now();
+    let mut applied = 0;
+    for batch in s.messages.chunks(6_005) {
+        applied += models.apply(1, batch).await?.applied;
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(applied, s.messages.len());
+    eprintln!(
+        "{backend}: applied {} events in {elapsed:?} ({:.0} events/s)",
+        s.messages.len(),
+        s.messages.len() as f64 / elapsed.as_secs_f64()
+    );
+
+    let list = models.list_zones(1, day(D2)).await?;
+    assert_eq!(list.zones.len(), 10);
+    assert!(
+        list.zones
+            .iter()
+            .all(|z| z.needs == 600 && z.unanswered_needs == 600)
+    );
+    let c = models.compliance(1, day(D2)).await?;
+    // 6,000 needs, every third late: 2,000 late, 4,000 on time (ngo-01 is not registered
+    // here, but has needs: it is listed).
+    assert_eq!(
+        c.ngos
+            .iter()
+            .map(|n| (n.code.as_str(), n.on_time, n.late))
+            .collect::<Vec<_>>(),
+        [("ngo-01", 4_000, 2_000)]
+    );
+    let co = models.cooperation(1, day(D1)).await?;
+    // By 31 Farvardin only the 4,000 on-time referrals (01-20) exist, all open 11 days.
+    assert_eq!(
+        co.agencies
+            .iter()
+            .map(|a| (a.code.as_str(), a.referrals, a.open, a.oldest_open_days))
+            .collect::<Vec<_>>(),
+        [("water-agency", 4_000, 4_000, Some(11.0))]
+    );
+    // Applying it all again is 12,010 duplicates and changes nothing.
+    let before = models.dump(1).await?;
+    let report = models.apply(1, &s.messages).await?;
+    assert_eq!((report.applied, report.duplicates), (0, s.messages.len()));
+    assert_eq!(models.dump(1).await?, before);
+    Ok(())
+}
