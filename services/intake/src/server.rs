@@ -16,7 +16,6 @@ use std::time::Duration;
 use anyhow::Context;
 use saman_proto::intake::v1::intake_server::IntakeServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 
@@ -91,35 +90,13 @@ pub async fn run(
         }
     });
 
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(saman_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("Failed to build the reflection service")?;
-
-    let stopping = CancellationToken::new();
-    tokio::spawn({
-        let stopping = stopping.clone();
-        async move {
-            shutdown.await;
-            stopping.cancel();
-        }
-    });
-    let serve = Server::builder()
+    let router = Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
-        .add_service(IntakeServer::new(IntakeService::new(writer)))
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
-            stopping.clone().cancelled_owned(),
-        );
-    let grace = config.shutdown_grace;
-    tokio::select! {
-        served = serve => served.context("gRPC server failed")?,
-        () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(?grace, "in-flight calls did not finish within the grace period");
-        }
-    }
+        .add_service(saman_runtime::grpc::reflection(&[
+            saman_proto::FILE_DESCRIPTOR_SET,
+        ])?)
+        .add_service(IntakeServer::new(IntakeService::new(writer)));
+    saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
     health
         .set_not_serving::<IntakeServer<IntakeService>>()
         .await;
@@ -127,6 +104,7 @@ pub async fn run(
 
     // The server (and with it every Writer handle) is gone: the writer ends after
     // committing what was queued.
+    let grace = config.shutdown_grace;
     if tokio::time::timeout(grace, writer_task).await.is_err() {
         tracing::warn!("the writer did not finish within the grace period");
     }

@@ -11,7 +11,11 @@ use saman_proto::projection::v1::{self as pb, projection_client::ProjectionClien
 #[derive(Parser)]
 struct Args {
     /// The projection service.
-    #[arg(long, env = "SAMAN_PROJECTION", default_value = "http://127.0.0.1:50052")]
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION",
+        default_value = "http://127.0.0.1:50052"
+    )]
     projection: String,
     /// The day to look at: Solar Hijri (1397-06-31) or ISO; default today.
     #[arg(long, default_value = "")]
@@ -39,12 +43,24 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "{:<10} {:<14} {:>5} {:>10} {:>9} {:>8} {:>7} {:>8} {:>8}  status",
-        "zone", "name", "needs", "unanswered", "proposals", "infra %", "social %", "overall", "expected"
+        "zone",
+        "name",
+        "needs",
+        "unanswered",
+        "proposals",
+        "infra %",
+        "social %",
+        "overall",
+        "expected"
     );
     for zone in reply.zones {
         let progress = zone.progress.unwrap_or_default();
         let status = pb::TrackStatus::try_from(progress.status)
-            .map(|s| s.as_str_name().trim_start_matches("TRACK_STATUS_").to_lowercase())
+            .map(|s| {
+                s.as_str_name()
+                    .trim_start_matches("TRACK_STATUS_")
+                    .to_lowercase()
+            })
             .unwrap_or_default();
         println!(
             "{:<10} {:<14} {:>5} {:>10} {:>9} {:>8.1} {:>7.1} {:>8.1} {:>8.1}  {}",

@@ -14,7 +14,6 @@ use anyhow::Context;
 use saman_proto::projection::v1::projection_admin_server::ProjectionAdminServer;
 use saman_proto::projection::v1::projection_server::ProjectionServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 
@@ -81,46 +80,27 @@ pub async fn run(
         }
     });
 
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(saman_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("Failed to build the reflection service")?;
-
-    let stopping = CancellationToken::new();
-    tokio::spawn({
-        let stopping = stopping.clone();
-        async move {
-            shutdown.await;
-            stopping.cancel();
-        }
-    });
-    let serve = Server::builder()
+    let router = Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(saman_runtime::grpc::reflection(&[
+            saman_proto::FILE_DESCRIPTOR_SET,
+        ])?)
         .add_service(ProjectionServer::new(ProjectionService::new(state.clone())))
         .add_service(ProjectionAdminServer::new(AdminService::new(
             state.clone(),
             js,
             feed,
             stop_feeds.clone(),
-        )))
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
-            stopping.clone().cancelled_owned(),
-        );
-    let grace = config.shutdown_grace;
-    tokio::select! {
-        served = serve => served.context("gRPC server failed")?,
-        () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(?grace, "in-flight calls did not finish within the grace period");
-        }
-    }
+        )));
+    saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
     health
         .set_not_serving::<ProjectionServer<ProjectionService>>()
         .await;
     stop_feeds.cancel();
-    if tokio::time::timeout(grace, live).await.is_err() {
+    if tokio::time::timeout(config.shutdown_grace, live)
+        .await
+        .is_err()
+    {
         tracing::warn!("the live feed did not stop within the grace period");
     }
     models.close().await;

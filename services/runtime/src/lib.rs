@@ -2,7 +2,8 @@
 //!
 //! Layout: [`LogFormat`] and [`telemetry::init`] (logs through `tracing`),
 //! [`parse_duration`] (flag values like `10s`), [`shutdown_signal`] (SIGTERM/SIGINT),
-//! [`create_sqlite_dir`] (SQLite creates its file, not its folder).
+//! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
+//! [`grpc`] (health, reflection and a graceful stop, the same in both services).
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::ValueEnum;
 
+pub mod grpc;
 pub mod telemetry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
