@@ -8,6 +8,13 @@
 //! models skip; a copy of an event published twice is skipped on (stream, version).
 //! So every event counts exactly once.
 //!
+//! The checkpoint is also a promise that nothing below it is missing. JetStream does
+//! not keep that order for us: messages a killed process received but never
+//! acknowledged come back only after the ack wait, while newer ones arrive at once.
+//! So before a batch is applied, any position between the checkpoint and the batch
+//! that has not arrived is fetched from the stream by sequence and applied first
+//! ([`fill_gaps`]); when the late originals arrive they are skipped as redeliveries.
+//!
 //! A rebuild feeds a new generation from an ordered consumer that starts at the first
 //! event, while the live feed keeps the served generation current; once the rebuild
 //! has caught up with the live feed it is promoted (see [`crate::state`]).
@@ -112,6 +119,7 @@ async fn live_once(
             anyhow::bail!("the consumer's message stream ended");
         };
         let (incoming, batch) = drain(first?, &mut messages, config.batch)?;
+        let incoming = fill_gaps(&stream, state.position(), incoming).await?;
         state.apply_live(&incoming).await?;
         // Acknowledged only after the commit: see the module's comment.
         for message in &batch {
@@ -197,4 +205,39 @@ where
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((incoming, batch))
+}
+
+/// The batch in stream order, preceded by every position after `checkpoint` that has
+/// not arrived, fetched from the stream (a position the stream no longer holds, e.g.
+/// deleted, is left out: there is nothing to apply).
+async fn fill_gaps(
+    stream: &jetstream::stream::Stream,
+    checkpoint: u64,
+    mut batch: Vec<Incoming>,
+) -> anyhow::Result<Vec<Incoming>> {
+    batch.sort_by_key(|m| m.position);
+    let mut filled = Vec::with_capacity(batch.len());
+    // Positions below the stream's first one were removed from it (purged): skip them.
+    let mut next = (checkpoint + 1).max(stream.cached_info().state.first_sequence);
+    for message in batch {
+        while next < message.position {
+            match stream.get_raw_message(next).await {
+                Ok(raw) => filled.push(Incoming {
+                    position: next,
+                    subject: raw.subject.to_string(),
+                    payload: raw.payload,
+                }),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound
+                    ) => {}
+                Err(err) => anyhow::bail!("fetching position {next} from the stream: {err}"),
+            }
+            next += 1;
+        }
+        next = next.max(message.position + 1);
+        filled.push(message);
+    }
+    Ok(filled)
 }

@@ -735,6 +735,39 @@ pub async fn wait_caught_up(
     }
 }
 
+/// Waits (at most `timeout`) until the durable consumer `consumer` has delivered
+/// every message and had each acknowledged (nothing pending, nothing awaiting an
+/// ack): whatever the projection behind it will ever apply, it has applied.
+pub async fn wait_consumer_drained(
+    nats_url: &str,
+    consumer: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let js = jetstream::new(async_nats::connect(nats_url).await?);
+    let mut consumer: jetstream::consumer::PullConsumer = js
+        .get_stream(STREAM)
+        .await?
+        .get_consumer(consumer)
+        .await
+        .map_err(|e| anyhow::anyhow!("the consumer {consumer}: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let info = consumer.info().await?;
+        if info.num_pending == 0 && info.num_ack_pending == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the consumer {} still has {} messages pending and {} awaiting an ack after {timeout:?}",
+                info.name,
+                info.num_pending,
+                info.num_ack_pending
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Every entry of a zone's timeline, walking the pages of `page_size`.
 pub async fn whole_timeline(
     client: &mut ProjectionClient<Channel>,
