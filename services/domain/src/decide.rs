@@ -366,16 +366,7 @@ impl World {
                         ));
                     }
                 }
-                if planned_end < planned_start {
-                    return Err(DomainError::invalid(
-                        "planned_end",
-                        format!(
-                            "{} is before the planned start {}",
-                            shown(*planned_end),
-                            shown(*planned_start)
-                        ),
-                    ));
-                }
+                check_plan(*planned_start, *planned_end)?;
                 let late = meta.occurred_at > dates.proposals_deadline.end_in_tehran();
                 let event = Event::ProposalSubmitted {
                     proposal: ProposalId(meta.submission.0),
@@ -649,7 +640,24 @@ fn county_supervisor(actor: &Actor, act: &str) -> Result<(), DomainError> {
     }
 }
 
-fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
+/// A proposal's plan ends on or after its start. Needs no state, so the edge checks
+/// it too, together with the other fields.
+pub fn check_plan(planned_start: Day, planned_end: Day) -> Result<(), DomainError> {
+    if planned_end < planned_start {
+        return Err(DomainError::invalid(
+            "planned_end",
+            format!(
+                "{} is before the planned start {}",
+                shown(planned_end),
+                shown(planned_start)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The programme's dates are in order. Needs no state, so the edge checks it too.
+pub fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
     if dates.operational_start < dates.needs_deadline {
         return Err(DomainError::invalid(
             "operational_start",

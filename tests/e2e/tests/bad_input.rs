@@ -444,6 +444,28 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
         .unwrap_or_default();
     assert_eq!(fields, ["zone", "title"], "{status:?}");
 
+    // Checks that need no state (a plan ending before it starts, no need named) are
+    // reported together with the malformed fields.
+    let status = client
+        .submit_proposal(saman_proto::intake::v1::SubmitProposalRequest {
+            submission: submission(officer("water"), "1397-01-20"),
+            zone: "zone-01".into(),
+            need_ids: vec![],
+            approach: saman_proto::events::v1::Approach::Social as i32,
+            title: "".into(),
+            budget_rials: 1,
+            planned_start: "1397-05-01".into(),
+            planned_end: "1397-04-01".into(),
+        })
+        .await
+        .expect_err("a proposal with three problems is refused");
+    let mut fields: Vec<String> = status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default();
+    fields.sort();
+    assert_eq!(fields, ["need_ids", "planned_end", "title"], "{status:?}");
+
     // A refusal records nothing, not even the submission id: after ABORTED the client
     // reloads the version and the same submission may be decided again.
     let mut request = declare_need("zone-01", "m-001", "Roof repair");

@@ -33,8 +33,20 @@ impl Violations {
         }
     }
 
-    fn push(&mut self, field: &str, reason: &str) {
+    fn push(&mut self, field: &str, reason: impl Into<String>) {
         self.0.push((field.into(), reason.into()));
+    }
+
+    /// Records a domain check that needs no state, so it is reported with the rest.
+    fn check(&mut self, checked: Result<(), saman_domain::DomainError>) {
+        if let Err(err) = checked {
+            let field = err.field().to_owned();
+            let reason = match err {
+                saman_domain::DomainError::Invalid { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            self.0.push((field, reason));
+        }
     }
 }
 
@@ -241,12 +253,14 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             let proposals_deadline = v.field("proposals_deadline", day(&r.proposals_deadline));
             let operational_start = v.field("operational_start", day(&r.operational_start));
             let goal_date = v.field("goal_date", day(&r.goal_date));
-            CommandBody::SetProgrammeDates(ProgrammeDates {
+            let dates = ProgrammeDates {
                 needs_deadline: needs_deadline?,
                 proposals_deadline: proposals_deadline?,
                 operational_start: operational_start?,
                 goal_date: goal_date?,
-            })
+            };
+            v.check(saman_domain::decide::check_dates(&dates));
+            CommandBody::SetProgrammeDates(dates)
         }
         Request::RegisterZone(r) => {
             let code = v.field("code", ZoneCode::parse(&r.code));
@@ -382,6 +396,12 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             let budget = v.field("budget_rials", Rials::parse(r.budget_rials));
             let start = v.field("planned_start", day(&r.planned_start));
             let end = v.field("planned_end", day(&r.planned_end));
+            if r.need_ids.is_empty() {
+                v.push("need_ids", "a proposal answers at least one declared need");
+            }
+            if let (Some(start), Some(end)) = (start, end) {
+                v.check(saman_domain::decide::check_plan(start, end));
+            }
             CommandBody::SubmitProposal {
                 zone: zone?,
                 needs: needs.into_iter().collect::<Option<_>>()?,
