@@ -22,6 +22,14 @@ pub struct Config {
     )]
     pub listen: SocketAddr,
 
+    /// Address the web page (plain HTML for people) listens on.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_WEB_LISTEN",
+        default_value = "127.0.0.1:50080"
+    )]
+    pub web_listen: SocketAddr,
+
     /// Read models: `sqlite://PATH?mode=rwc` (embedded, the default) or `postgres://...`.
     #[arg(
         long,
@@ -77,9 +85,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, with the given read-model database and NATS server.
+    /// The defaults, with the given read-model database and NATS server, except that
+    /// the web page listens on a port of its own (127.0.0.1:0), so that several
+    /// projections in one process (tests) do not compete for the default port.
     pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
         let mut config = Self::parse_from(["saman-projection"]);
+        config.web_listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = database_url.into();
         config.nats_url = nats_url.into();
         config

@@ -9,6 +9,7 @@
 //! - [`state`]: what the feeds and the services share: the served generation, its
 //!   position, change notifications, the rebuild in progress;
 //! - [`service`]: the gRPC services `Projection` (queries) and `ProjectionAdmin`;
+//! - [`web`]: the web page for people (plain HTML) beside gRPC;
 //! - [`server`], [`config`]: wiring and flags.
 #![forbid(unsafe_code)]
 
@@ -18,3 +19,4 @@ pub mod readmodel;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod web;

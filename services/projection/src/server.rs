@@ -5,7 +5,8 @@
 //! health turns SERVING once the durable consumer exists. Shutdown: health goes
 //! NOT_SERVING, the server stops taking calls and lets in-flight ones finish within
 //! the grace period, the feeds stop between batches (an unacknowledged batch is
-//! redelivered to the next run and skipped if it was committed).
+//! redelivered to the next run and skipped if it was committed). The web page
+//! ([`crate::web`]) listens on `--web-listen` beside gRPC and stops on the same signal.
 
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::consumer::{self, FeedConfig};
 use crate::readmodel::ReadModels;
 use crate::service::{AdminService, ProjectionService};
 use crate::state::State;
+use crate::web;
 
 /// Runs the projection on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -33,6 +35,11 @@ pub async fn run(
     health
         .set_not_serving::<ProjectionServer<ProjectionService>>()
         .await;
+
+    let web_listener = TcpListener::bind(config.web_listen)
+        .await
+        .with_context(|| format!("Failed to listen on {} (the web page)", config.web_listen))?;
+    tracing::info!(address = %web_listener.local_addr()?, "web page listening");
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let models = ReadModels::open(&config.database_url, config.database_max_connections)
@@ -80,6 +87,16 @@ pub async fn run(
         }
     });
 
+    let stop_web = CancellationToken::new();
+    let web = tokio::spawn(web::serve(web_listener, state.clone(), stop_web.clone()));
+    let shutdown = {
+        let stop_web = stop_web.clone();
+        async move {
+            shutdown.await;
+            stop_web.cancel();
+        }
+    };
+
     let router = Server::builder()
         .add_service(health_service)
         .add_service(saman_runtime::grpc::reflection(&[
@@ -92,7 +109,16 @@ pub async fn run(
             feed,
             stop_feeds.clone(),
         )));
-    saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
+    let served =
+        saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await;
+    stop_web.cancel();
+    match tokio::time::timeout(config.shutdown_grace, web).await {
+        Ok(Ok(Err(err))) => tracing::error!(error = %err, "the web page failed"),
+        Ok(Err(err)) => tracing::error!(error = %err, "the web page task panicked"),
+        Err(_) => tracing::warn!("the web page did not stop within the grace period"),
+        Ok(Ok(Ok(()))) => {}
+    }
+    served?;
     health
         .set_not_serving::<ProjectionServer<ProjectionService>>()
         .await;

@@ -543,6 +543,9 @@ impl ProjectionProcess {
             .arg(database_url)
             .arg("--nats-url")
             .arg(nats_url)
+            // The web page on a port of its own: several processes run at once.
+            .arg("--web-listen")
+            .arg("127.0.0.1:0")
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

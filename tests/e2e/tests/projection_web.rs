@@ -1,0 +1,137 @@
+//! The projection's web page: plain HTML beside gRPC, read from the same read models.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use saman_e2e::*;
+use saman_proto::projection::v1 as read;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+on_both_backends! {
+    the_web_page_shows_the_zones_and_one_zone => web_page;
+}
+
+/// One plain HTTP/1.1 GET; returns the status line and the whole response.
+async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<(String, String)> {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("Failed to connect to the web page at {addr}"))?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut bytes = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut bytes),
+    )
+    .await
+    .with_context(|| format!("GET {path}: no complete response within 10 s"))??;
+    let response = String::from_utf8(bytes).context("the response is not UTF-8")?;
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    Ok((status, response))
+}
+
+async fn web_page(backend: Backend) -> anyhow::Result<()> {
+    let intake_db = TestDb::new(backend).await?;
+    let projection_db = TestDb::new(backend).await?;
+    let nats = NatsServer::start().await?;
+    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+    wait_serving(intake.addr).await?;
+    let web: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
+    config.web_listen = web;
+    let projection = Projection::start_with(config).await?;
+
+    let mut client = intake.client().await?;
+    register_programme(&mut client, 2, 1).await?;
+    let reply = client
+        .declare_need(declare_need("zone-01", "m-001", "Clean water & <pipes>"))
+        .await?
+        .into_inner();
+    projection
+        .client()
+        .await?
+        .get_zone_progress(read::GetZoneProgressRequest {
+            read: Some(read::Read {
+                as_of: "1397-01-31".into(),
+                after: vec![read::StreamVersion {
+                    stream_id: reply.stream_id.clone(),
+                    version: reply.stream_version,
+                }],
+                ..Default::default()
+            }),
+            zone: "zone-01".into(),
+        })
+        .await?;
+
+    let (status, body) = get(web, "/healthz").await?;
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.ends_with("ok"), "{body}");
+
+    let (status, body) = get(web, "/?as_of=1397-01-31").await?;
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(
+        body.to_ascii_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{body}"
+    );
+    assert!(!body.contains("<script"), "{body}");
+    assert!(body.contains("منطقه 1"), "{body}");
+    assert!(body.contains("Zone 01"), "{body}");
+    assert!(body.contains("Zone 02"), "{body}");
+    assert!(body.contains("dir=\"rtl\""), "{body}");
+    assert!(body.contains("2018-04-20"), "ISO as-of day: {body}");
+    assert!(
+        body.contains("۱۳۹۷"),
+        "Solar Hijri in Persian digits: {body}"
+    );
+    assert!(body.contains("/zones/zone-01?as_of=2018-04-20"), "{body}");
+
+    // The same day written in Persian digits, percent-encoded.
+    let persian = "۱۳۹۷-۰۱-۳۱"
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect::<String>();
+    let (status, body) = get(web, &format!("/?as_of={persian}")).await?;
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.contains("2018-04-20"), "{body}");
+
+    let (status, body) = get(web, "/zones/zone-01?as_of=1397-01-31").await?;
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.contains("منطقه 1"), "{body}");
+    assert!(body.contains("Zone 01"), "{body}");
+    assert!(
+        body.contains("Clean water &amp; &lt;pipes&gt;"),
+        "the need's title, escaped: {body}"
+    );
+    assert!(!body.contains("<pipes>"), "unescaped text: {body}");
+    assert!(body.contains("Timeline"), "{body}");
+
+    let (status, body) = get(web, "/zones/nope").await?;
+    assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");
+    assert!(body.contains("404"), "{body}");
+
+    let (status, body) = get(web, "/?as_of=garbage").await?;
+    assert_eq!(status, "HTTP/1.1 400 Bad Request", "{body}");
+    assert!(body.contains("garbage"), "{body}");
+
+    let (status, _) = get(web, "/no/such/page").await?;
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+
+    projection.stop().await?;
+    // The web page stops with the projection.
+    assert!(
+        tokio::net::TcpStream::connect(web).await.is_err(),
+        "the web page still listens after the projection stopped"
+    );
+    intake.stop().await?;
+    Ok(())
+}
