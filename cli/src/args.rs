@@ -1,0 +1,776 @@
+//! The command line, as clap reads it: global flags, one subcommand per write and per
+//! query, each with an example in its help.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use saman_proto::events::v1 as events;
+use saman_proto::intake::v1 as pb;
+use uuid::Uuid;
+
+use crate::actor::ActorArg;
+use crate::error::EXIT_CODES;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "saman",
+    version,
+    about = "Saman from the command line: the writes of the programme's people (intake) and \
+             the programme office's questions (projection).",
+    long_about = None,
+    after_help = concat!(
+        "Dates: Solar Hijri (1397-01-31, 1397/1/31, ۱۳۹۷-۰۱-۳۱) or ISO 8601 (2018-04-20).\n\n",
+        "Examples:\n",
+        "  saman zones --as-of 1397-06-31\n",
+        "  saman need declare zone-01 --as member:ngo-01/m-001 --approach social \\\n",
+        "      --title 'No school within 2 km' --households 120 --priority high\n",
+        "  saman watch zone-03\n",
+        "  saman scenario 1397\n",
+    ),
+    after_long_help = EXIT_CODES,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The intake service (writes).
+    #[arg(
+        long,
+        global = true,
+        env = "SAMAN_INTAKE",
+        default_value = "http://127.0.0.1:50051",
+        value_name = "URL"
+    )]
+    pub intake: String,
+    /// The projection service (queries).
+    #[arg(
+        long,
+        global = true,
+        env = "SAMAN_PROJECTION",
+        default_value = "http://127.0.0.1:50052",
+        value_name = "URL"
+    )]
+    pub projection: String,
+    /// Print the reply as JSON (proto3 JSON mapping, field names as in the .proto
+    /// files, every field present) instead of a table; errors too, on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Show names and dates in Persian (names of zones, NGOs, agencies, goals; Solar
+    /// Hijri dates in Persian digits).
+    #[arg(long, global = true)]
+    pub fa: bool,
+    /// How long to try to connect to a service before giving up (exit code 7).
+    #[arg(long, global = true, env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
+          value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // ---- queries ----
+    /// The zones side by side: needs, proposals, projects, progress and status.
+    #[command(after_help = "Example:\n  saman zones --as-of 1397-06-31")]
+    Zones(ReadOpts),
+    /// Register a zone with its year-end '97 goals, or show one zone's progress.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+    /// The whole programme: infrastructural against social progress, totals.
+    #[command(after_help = "Example:\n  saman summary --as-of 1397-12-29")]
+    Summary(ReadOpts),
+    /// Deadline compliance per NGO (needs) and per agency (proposals).
+    #[command(after_help = "Example:\n  saman compliance")]
+    Compliance(ReadOpts),
+    /// Referrals per agency, open and answered, and how long agencies take to answer.
+    #[command(after_help = "Example:\n  saman cooperation --as-of 1397-03-31")]
+    Cooperation(ReadOpts),
+    /// A zone's timeline: every event with who, when (both calendars) and what.
+    #[command(after_help = "Examples:\n  saman timeline zone-03 --page-size 20\n  \
+                            saman timeline zone-03 --all --json")]
+    Timeline(TimelineArgs),
+    /// Follow a zone's progress live: prints it now, then again whenever it changes.
+    /// Ctrl-C stops.
+    #[command(after_help = "Example:\n  saman watch zone-03")]
+    Watch(WatchArgs),
+    /// The raw events on NATS JetStream, as a downstream subscriber receives them.
+    #[command(after_help = "Examples:\n  saman events --zone zone-03 --follow\n  \
+                            saman events --type NeedDeclared --limit 5 --json")]
+    Events(EventsArgs),
+    /// For operators: the projection's status, parked events, rebuilds.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+
+    // ---- writes ----
+    /// The programme's dates (programme office).
+    #[command(subcommand)]
+    Programme(ProgrammeCommand),
+    /// Register an executive agency (programme office).
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Record a Ministry-approved NGO (programme office).
+    #[command(subcommand)]
+    Ngo(NgoCommand),
+    /// Approve or revoke an NGO's member (programme office).
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Declare a zone's need, or refer it to an agency (NGO member).
+    #[command(subcommand)]
+    Need(NeedCommand),
+    /// Answer a referral (agency officer).
+    #[command(subcommand)]
+    Referral(ReferralCommand),
+    /// Report a social activity in a zone (NGO member).
+    #[command(subcommand)]
+    Activity(ActivityCommand),
+    /// Submit a proposal (agency officer), approve or reject it (county supervisor).
+    #[command(subcommand)]
+    Proposal(ProposalCommand),
+    /// Report an approved project's progress (agency officer).
+    #[command(subcommand)]
+    Progress(ProgressCommand),
+    /// Mark an approved project as done (agency officer).
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// File a supervision report on an NGO (county supervisor).
+    #[command(subcommand)]
+    Supervision(SupervisionCommand),
+
+    /// Load a whole programme year through the intake API, as its people would: the
+    /// zones and goals, NGOs and their 100 members, agencies, needs, referrals,
+    /// proposals, decisions and monthly progress reports. Deterministic from the
+    /// seed; running it again records nothing new.
+    #[command(after_help = "Examples:\n  saman scenario 1397\n  saman scenario 1397 --seed 7")]
+    Scenario(ScenarioArgs),
+}
+
+/// How a query reads: the day it looks at, and what it waits for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReadOpts {
+    /// The day to look at: Solar Hijri (1397-06-31) or ISO (2018-09-22); default
+    /// today in Tehran.
+    #[arg(long, value_name = "DAY")]
+    pub as_of: Option<String>,
+    /// Read your writes: wait until the projection has applied this write, given as
+    /// STREAM:VERSION (as a write prints it, e.g. zone.zone-01:7). Repeatable.
+    #[arg(long, value_name = "STREAM:VERSION")]
+    pub after: Vec<StreamVersionArg>,
+    /// Wait until the projection has applied this JetStream sequence.
+    #[arg(long, value_name = "SEQUENCE")]
+    pub min_position: Option<u64>,
+    /// How long the projection may wait for --after / --min-position (at most 30s);
+    /// then exit code 8.
+    #[arg(long, value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
+    pub wait: Option<Duration>,
+}
+
+/// A write's stream and version, as `--after` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamVersionArg {
+    pub stream_id: String,
+    pub version: u64,
+}
+
+impl FromStr for StreamVersionArg {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let (stream_id, version) = input
+            .rsplit_once(':')
+            .ok_or_else(|| format!("'{input}' is not STREAM:VERSION (e.g. zone.zone-01:7)"))?;
+        let version = version
+            .parse()
+            .map_err(|_| format!("'{version}' is not a stream version"))?;
+        Ok(StreamVersionArg {
+            stream_id: stream_id.to_string(),
+            version,
+        })
+    }
+}
+
+/// Who makes a write, and its submission header.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WriteOpts {
+    /// Who acts: office:USER, supervisor:USER, member:NGO/MEMBER or
+    /// officer:AGENCY/USER. Officials default to office:$USER / supervisor:$USER.
+    #[arg(long = "as", env = "SAMAN_AS", value_name = "ACTOR")]
+    pub actor: Option<ActorArg>,
+    /// When the act happened: RFC 3339 (2018-04-20T10:00:00+04:30) or a day (noon in
+    /// Tehran); default now. Lateness is judged on it.
+    #[arg(long = "at", value_name = "WHEN")]
+    pub occurred_at: Option<String>,
+    /// The submission id (UUID). A retry with the same id records nothing new and
+    /// prints the first reply; default a new UUIDv7.
+    #[arg(long, value_name = "UUID")]
+    pub submission_id: Option<Uuid>,
+    /// Refuse the write (exit code 6) unless the stream is still at this version.
+    #[arg(long, value_name = "VERSION")]
+    pub expected_version: Option<u64>,
+    /// Print only the id of what was created or changed (for scripts:
+    /// `need=$(saman need declare ... -q)`).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+// ---- zones ----------------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum ZoneCommand {
+    /// Register a zone and its year-end '97 goals (programme office).
+    #[command(
+        after_help = "Example:\n  saman zone register zone-01 --name-en 'Zone 01' --name-fa 'منطقه ۱' \\\n      \
+                            --goal 'water:infrastructural:3:Water network:شبکه آب' \\\n      \
+                            --goal 'literacy:social:1:Adult literacy:سوادآموزی'"
+    )]
+    Register(RegisterZoneArgs),
+    /// One zone: needs, proposals, unanswered needs, projects, progress toward its goals.
+    #[command(after_help = "Example:\n  saman zone show zone-03 --as-of 1397-09-30")]
+    Show {
+        zone: String,
+        #[command(flatten)]
+        read: ReadOpts,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterZoneArgs {
+    /// The zone's code: lower-case letters, digits and '-', e.g. zone-01.
+    pub code: String,
+    #[arg(long)]
+    pub name_fa: String,
+    #[arg(long)]
+    pub name_en: String,
+    /// A goal, CODE:APPROACH:WEIGHT:TITLE_EN[:TITLE_FA]; APPROACH is
+    /// infrastructural or social, WEIGHT 1..100. Repeat for each goal.
+    #[arg(long = "goal", value_name = "GOAL", required = true)]
+    pub goals: Vec<GoalArg>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+/// One goal of `zone register --goal`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalArg(pub pb::GoalInput);
+
+impl FromStr for GoalArg {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = input.splitn(5, ':').collect();
+        if parts.len() < 4 {
+            return Err(format!(
+                "'{input}' is not CODE:APPROACH:WEIGHT:TITLE_EN[:TITLE_FA] \
+                 (e.g. water:infrastructural:3:Water network:شبکه آب)"
+            ));
+        }
+        let approach = ApproachArg::from_str(parts[1], true).map_err(|_| {
+            format!(
+                "'{}' is not an approach: infrastructural or social",
+                parts[1]
+            )
+        })?;
+        let weight = parts[2]
+            .parse()
+            .map_err(|_| format!("'{}' is not a weight (1..100)", parts[2]))?;
+        Ok(GoalArg(pb::GoalInput {
+            code: parts[0].to_string(),
+            approach: approach.to_proto() as i32,
+            title_en: parts[3].to_string(),
+            title_fa: parts.get(4).unwrap_or(&"").to_string(),
+            weight,
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApproachArg {
+    /// زیرساختی
+    Infrastructural,
+    /// اجتماعی
+    Social,
+}
+
+impl ApproachArg {
+    pub fn to_proto(self) -> events::Approach {
+        match self {
+            ApproachArg::Infrastructural => events::Approach::Infrastructural,
+            ApproachArg::Social => events::Approach::Social,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorityArg {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl PriorityArg {
+    pub fn to_proto(self) -> events::Priority {
+        match self {
+            PriorityArg::Low => events::Priority::Low,
+            PriorityArg::Medium => events::Priority::Medium,
+            PriorityArg::High => events::Priority::High,
+            PriorityArg::Urgent => events::Priority::Urgent,
+        }
+    }
+}
+
+// ---- programme office -----------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum ProgrammeCommand {
+    /// Set the programme's dates: the deadlines, the operational start, the goal date.
+    #[command(
+        after_help = "Example:\n  saman programme dates --needs-deadline 1397-01-31 \
+                            --proposals-deadline 1397-01-31 \\\n      \
+                            --operational-start 1397-02-01 --goal-date 1397-12-29"
+    )]
+    Dates {
+        /// Last day on which the NGOs' needs count as on time.
+        #[arg(long, value_name = "DAY")]
+        needs_deadline: String,
+        /// Last day on which the agencies' proposals count as on time.
+        #[arg(long, value_name = "DAY")]
+        proposals_deadline: String,
+        /// First day of the executive and operational phase.
+        #[arg(long, value_name = "DAY")]
+        operational_start: String,
+        /// The year-end '97 goal date.
+        #[arg(long, value_name = "DAY")]
+        goal_date: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Register an executive agency.
+    #[command(
+        after_help = "Example:\n  saman agency register water --name-en 'Water and Wastewater Co. (fictional)' \
+                            --name-fa 'شرکت آب و فاضلاب'"
+    )]
+    Register {
+        code: String,
+        #[arg(long)]
+        name_fa: String,
+        #[arg(long)]
+        name_en: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NgoCommand {
+    /// Record an NGO approved by the Ministry of Interior.
+    #[command(
+        after_help = "Example:\n  saman ngo register ngo-01 --name-en 'Hamyar (fictional)' \
+                            --name-fa 'سمن همیار' --ministry-ref MOI-1396-001"
+    )]
+    Register {
+        code: String,
+        #[arg(long)]
+        name_fa: String,
+        #[arg(long)]
+        name_en: String,
+        /// The Ministry of Interior's approval reference.
+        #[arg(long, value_name = "REF")]
+        ministry_ref: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Approve a member of an NGO.
+    #[command(
+        after_help = "Example:\n  saman member approve ngo-01 m-001 --full-name 'Member 001'"
+    )]
+    Approve {
+        ngo: String,
+        member: String,
+        #[arg(long)]
+        full_name: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Revoke a member's approval.
+    #[command(after_help = "Example:\n  saman member revoke ngo-01 m-001 --reason 'left the NGO'")]
+    Revoke {
+        ngo: String,
+        member: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+// ---- NGO members ----------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum NeedCommand {
+    /// Declare a need of a zone.
+    #[command(
+        after_help = "Example:\n  saman need declare zone-01 --as member:ngo-01/m-001 --approach social \\\n      \
+                            --title 'No school within 2 km' --households 120 --priority high --at 1397-01-20"
+    )]
+    Declare {
+        zone: String,
+        #[arg(long, value_enum)]
+        approach: ApproachArg,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Households affected.
+        #[arg(long, value_name = "N")]
+        households: u32,
+        #[arg(long, value_enum, default_value = "medium")]
+        priority: PriorityArg,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Refer a declared need to an executive agency.
+    #[command(
+        after_help = "Example:\n  saman need refer zone-01 NEED_ID --agency water --as member:ngo-01/m-001 \
+                            --note 'please survey'"
+    )]
+    Refer {
+        zone: String,
+        need: String,
+        #[arg(long)]
+        agency: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Report a social activity held in a zone.
+    #[command(
+        after_help = "Example:\n  saman activity report zone-02 --as member:ngo-02/m-011 \
+                            --title 'Literacy class' --participants 25 --held-on 1397-03-10"
+    )]
+    Report {
+        zone: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long, value_name = "N")]
+        participants: u32,
+        #[arg(long, value_name = "DAY")]
+        held_on: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+// ---- agency officers ------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// Answer a referral made to your agency.
+    #[command(
+        after_help = "Example:\n  saman referral answer zone-01 REFERRAL_ID --accept --answer 'survey planned' \
+                            --as officer:water/officer-1"
+    )]
+    #[command(group = clap::ArgGroup::new("verdict").required(true).args(["accept", "decline"]))]
+    Answer {
+        zone: String,
+        referral: String,
+        /// The agency takes the need on.
+        #[arg(long)]
+        accept: bool,
+        /// The agency does not take the need on.
+        #[arg(long)]
+        decline: bool,
+        #[arg(long)]
+        answer: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProposalCommand {
+    /// Submit a proposal answering declared needs of a zone (agency officer).
+    #[command(
+        after_help = "Example:\n  saman proposal submit zone-01 --need NEED_ID --approach infrastructural \\\n      \
+                            --title 'Water network, phase 1' --budget 12000000000 --start 1397-02-15 --end 1397-11-30 \\\n      \
+                            --as officer:water/officer-1"
+    )]
+    Submit {
+        zone: String,
+        /// A need the proposal answers (repeat for several).
+        #[arg(long = "need", value_name = "NEED_ID", required = true)]
+        needs: Vec<String>,
+        #[arg(long, value_enum)]
+        approach: ApproachArg,
+        #[arg(long)]
+        title: String,
+        /// Budget in rials.
+        #[arg(long, value_name = "RIALS")]
+        budget: u64,
+        #[arg(long, value_name = "DAY")]
+        start: String,
+        #[arg(long, value_name = "DAY")]
+        end: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Approve a pending proposal (county supervisor).
+    #[command(
+        after_help = "Example:\n  saman proposal approve zone-01 PROPOSAL_ID --as supervisor:reza"
+    )]
+    Approve {
+        zone: String,
+        proposal: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Reject a pending proposal, saying why (county supervisor).
+    #[command(
+        after_help = "Example:\n  saman proposal reject zone-01 PROPOSAL_ID --reason 'over budget'"
+    )]
+    Reject {
+        zone: String,
+        proposal: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgressCommand {
+    /// Report an approved project's progress, in percent.
+    #[command(
+        after_help = "Example:\n  saman progress report zone-03 PROPOSAL_ID 80 --as officer:water/officer-1 \
+                            --note 'pipes laid'"
+    )]
+    Report {
+        zone: String,
+        proposal: String,
+        /// 0..100.
+        percent: u32,
+        /// The day the figure is true of (default: the day of the report).
+        #[arg(long, value_name = "DAY")]
+        as_of: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Why, when the percent is lower than the last report.
+        #[arg(long, default_value = "")]
+        correction: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Mark an approved project as completed (its progress becomes 100%).
+    #[command(
+        after_help = "Example:\n  saman project complete zone-03 PROPOSAL_ID --on 1397-12-20 \
+                            --as officer:water/officer-1"
+    )]
+    Complete {
+        zone: String,
+        proposal: String,
+        /// The day it was completed (default: the day of the report).
+        #[arg(long, value_name = "DAY")]
+        on: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SupervisionCommand {
+    /// File a supervision report on an NGO (county supervisor).
+    #[command(
+        after_help = "Example:\n  saman supervision report ngo-01 --zone zone-01 --rating 4 \
+                            --findings 'needs well documented'"
+    )]
+    Report {
+        ngo: String,
+        /// The zone the report is about, if one.
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        findings: String,
+        /// 1 (poor) .. 5 (excellent).
+        #[arg(long)]
+        rating: u32,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+}
+
+// ---- reading further ------------------------------------------------------------------
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    pub zone: String,
+    /// Entries per page (at most 500).
+    #[arg(long, default_value_t = 50)]
+    pub page_size: u32,
+    /// The page after a previous one (the token it printed).
+    #[arg(long, value_name = "TOKEN", conflicts_with = "all")]
+    pub page_token: Option<String>,
+    /// Every page, not only the first.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub read: ReadOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    pub zone: String,
+    /// The day to look at (default today in Tehran).
+    #[arg(long, value_name = "DAY")]
+    pub as_of: Option<String>,
+    /// Stop after this many updates (the first, current view counts as one).
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// NATS server(s), comma-separated.
+    #[arg(
+        long,
+        env = "SAMAN_NATS_URL",
+        default_value = "nats://127.0.0.1:4222",
+        value_name = "URL"
+    )]
+    pub nats_url: String,
+    /// The JetStream stream intake publishes to.
+    #[arg(long, env = "SAMAN_STREAM", default_value = "SAMAN_EVENTS")]
+    pub stream: String,
+    /// Only this zone's events (subject saman.events.v1.zone.ZONE.>).
+    #[arg(long, conflicts_with = "subject")]
+    pub zone: Option<String>,
+    /// Only events of this type, e.g. ProgressReported.
+    #[arg(long = "type", value_name = "EVENT_TYPE", conflicts_with = "subject")]
+    pub event_type: Option<String>,
+    /// Any subject filter, e.g. 'saman.events.v1.ngo.>'.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Keep following new events after the stored ones (Ctrl-C stops).
+    #[arg(long)]
+    pub follow: bool,
+    /// Only new events, not the stored ones (implies --follow).
+    #[arg(long)]
+    pub new: bool,
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Applied position, stream head, lag, parked events, generation.
+    #[command(after_help = "Example:\n  saman admin status")]
+    Status,
+    /// Events the projection could not decode or apply, with the reason.
+    #[command(after_help = "Example:\n  saman admin parked")]
+    Parked,
+    /// Rebuild every read model from the first event while the projection serves.
+    #[command(after_help = "Example:\n  saman admin rebuild")]
+    Rebuild,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The programme year; 1397 is the one the seed document describes.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(["1397"]))]
+    pub year: String,
+    /// The seed of the scenario's figures (households, budgets, which needs are late,
+    /// how fast each zone goes). The same seed gives the same submissions.
+    #[arg(long, default_value_t = 1397)]
+    pub seed: u64,
+    /// Submissions in flight at once (each zone's in its order).
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// Do not draw the progress bar (it is also left out when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.has_subcommands() {
+                for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                    walk(sub, &path, missing);
+                }
+            } else if !cmd
+                .get_after_help()
+                .is_some_and(|h| h.to_string().contains("saman "))
+            {
+                missing.push(path);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no example in the help of {missing:?}");
+    }
+
+    #[test]
+    fn a_goal_reads_its_five_parts_and_titles_may_hold_colons_in_persian() {
+        let goal: GoalArg = "water:infrastructural:3:Water network:شبکه آب: فاز ۱"
+            .parse()
+            .unwrap();
+        assert_eq!(goal.0.code, "water");
+        assert_eq!(goal.0.approach, events::Approach::Infrastructural as i32);
+        assert_eq!(goal.0.weight, 3);
+        assert_eq!(goal.0.title_en, "Water network");
+        assert_eq!(goal.0.title_fa, "شبکه آب: فاز ۱");
+        assert!(
+            "water:pipes:3:x"
+                .parse::<GoalArg>()
+                .unwrap_err()
+                .contains("approach")
+        );
+        assert!("water:social".parse::<GoalArg>().is_err());
+    }
+
+    #[test]
+    fn after_reads_stream_and_version() {
+        let arg: StreamVersionArg = "zone.zone-01:7".parse().unwrap();
+        assert_eq!(arg.stream_id, "zone.zone-01");
+        assert_eq!(arg.version, 7);
+        assert!("zone.zone-01".parse::<StreamVersionArg>().is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! `saman events`: the raw events on NATS JetStream, decoded, as a downstream
+//! subscriber receives them (subjects and headers are in docs/events.md).
+//!
+//! It reads with an ordered consumer (no state left on the server): the stored
+//! events from the first (or only new ones with `--new`), and with `--follow` keeps
+//! going until Ctrl-C.
+
+use async_nats::jetstream::{self, consumer};
+use futures::StreamExt;
+use prost::Message;
+use saman_domain::calendar::Day;
+use saman_proto::events::v1 as events;
+
+use crate::args::{EventsArgs, Global};
+use crate::error::{CliError, Kind};
+use crate::output::{self, json_of_bytes};
+
+pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
+    let subject = match (&args.subject, &args.zone, &args.event_type) {
+        (Some(subject), _, _) => subject.clone(),
+        (None, zone, kind) => format!(
+            "saman.events.v1.{}.{}",
+            zone.as_ref()
+                .map(|z| format!("zone.{z}"))
+                .unwrap_or_else(|| "*.*".into()),
+            kind.clone().unwrap_or_else(|| "*".into())
+        ),
+    };
+    let servers = saman_runtime::nats_servers(&args.nats_url);
+    let options = async_nats::ConnectOptions::new()
+        .connection_timeout(global.connect_timeout)
+        .retry_on_initial_connect();
+    let client = tokio::time::timeout(global.connect_timeout, options.connect(servers))
+        .await
+        .map_err(|_| unreachable(&args.nats_url, "no connection"))?
+        .map_err(|e| unreachable(&args.nats_url, e))?;
+    let js = jetstream::new(client);
+    let stream = js.get_stream(&args.stream).await.map_err(|e| {
+        CliError::new(
+            Kind::NotFound,
+            format!(
+                "stream {} on {}: {e} (intake creates it when it starts)",
+                args.stream, args.nats_url
+            ),
+        )
+    })?;
+    let follow = args.follow || args.new;
+    let ordered = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: subject.clone(),
+            deliver_policy: if args.new {
+                consumer::DeliverPolicy::New
+            } else {
+                consumer::DeliverPolicy::All
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| CliError::new(Kind::Unexpected, format!("consumer on {subject}: {e}")))?;
+    // Where a read without --follow stops: the matching messages stored when the
+    // consumer was made.
+    let mut pending = if follow {
+        u64::MAX
+    } else {
+        ordered.cached_info().num_pending
+    };
+    if !global.json {
+        eprintln!(
+            "{} on {} ({}){}",
+            if args.new { "new events" } else { "events" },
+            subject,
+            args.stream,
+            if follow {
+                ", following: Ctrl-C stops"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut messages = ordered
+        .messages()
+        .await
+        .map_err(|e| CliError::new(Kind::Unexpected, format!("reading {subject}: {e}")))?;
+    let mut shown = 0usize;
+    while pending > 0 && args.limit.is_none_or(|limit| shown < limit) {
+        let next = tokio::select! {
+            next = messages.next() => next,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Some(message) = next else { break };
+        let message = message
+            .map_err(|e| CliError::new(Kind::Unreachable, format!("reading {subject}: {e}")))?;
+        let info = message
+            .info()
+            .map_err(|e| CliError::new(Kind::Unexpected, format!("message info: {e}")))?;
+        let sequence = info.stream_sequence;
+        if !follow {
+            pending = info.pending;
+        }
+        print(sequence, &message, global.json)?;
+        shown += 1;
+    }
+    Ok(())
+}
+
+fn unreachable(url: &str, cause: impl std::fmt::Display) -> CliError {
+    CliError::new(
+        Kind::Unreachable,
+        format!(
+            "cannot reach NATS at {url}: {cause} (is it running? `scripts/dev` starts it; \
+             --nats-url or SAMAN_NATS_URL sets the address)"
+        ),
+    )
+}
+
+fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), CliError> {
+    let headers: serde_json::Map<String, serde_json::Value> = message
+        .headers
+        .iter()
+        .flat_map(|h| h.iter())
+        .map(|(name, values)| {
+            let value = values
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            (name.to_string(), serde_json::Value::String(value))
+        })
+        .collect();
+    if json {
+        let envelope = json_of_bytes("saman.events.v1.Envelope", &message.payload)
+            .and_then(|line| {
+                serde_json::from_str::<serde_json::Value>(&line)
+                    .map_err(|e| CliError::new(Kind::Unexpected, e.to_string()))
+            })
+            .unwrap_or(serde_json::Value::Null);
+        let line = serde_json::json!({
+            "sequence": sequence,
+            "subject": message.subject.as_str(),
+            "headers": headers,
+            "envelope": envelope,
+        });
+        println!("{line}");
+        return Ok(());
+    }
+    match events::Envelope::decode(message.payload.as_ref()) {
+        Ok(envelope) => {
+            let day = envelope
+                .occurred_at
+                .as_ref()
+                .and_then(|t| jiff::Timestamp::new(t.seconds, t.nanos).ok())
+                .map(|t| {
+                    let day = Day::in_tehran(t);
+                    format!("{} ({})", day.solar_hijri_string(), day.iso())
+                })
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{sequence:>6}  {}  {} v{}  {}  by {}  event {}",
+                message.subject,
+                envelope.stream_id,
+                envelope.stream_version,
+                day,
+                output::actor(envelope.actor.as_ref()),
+                envelope.event_id
+            );
+        }
+        Err(e) => println!(
+            "{sequence:>6}  {}  (not a saman.events.v1.Envelope: {e})",
+            message.subject
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! `saman`: Saman from the command line.
+//!
+//! Layout:
+//! - [`args`]: the command line as clap reads it, with every subcommand's help and
+//!   example;
+//! - [`write`]: write subcommands → intake requests ([`submit`] holds the fifteen
+//!   writes as one type) → what was recorded;
+//! - [`read`], [`watch`]: the projection's queries and its live progress stream;
+//! - [`events`]: the raw events on NATS JetStream, as subscribers see them;
+//! - [`scenario`]: the 1397 programme year, planned from a seed and sent to intake;
+//! - [`output`]: tables in both calendars, or JSON by reflection over the contract;
+//! - [`error`]: one error type, and the exit code of each kind of failure;
+//! - [`actor`], [`connect`]: the `--as` flag; channels to the services.
+
+pub mod actor;
+pub mod args;
+pub mod connect;
+pub mod error;
+pub mod events;
+pub mod output;
+pub mod read;
+pub mod scenario;
+pub mod submit;
+pub mod watch;
+pub mod write;
+
+use std::process::ExitCode;
+
+use args::{Cli, Command};
+use error::CliError;
+
+/// Runs one command line; prints the failure (one line, or JSON with `--json`) and
+/// turns it into the exit code of its kind.
+pub async fn main(cli: Cli) -> ExitCode {
+    let json = cli.global.json;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if json {
+                eprintln!("{}", err.to_json());
+            } else {
+                eprintln!("saman: {err}");
+            }
+            err.exit_code()
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Zones(read) => read::zones(read, global).await,
+        Command::Zone(args::ZoneCommand::Register(zone)) => {
+            write::run(write::zone(zone), global).await
+        }
+        Command::Zone(args::ZoneCommand::Show { zone, read }) => {
+            read::zone(zone, read, global).await
+        }
+        Command::Summary(read) => read::summary(read, global).await,
+        Command::Compliance(read) => read::compliance(read, global).await,
+        Command::Cooperation(read) => read::cooperation(read, global).await,
+        Command::Timeline(timeline) => read::timeline(timeline, global).await,
+        Command::Watch(watch) => watch::run(watch, global).await,
+        Command::Events(events) => events::run(events, global).await,
+        Command::Admin(admin) => read::admin(admin, global).await,
+        Command::Programme(c) => write::run(write::programme(c), global).await,
+        Command::Agency(c) => write::run(write::agency(c), global).await,
+        Command::Ngo(c) => write::run(write::ngo(c), global).await,
+        Command::Member(c) => write::run(write::member(c), global).await,
+        Command::Need(c) => write::run(write::need(c), global).await,
+        Command::Referral(c) => write::run(write::referral(c), global).await,
+        Command::Activity(c) => write::run(write::activity(c), global).await,
+        Command::Proposal(c) => write::run(write::proposal(c), global).await,
+        Command::Progress(c) => write::run(write::progress(c), global).await,
+        Command::Project(c) => write::run(write::project(c), global).await,
+        Command::Supervision(c) => write::run(write::supervision(c), global).await,
+        Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
+    }
+}

@@ -1,0 +1,497 @@
+//! The query subcommands: the programme office's questions to the projection, shown
+//! as tables (or JSON), each under a line saying which day and which events it
+//! reflects.
+
+use comfy_table::Table;
+use saman_proto::projection::v1 as query;
+
+use crate::args::{AdminCommand, Global, ReadOpts, TimelineArgs};
+use crate::connect;
+use crate::error::CliError;
+use crate::output::{self, Style, align_right, json_line, table};
+
+fn style(global: &Global) -> Style {
+    Style {
+        json: global.json,
+        fa: global.fa,
+    }
+}
+
+/// The `Read` header of a query from its flags.
+pub fn read_header(opts: &ReadOpts) -> Option<query::Read> {
+    Some(query::Read {
+        as_of: opts.as_of.clone().unwrap_or_default(),
+        min_position: opts.min_position.unwrap_or(0),
+        after: opts
+            .after
+            .iter()
+            .map(|a| query::StreamVersion {
+                stream_id: a.stream_id.clone(),
+                version: a.version,
+            })
+            .collect(),
+        wait_ms: opts
+            .wait
+            .map(|w| u32::try_from(w.as_millis()).unwrap_or(u32::MAX))
+            .unwrap_or(0),
+    })
+}
+
+fn status_error(status: tonic::Status) -> CliError {
+    CliError::from_status("projection", &status)
+}
+
+pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let reply = client
+        .list_zones(query::ListZonesRequest {
+            read: read_header(&opts),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let style = style(global);
+    if style.json {
+        println!(
+            "{}",
+            json_line("saman.projection.v1.ListZonesReply", &reply)?
+        );
+        return Ok(());
+    }
+    println!("{}", style.reflects(reply.reflects.as_ref()));
+    let mut t = table([
+        "zone",
+        "name",
+        "needs",
+        "unanswered",
+        "proposals",
+        "projects",
+        "infra %",
+        "social %",
+        "overall %",
+        "expected %",
+        "status",
+        "days left",
+    ]);
+    for zone in &reply.zones {
+        let p = zone.progress.clone().unwrap_or_default();
+        t.add_row(vec![
+            zone.code.clone(),
+            style.name(zone.name.as_ref()),
+            zone.needs.to_string(),
+            zone.unanswered_needs.to_string(),
+            zone.proposals.to_string(),
+            zone.projects.to_string(),
+            output::percent(p.infrastructural),
+            output::percent(p.social),
+            output::percent(p.overall),
+            output::percent(p.expected),
+            output::status(p.status).into(),
+            p.days_left.to_string(),
+        ]);
+    }
+    align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8, 9, 11]);
+    println!("{t}");
+    if reply.zones.is_empty() {
+        println!("no zones registered yet (`saman scenario 1397` loads the programme year)");
+    }
+    Ok(())
+}
+
+pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let reply = client
+        .get_zone_progress(query::GetZoneProgressRequest {
+            read: read_header(&opts),
+            zone,
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let style = style(global);
+    if style.json {
+        println!("{}", json_line("saman.projection.v1.ZoneProgress", &reply)?);
+    } else {
+        print_zone(&reply, style);
+    }
+    Ok(())
+}
+
+/// One zone's progress, as `zone show` and `watch` print it.
+pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
+    println!("{}", style.reflects(zone.reflects.as_ref()));
+    println!("{}  {}", zone.code, style.name(zone.name.as_ref()));
+    print_progress_line(zone, style);
+    let needs = zone.needs.clone().unwrap_or_default();
+    println!(
+        "needs {} (infrastructural {}, social {}; on time {}, late {})",
+        needs.total, needs.infrastructural, needs.social, needs.on_time, needs.late
+    );
+    let proposals = zone.proposals.clone().unwrap_or_default();
+    println!(
+        "proposals {} (pending {}, approved {}, rejected {}; infrastructural {}, social {})",
+        proposals.total,
+        proposals.pending,
+        proposals.approved,
+        proposals.rejected,
+        proposals.infrastructural,
+        proposals.social
+    );
+
+    println!("\ngoals");
+    let mut goals = table(["goal", "title", "approach", "weight", "progress %"]);
+    for goal in &zone.goals {
+        goals.add_row(vec![
+            goal.code.clone(),
+            style.name(goal.title.as_ref()),
+            style.approach(goal.approach.as_ref()),
+            goal.weight.to_string(),
+            output::percent(goal.percent),
+        ]);
+    }
+    align_right(&mut goals, &[3, 4]);
+    println!("{goals}");
+
+    println!("\nprojects");
+    let mut projects = table([
+        "proposal",
+        "title",
+        "agency",
+        "approach",
+        "budget (rials)",
+        "%",
+        "reported as of",
+        "done",
+    ]);
+    for p in &zone.projects {
+        projects.add_row(vec![
+            p.proposal_id.clone(),
+            p.title.clone(),
+            p.agency.clone(),
+            style.approach(p.approach.as_ref()),
+            output::rials(p.budget_rials),
+            p.percent.to_string(),
+            style.day(p.reported_as_of.as_ref()),
+            if p.completed { "yes" } else { "" }.into(),
+        ]);
+    }
+    align_right(&mut projects, &[4, 5]);
+    print_or_none(&projects, zone.projects.is_empty());
+
+    println!("\nneeds no proposal answers yet");
+    let mut unanswered = table(["need", "title", "approach", "ngo", "declared", "households"]);
+    for n in &zone.unanswered_needs {
+        unanswered.add_row(vec![
+            n.need_id.clone(),
+            n.title.clone(),
+            style.approach(n.approach.as_ref()),
+            n.ngo.clone(),
+            format!(
+                "{}{}",
+                style.day(n.declared_on.as_ref()),
+                if n.late { " late" } else { "" }
+            ),
+            n.households_affected.to_string(),
+        ]);
+    }
+    align_right(&mut unanswered, &[5]);
+    print_or_none(&unanswered, zone.unanswered_needs.is_empty());
+}
+
+/// "overall 41.2% · expected 58.0% · at risk · 120 days left (to 29 Esfand 1397)"
+pub fn print_progress_line(zone: &query::ZoneProgress, style: Style) {
+    let p = zone.progress.clone().unwrap_or_default();
+    println!(
+        "overall {}% · expected {}% · {} · {} days left (goal {}) · infrastructural {}% · social {}%",
+        output::percent(p.overall),
+        output::percent(p.expected),
+        output::status(p.status),
+        p.days_left,
+        style.day_long(p.goal_date.as_ref()),
+        output::percent(p.infrastructural),
+        output::percent(p.social),
+    );
+}
+
+fn print_or_none(t: &Table, empty: bool) {
+    if empty {
+        println!("  (none)");
+    } else {
+        println!("{t}");
+    }
+}
+
+pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let reply = client
+        .get_programme_summary(query::GetProgrammeSummaryRequest {
+            read: read_header(&opts),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let style = style(global);
+    if style.json {
+        println!(
+            "{}",
+            json_line("saman.projection.v1.ProgrammeSummary", &reply)?
+        );
+        return Ok(());
+    }
+    println!("{}", style.reflects(reply.reflects.as_ref()));
+    let mut t = Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    let rows: Vec<(&str, String)> = vec![
+        ("zones", reply.zones.to_string()),
+        ("needs", reply.needs.to_string()),
+        ("proposals", reply.proposals.to_string()),
+        (
+            "projects (completed)",
+            format!("{} ({})", reply.projects, reply.completed_projects),
+        ),
+        (
+            "approved budget (rials)",
+            output::rials(reply.approved_budget_rials),
+        ),
+        ("infrastructural %", output::percent(reply.infrastructural)),
+        ("social %", output::percent(reply.social)),
+        ("overall %", output::percent(reply.overall)),
+        ("expected %", output::percent(reply.expected)),
+        (
+            "zones on track / at risk / behind",
+            format!(
+                "{} / {} / {}",
+                reply.zones_on_track, reply.zones_at_risk, reply.zones_behind
+            ),
+        ),
+        (
+            "days left",
+            format!(
+                "{} (goal {})",
+                reply.days_left,
+                style.day_long(reply.goal_date.as_ref())
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![k.to_string(), v]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let reply = client
+        .get_compliance(query::GetComplianceRequest {
+            read: read_header(&opts),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let style = style(global);
+    if style.json {
+        println!("{}", json_line("saman.projection.v1.Compliance", &reply)?);
+        return Ok(());
+    }
+    println!("{}", style.reflects(reply.reflects.as_ref()));
+    for (what, deadline, rows, unit) in [
+        ("NGOs", &reply.needs_deadline, &reply.ngos, "needs"),
+        (
+            "agencies",
+            &reply.proposals_deadline,
+            &reply.agencies,
+            "proposals",
+        ),
+    ] {
+        println!(
+            "\n{what}: {unit} by the deadline ({})",
+            style.day_long(deadline.as_ref())
+        );
+        let mut t = table(["code", "name", "on time", "late"]);
+        for row in rows {
+            t.add_row(vec![
+                row.code.clone(),
+                style.name(row.name.as_ref()),
+                row.on_time.to_string(),
+                row.late.to_string(),
+            ]);
+        }
+        align_right(&mut t, &[2, 3]);
+        print_or_none(&t, rows.is_empty());
+    }
+    Ok(())
+}
+
+pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let reply = client
+        .get_cooperation(query::GetCooperationRequest {
+            read: read_header(&opts),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let style = style(global);
+    if style.json {
+        println!("{}", json_line("saman.projection.v1.Cooperation", &reply)?);
+        return Ok(());
+    }
+    println!("{}", style.reflects(reply.reflects.as_ref()));
+    let mut t = table([
+        "agency",
+        "name",
+        "referrals",
+        "open",
+        "answered",
+        "accepted",
+        "median days",
+        "worst days",
+        "oldest open",
+    ]);
+    for a in &reply.agencies {
+        t.add_row(vec![
+            a.code.clone(),
+            style.name(a.name.as_ref()),
+            a.referrals.to_string(),
+            a.open.to_string(),
+            a.answered.to_string(),
+            a.accepted.to_string(),
+            output::days(a.median_days_to_answer),
+            output::days(a.worst_days_to_answer),
+            output::days(a.oldest_open_days),
+        ]);
+    }
+    align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8]);
+    print_or_none(&t, reply.agencies.is_empty());
+    Ok(())
+}
+
+pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::projection(global).await?;
+    let style = style(global);
+    let mut token = args.page_token.clone().unwrap_or_default();
+    let mut first = true;
+    loop {
+        let page = client
+            .get_zone_timeline(query::GetZoneTimelineRequest {
+                read: read_header(&args.read),
+                zone: args.zone.clone(),
+                page_size: args.page_size,
+                page_token: token.clone(),
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        if style.json {
+            // One line per page: each is a whole ZoneTimeline reply.
+            println!("{}", json_line("saman.projection.v1.ZoneTimeline", &page)?);
+        } else {
+            if first {
+                println!("{}", style.reflects(page.reflects.as_ref()));
+            }
+            // The sentence names who acted; the JSON has `who` and `actor` apart.
+            let mut t = table(["position", "day", "what"]);
+            for e in &page.entries {
+                t.add_row(vec![
+                    e.position.to_string(),
+                    style.day(e.occurred_on.as_ref()),
+                    if style.fa {
+                        e.what_fa.clone()
+                    } else {
+                        e.what_en.clone()
+                    },
+                ]);
+            }
+            align_right(&mut t, &[0]);
+            print_or_none(&t, page.entries.is_empty() && first);
+        }
+        first = false;
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        if !args.all {
+            if !style.json {
+                println!(
+                    "more: saman timeline {} --page-token {}",
+                    args.zone, page.next_page_token
+                );
+            }
+            break;
+        }
+        token = page.next_page_token;
+    }
+    Ok(())
+}
+
+pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliError> {
+    let mut client = connect::admin(global).await?;
+    let style = style(global);
+    match command {
+        AdminCommand::Status => {
+            let status = client
+                .get_status(query::GetStatusRequest {})
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if style.json {
+                println!(
+                    "{}",
+                    json_line("saman.projection.v1.ProjectionStatus", &status)?
+                );
+            } else {
+                println!("position    {}", status.position);
+                println!("head        {}", status.head);
+                println!("lag         {}", status.lag);
+                println!("parked      {}", status.parked);
+                println!("generation  {}", status.generation);
+                if let Some(at) = status.rebuild_position {
+                    println!(
+                        "rebuilding  generation {} at position {at}",
+                        status.generation + 1
+                    );
+                }
+            }
+        }
+        AdminCommand::Parked => {
+            let reply = client
+                .list_parked(query::ListParkedRequest {})
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if style.json {
+                println!(
+                    "{}",
+                    json_line("saman.projection.v1.ListParkedReply", &reply)?
+                );
+            } else {
+                let mut t = table(["position", "subject", "event", "reason"]);
+                for e in &reply.events {
+                    t.add_row(vec![
+                        e.position.to_string(),
+                        e.subject.clone(),
+                        e.event_id.clone(),
+                        e.reason.clone(),
+                    ]);
+                }
+                print_or_none(&t, reply.events.is_empty());
+            }
+        }
+        AdminCommand::Rebuild => {
+            let reply = client
+                .rebuild(query::RebuildRequest {})
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if style.json {
+                println!("{}", json_line("saman.projection.v1.RebuildReply", &reply)?);
+            } else {
+                println!(
+                    "rebuilding the read models as generation {}; `saman admin status` shows how far it is",
+                    reply.generation
+                );
+            }
+        }
+    }
+    Ok(())
+}

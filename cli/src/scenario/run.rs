@@ -1,0 +1,159 @@
+//! Sends a plan to intake: phase by phase, the lanes of a phase side by side (at most
+//! `--concurrency` at once), each lane's steps in order, with a progress bar.
+//!
+//! Every step has a fixed submission id, so a second run (or a run after an
+//! interrupted one) gets intake's first replies and records nothing new. For the
+//! same reason a step that meets UNAVAILABLE (intake restarting, the event store
+//! failing over) is simply sent again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use saman_proto::intake::v1::{self as pb, intake_client::IntakeClient};
+use tonic::transport::Channel;
+
+use super::plan::{Lane, Plan};
+use crate::error::{CliError, Kind};
+use crate::submit::Request;
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub submissions: usize,
+    pub events: usize,
+    pub late: usize,
+    pub by_rpc: BTreeMap<&'static str, usize>,
+    pub elapsed: Duration,
+    /// The last version of every stream written to (for read-your-writes).
+    pub streams: BTreeMap<String, u64>,
+}
+
+/// How many times a step is sent again after UNAVAILABLE before giving up.
+const RETRIES: u32 = 8;
+
+pub async fn run(
+    plan: &Plan,
+    client: IntakeClient<Channel>,
+    concurrency: usize,
+    progress: bool,
+) -> Result<Outcome, CliError> {
+    let started = Instant::now();
+    let bar = if progress {
+        ProgressBar::with_draw_target(Some(plan.steps() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:40}] {pos}/{len} submissions ({per_sec}, {eta} left) {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("1397, seed {}", plan.seed));
+    bar.enable_steady_tick(Duration::from_millis(120));
+
+    let mut outcome = Outcome::default();
+    for phase in &plan.phases {
+        bar.set_message(phase.name);
+        let lanes = futures::stream::iter(phase.lanes.iter().map(|lane| {
+            let client = client.clone();
+            let bar = bar.clone();
+            async move { run_lane(lane, client, &bar).await }
+        }))
+        .buffer_unordered(concurrency.max(1));
+        let results: Vec<_> = lanes.collect().await;
+        for result in results {
+            let replies = result.inspect_err(|_| bar.abandon())?;
+            for (rpc, reply) in replies {
+                outcome.submissions += 1;
+                outcome.events += reply.events.len();
+                outcome.late += usize::from(reply.late);
+                *outcome.by_rpc.entry(rpc).or_default() += 1;
+                let version = outcome.streams.entry(reply.stream_id).or_default();
+                *version = (*version).max(reply.stream_version);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
+}
+
+async fn run_lane(
+    lane: &Lane,
+    mut client: IntakeClient<Channel>,
+    bar: &ProgressBar,
+) -> Result<Vec<(&'static str, pb::SubmissionReply)>, CliError> {
+    // What this lane's steps created, by the plan's names, with the ids intake gave.
+    let mut created: HashMap<&str, String> = HashMap::new();
+    let mut replies = Vec::with_capacity(lane.steps.len());
+    for step in &lane.steps {
+        let request = resolve(step.request.clone(), &created).map_err(|name| {
+            CliError::new(
+                Kind::Unexpected,
+                format!(
+                    "step {} refers to @{name}, which the plan never created",
+                    step.key
+                ),
+            )
+        })?;
+        let rpc = request.rpc();
+        let reply = send_with_retries(request, &mut client)
+            .await
+            .map_err(|e| CliError {
+                message: format!("step {} ({rpc}): {}", step.key, e.message),
+                ..e
+            })?;
+        if let Some(name) = &step.creates {
+            created.insert(name, reply.entity_id.clone());
+        }
+        replies.push((rpc, reply));
+        bar.inc(1);
+    }
+    Ok(replies)
+}
+
+async fn send_with_retries(
+    request: Request,
+    client: &mut IntakeClient<Channel>,
+) -> Result<pb::SubmissionReply, CliError> {
+    let mut attempt = 0;
+    loop {
+        match request.clone().send(client).await {
+            Ok(reply) => return Ok(reply),
+            Err(status) if status.code() == tonic::Code::Unavailable && attempt < RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
+            }
+            Err(status) => return Err(CliError::from_status("intake", &status)),
+        }
+    }
+}
+
+/// The request with every `@name` replaced by the id of what the lane created.
+fn resolve(request: Request, created: &HashMap<&str, String>) -> Result<Request, String> {
+    let id = |value: &mut String| -> Result<(), String> {
+        if let Some(name) = value.strip_prefix('@') {
+            *value = created.get(name).cloned().ok_or_else(|| name.to_string())?;
+        }
+        Ok(())
+    };
+    let mut request = request;
+    match &mut request {
+        Request::ReferNeed(r) => id(&mut r.need_id)?,
+        Request::AnswerReferral(r) => id(&mut r.referral_id)?,
+        Request::SubmitProposal(r) => {
+            for need in &mut r.need_ids {
+                id(need)?;
+            }
+        }
+        Request::DecideProposal(r) => id(&mut r.proposal_id)?,
+        Request::ReportProgress(r) => id(&mut r.proposal_id)?,
+        Request::CompleteProject(r) => id(&mut r.proposal_id)?,
+        _ => {}
+    }
+    Ok(request)
+}
