@@ -10,7 +10,21 @@ use saman_proto::intake::v1 as pb;
 use uuid::Uuid;
 
 use crate::actor::ActorArg;
-use crate::error::EXIT_CODES;
+
+/// The top-level examples, shown in both `-h` and `--help`.
+macro_rules! examples {
+    () => {
+        concat!(
+            "Dates: Solar Hijri (1397-01-31, 1397/1/31, ۱۳۹۷-۰۱-۳۱) or ISO 8601 (2018-04-20).\n\n",
+            "Examples:\n",
+            "  saman scenario 1397\n",
+            "  saman zones --as-of 1397-06-31\n",
+            "  saman need declare zone-01 --as member:ngo-01/m-001 --approach social \\\n",
+            "      --title 'No school within 2 km' --households 120 --priority high\n",
+            "  saman watch zone-03\n",
+        )
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,16 +33,8 @@ use crate::error::EXIT_CODES;
     about = "Saman from the command line: the writes of the programme's people (intake) and \
              the programme office's questions (projection).",
     long_about = None,
-    after_help = concat!(
-        "Dates: Solar Hijri (1397-01-31, 1397/1/31, ۱۳۹۷-۰۱-۳۱) or ISO 8601 (2018-04-20).\n\n",
-        "Examples:\n",
-        "  saman zones --as-of 1397-06-31\n",
-        "  saman need declare zone-01 --as member:ngo-01/m-001 --approach social \\\n",
-        "      --title 'No school within 2 km' --households 120 --priority high\n",
-        "  saman watch zone-03\n",
-        "  saman scenario 1397\n",
-    ),
-    after_long_help = EXIT_CODES,
+    after_help = concat!(examples!(), "\n", "Exit codes: see --help."),
+    after_long_help = concat!(examples!(), "\n", crate::exit_codes!()),
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -43,6 +49,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "SAMAN_INTAKE",
         default_value = "http://127.0.0.1:50051",
         value_name = "URL"
@@ -52,6 +59,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "SAMAN_PROJECTION",
         default_value = "http://127.0.0.1:50052",
         value_name = "URL"
@@ -59,14 +67,15 @@ pub struct Global {
     pub projection: String,
     /// Print the reply as JSON (proto3 JSON mapping, field names as in the .proto
     /// files, every field present) instead of a table; errors too, on stderr.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// Show names and dates in Persian (names of zones, NGOs, agencies, goals; Solar
     /// Hijri dates in Persian digits).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub fa: bool,
     /// How long to try to connect to a service before giving up (exit code 7).
-    #[arg(long, global = true, env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
+    #[arg(long, global = true,
+        help_heading = "Global options", env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
           value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
 }
@@ -425,9 +434,12 @@ pub enum NeedCommand {
                             --title 'No school within 2 km' --households 120 --priority high --at 1397-01-20"
     )]
     Declare {
+        /// The zone, e.g. zone-01.
         zone: String,
+        /// Infrastructural (زیرساختی) or social (اجتماعی).
         #[arg(long, value_enum)]
         approach: ApproachArg,
+        /// What is needed, in a line.
         #[arg(long)]
         title: String,
         #[arg(long, default_value = "")]

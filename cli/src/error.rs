@@ -61,9 +61,12 @@ impl Kind {
     }
 }
 
-/// The exit codes, as `saman --help` shows them.
-pub const EXIT_CODES: &str = "\
-Exit codes:
+/// The exit codes, as `saman --help` shows them (a macro, so the help text can be
+/// put together with `concat!`).
+#[macro_export]
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
   0  done
   1  unexpected failure
   2  bad command line (unknown flag, missing argument, no --as where one is needed)
@@ -73,7 +76,11 @@ Exit codes:
   6  conflict: the stream moved on (--expected-version), already registered, or a
      submission id reused with other content
   7  unreachable: the service is not running or not reachable
-  8  timed out: a read waited for writes the projection has not applied yet";
+  8  timed out: a read waited for writes the projection has not applied yet"
+    };
+}
+
+pub const EXIT_CODES: &str = exit_codes!();
 
 /// A failure of one command: the kind, the request fields it is about (from the
 /// status's ErrorInfo and BadRequest details) and the message for people.

@@ -27,23 +27,29 @@ pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
         ),
     };
     let servers = saman_runtime::nats_servers(&args.nats_url);
-    let options = async_nats::ConnectOptions::new()
-        .connection_timeout(global.connect_timeout)
-        .retry_on_initial_connect();
+    let options = async_nats::ConnectOptions::new().connection_timeout(global.connect_timeout);
     let client = tokio::time::timeout(global.connect_timeout, options.connect(servers))
         .await
         .map_err(|_| unreachable(&args.nats_url, "no connection"))?
         .map_err(|e| unreachable(&args.nats_url, e))?;
     let js = jetstream::new(client);
-    let stream = js.get_stream(&args.stream).await.map_err(|e| {
-        CliError::new(
-            Kind::NotFound,
-            format!(
-                "stream {} on {}: {e} (intake creates it when it starts)",
-                args.stream, args.nats_url
-            ),
-        )
-    })?;
+    let stream = js
+        .get_stream(&args.stream)
+        .await
+        .map_err(|e| match e.kind() {
+            jetstream::context::GetStreamErrorKind::JetStream(js)
+                if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+            {
+                CliError::new(
+                    Kind::NotFound,
+                    format!(
+                        "no stream {} on {} (intake creates it when it starts)",
+                        args.stream, args.nats_url
+                    ),
+                )
+            }
+            _ => unreachable(&args.nats_url, e),
+        })?;
     let follow = args.follow || args.new;
     let ordered = stream
         .create_consumer(consumer::pull::OrderedConfig {

@@ -922,3 +922,167 @@ impl Dump {
         assert_eq!(self, other, "{what}: dumps as of {as_of}");
     }
 }
+
+// ---- the saman command line ------------------------------------------------------------
+
+/// The whole system on private ports: a nats-server, intake and the projection (each
+/// service with a fresh database of `backend`), for tests that drive it from outside,
+/// as the `saman` command line does.
+pub struct System {
+    pub nats: NatsServer,
+    pub intake: Intake,
+    pub projection: Projection,
+    pub intake_db: TestDb,
+    pub projection_db: TestDb,
+}
+
+impl System {
+    pub async fn start(backend: Backend) -> anyhow::Result<System> {
+        let intake_db = TestDb::new(backend).await?;
+        let projection_db = TestDb::new(backend).await?;
+        let nats = NatsServer::start().await?;
+        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+        wait_serving(intake.addr).await?;
+        let projection = Projection::start(projection_db.url(), &nats.url()).await?;
+        Ok(System {
+            nats,
+            intake,
+            projection,
+            intake_db,
+            projection_db,
+        })
+    }
+
+    /// The `saman` binary pointed at this system through its environment variables,
+    /// as a user's shell would.
+    pub fn saman(&self) -> anyhow::Result<Saman> {
+        Ok(Saman {
+            binary: binary("saman")?,
+            env: vec![
+                (
+                    "SAMAN_INTAKE".into(),
+                    format!("http://{}", self.intake.addr),
+                ),
+                (
+                    "SAMAN_PROJECTION".into(),
+                    format!("http://{}", self.projection.addr),
+                ),
+                ("SAMAN_NATS_URL".into(), self.nats.url()),
+            ],
+        })
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.projection.stop().await?;
+        self.intake.stop().await?;
+        Ok(())
+    }
+}
+
+/// Runs the `saman` binary.
+#[derive(Debug, Clone)]
+pub struct Saman {
+    pub binary: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+/// What one run of `saman` printed, and how it exited.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub args: Vec<String>,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Fails (showing everything printed) unless the command exited 0.
+    pub fn ok(self) -> anyhow::Result<Ran> {
+        if self.code != Some(0) {
+            bail!(
+                "`saman {}` exited {:?}\nstdout:\n{}\nstderr:\n{}",
+                self.args.join(" "),
+                self.code,
+                self.stdout,
+                self.stderr
+            );
+        }
+        Ok(self)
+    }
+
+    /// Fails unless the command exited with `code`.
+    pub fn exited(self, code: i32) -> anyhow::Result<Ran> {
+        if self.code != Some(code) {
+            bail!(
+                "`saman {}` exited {:?}, not {code}\nstdout:\n{}\nstderr:\n{}",
+                self.args.join(" "),
+                self.code,
+                self.stdout,
+                self.stderr
+            );
+        }
+        Ok(self)
+    }
+
+    /// stdout as one JSON document.
+    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
+        serde_json::from_str(self.stdout.trim()).with_context(|| {
+            format!(
+                "`saman {}` did not print one JSON document:\n{}",
+                self.args.join(" "),
+                self.stdout
+            )
+        })
+    }
+
+    /// stdout as JSON lines.
+    pub fn json_lines(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).with_context(|| format!("not a JSON line: {l}")))
+            .collect()
+    }
+
+    /// stderr as the JSON error object `--json` prints.
+    pub fn json_error(&self) -> anyhow::Result<serde_json::Value> {
+        let value: serde_json::Value = serde_json::from_str(self.stderr.trim())
+            .with_context(|| format!("stderr is not a JSON error: {}", self.stderr))?;
+        Ok(value["error"].clone())
+    }
+}
+
+impl Saman {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.binary);
+        command
+            .args(args)
+            .env_remove("SAMAN_AS")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs `saman ARGS` to the end (at most 120 s).
+    pub async fn run(&self, args: &[&str]) -> anyhow::Result<Ran> {
+        let output = tokio::time::timeout(Duration::from_secs(120), self.command(args).output())
+            .await
+            .with_context(|| format!("`saman {}` still runs after 120 s", args.join(" ")))??;
+        Ok(Ran {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    /// Starts `saman ARGS` in the background (a command that follows, like `watch`).
+    pub fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::process::Child> {
+        Ok(self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?)
+    }
+}

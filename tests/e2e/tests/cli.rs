@@ -1,0 +1,1018 @@
+//! The `saman` command line against the real services (a private nats-server, intake
+//! and projection on SQLite): every subcommand, its `--json` output parsed, its
+//! tables read as a person would, and the exit code of each kind of failure.
+
+use std::time::Duration;
+
+use saman_e2e::*;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const MEMBER: &str = "member:ngo-01/m-001";
+const REVOKED: &str = "member:ngo-01/m-002";
+const OFFICER: &str = "officer:water/officer-1";
+
+/// `--after STREAM:VERSION` for a write's JSON reply.
+fn after(reply: &Value) -> String {
+    format!(
+        "{}:{}",
+        reply["stream_id"].as_str().unwrap(),
+        reply["stream_version"]
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()> {
+    let system = System::start(Backend::Sqlite).await?;
+    let saman = system.saman()?;
+
+    // ---- the programme office registers the programme ----
+    let dates = saman
+        .run(&[
+            "programme",
+            "dates",
+            "--needs-deadline",
+            "1397-01-31",
+            "--proposals-deadline",
+            "۱۳۹۷-۰۱-۳۱",
+            "--operational-start",
+            "1397/2/1",
+            "--goal-date",
+            "2019-03-20",
+            "--at",
+            "1396-12-20",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(dates["stream_id"], "programme.khorramabad");
+    assert_eq!(dates["events"][0]["event_type"], "ProgrammeDatesSet");
+
+    let zone = saman
+        .run(&[
+            "zone",
+            "register",
+            "zone-01",
+            "--name-en",
+            "Zone 01",
+            "--name-fa",
+            "منطقه ۱",
+            "--goal",
+            "water:infrastructural:3:Safe water:آب سالم",
+            "--goal",
+            "literacy:social:1:Adult literacy:سوادآموزی",
+            "--at",
+            "1396-12-21",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(zone["entity_id"], "zone-01");
+    assert_eq!(zone["stream_version"], 1);
+    assert_eq!(
+        zone["events"][0]["subject"],
+        "saman.events.v1.zone.zone-01.ZoneRegistered"
+    );
+
+    // The table form says what was recorded and how to read it back.
+    let agency = saman
+        .run(&[
+            "agency",
+            "register",
+            "water",
+            "--name-en",
+            "Water agency",
+            "--name-fa",
+            "دستگاه آب",
+            "--at",
+            "1396-12-21",
+        ])
+        .await?
+        .ok()?;
+    assert!(
+        agency
+            .stdout
+            .contains("recorded 1 event on agency.water (now at version 1)")
+    );
+    assert!(
+        agency
+            .stdout
+            .contains("AgencyRegistered v1  saman.events.v1.agency.water.AgencyRegistered")
+    );
+    assert!(agency.stdout.contains("--after agency.water:1"));
+
+    saman
+        .run(&[
+            "ngo",
+            "register",
+            "ngo-01",
+            "--name-en",
+            "NGO 01",
+            "--name-fa",
+            "سمن ۱",
+            "--ministry-ref",
+            "MOI-1396-001",
+            "--at",
+            "1396-12-21",
+        ])
+        .await?
+        .ok()?;
+    for member in ["m-001", "m-002"] {
+        let id = saman
+            .run(&[
+                "member",
+                "approve",
+                "ngo-01",
+                member,
+                "--full-name",
+                "Member",
+                "--at",
+                "1396-12-22",
+                "-q",
+            ])
+            .await?
+            .ok()?;
+        assert_eq!(id.stdout.trim(), member, "-q prints only the id");
+    }
+    let revoked = saman
+        .run(&[
+            "member",
+            "revoke",
+            "ngo-01",
+            "m-002",
+            "--reason",
+            "left",
+            "--at",
+            "1397-01-02",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(revoked["events"][0]["event_type"], "NgoMemberRevoked");
+
+    // ---- an NGO member declares, refers, reports ----
+    let need = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "infrastructural",
+            "--title",
+            "Piped water",
+            "--households",
+            "120",
+            "--priority",
+            "high",
+            "--at",
+            "1397-01-20",
+            "-q",
+        ])
+        .await?
+        .ok()?
+        .stdout
+        .trim()
+        .to_string();
+    uuid::Uuid::parse_str(&need)?;
+    let late_need = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "Literacy classes",
+            "--households",
+            "40",
+            "--at",
+            "1397-02-05",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(late_need["late"], true, "declared after 31 Farvardin");
+    let late_need = late_need["entity_id"].as_str().unwrap().to_string();
+
+    let referral = saman
+        .run(&[
+            "need",
+            "refer",
+            "zone-01",
+            &need,
+            "--agency",
+            "water",
+            "--as",
+            MEMBER,
+            "--at",
+            "1397-01-21",
+            "-q",
+        ])
+        .await?
+        .ok()?
+        .stdout
+        .trim()
+        .to_string();
+    let answer = saman
+        .run(&[
+            "referral",
+            "answer",
+            "zone-01",
+            &referral,
+            "--accept",
+            "--answer",
+            "survey planned",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-01-26",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(answer["events"][0]["event_type"], "ReferralAnswered");
+    let activity = saman
+        .run(&[
+            "activity",
+            "report",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--title",
+            "Clean-up day",
+            "--participants",
+            "30",
+            "--held-on",
+            "1397-02-10",
+            "--at",
+            "1397-02-11",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(
+        activity["events"][0]["event_type"],
+        "SocialActivityReported"
+    );
+
+    // ---- an agency proposes, the supervisor decides, the agency reports ----
+    let proposal = saman
+        .run(&[
+            "proposal",
+            "submit",
+            "zone-01",
+            "--need",
+            &need,
+            "--approach",
+            "infrastructural",
+            "--title",
+            "Water network",
+            "--budget",
+            "12000000000",
+            "--start",
+            "1397-02-15",
+            "--end",
+            "1397-11-30",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-01-28",
+            "-q",
+        ])
+        .await?
+        .ok()?
+        .stdout
+        .trim()
+        .to_string();
+    let second = saman
+        .run(&[
+            "proposal",
+            "submit",
+            "zone-01",
+            "--need",
+            &late_need,
+            "--approach",
+            "social",
+            "--title",
+            "Classes",
+            "--budget",
+            "500000000",
+            "--start",
+            "1397-03-01",
+            "--end",
+            "1397-09-30",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-02-08",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(second["late"], true);
+    let second = second["entity_id"].as_str().unwrap().to_string();
+    saman
+        .run(&[
+            "proposal",
+            "approve",
+            "zone-01",
+            &proposal,
+            "--as",
+            "supervisor:reza",
+            "--at",
+            "1397-02-01",
+        ])
+        .await?
+        .ok()?;
+    let rejected = saman
+        .run(&[
+            "proposal",
+            "reject",
+            "zone-01",
+            &second,
+            "--reason",
+            "over budget",
+            "--at",
+            "1397-02-12",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(rejected["events"][0]["event_type"], "ProposalRejected");
+    saman
+        .run(&[
+            "progress",
+            "report",
+            "zone-01",
+            &proposal,
+            "40",
+            "--as-of",
+            "1397-04-31",
+            "--note",
+            "pipes laid",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-05-01",
+        ])
+        .await?
+        .ok()?;
+    let completed = saman
+        .run(&[
+            "project",
+            "complete",
+            "zone-01",
+            &proposal,
+            "--on",
+            "1397-11-20",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-11-21",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    let types: Vec<&str> = completed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["ProgressReported", "ProjectCompleted"]);
+    let supervision = saman
+        .run(&[
+            "supervision",
+            "report",
+            "ngo-01",
+            "--zone",
+            "zone-01",
+            "--rating",
+            "4",
+            "--findings",
+            "well documented",
+            "--at",
+            "1397-06-01",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(supervision["stream_id"], "ngo.ngo-01");
+    let zone_after = after(&completed);
+    let ngo_after = after(&supervision);
+
+    // ---- the queries, reading those writes (--after) ----
+    let read = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(
+            [
+                "--after",
+                &zone_after,
+                "--after",
+                &ngo_after,
+                "--wait",
+                "20s",
+                "--as-of",
+                "1397-12-29",
+            ]
+            .map(String::from),
+        );
+        all
+    };
+    let run = |args: Vec<String>| {
+        let saman = saman.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            saman.run(&args).await
+        }
+    };
+
+    let zones = run(read(&["zones", "--json"])).await?.ok()?.json()?;
+    assert_eq!(zones["zones"][0]["code"], "zone-01");
+    assert_eq!(zones["zones"][0]["needs"], 2);
+    assert_eq!(zones["zones"][0]["projects"], 1);
+    assert_eq!(zones["reflects"]["as_of"]["solar_hijri"], "1397-12-29");
+    assert_eq!(zones["reflects"]["as_of"]["iso"], "2019-03-20");
+    let zones_table = run(read(&["zones"])).await?.ok()?.stdout;
+    assert!(
+        zones_table.contains("as of 29 Esfand 1397 (2019-03-20)"),
+        "{zones_table}"
+    );
+    assert!(zones_table.contains("zone-01") && zones_table.contains("Zone 01"));
+    let zones_fa = run(read(&["zones", "--fa"])).await?.ok()?.stdout;
+    assert!(
+        zones_fa.contains("منطقه ۱") && zones_fa.contains("۲۹ اسفند ۱۳۹۷"),
+        "{zones_fa}"
+    );
+
+    let progress = run(read(&["zone", "show", "zone-01", "--json"]))
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(progress["needs"]["total"], 2);
+    assert_eq!(progress["needs"]["late"], 1);
+    assert_eq!(progress["proposals"]["approved"], 1);
+    assert_eq!(progress["proposals"]["rejected"], 1);
+    assert_eq!(progress["projects"][0]["proposal_id"], proposal.as_str());
+    assert_eq!(progress["projects"][0]["percent"], 100);
+    assert_eq!(progress["projects"][0]["completed"], true);
+    // Goals water (infrastructural, weight 3) at 100% and literacy (social, weight 1)
+    // with no approved project: (3 x 100 + 1 x 0) / 4 = 75, 25 points short: at risk.
+    assert_eq!(progress["progress"]["overall"], 75.0);
+    assert_eq!(progress["progress"]["status"], "TRACK_STATUS_AT_RISK");
+    let show = run(read(&["zone", "show", "zone-01"])).await?.ok()?.stdout;
+    assert!(show.contains("12,000,000,000"), "{show}");
+    assert!(show.contains("1397-11-20 (2019-02-09)"), "{show}");
+    assert!(
+        show.contains("overall 75.0% · expected 100.0% · at risk"),
+        "{show}"
+    );
+
+    let summary = run(read(&["summary", "--json"])).await?.ok()?.json()?;
+    assert_eq!(summary["zones"], 1);
+    assert_eq!(summary["completed_projects"], 1);
+    assert_eq!(summary["approved_budget_rials"], 12_000_000_000u64);
+    assert!(
+        run(read(&["summary"]))
+            .await?
+            .ok()?
+            .stdout
+            .contains("12,000,000,000")
+    );
+
+    let compliance = run(read(&["compliance", "--json"])).await?.ok()?.json()?;
+    assert_eq!(compliance["ngos"][0]["code"], "ngo-01");
+    assert_eq!(compliance["ngos"][0]["on_time"], 1);
+    assert_eq!(compliance["ngos"][0]["late"], 1);
+    assert_eq!(compliance["agencies"][0]["late"], 1);
+    assert!(
+        run(read(&["compliance"]))
+            .await?
+            .ok()?
+            .stdout
+            .contains("NGOs: needs by the deadline (31 Farvardin 1397 (2018-04-20))")
+    );
+
+    let cooperation = run(read(&["cooperation", "--json"])).await?.ok()?.json()?;
+    assert_eq!(cooperation["agencies"][0]["code"], "water");
+    assert_eq!(cooperation["agencies"][0]["answered"], 1);
+    assert_eq!(cooperation["agencies"][0]["median_days_to_answer"], 5.0);
+    assert!(
+        run(read(&["cooperation"]))
+            .await?
+            .ok()?
+            .stdout
+            .contains("Water agency")
+    );
+
+    // The timeline, one page at a time and whole.
+    let zone_version = completed["stream_version"].as_u64().unwrap();
+    let pages = run(read(&[
+        "timeline",
+        "zone-01",
+        "--page-size",
+        "3",
+        "--all",
+        "--json",
+    ]))
+    .await?
+    .ok()?
+    .json_lines()?;
+    let entries: Vec<&Value> = pages
+        .iter()
+        .flat_map(|p| p["entries"].as_array().unwrap())
+        .collect();
+    // Every event of zone-01's stream, and the supervision report about zone-01.
+    assert_eq!(entries.len() as u64, zone_version + 1);
+    assert_eq!(pages.len() as u64, (zone_version + 1).div_ceil(3));
+    assert_eq!(
+        entries.last().unwrap()["event_type"],
+        "SupervisionReportFiled"
+    );
+    assert_eq!(entries[0]["event_type"], "ZoneRegistered");
+    let first_page = run(read(&["timeline", "zone-01", "--page-size", "3"]))
+        .await?
+        .ok()?
+        .stdout;
+    assert!(
+        first_page.contains("more: saman timeline zone-01 --page-token"),
+        "{first_page}"
+    );
+    assert!(
+        first_page.contains("declared the need “Piped water”"),
+        "{first_page}"
+    );
+
+    // ---- operators ----
+    let status = saman
+        .run(&["admin", "status", "--json"])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(status["parked"], 0);
+    assert_eq!(status["generation"], 1);
+    let parked = saman
+        .run(&["admin", "parked", "--json"])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(parked["events"], Value::Array(vec![]));
+    let rebuild = saman
+        .run(&["admin", "rebuild", "--json"])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(rebuild["generation"], 2);
+    let table = saman.run(&["admin", "status"]).await?.ok()?.stdout;
+    assert!(
+        table.contains("position") && table.contains("lag"),
+        "{table}"
+    );
+
+    // ---- the raw events on NATS, as a subscriber sees them ----
+    let events = saman
+        .run(&["events", "--zone", "zone-01", "--json"])
+        .await?
+        .ok()?
+        .json_lines()?;
+    assert_eq!(events.len() as u64, zone_version);
+    for (i, event) in events.iter().enumerate() {
+        let kind = event["envelope"]["event_type"].as_str().unwrap();
+        assert_eq!(
+            event["subject"],
+            format!("saman.events.v1.zone.zone-01.{kind}"),
+            "the subject names the event type"
+        );
+        assert_eq!(event["headers"]["Saman-Event-Type"], kind);
+        assert_eq!(
+            event["envelope"]["stream_version"],
+            i as u64 + 1,
+            "in stream order"
+        );
+    }
+    let completions = saman
+        .run(&["events", "--type", "ProjectCompleted"])
+        .await?
+        .ok()?
+        .stdout;
+    assert_eq!(completions.lines().count(), 1, "{completions}");
+    assert!(
+        completions.contains("by officer:water/officer-1"),
+        "{completions}"
+    );
+
+    system.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<()> {
+    let system = System::start(Backend::Sqlite).await?;
+    let saman = system.saman()?;
+    let mut intake = system.intake.client().await?;
+    register_programme(&mut intake, 1, 1).await?;
+    let need = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "infrastructural",
+            "--title",
+            "Water",
+            "--households",
+            "10",
+            "--at",
+            "1397-01-10",
+            "-q",
+        ])
+        .await?
+        .ok()?
+        .stdout;
+    let proposal = saman
+        .run(&[
+            "proposal",
+            "submit",
+            "zone-01",
+            "--need",
+            need.trim(),
+            "--approach",
+            "infrastructural",
+            "--title",
+            "Works",
+            "--budget",
+            "1000",
+            "--start",
+            "1397-02-01",
+            "--end",
+            "1397-12-01",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-01-15",
+            "-q",
+        ])
+        .await?
+        .ok()?
+        .stdout;
+    let proposal = proposal.trim();
+    saman
+        .run(&[
+            "proposal",
+            "approve",
+            "zone-01",
+            proposal,
+            "--at",
+            "1397-01-20",
+        ])
+        .await?
+        .ok()?;
+
+    let mut watch = saman.spawn(&["watch", "zone-01", "--as-of", "1397-06-31", "--count", "2"])?;
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let heading = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .unwrap_or_default();
+    assert!(
+        heading.starts_with("watching zone-01 Zone 01 as of 31 Shahrivar 1397"),
+        "{heading}"
+    );
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .unwrap_or_default();
+    assert!(first.contains("overall 0.0%"), "{first}");
+
+    saman
+        .run(&[
+            "progress",
+            "report",
+            "zone-01",
+            proposal,
+            "60",
+            "--as-of",
+            "1397-06-15",
+            "--as",
+            OFFICER,
+            "--at",
+            "1397-06-16",
+        ])
+        .await?
+        .ok()?;
+    let update = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .unwrap_or_default();
+    // The zone's two goals: water (infrastructural, at 60%) and literacy (social, 0%).
+    assert!(update.contains("infrastructural 60.0%"), "{update}");
+    assert!(update.contains("overall 30.0%"), "{update}");
+    let status = tokio::time::timeout(Duration::from_secs(20), watch.wait()).await??;
+    assert!(
+        status.success(),
+        "watch --count 2 ends by itself after 2 updates"
+    );
+    system.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
+    let system = System::start(Backend::Sqlite).await?;
+    let saman = system.saman()?;
+    let mut intake = system.intake.client().await?;
+    register_programme(&mut intake, 1, 2).await?;
+    saman
+        .run(&["member", "revoke", "ngo-01", "m-002", "--reason", "left"])
+        .await?
+        .ok()?;
+
+    // 3: a value the service refuses, every bad field named on one line.
+    let bad = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            " ",
+            "--households",
+            "0",
+        ])
+        .await?
+        .exited(3)?;
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .starts_with("saman: invalid argument [title, households_affected]:"),
+        "{}",
+        bad.stderr
+    );
+    let bad = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+            "--at",
+            "1397-13-01",
+            "--json",
+        ])
+        .await?
+        .exited(3)?;
+    let error = bad.json_error()?;
+    assert_eq!(error["code"], "INVALID_ARGUMENT");
+    assert_eq!(error["exit_code"], 3);
+    assert_eq!(error["fields"][0], "submission.occurred_at");
+    assert!(bad.stdout.is_empty());
+    saman
+        .run(&["zones", "--as-of", "not-a-day"])
+        .await?
+        .exited(3)?;
+
+    // 4: an unknown zone, on a write and on a query.
+    let unknown = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-99",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+        ])
+        .await?
+        .exited(4)?;
+    assert!(unknown.stderr.contains("[zone]") && unknown.stderr.contains("zone-99"));
+    saman.run(&["zone", "show", "zone-99"]).await?.exited(4)?;
+    saman.run(&["timeline", "zone-99"]).await?.exited(4)?;
+    saman.run(&["watch", "zone-99"]).await?.exited(4)?;
+
+    // 5: refused by a rule or a role.
+    let denied = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            REVOKED,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+            "--json",
+        ])
+        .await?
+        .exited(5)?;
+    assert_eq!(denied.json_error()?["code"], "PERMISSION_DENIED");
+    let again = saman
+        .run(&["member", "revoke", "ngo-01", "m-002", "--reason", "twice"])
+        .await?
+        .exited(5)?;
+    assert!(again.stderr.contains("already revoked"), "{}", again.stderr);
+
+    // 6: the stream moved on, or a submission id reused with other content.
+    saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+            "--expected-version",
+            "0",
+        ])
+        .await?
+        .exited(6)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let first = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+            "--submission-id",
+            &id,
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    let retry = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+            "--submission-id",
+            &id,
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(first, retry, "a retry prints the first reply");
+    let reused = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--as",
+            MEMBER,
+            "--approach",
+            "social",
+            "--title",
+            "y",
+            "--households",
+            "3",
+            "--submission-id",
+            &id,
+        ])
+        .await?
+        .exited(6)?;
+    assert!(
+        reused.stderr.contains("submission.submission_id"),
+        "{}",
+        reused.stderr
+    );
+
+    // 8: a read waiting for a write the projection will never see.
+    saman
+        .run(&["zones", "--after", "zone.zone-01:999", "--wait", "300ms"])
+        .await?
+        .exited(8)?;
+
+    // 2: the command line itself is incomplete.
+    let usage = saman
+        .run(&[
+            "need",
+            "declare",
+            "zone-01",
+            "--approach",
+            "social",
+            "--title",
+            "x",
+            "--households",
+            "3",
+        ])
+        .await?
+        .exited(2)?;
+    assert!(
+        usage.stderr.contains("--as member:NGO/MEMBER"),
+        "{}",
+        usage.stderr
+    );
+    saman.run(&["zones", "--no-such-flag"]).await?.exited(2)?;
+    saman.run(&["scenario", "1398"]).await?.exited(2)?;
+
+    // 7: nothing listens where the services should be.
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let unreachable = saman
+        .run(&[
+            "--intake",
+            &nowhere,
+            "agency",
+            "register",
+            "x1",
+            "--name-en",
+            "x",
+            "--name-fa",
+            "x",
+        ])
+        .await?
+        .exited(7)?;
+    assert!(
+        unreachable
+            .stderr
+            .contains("cannot reach the intake service"),
+        "{}",
+        unreachable.stderr
+    );
+    saman
+        .run(&["--projection", &nowhere, "zones"])
+        .await?
+        .exited(7)?;
+    saman
+        .run(&["--projection", &nowhere, "admin", "status", "--json"])
+        .await?
+        .exited(7)?;
+    saman
+        .run(&[
+            "events",
+            "--nats-url",
+            &format!("nats://{nowhere}"),
+            "--connect-timeout",
+            "1s",
+        ])
+        .await?
+        .exited(7)?;
+
+    // Nothing refused was recorded: zone-01 holds its registration and the one need.
+    let zone_events = saman
+        .run(&["events", "--zone", "zone-01", "--json"])
+        .await?
+        .ok()?
+        .json_lines()?;
+    assert_eq!(zone_events.len(), 2);
+
+    // Every subcommand's help shows an example.
+    let help = saman
+        .run(&["need", "declare", "--help"])
+        .await?
+        .ok()?
+        .stdout;
+    assert!(
+        help.contains("Example:\n  saman need declare zone-01"),
+        "{help}"
+    );
+    let help = saman.run(&["--help"]).await?.ok()?.stdout;
+    assert!(help.contains("Exit codes:"), "{help}");
+    system.stop().await
+}
