@@ -146,7 +146,7 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
             "headers": headers,
             "envelope": envelope,
         });
-        println!("{line}");
+        crate::out!("{line}");
         return Ok(());
     }
     match events::Envelope::decode(message.payload.as_ref()) {
@@ -160,7 +160,7 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
                     format!("{} ({})", day.solar_hijri_string(), day.iso())
                 })
                 .unwrap_or_else(|| "-".into());
-            println!(
+            crate::out!(
                 "{sequence:>6}  {}  {} v{}  {}  by {}  event {}",
                 message.subject,
                 envelope.stream_id,
@@ -170,7 +170,7 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
                 envelope.event_id
             );
         }
-        Err(e) => println!(
+        Err(e) => crate::out!(
             "{sequence:>6}  {}  (not a saman.events.v1.Envelope: {e})",
             message.subject
         ),

@@ -16,6 +16,29 @@ use saman_proto::projection::v1 as query;
 
 use crate::error::{CliError, Kind};
 
+/// Prints one line on stdout (the `out!` macro). When stdout is closed early
+/// (`saman timeline zone-03 | head`), the command stops quietly, as a Unix tool does,
+/// instead of panicking as `println!` would.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{args}") {
+        std::process::exit(if e.kind() == std::io::ErrorKind::BrokenPipe {
+            0
+        } else {
+            1
+        });
+    }
+}
+
+/// `println!` that stops quietly on a closed stdout (see [`line`]).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+
 /// What `--json` and `--fa` chose.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {

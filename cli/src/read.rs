@@ -52,13 +52,13 @@ pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         .into_inner();
     let style = style(global);
     if style.json {
-        println!(
+        crate::out!(
             "{}",
             json_line("saman.projection.v1.ListZonesReply", &reply)?
         );
         return Ok(());
     }
-    println!("{}", style.reflects(reply.reflects.as_ref()));
+    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = table([
         "zone",
         "name",
@@ -91,9 +91,9 @@ pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         ]);
     }
     align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8, 9, 11]);
-    println!("{t}");
+    crate::out!("{t}");
     if reply.zones.is_empty() {
-        println!("no zones registered yet (`saman scenario 1397` loads the programme year)");
+        crate::out!("no zones registered yet (`saman scenario 1397` loads the programme year)");
     }
     Ok(())
 }
@@ -110,7 +110,7 @@ pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), C
         .into_inner();
     let style = style(global);
     if style.json {
-        println!("{}", json_line("saman.projection.v1.ZoneProgress", &reply)?);
+        crate::out!("{}", json_line("saman.projection.v1.ZoneProgress", &reply)?);
     } else {
         print_zone(&reply, style);
     }
@@ -119,16 +119,20 @@ pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), C
 
 /// One zone's progress, as `zone show` and `watch` print it.
 pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
-    println!("{}", style.reflects(zone.reflects.as_ref()));
-    println!("{}  {}", zone.code, style.name(zone.name.as_ref()));
+    crate::out!("{}", style.reflects(zone.reflects.as_ref()));
+    crate::out!("{}  {}", zone.code, style.name(zone.name.as_ref()));
     print_progress_line(zone, style);
     let needs = zone.needs.clone().unwrap_or_default();
-    println!(
+    crate::out!(
         "needs {} (infrastructural {}, social {}; on time {}, late {})",
-        needs.total, needs.infrastructural, needs.social, needs.on_time, needs.late
+        needs.total,
+        needs.infrastructural,
+        needs.social,
+        needs.on_time,
+        needs.late
     );
     let proposals = zone.proposals.clone().unwrap_or_default();
-    println!(
+    crate::out!(
         "proposals {} (pending {}, approved {}, rejected {}; infrastructural {}, social {})",
         proposals.total,
         proposals.pending,
@@ -138,7 +142,7 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
         proposals.social
     );
 
-    println!("\ngoals");
+    crate::out!("\ngoals");
     let mut goals = table(["goal", "title", "approach", "weight", "progress %"]);
     for goal in &zone.goals {
         goals.add_row(vec![
@@ -150,9 +154,9 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
         ]);
     }
     align_right(&mut goals, &[3, 4]);
-    println!("{goals}");
+    crate::out!("{goals}");
 
-    println!("\nprojects");
+    crate::out!("\nprojects");
     let mut projects = table([
         "proposal",
         "title",
@@ -178,7 +182,7 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
     align_right(&mut projects, &[4, 5]);
     print_or_none(&projects, zone.projects.is_empty());
 
-    println!("\nneeds no proposal answers yet");
+    crate::out!("\nneeds no proposal answers yet");
     let mut unanswered = table(["need", "title", "approach", "ngo", "declared", "households"]);
     for n in &zone.unanswered_needs {
         unanswered.add_row(vec![
@@ -201,7 +205,7 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
 /// "overall 41.2% · expected 58.0% · at risk · 120 days left (to 29 Esfand 1397)"
 pub fn print_progress_line(zone: &query::ZoneProgress, style: Style) {
     let p = zone.progress.clone().unwrap_or_default();
-    println!(
+    crate::out!(
         "overall {}% · expected {}% · {} · {} days left (goal {}) · infrastructural {}% · social {}%",
         output::percent(p.overall),
         output::percent(p.expected),
@@ -215,9 +219,9 @@ pub fn print_progress_line(zone: &query::ZoneProgress, style: Style) {
 
 fn print_or_none(t: &Table, empty: bool) {
     if empty {
-        println!("  (none)");
+        crate::out!("  (none)");
     } else {
-        println!("{t}");
+        crate::out!("{t}");
     }
 }
 
@@ -232,13 +236,13 @@ pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         .into_inner();
     let style = style(global);
     if style.json {
-        println!(
+        crate::out!(
             "{}",
             json_line("saman.projection.v1.ProgrammeSummary", &reply)?
         );
         return Ok(());
     }
-    println!("{}", style.reflects(reply.reflects.as_ref()));
+    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
     let rows: Vec<(&str, String)> = vec![
@@ -276,7 +280,7 @@ pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     for (k, v) in rows {
         t.add_row(vec![k.to_string(), v]);
     }
-    println!("{t}");
+    crate::out!("{t}");
     Ok(())
 }
 
@@ -291,10 +295,10 @@ pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError>
         .into_inner();
     let style = style(global);
     if style.json {
-        println!("{}", json_line("saman.projection.v1.Compliance", &reply)?);
+        crate::out!("{}", json_line("saman.projection.v1.Compliance", &reply)?);
         return Ok(());
     }
-    println!("{}", style.reflects(reply.reflects.as_ref()));
+    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     for (what, deadline, rows, unit) in [
         ("NGOs", &reply.needs_deadline, &reply.ngos, "needs"),
         (
@@ -304,7 +308,7 @@ pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError>
             "proposals",
         ),
     ] {
-        println!(
+        crate::out!(
             "\n{what}: {unit} by the deadline ({})",
             style.day_long(deadline.as_ref())
         );
@@ -334,10 +338,10 @@ pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError
         .into_inner();
     let style = style(global);
     if style.json {
-        println!("{}", json_line("saman.projection.v1.Cooperation", &reply)?);
+        crate::out!("{}", json_line("saman.projection.v1.Cooperation", &reply)?);
         return Ok(());
     }
-    println!("{}", style.reflects(reply.reflects.as_ref()));
+    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = table([
         "agency",
         "name",
@@ -385,10 +389,10 @@ pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliErro
             .into_inner();
         if style.json {
             // One line per page: each is a whole ZoneTimeline reply.
-            println!("{}", json_line("saman.projection.v1.ZoneTimeline", &page)?);
+            crate::out!("{}", json_line("saman.projection.v1.ZoneTimeline", &page)?);
         } else {
             if first {
-                println!("{}", style.reflects(page.reflects.as_ref()));
+                crate::out!("{}", style.reflects(page.reflects.as_ref()));
             }
             // The sentence names who acted; the JSON has `who` and `actor` apart.
             let mut t = table(["position", "day", "what"]);
@@ -412,9 +416,10 @@ pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliErro
         }
         if !args.all {
             if !style.json {
-                println!(
+                crate::out!(
                     "more: saman timeline {} --page-token {}",
-                    args.zone, page.next_page_token
+                    args.zone,
+                    page.next_page_token
                 );
             }
             break;
@@ -435,18 +440,18 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .map_err(status_error)?
                 .into_inner();
             if style.json {
-                println!(
+                crate::out!(
                     "{}",
                     json_line("saman.projection.v1.ProjectionStatus", &status)?
                 );
             } else {
-                println!("position    {}", status.position);
-                println!("head        {}", status.head);
-                println!("lag         {}", status.lag);
-                println!("parked      {}", status.parked);
-                println!("generation  {}", status.generation);
+                crate::out!("position    {}", status.position);
+                crate::out!("head        {}", status.head);
+                crate::out!("lag         {}", status.lag);
+                crate::out!("parked      {}", status.parked);
+                crate::out!("generation  {}", status.generation);
                 if let Some(at) = status.rebuild_position {
-                    println!(
+                    crate::out!(
                         "rebuilding  generation {} at position {at}",
                         status.generation + 1
                     );
@@ -460,7 +465,7 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .map_err(status_error)?
                 .into_inner();
             if style.json {
-                println!(
+                crate::out!(
                     "{}",
                     json_line("saman.projection.v1.ListParkedReply", &reply)?
                 );
@@ -484,9 +489,9 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .map_err(status_error)?
                 .into_inner();
             if style.json {
-                println!("{}", json_line("saman.projection.v1.RebuildReply", &reply)?);
+                crate::out!("{}", json_line("saman.projection.v1.RebuildReply", &reply)?);
             } else {
-                println!(
+                crate::out!(
                     "rebuilding the read models as generation {}; `saman admin status` shows how far it is",
                     reply.generation
                 );

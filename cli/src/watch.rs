@@ -39,17 +39,17 @@ pub async fn run(args: WatchArgs, global: &Global) -> Result<(), CliError> {
             Err(status) => return Err(CliError::from_status("projection", &status)),
         };
         if style.json {
-            println!("{}", json_line("saman.projection.v1.ZoneProgress", &zone)?);
+            crate::out!("{}", json_line("saman.projection.v1.ZoneProgress", &zone)?);
         } else {
             if seen == 0 {
-                println!(
+                crate::out!(
                     "watching {} {} as of {} (Ctrl-C stops)",
                     zone.code,
                     style.name(zone.name.as_ref()),
                     style.day_long(zone.reflects.as_ref().and_then(|r| r.as_of.as_ref()))
                 );
             }
-            println!("{}", line(&zone));
+            crate::out!("{}", line(&zone));
         }
         seen += 1;
         if args.count.is_some_and(|count| seen >= count) {

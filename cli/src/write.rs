@@ -68,11 +68,11 @@ pub async fn run(write: Write, global: &Global) -> Result<(), CliError> {
 
 fn print_reply(reply: &pb::SubmissionReply, style: Style, quiet: bool) -> Result<(), CliError> {
     if style.json {
-        println!("{}", json_line("saman.intake.v1.SubmissionReply", reply)?);
+        crate::out!("{}", json_line("saman.intake.v1.SubmissionReply", reply)?);
     } else if quiet {
-        println!("{}", reply.entity_id);
+        crate::out!("{}", reply.entity_id);
     } else {
-        println!(
+        crate::out!(
             "recorded {} event{} on {} (now at version {}){}",
             reply.events.len(),
             if reply.events.len() == 1 { "" } else { "s" },
@@ -84,17 +84,20 @@ fn print_reply(reply: &pb::SubmissionReply, style: Style, quiet: bool) -> Result
                 ""
             }
         );
-        println!("  id          {}", reply.entity_id);
-        println!("  submission  {}", reply.submission_id);
+        crate::out!("  id          {}", reply.entity_id);
+        crate::out!("  submission  {}", reply.submission_id);
         for event in &reply.events {
-            println!(
+            crate::out!(
                 "  {} v{}  {}",
-                event.event_type, event.stream_version, event.subject
+                event.event_type,
+                event.stream_version,
+                event.subject
             );
         }
-        println!(
+        crate::out!(
             "  read it with --after {}:{}",
-            reply.stream_id, reply.stream_version
+            reply.stream_id,
+            reply.stream_version
         );
     }
     Ok(())

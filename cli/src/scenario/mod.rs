@@ -27,10 +27,10 @@ pub async fn scenario(args: ScenarioArgs, global: &Global) -> Result<(), CliErro
             "streams": outcome.streams,
             "elapsed_ms": outcome.elapsed.as_millis() as u64,
         });
-        println!("{line}");
+        crate::out!("{line}");
         return Ok(());
     }
-    println!(
+    crate::out!(
         "scenario {} (seed {}): {} submissions in {:.1} s, {} events on {} streams, {} late",
         args.year,
         args.seed,
@@ -45,8 +45,8 @@ pub async fn scenario(args: ScenarioArgs, global: &Global) -> Result<(), CliErro
         t.add_row(vec![rpc.to_string(), count.to_string()]);
     }
     output::align_right(&mut t, &[1]);
-    println!("{t}");
-    println!(
+    crate::out!("{t}");
+    crate::out!(
         "Running it again records nothing new (the submission ids are fixed by the seed).\n\
          Next: `saman zones --as-of 1397-12-29`, `saman zone show zone-03`, `saman watch zone-03`."
     );
