@@ -101,12 +101,21 @@ async fn run_lane(
             )
         })?;
         let rpc = request.rpc();
-        let reply = send_with_retries(request, &mut client)
-            .await
-            .map_err(|e| CliError {
-                message: format!("step {} ({rpc}): {}", step.key, e.message),
+        let reply = send_with_retries(request, &mut client).await.map_err(|e| {
+            // A registration refused as a duplicate: the system holds another year.
+            let hint = if e.kind == Kind::Conflict
+                && (step.key.ends_with("/register") || step.key.ends_with("/record"))
+            {
+                " (the system already holds a programme this plan did not make: another \
+                     --seed, or data of its own; load the scenario into an empty system)"
+            } else {
+                ""
+            };
+            CliError {
+                message: format!("step {} ({rpc}): {}{hint}", step.key, e.message),
                 ..e
-            })?;
+            }
+        })?;
         if let Some(name) = &step.creates {
             created.insert(name, reply.entity_id.clone());
         }

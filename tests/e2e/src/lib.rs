@@ -130,7 +130,7 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(name);
     if !path.exists() {
         bail!(
-            "{} does not exist: build it with `cargo build -p {name}` (scripts/test builds the whole workspace)",
+            "{} does not exist: build it with `cargo build --workspace --bins` (scripts/test builds it)",
             path.display()
         );
     }

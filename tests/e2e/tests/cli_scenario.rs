@@ -119,6 +119,13 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(other.code, Some(6), "{}", other.stderr);
     let error: Value = other.json_error()?;
     assert_eq!(error["code"], "ALREADY_EXISTS");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("load the scenario into an empty system"),
+        "{error}"
+    );
 
     system.stop().await
 }
