@@ -47,7 +47,7 @@ pub async fn run(
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {prefix} [{bar:40}] {pos}/{len} submissions ({per_sec}, {eta} left) {msg}",
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} submissions, {elapsed} · {msg}",
         )
         .expect("a valid template")
         .progress_chars("=> "),
