@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use saman_runtime::metrics::MetricsListen;
 pub use saman_runtime::{LogFormat, parse_duration};
 
 #[derive(Debug, Clone, Parser)]
@@ -17,6 +18,14 @@ pub struct Config {
     /// Address the gRPC server listens on.
     #[arg(long, env = "SAMAN_INTAKE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+
+    /// Address of the Prometheus endpoint (`GET /metrics`); `off` turns it off.
+    #[arg(
+        long,
+        env = "SAMAN_INTAKE_METRICS_LISTEN",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_listen: MetricsListen,
 
     /// Event store: `sqlite://PATH?mode=rwc` (embedded, the default) or `postgres://...`.
     #[arg(
@@ -63,6 +72,8 @@ impl Config {
     /// The defaults, with the given event store and NATS server (tests, embedding).
     pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
         let mut config = Self::parse_from(["saman-intake"]);
+        // Tests run several services in one process: the recorder is process-wide.
+        config.metrics_listen = MetricsListen(None);
         config.database_url = database_url.into();
         config.nats_url = nats_url.into();
         config

@@ -10,6 +10,10 @@ use saman_runtime::{shutdown_signal, telemetry};
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     telemetry::init(config.log_format);
+    if let Some(listen) = config.metrics_listen.0 {
+        let addr = saman_runtime::metrics::serve(listen).await?;
+        tracing::info!(address = %addr, "metrics on http://{addr}/metrics");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;

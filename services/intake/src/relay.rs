@@ -150,6 +150,33 @@ struct StatsInner {
     healthy: AtomicBool,
 }
 
+/// The stats are also exported as Prometheus metrics (saman-runtime's `metrics`):
+/// each change goes through one of these setters, which keep both in step.
+impl StatsInner {
+    fn set_outbox_len(&self, n: u64) {
+        self.outbox_len.store(n, Ordering::Relaxed);
+        metrics::gauge!("saman_intake_outbox_events").set(n as f64);
+    }
+    fn set_healthy(&self, healthy: bool) {
+        self.healthy.store(healthy, Ordering::Relaxed);
+        metrics::gauge!("saman_intake_relay_healthy").set(f64::from(u8::from(healthy)));
+    }
+    fn set_holds_lease(&self, held: bool) {
+        self.holds_lease.store(held, Ordering::Relaxed);
+        metrics::gauge!("saman_intake_relay_lease").set(f64::from(u8::from(held)));
+    }
+    fn add_published(&self, published: u64, duplicates: u64) {
+        self.published.fetch_add(published, Ordering::Relaxed);
+        self.duplicates.fetch_add(duplicates, Ordering::Relaxed);
+        metrics::counter!("saman_intake_events_published_total").increment(published);
+        metrics::counter!("saman_intake_events_published_duplicate_total").increment(duplicates);
+    }
+    fn add_failed_round(&self) {
+        self.failed_rounds.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("saman_intake_relay_failed_rounds_total").increment(1);
+    }
+}
+
 impl RelayStats {
     /// Events acknowledged by JetStream since start (duplicates included: each is an
     /// outbox row that was cleared).
@@ -317,7 +344,7 @@ impl Relay {
         if let Some(held) = held {
             held.lease.release().await;
         }
-        self.stats.inner.holds_lease.store(false, Ordering::Relaxed);
+        self.stats.inner.set_holds_lease(false);
         tracing::info!(
             published = self.stats.published(),
             outbox = self.stats.outbox_len(),
@@ -370,16 +397,13 @@ impl Relay {
             });
         }
         let held = guard.is_some();
-        self.stats.inner.holds_lease.store(held, Ordering::Relaxed);
+        self.stats.inner.set_holds_lease(held);
         Ok(held)
     }
 
     fn note_failure(&self, err: &RelayError, outage: &mut Option<(Instant, u64)>) {
-        self.stats
-            .inner
-            .failed_rounds
-            .fetch_add(1, Ordering::Relaxed);
-        self.stats.inner.healthy.store(false, Ordering::Relaxed);
+        self.stats.inner.add_failed_round();
+        self.stats.inner.set_healthy(false);
         match outage {
             None => {
                 tracing::warn!(
@@ -442,8 +466,8 @@ impl Relay {
         let batch = self.store.outbox_batch(self.cfg.batch_size).await?;
         let fetched = batch.len();
         if fetched == 0 {
-            self.stats.inner.outbox_len.store(0, Ordering::Relaxed);
-            self.stats.inner.healthy.store(true, Ordering::Relaxed);
+            self.stats.inner.set_outbox_len(0);
+            self.stats.inner.set_healthy(true);
             return Ok(Round::default());
         }
 
@@ -514,22 +538,15 @@ impl Relay {
             // Only now, after the acks, do the rows leave the outbox. A crash before this
             // line republishes these events, and the duplicate window drops the copies.
             self.store.outbox_done(&done).await?;
-            self.stats
-                .inner
-                .published
-                .fetch_add(published as u64, Ordering::Relaxed);
-            self.stats
-                .inner
-                .duplicates
-                .fetch_add(duplicates, Ordering::Relaxed);
+            self.stats.inner.add_published(published as u64, duplicates);
         }
         if let Some(e) = failure {
             return Err(e);
         }
-        self.stats.inner.healthy.store(true, Ordering::Relaxed);
+        self.stats.inner.set_healthy(true);
         if fetched < self.cfg.batch_size {
             // The batch held the whole outbox as of the read, and all of it is published.
-            self.stats.inner.outbox_len.store(0, Ordering::Relaxed);
+            self.stats.inner.set_outbox_len(0);
         } else {
             self.refresh_outbox_len(false).await;
         }
@@ -576,7 +593,7 @@ impl Relay {
             *last = Some(Instant::now());
         }
         match self.store.outbox_len().await {
-            Ok(n) => self.stats.inner.outbox_len.store(n, Ordering::Relaxed),
+            Ok(n) => self.stats.inner.set_outbox_len(n),
             Err(e) => tracing::debug!(error = %e, "relay could not count the outbox"),
         }
     }

@@ -177,7 +177,11 @@ impl WriterTask {
             let size = batch.len();
             let started = std::time::Instant::now();
             carried = self.handle(batch).await;
-            tracing::debug!(size, elapsed = ?started.elapsed(), "batch handled");
+            let elapsed = started.elapsed();
+            metrics::histogram!("saman_intake_batch_size").record(size as f64);
+            metrics::histogram!("saman_intake_batch_duration_seconds")
+                .record(elapsed.as_secs_f64());
+            tracing::debug!(size, ?elapsed, "batch handled");
         }
         tracing::info!("writer stopped: no more submissions");
     }
@@ -250,6 +254,8 @@ impl WriterTask {
                 for (p, outcome) in pending.into_iter().zip(outcomes) {
                     match outcome {
                         AppendOutcome::Appended { .. } => {
+                            metrics::counter!("saman_intake_events_recorded_total")
+                                .increment(p.reply.events.len() as u64);
                             let _ = p.job.reply.send(Ok(p.reply));
                         }
                         AppendOutcome::Duplicate(prior) => {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use saman_runtime::metrics::MetricsListen;
 pub use saman_runtime::{LogFormat, parse_duration};
 
 #[derive(Debug, Clone, Parser)]
@@ -21,6 +22,14 @@ pub struct Config {
         default_value = "127.0.0.1:50052"
     )]
     pub listen: SocketAddr,
+
+    /// Address of the Prometheus endpoint (`GET /metrics`); `off` turns it off.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_METRICS_LISTEN",
+        default_value = "127.0.0.1:9465"
+    )]
+    pub metrics_listen: MetricsListen,
 
     /// Address the web page (plain HTML for people) listens on.
     #[arg(
@@ -90,6 +99,8 @@ impl Config {
     /// projections in one process (tests) do not compete for the default port.
     pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
         let mut config = Self::parse_from(["saman-projection"]);
+        // Tests run several services in one process: the recorder is process-wide.
+        config.metrics_listen = MetricsListen(None);
         config.web_listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = database_url.into();
         config.nats_url = nats_url.into();

@@ -119,6 +119,10 @@ async fn live_once(
             anyhow::bail!("the consumer's message stream ended");
         };
         let (incoming, batch) = drain(first?, &mut messages, config.batch)?;
+        // What the consumer still has to deliver after this batch: the projection's lag.
+        if let Some(info) = batch.last().and_then(|m| m.info().ok()) {
+            metrics::gauge!("saman_projection_pending_events").set(info.pending as f64);
+        }
         let incoming = fill_gaps(&stream, state.position(), incoming).await?;
         state.apply_live(&incoming).await?;
         // Acknowledged only after the commit: see the module's comment.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, broadcast, watch};
 
-use crate::readmodel::{Incoming, ReadModelError, ReadModels};
+use crate::readmodel::{ApplyReport, Incoming, ReadModelError, ReadModels};
 
 /// Zones whose read models changed in one commit; `all` after a promotion or a change
 /// of the programme's dates.
@@ -55,6 +55,8 @@ impl State {
         let served = models.current_generation().await?;
         let position = models.position(served).await?;
         let (changes, _) = broadcast::channel(256);
+        metrics::gauge!("saman_projection_generation").set(served as f64);
+        metrics::gauge!("saman_projection_position").set(position as f64);
         Ok(Self(Arc::new(Inner {
             models,
             served: AtomicU64::new(served),
@@ -114,7 +116,10 @@ impl State {
     /// Applies a live batch to the served generation.
     pub async fn apply_live(&self, batch: &[Incoming]) -> Result<(), ReadModelError> {
         let _guard = self.0.apply.lock().await;
+        let started = std::time::Instant::now();
         let report = self.0.models.apply(self.generation(), batch).await?;
+        record_batch("live", &report, started.elapsed());
+        metrics::gauge!("saman_projection_position").set(report.position as f64);
         if report.parked > 0 {
             tracing::warn!(
                 parked = report.parked,
@@ -137,7 +142,10 @@ impl State {
         generation: u64,
         batch: &[Incoming],
     ) -> Result<(), ReadModelError> {
+        let started = std::time::Instant::now();
         let report = self.0.models.apply(generation, batch).await?;
+        record_batch("rebuild", &report, started.elapsed());
+        metrics::gauge!("saman_projection_rebuild_position").set(report.position as f64);
         if let Some(status) = self.0.rebuild.lock().expect("rebuild status lock").as_mut() {
             status.1 = report.position;
         }
@@ -155,6 +163,8 @@ impl State {
         self.0.models.promote(generation).await?;
         self.0.served.store(generation, Ordering::SeqCst);
         self.0.position.send_replace(rebuilt);
+        metrics::gauge!("saman_projection_generation").set(generation as f64);
+        metrics::gauge!("saman_projection_position").set(rebuilt as f64);
         let _ = self.0.changes.send(Arc::new(Change {
             zones: BTreeSet::new(),
             all: true,
@@ -215,4 +225,17 @@ pub enum WaitError {
     NotYet(#[from] NotYet),
     #[error(transparent)]
     ReadModel(#[from] ReadModelError),
+}
+
+/// One applied batch in the metrics: events applied, skipped as duplicates, parked,
+/// and how long the batch's transaction took, per feed (`live` or `rebuild`).
+fn record_batch(feed: &'static str, report: &ApplyReport, elapsed: Duration) {
+    metrics::counter!("saman_projection_events_applied_total", "feed" => feed)
+        .increment(report.applied as u64);
+    metrics::counter!("saman_projection_events_duplicate_total", "feed" => feed)
+        .increment(report.duplicates as u64);
+    metrics::counter!("saman_projection_events_parked_total", "feed" => feed)
+        .increment(report.parked as u64);
+    metrics::histogram!("saman_projection_batch_duration_seconds", "feed" => feed)
+        .record(elapsed.as_secs_f64());
 }

@@ -3,7 +3,8 @@
 //! Layout: [`LogFormat`] and [`telemetry::init`] (logs through `tracing`),
 //! [`parse_duration`] (flag values like `10s`), [`shutdown_signal`] (SIGTERM/SIGINT),
 //! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
-//! [`grpc`] (health, reflection and a graceful stop, the same in both services).
+//! [`grpc`] (health, reflection and a graceful stop, the same in both services),
+//! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint).
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 pub mod grpc;
+pub mod metrics;
 pub mod telemetry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -73,6 +73,17 @@ pub struct IntakeProcess {
 
 impl IntakeProcess {
     pub async fn start(database_url: &str, nats_url: &str, port: u16) -> anyhow::Result<Self> {
+        Self::start_with(database_url, nats_url, port, &[]).await
+    }
+
+    /// Starts the binary with `extra` flags too (the metrics endpoint is off unless
+    /// `extra` sets `--metrics-listen`: several processes run at once).
+    pub async fn start_with(
+        database_url: &str,
+        nats_url: &str,
+        port: u16,
+        extra: &[&str],
+    ) -> anyhow::Result<Self> {
         let binary = binary("saman-intake")?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         let child = tokio::process::Command::new(&binary)
@@ -82,6 +93,8 @@ impl IntakeProcess {
             .arg(database_url)
             .arg("--nats-url")
             .arg(nats_url)
+            .args(metrics_off_unless_set(extra))
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -117,6 +130,34 @@ impl IntakeProcess {
             .with_context(|| format!("intake did not exit within {timeout:?} of SIGTERM"))?
             .context("waiting for intake")
     }
+}
+
+/// `--metrics-listen off` unless `extra` sets it: the default port is one per machine.
+fn metrics_off_unless_set(extra: &[&str]) -> Vec<&'static str> {
+    if extra.contains(&"--metrics-listen") {
+        vec![]
+    } else {
+        vec!["--metrics-listen", "off"]
+    }
+}
+
+/// Fetches `http://{addr}{path}` (HTTP/1.0, no keep-alive); the body of a 200.
+pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .context("an HTTP response without a body")?;
+    anyhow::ensure!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "GET {path}: {head}"
+    );
+    Ok(body.to_string())
 }
 
 /// A binary of the workspace, built by `cargo test --workspace` next to the test
@@ -546,6 +587,7 @@ impl ProjectionProcess {
             // The web page on a port of its own: several processes run at once.
             .arg("--web-listen")
             .arg("127.0.0.1:0")
+            .args(metrics_off_unless_set(extra))
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

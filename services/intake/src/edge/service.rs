@@ -23,7 +23,26 @@ impl IntakeService {
         err(Display)
     )]
     async fn write(&self, request: Write) -> Result<Response<pb::SubmissionReply>, Status> {
+        let started = std::time::Instant::now();
         let (rpc, encoded) = request.fingerprint();
+        let result = self.handle(request, rpc, encoded).await;
+        let code = match &result {
+            Ok(_) => tonic::Code::Ok,
+            Err(status) => status.code(),
+        };
+        metrics::counter!("saman_intake_submissions_total", "rpc" => rpc, "code" => code_label(code))
+            .increment(1);
+        metrics::histogram!("saman_intake_submission_duration_seconds", "rpc" => rpc)
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn handle(
+        &self,
+        request: Write,
+        rpc: &'static str,
+        encoded: Vec<u8>,
+    ) -> Result<Response<pb::SubmissionReply>, Status> {
         let span = tracing::Span::current();
         span.record("rpc", rpc);
         if let Some(s) = request.submission() {
@@ -36,6 +55,30 @@ impl IntakeService {
             .await?;
         span.record("stream", reply.stream_id.as_str());
         Ok(Response::new(reply))
+    }
+}
+
+/// The status code as a metric label: `OK`, `INVALID_ARGUMENT`, ...
+fn code_label(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
     }
 }
 

@@ -1,0 +1,151 @@
+//! The operators' view: both real binaries serve Prometheus metrics on
+//! `--metrics-listen`, and the figures there match what happened (submissions by RPC
+//! and status, events recorded, published and applied, outbox and lag back to 0).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use saman_e2e::*;
+
+/// The value of the sample `name{labels...}` in a Prometheus text exposition, labels
+/// given as `key="value"` pairs that must all be present.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            let (series, _) = l.rsplit_once(' ').unwrap_or((l, ""));
+            let metric = series.split('{').next().unwrap_or_default();
+            metric == name && labels.iter().all(|label| series.contains(label))
+        })
+        .and_then(|l| l.rsplit_once(' '))
+        .and_then(|(_, value)| value.parse().ok())
+}
+
+/// Scrapes `addr` until `done` holds for the text (at most 20 s); returns the text.
+async fn scrape_until(
+    addr: SocketAddr,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = http_get(addr, "/metrics").await?;
+        if done(&text) {
+            return Ok(text);
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("{what} not in the metrics of {addr} within 20 s:\n{text}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_services_export_what_they_did() -> anyhow::Result<()> {
+    let intake_db = TestDb::new(Backend::Sqlite).await?;
+    let projection_db = TestDb::new(Backend::Sqlite).await?;
+    let nats = NatsServer::start().await?;
+    let intake_metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let projection_metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let intake = IntakeProcess::start_with(
+        intake_db.url(),
+        &nats.url(),
+        free_port(),
+        &["--metrics-listen", &intake_metrics.to_string()],
+    )
+    .await?;
+    wait_serving(intake.addr).await?;
+    let projection = ProjectionProcess::start(
+        projection_db.url(),
+        &nats.url(),
+        free_port(),
+        &["--metrics-listen", &projection_metrics.to_string()],
+    )
+    .await?;
+
+    // 2 zones, 3 members: 1 + 2 + 1 + 3 + 2 = 9 submissions, 9 events; then one need,
+    // and one need in a zone that does not exist.
+    let mut client = intake.client().await?;
+    register_programme(&mut client, 2, 3).await?;
+    client
+        .declare_need(declare_need("zone-01", "m-001", "Water"))
+        .await?;
+    let refused = client
+        .declare_need(declare_need("zone-99", "m-001", "Water"))
+        .await
+        .expect_err("zone-99 is not registered");
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+    let events = 10.0;
+
+    let text = scrape_until(intake_metrics, "every event published", |t| {
+        sample(t, "saman_intake_events_published_total", &[]) == Some(events)
+            && sample(t, "saman_intake_outbox_events", &[]) == Some(0.0)
+    })
+    .await?;
+    let submissions = |rpc: &str, code: &str| {
+        sample(
+            &text,
+            "saman_intake_submissions_total",
+            &[&format!("rpc=\"{rpc}\""), &format!("code=\"{code}\"")],
+        )
+    };
+    assert_eq!(submissions("RegisterZone", "OK"), Some(2.0));
+    assert_eq!(submissions("ApproveNgoMember", "OK"), Some(3.0));
+    assert_eq!(submissions("DeclareNeed", "OK"), Some(1.0));
+    assert_eq!(submissions("DeclareNeed", "NOT_FOUND"), Some(1.0));
+    assert_eq!(
+        sample(&text, "saman_intake_events_recorded_total", &[]),
+        Some(events)
+    );
+    assert_eq!(sample(&text, "saman_intake_relay_healthy", &[]), Some(1.0));
+    // Histograms with buckets: the 11 submissions went through at most 11 batches of
+    // the writer (the refused one too: the zone is checked against the state).
+    let batches = sample(&text, "saman_intake_batch_size_count", &[]).context("batch sizes")?;
+    assert!((1.0..=11.0).contains(&batches), "{batches} batches");
+    assert!(
+        text.contains(
+            "saman_intake_submission_duration_seconds_bucket{rpc=\"DeclareNeed\",le=\"0.005\"}"
+        ),
+        "{text}"
+    );
+
+    let text = scrape_until(projection_metrics, "every event applied", |t| {
+        sample(
+            t,
+            "saman_projection_events_applied_total",
+            &["feed=\"live\""],
+        ) == Some(events)
+    })
+    .await?;
+    assert_eq!(
+        sample(&text, "saman_projection_position", &[]),
+        Some(events)
+    );
+    assert_eq!(sample(&text, "saman_projection_generation", &[]), Some(1.0));
+    assert_eq!(
+        sample(
+            &text,
+            "saman_projection_events_parked_total",
+            &["feed=\"live\""]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&text, "saman_projection_pending_events", &[]),
+        Some(0.0)
+    );
+    assert!(
+        sample(
+            &text,
+            "saman_projection_batch_duration_seconds_count",
+            &["feed=\"live\""]
+        )
+        .is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+
+    drop(projection);
+    drop(intake);
+    Ok(())
+}
