@@ -47,11 +47,9 @@ pub const HEADER_SUBMISSION_ID: &str = "Saman-Submission-Id";
 pub const HEADER_POSITION: &str = "Saman-Position";
 /// MIME type of the payload.
 pub const HEADER_CONTENT_TYPE: &str = "Content-Type";
-/// W3C trace context. Reserved: set once the store keeps the trace context of the
-/// submission that produced the event (not yet).
+/// W3C trace context of the submission that produced the event (its intake span), when
+/// it had one: a subscriber's work can join the submitter's trace.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
-/// W3C trace state, companion of [`HEADER_TRACEPARENT`]. Reserved likewise.
-pub const HEADER_TRACESTATE: &str = "tracestate";
 
 /// Value of `Content-Type`: a protobuf-encoded `saman.events.v1.Envelope`.
 pub const CONTENT_TYPE_ENVELOPE: &str = "application/protobuf; proto=saman.events.v1.Envelope";
@@ -194,8 +192,9 @@ pub fn event_headers(event: &StoredEvent) -> HeaderMap {
     headers.insert(HEADER_SUBMISSION_ID, event.submission_id.to_string());
     headers.insert(HEADER_POSITION, event.position.to_string());
     headers.insert(HEADER_CONTENT_TYPE, CONTENT_TYPE_ENVELOPE);
-    // HEADER_TRACEPARENT / HEADER_TRACESTATE go here once `StoredEvent` carries the
-    // trace context recorded with the submission.
+    if let Some(traceparent) = &event.traceparent {
+        headers.insert(HEADER_TRACEPARENT, traceparent.as_str());
+    }
     headers
 }
 

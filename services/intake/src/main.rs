@@ -9,7 +9,7 @@ use saman_runtime::{shutdown_signal, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    telemetry::init(config.log_format);
+    let telemetry = telemetry::init("saman-intake", config.log_format);
     if let Some(listen) = config.metrics_listen.0 {
         let addr = saman_runtime::metrics::serve(listen).await?;
         tracing::info!(address = %addr, "metrics on http://{addr}/metrics");
@@ -18,5 +18,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "intake listening");
-    server::run(config, listener, shutdown_signal()).await
+    let result = server::run(config, listener, shutdown_signal()).await;
+    telemetry.shutdown();
+    result
 }

@@ -41,6 +41,8 @@ const FOLD_PAGE: usize = 5_000;
 struct Job {
     command: Command,
     request_hash: [u8; 32],
+    /// The W3C `traceparent` of the submission's span, stored with its events.
+    trace: Option<String>,
     reply: oneshot::Sender<Result<pb::SubmissionReply, IntakeError>>,
 }
 
@@ -103,11 +105,13 @@ impl Writer {
         &self,
         command: Command,
         request_hash: [u8; 32],
+        trace: Option<String>,
     ) -> Result<pb::SubmissionReply, IntakeError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             command,
             request_hash,
+            trace,
             reply,
         };
         self.jobs
@@ -365,6 +369,7 @@ impl WriterTask {
                 occurred_at_us: micros(meta.occurred_at),
                 recorded_at_us: micros(now),
                 payload: codec::encode(&event_meta, event),
+                traceparent: job.trace.clone(),
             });
         }
         let reply = pb::SubmissionReply {

@@ -167,6 +167,7 @@ impl Book {
                     occurred_at_us: 1_524_200_000_000_000,
                     recorded_at_us: 1_524_200_100_000_000,
                     payload: env.encode_to_vec(),
+                    traceparent: Some(traceparent_of(&env.event_id)),
                 };
                 self.appended.insert(env.event_id.clone(), env);
                 event
@@ -297,6 +298,13 @@ async fn consume_all(js: &jetstream::Context, expected: usize) -> anyhow::Result
     Ok(out)
 }
 
+/// A W3C trace context made from an event id (its 32 hex digits as the trace id), so
+/// each event carries its own and the header can be checked per event.
+fn traceparent_of(event_id: &str) -> String {
+    let hex: String = event_id.chars().filter(|c| *c != '-').collect();
+    format!("00-{hex}-{}-01", &hex[16..])
+}
+
 /// Checks that `received` holds every appended event exactly once, with its subject,
 /// headers and payload, and each stream's events in version order.
 fn check_exactly_once_in_order(book: &Book, received: &[Received]) -> anyhow::Result<()> {
@@ -324,6 +332,11 @@ fn check_exactly_once_in_order(book: &Book, received: &[Received]) -> anyhow::Re
         ensure!(
             r.header("Nats-Msg-Id") == Some(id.as_str()),
             "Nats-Msg-Id of {id}"
+        );
+        ensure!(
+            r.header("traceparent") == Some(traceparent_of(&id).as_str()),
+            "traceparent of {id}: {:?}",
+            r.header("traceparent")
         );
         let last = last_version.entry(envelope.stream_id.clone()).or_insert(0);
         ensure!(

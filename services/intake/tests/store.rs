@@ -88,6 +88,9 @@ fn new_event(stream: &str, version: u64, payload: &str) -> NewEvent {
         occurred_at_us: 1_524_200_000_000_000 + version as i64,
         recorded_at_us: 1_524_200_000_500_000 + version as i64,
         payload: payload.as_bytes().to_vec(),
+        // Odd versions carry a trace context, even ones none: both must read back as written.
+        traceparent: (version % 2 == 1)
+            .then(|| format!("00-{:032x}-{:016x}-01", version + 1, version + 1)),
     }
 }
 
@@ -152,6 +155,7 @@ fn assert_stored(stored: &StoredEvent, append: &Append, event: &NewEvent, positi
         occurred_at_us: event.occurred_at_us,
         recorded_at_us: event.recorded_at_us,
         payload: event.payload.clone(),
+        traceparent: event.traceparent.clone(),
     };
     assert_eq!(stored, &expected);
 }

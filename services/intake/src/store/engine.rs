@@ -45,7 +45,7 @@ const MAX_ATTEMPTS: u32 = 16;
 macro_rules! event_columns {
     () => {
         "e.position, e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, \
-         e.subject, e.submission_id, e.occurred_at_us, e.recorded_at_us, e.payload"
+         e.subject, e.submission_id, e.occurred_at_us, e.recorded_at_us, e.payload, e.traceparent"
     };
 }
 
@@ -72,6 +72,8 @@ where
     for<'a> i32: Encode<'a, DB> + Decode<'a, DB> + Type<DB>,
     for<'a> String: Decode<'a, DB> + Type<DB>,
     for<'a> &'a str: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a str>: Encode<'a, DB>,
+    for<'a> Option<String>: Decode<'a, DB>,
     for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
     for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
     for<'a> DbUuid: Encode<'a, DB> + Decode<'a, DB> + Type<DB>,
@@ -349,10 +351,11 @@ where
             .flat_map(|append| append.events.iter().map(move |event| (*append, event)))
             .collect();
         let mut positions: HashMap<(&str, u64), i64> = HashMap::with_capacity(events.len());
-        for chunk in events.chunks(MAX_PARAMS / 11) {
+        for chunk in events.chunks(MAX_PARAMS / 12) {
             let mut query = QueryBuilder::<DB>::new(
                 "INSERT INTO events (event_id, stream_id, stream_version, event_type, \
-                 schema_version, subject, submission_id, occurred_at_us, recorded_at_us, payload) ",
+                 schema_version, subject, submission_id, occurred_at_us, recorded_at_us, payload, \
+                 traceparent) ",
             );
             query.push_values(chunk, |mut row, (append, event)| {
                 row.push_bind(DbUuid(event.event_id))
@@ -364,7 +367,8 @@ where
                     .push_bind(DbUuid(append.submission_id))
                     .push_bind(event.occurred_at_us)
                     .push_bind(event.recorded_at_us)
-                    .push_bind(&event.payload[..]);
+                    .push_bind(&event.payload[..])
+                    .push_bind(event.traceparent.as_deref());
             });
             query.push(" RETURNING position, stream_id, stream_version");
             // RETURNING order is unspecified (SQLite says so): match rows by stream version.
@@ -489,6 +493,7 @@ where
     for<'a> i64: Decode<'a, R::Database> + Type<R::Database>,
     for<'a> i32: Decode<'a, R::Database> + Type<R::Database>,
     for<'a> String: Decode<'a, R::Database> + Type<R::Database>,
+    for<'a> Option<String>: Decode<'a, R::Database>,
     for<'a> Vec<u8>: Decode<'a, R::Database> + Type<R::Database>,
     for<'a> DbUuid: Decode<'a, R::Database> + Type<R::Database>,
 {
@@ -510,6 +515,7 @@ where
         occurred_at_us: row.try_get(8)?,
         recorded_at_us: row.try_get(9)?,
         payload: row.try_get(10)?,
+        traceparent: row.try_get(11)?,
     })
 }
 

@@ -66,6 +66,9 @@ pub struct NewEvent {
     pub recorded_at_us: i64,
     /// The encoded protobuf envelope, published verbatim.
     pub payload: Vec<u8>,
+    /// W3C trace context of the submission that recorded it: the relay sends it as the
+    /// message's `traceparent` header.
+    pub traceparent: Option<String>,
 }
 
 /// What was recorded for a submission id: compare `request_hash` to tell a retry (same hash:
@@ -104,6 +107,7 @@ pub struct StoredEvent {
     pub occurred_at_us: i64,
     pub recorded_at_us: i64,
     pub payload: Vec<u8>,
+    pub traceparent: Option<String>,
 }
 
 /// The event store. Cheap to clone: the connection pool inside is shared.

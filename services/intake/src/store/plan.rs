@@ -147,6 +147,7 @@ mod tests {
                     occurred_at_us: 0,
                     recorded_at_us: 0,
                     payload: vec![],
+                    traceparent: None,
                 })
                 .collect(),
         }
