@@ -28,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 use crate::readmodel::Incoming;
 use crate::state::State;
 
+/// The NATS header intake puts the submission's W3C trace context in.
+const TRACEPARENT: &str = "traceparent";
+
 /// The subjects the projection reads: every event of schema v1.
 pub const SUBJECTS: &str = "saman.events.v1.>";
 
@@ -205,6 +208,11 @@ where
                 position,
                 subject: m.subject.to_string(),
                 payload: m.payload.clone(),
+                traceparent: m
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(TRACEPARENT))
+                    .map(|v| v.as_str().to_owned()),
             })
         })
         .collect::<anyhow::Result<_>>()?;
@@ -229,6 +237,7 @@ async fn fill_gaps(
                 Ok(raw) => filled.push(Incoming {
                     position: next,
                     subject: raw.subject.to_string(),
+                    traceparent: raw.headers.get(TRACEPARENT).map(|v| v.as_str().to_owned()),
                     payload: raw.payload,
                 }),
                 Err(err)

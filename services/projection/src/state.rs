@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use saman_runtime::telemetry;
 use tokio::sync::{Mutex, broadcast, watch};
+use tracing::Instrument;
 
 use crate::readmodel::{ApplyReport, Incoming, ReadModelError, ReadModels};
 
@@ -117,7 +119,20 @@ impl State {
     pub async fn apply_live(&self, batch: &[Incoming]) -> Result<(), ReadModelError> {
         let _guard = self.0.apply.lock().await;
         let started = std::time::Instant::now();
-        let report = self.0.models.apply(self.generation(), batch).await?;
+        // One span per batch (one transaction), linked to the trace of every submission
+        // whose event it applies.
+        let span = tracing::info_span!("apply_batch", feed = "live", events = batch.len());
+        for message in batch {
+            if let Some(traceparent) = &message.traceparent {
+                telemetry::add_link(&span, traceparent);
+            }
+        }
+        let report = self
+            .0
+            .models
+            .apply(self.generation(), batch)
+            .instrument(span)
+            .await?;
         record_batch("live", &report, started.elapsed());
         metrics::gauge!("saman_projection_position").set(report.position as f64);
         if report.parked > 0 {

@@ -170,6 +170,7 @@ impl Script {
             position: self.messages.len() as u64 + 1,
             subject: format!("saman.events.v1.{}.{event_type}", envelope.stream_id),
             payload: envelope.encode_to_vec().into(),
+            traceparent: None,
         };
         self.messages.push(message.clone());
         message
@@ -181,6 +182,7 @@ impl Script {
             position: self.messages.len() as u64 + 1,
             subject: subject.to_owned(),
             payload: bytes::Bytes::copy_from_slice(payload),
+            traceparent: None,
         };
         self.messages.push(message.clone());
         message

@@ -53,6 +53,8 @@ pub struct Incoming {
     pub position: u64,
     pub subject: String,
     pub payload: bytes::Bytes,
+    /// The `traceparent` header: the trace of the submission that recorded the event.
+    pub traceparent: Option<String>,
 }
 
 /// What [`ReadModels::apply`] did with a batch.
