@@ -755,3 +755,46 @@ async fn throughput_2000_appends_in_batches_of_50(backend: DbBackend) -> Result 
     store.close().await;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL over TLS (production databases often require it)
+
+/// `url` with `sslmode=require` added: TLS or no connection (the server's certificate
+/// is not verified; `verify-full` with `sslrootcert` does that, see deploy/README.md).
+fn requiring_tls(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=require")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_works_on_postgresql_over_tls() -> Result {
+    let db = TestDb::new(DbBackend::Postgres).await?;
+    let url = requiring_tls(db.url());
+    let store = EventStore::open(&url, 2).await.with_context(|| {
+        "opening the store with sslmode=require: the PostgreSQL server must offer TLS \
+         (scripts/test starts its private one with ssl=on; Debian's packaged server has it on)"
+    })?;
+    let first = append("zone.zone-01", 0, 2);
+    store.append(std::slice::from_ref(&first)).await?;
+    let events = store.read_all(0, 10).await?;
+    ensure!(
+        events.len() == 2,
+        "{} events read back over TLS",
+        events.len()
+    );
+    store.close().await;
+
+    // And the connection really is encrypted: PostgreSQL says so of its own session.
+    let pool = sqlx::PgPool::connect(&url).await?;
+    let (ssl, version): (bool, Option<String>) =
+        sqlx::query_as("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&pool)
+            .await?;
+    ensure!(ssl, "pg_stat_ssl says the session is not encrypted");
+    ensure!(
+        version.as_deref().is_some_and(|v| v.starts_with("TLSv1.")),
+        "TLS version {version:?}"
+    );
+    pool.close().await;
+    Ok(())
+}
