@@ -110,6 +110,15 @@ pub fn align_right(table: &mut Table, columns: &[usize]) {
 }
 
 impl Style {
+    /// With `--json`, prints `reply` (of the proto type `full_name`) as one JSON line
+    /// and returns true: the table is not wanted.
+    pub fn printed_json<M: Message>(&self, full_name: &str, reply: &M) -> Result<bool, CliError> {
+        if self.json {
+            line(format_args!("{}", json_line(full_name, reply)?));
+        }
+        Ok(self.json)
+    }
+
     /// A day in both calendars: "1397-01-31 (2018-04-20)", or with `--fa`
     /// "۳۱ فروردین ۱۳۹۷ (2018-04-20)".
     pub fn day(&self, date: Option<&query::Date>) -> String {

@@ -8,7 +8,7 @@ use saman_proto::projection::v1 as query;
 use crate::args::{AdminCommand, Global, ReadOpts, TimelineArgs};
 use crate::connect;
 use crate::error::CliError;
-use crate::output::{self, Style, align_right, json_line, table};
+use crate::output::{self, Style, align_right, table};
 
 fn style(global: &Global) -> Style {
     Style {
@@ -51,11 +51,7 @@ pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         .map_err(status_error)?
         .into_inner();
     let style = style(global);
-    if style.json {
-        crate::out!(
-            "{}",
-            json_line("saman.projection.v1.ListZonesReply", &reply)?
-        );
+    if style.printed_json("saman.projection.v1.ListZonesReply", &reply)? {
         return Ok(());
     }
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
@@ -109,9 +105,7 @@ pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), C
         .map_err(status_error)?
         .into_inner();
     let style = style(global);
-    if style.json {
-        crate::out!("{}", json_line("saman.projection.v1.ZoneProgress", &reply)?);
-    } else {
+    if !style.printed_json("saman.projection.v1.ZoneProgress", &reply)? {
         print_zone(&reply, style);
     }
     Ok(())
@@ -235,11 +229,7 @@ pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         .map_err(status_error)?
         .into_inner();
     let style = style(global);
-    if style.json {
-        crate::out!(
-            "{}",
-            json_line("saman.projection.v1.ProgrammeSummary", &reply)?
-        );
+    if style.printed_json("saman.projection.v1.ProgrammeSummary", &reply)? {
         return Ok(());
     }
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
@@ -294,8 +284,7 @@ pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError>
         .map_err(status_error)?
         .into_inner();
     let style = style(global);
-    if style.json {
-        crate::out!("{}", json_line("saman.projection.v1.Compliance", &reply)?);
+    if style.printed_json("saman.projection.v1.Compliance", &reply)? {
         return Ok(());
     }
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
@@ -337,8 +326,7 @@ pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError
         .map_err(status_error)?
         .into_inner();
     let style = style(global);
-    if style.json {
-        crate::out!("{}", json_line("saman.projection.v1.Cooperation", &reply)?);
+    if style.printed_json("saman.projection.v1.Cooperation", &reply)? {
         return Ok(());
     }
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
@@ -387,10 +375,7 @@ pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliErro
             .await
             .map_err(status_error)?
             .into_inner();
-        if style.json {
-            // One line per page: each is a whole ZoneTimeline reply.
-            crate::out!("{}", json_line("saman.projection.v1.ZoneTimeline", &page)?);
-        } else {
+        if !style.printed_json("saman.projection.v1.ZoneTimeline", &page)? {
             if first {
                 crate::out!("{}", style.reflects(page.reflects.as_ref()));
             }
@@ -439,12 +424,7 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            if style.json {
-                crate::out!(
-                    "{}",
-                    json_line("saman.projection.v1.ProjectionStatus", &status)?
-                );
-            } else {
+            if !style.printed_json("saman.projection.v1.ProjectionStatus", &status)? {
                 crate::out!("position    {}", status.position);
                 crate::out!("head        {}", status.head);
                 crate::out!("lag         {}", status.lag);
@@ -464,12 +444,7 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            if style.json {
-                crate::out!(
-                    "{}",
-                    json_line("saman.projection.v1.ListParkedReply", &reply)?
-                );
-            } else {
+            if !style.printed_json("saman.projection.v1.ListParkedReply", &reply)? {
                 let mut t = table(["position", "subject", "event", "reason"]);
                 for e in &reply.events {
                     t.add_row(vec![
@@ -488,9 +463,7 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            if style.json {
-                crate::out!("{}", json_line("saman.projection.v1.RebuildReply", &reply)?);
-            } else {
+            if !style.printed_json("saman.projection.v1.RebuildReply", &reply)? {
                 crate::out!(
                     "rebuilding the read models as generation {}; `saman admin status` shows how far it is",
                     reply.generation
