@@ -37,6 +37,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Logs only when asked: RUST_LOG=saman_intake::writer=debug shows every batch.
+    if std::env::var_os("RUST_LOG").is_some() {
+        saman_runtime::telemetry::init("intake_bench", saman_runtime::LogFormat::Text);
+    }
     let backend = match args.backend {
         Engine::Sqlite => Backend::Sqlite,
         Engine::Postgres => Backend::Postgres,
