@@ -11,7 +11,7 @@ use sqlx::postgres::{
 };
 use sqlx::{Connection, Decode, Encode, PgConnection, Postgres, Type};
 
-use super::engine::{DbUuid, Dialect, Engine};
+use super::engine::{DbUuid, Dialect, Engine, STATEMENT_CACHE};
 use super::{RelayLease, StoreError};
 
 /// The advisory lock key of the relay lease ("SAMANRLY" in ASCII). Advisory locks are per
@@ -22,7 +22,9 @@ const RELAY_LOCK_KEY: i64 = 0x5341_4d41_4e52_4c59;
 const UUID_OID: Oid = Oid(2950);
 
 pub(super) async fn open(url: &str, max_connections: u32) -> Result<Engine<Postgres>, StoreError> {
-    let options = PgConnectOptions::from_str(url)?.application_name("saman-intake");
+    let options = PgConnectOptions::from_str(url)?
+        .application_name("saman-intake")
+        .statement_cache_capacity(STATEMENT_CACHE);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .connect_with(options)

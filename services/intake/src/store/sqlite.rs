@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{Decode, Encode, Sqlite, Type};
 
 use super::StoreError;
-use super::engine::{DbUuid, Dialect, Engine};
+use super::engine::{DbUuid, Dialect, Engine, STATEMENT_CACHE};
 
 /// How long a writer waits for the write lock before failing with SQLITE_BUSY. Writers hold it
 /// for one group commit (milliseconds), so this is only reached if something is stuck.
@@ -27,6 +27,7 @@ pub(super) async fn open(url: &str, max_connections: u32) -> Result<Engine<Sqlit
         // append survives a power cut (NORMAL would only survive a process crash).
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
+        .statement_cache_capacity(STATEMENT_CACHE)
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
