@@ -671,7 +671,7 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
         .ok()?
         .stdout;
     let proposal = proposal.trim();
-    saman
+    let approved = saman
         .run(&[
             "proposal",
             "approve",
@@ -679,6 +679,22 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
             proposal,
             "--at",
             "1397-01-20",
+            "--json",
+        ])
+        .await?
+        .ok()?
+        .json()?;
+    // The watch must start from a view that holds the approval, or its arrival would be
+    // the update this test waits for.
+    saman
+        .run(&[
+            "zone",
+            "show",
+            "zone-01",
+            "--after",
+            &after(&approved),
+            "--wait",
+            "20s",
         ])
         .await?
         .ok()?;
