@@ -207,7 +207,14 @@ impl State {
             // checking wakes the wait below.
             let position = *positions.borrow_and_update();
             if position >= min_position && self.applied_all(after).await? {
-                return Ok(position);
+                if after.is_empty() {
+                    return Ok(position);
+                }
+                // A batch may have committed between reading `position` and finding the
+                // writes applied (the channel is told after the commit): the checkpoint,
+                // committed with that batch, names a position that covers them.
+                let checkpoint = self.0.models.position(self.generation()).await?;
+                return Ok(position.max(checkpoint));
             }
             if tokio::time::timeout_at(deadline, positions.changed())
                 .await
