@@ -11,9 +11,10 @@ use prost::Message;
 use saman_domain::calendar::Day;
 use saman_proto::events::v1 as events;
 
+use crate::actor::ActorArg;
 use crate::args::{EventsArgs, Global};
 use crate::error::{CliError, Kind};
-use crate::output::{self, json_of_bytes};
+use crate::output::json_of_bytes;
 
 pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
     let subject = match (&args.subject, &args.zone, &args.event_type) {
@@ -166,7 +167,11 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
                 envelope.stream_id,
                 envelope.stream_version,
                 day,
-                output::actor(envelope.actor.as_ref()),
+                envelope
+                    .actor
+                    .and_then(|a| a.kind)
+                    .map(|kind| ActorArg(kind).to_string())
+                    .unwrap_or_else(|| "-".into()),
                 envelope.event_id
             );
         }

@@ -213,18 +213,6 @@ pub fn rials(value: u64) -> String {
     out
 }
 
-/// Who acted, as the `--as` flag spells it.
-pub fn actor(actor: Option<&events::Actor>) -> String {
-    use events::actor::Kind;
-    match actor.and_then(|a| a.kind.as_ref()) {
-        Some(Kind::ProgrammeOffice(o)) => format!("office:{}", o.user),
-        Some(Kind::CountySupervisor(o)) => format!("supervisor:{}", o.user),
-        Some(Kind::NgoMember(m)) => format!("member:{}/{}", m.ngo, m.member),
-        Some(Kind::AgencyOfficer(o)) => format!("officer:{}/{}", o.agency, o.user),
-        None => "-".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,22 +141,34 @@ fn metrics_off_unless_set(extra: &[&str]) -> Vec<&'static str> {
     }
 }
 
-/// Fetches `http://{addr}{path}` (HTTP/1.0, no keep-alive); the body of a 200.
-pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+/// One plain HTTP/1.1 GET of `http://{addr}{path}`; returns the status line and the
+/// whole response (headers and body).
+pub async fn http_get_response(addr: SocketAddr, path: &str) -> anyhow::Result<(String, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("Failed to connect to http://{addr}"))?;
     stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    let (head, body) = response
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut bytes))
+        .await
+        .with_context(|| format!("GET {path}: no complete response within 10 s"))??;
+    let response = String::from_utf8(bytes).context("the response is not UTF-8")?;
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    Ok((status, response))
+}
+
+/// The body of a 200 answer to GET `http://{addr}{path}`.
+pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let (status, response) = http_get_response(addr, path).await?;
+    anyhow::ensure!(status.contains(" 200 "), "GET {path}: {status}");
+    let (_, body) = response
         .split_once("\r\n\r\n")
         .context("an HTTP response without a body")?;
-    anyhow::ensure!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "GET {path}: {head}"
-    );
     Ok(body.to_string())
 }
 

@@ -2,35 +2,11 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
 use saman_e2e::*;
 use saman_proto::projection::v1 as read;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 on_both_backends! {
     the_web_page_shows_the_zones_and_one_zone => web_page;
-}
-
-/// One plain HTTP/1.1 GET; returns the status line and the whole response.
-async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<(String, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("Failed to connect to the web page at {addr}"))?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await?;
-    let mut bytes = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut bytes),
-    )
-    .await
-    .with_context(|| format!("GET {path}: no complete response within 10 s"))??;
-    let response = String::from_utf8(bytes).context("the response is not UTF-8")?;
-    let status = response.lines().next().unwrap_or_default().to_owned();
-    Ok((status, response))
 }
 
 async fn web_page(backend: Backend) -> anyhow::Result<()> {
@@ -66,11 +42,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         })
         .await?;
 
-    let (status, body) = get(web, "/healthz").await?;
+    let (status, body) = http_get_response(web, "/healthz").await?;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.ends_with("ok"), "{body}");
 
-    let (status, body) = get(web, "/?as_of=1397-01-31").await?;
+    let (status, body) = http_get_response(web, "/?as_of=1397-01-31").await?;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(
         body.to_ascii_lowercase()
@@ -100,11 +76,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
             }
         })
         .collect::<String>();
-    let (status, body) = get(web, &format!("/?as_of={persian}")).await?;
+    let (status, body) = http_get_response(web, &format!("/?as_of={persian}")).await?;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.contains("2018-04-20"), "{body}");
 
-    let (status, body) = get(web, "/zones/zone-01?as_of=1397-01-31").await?;
+    let (status, body) = http_get_response(web, "/zones/zone-01?as_of=1397-01-31").await?;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.contains("منطقه 1"), "{body}");
     assert!(body.contains("Zone 01"), "{body}");
@@ -115,15 +91,15 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     assert!(!body.contains("<pipes>"), "unescaped text: {body}");
     assert!(body.contains("Timeline"), "{body}");
 
-    let (status, body) = get(web, "/zones/nope").await?;
+    let (status, body) = http_get_response(web, "/zones/nope").await?;
     assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");
     assert!(body.contains("404"), "{body}");
 
-    let (status, body) = get(web, "/?as_of=garbage").await?;
+    let (status, body) = http_get_response(web, "/?as_of=garbage").await?;
     assert_eq!(status, "HTTP/1.1 400 Bad Request", "{body}");
     assert!(body.contains("garbage"), "{body}");
 
-    let (status, _) = get(web, "/no/such/page").await?;
+    let (status, _) = http_get_response(web, "/no/such/page").await?;
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 
     projection.stop().await?;

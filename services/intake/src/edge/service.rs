@@ -47,14 +47,14 @@ impl IntakeService {
             let _entered = span.enter();
             match code {
                 tonic::Code::Unavailable | tonic::Code::Internal | tonic::Code::Unknown => {
-                    tracing::error!(code = code_label(code), error = %status.message(), "submission failed")
+                    tracing::error!(code = saman_runtime::grpc::code_name(code), error = %status.message(), "submission failed")
                 }
                 _ => {
-                    tracing::info!(code = code_label(code), error = %status.message(), "submission refused")
+                    tracing::info!(code = saman_runtime::grpc::code_name(code), error = %status.message(), "submission refused")
                 }
             }
         }
-        metrics::counter!("saman_intake_submissions_total", "rpc" => rpc, "code" => code_label(code))
+        metrics::counter!("saman_intake_submissions_total", "rpc" => rpc, "code" => saman_runtime::grpc::code_name(code))
             .increment(1);
         metrics::histogram!("saman_intake_submission_duration_seconds", "rpc" => rpc)
             .record(started.elapsed().as_secs_f64());
@@ -90,30 +90,6 @@ fn traceparent<T>(request: &Request<T>) -> Option<String> {
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// The status code as a metric label: `OK`, `INVALID_ARGUMENT`, ...
-fn code_label(code: tonic::Code) -> &'static str {
-    use tonic::Code::*;
-    match code {
-        Ok => "OK",
-        Cancelled => "CANCELLED",
-        Unknown => "UNKNOWN",
-        InvalidArgument => "INVALID_ARGUMENT",
-        DeadlineExceeded => "DEADLINE_EXCEEDED",
-        NotFound => "NOT_FOUND",
-        AlreadyExists => "ALREADY_EXISTS",
-        PermissionDenied => "PERMISSION_DENIED",
-        ResourceExhausted => "RESOURCE_EXHAUSTED",
-        FailedPrecondition => "FAILED_PRECONDITION",
-        Aborted => "ABORTED",
-        OutOfRange => "OUT_OF_RANGE",
-        Unimplemented => "UNIMPLEMENTED",
-        Internal => "INTERNAL",
-        Unavailable => "UNAVAILABLE",
-        DataLoss => "DATA_LOSS",
-        Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 #[tonic::async_trait]
