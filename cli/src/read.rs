@@ -429,6 +429,7 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 crate::out!("head        {}", status.head);
                 crate::out!("lag         {}", status.lag);
                 crate::out!("parked      {}", status.parked);
+                crate::out!("conflicts   {}", status.conflicts);
                 crate::out!("generation  {}", status.generation);
                 if let Some(at) = status.rebuild_position {
                     crate::out!(
@@ -445,10 +446,18 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                 .map_err(status_error)?
                 .into_inner();
             if !style.printed_json("saman.projection.v1.ListParkedReply", &reply)? {
-                let mut t = table(["position", "subject", "event", "reason"]);
+                let mut t = table(["position", "kind", "subject", "event", "reason"]);
                 for e in &reply.events {
+                    let kind = match e.kind() {
+                        query::ParkedKind::Unspecified => "-",
+                        query::ParkedKind::Unreadable => "unreadable",
+                        query::ParkedKind::Refused => "refused",
+                        query::ParkedKind::Conflict => "conflict",
+                        query::ParkedKind::DbRefused => "db refused",
+                    };
                     t.add_row(vec![
                         e.position.to_string(),
+                        kind.to_owned(),
                         e.subject.clone(),
                         e.event_id.clone(),
                         e.reason.clone(),

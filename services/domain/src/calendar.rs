@@ -26,6 +26,8 @@ use jiff::civil::{Date, Time};
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{SignedDuration, Timestamp};
 
+use crate::values::quote;
+
 /// Persian month names of the Solar Hijri year, Farvardin first.
 pub const MONTHS_FA: [&str; 12] = [
     "فروردین",
@@ -63,6 +65,11 @@ const FIRST: Date = Date::constant(1, 1, 1);
 /// The last day supported: 9998-12-31 (ISO), so that every instant of every supported
 /// day in Tehran (and of the day after, for [`Day::end_in_tehran`]) is a valid timestamp.
 const LAST: Date = Date::constant(9998, 12, 31);
+
+/// The first day a submission may name: 1300-01-01 Solar Hijri.
+const FIRST_ACCEPTED: Date = Date::constant(1921, 3, 21);
+/// The last day a submission may name: the last day of 1499 Solar Hijri.
+const LAST_ACCEPTED: Date = Date::constant(2121, 3, 20);
 
 /// A year written with four digits below this is a Solar Hijri year.
 const FIRST_ISO_YEAR_IN_INPUT: i32 = 1700;
@@ -105,8 +112,21 @@ pub enum DateError {
     },
     #[error("'{0}' is not an instant: use RFC 3339 (2018-04-20T10:00:00+04:30) or a date")]
     MalformedInstant(String),
+    /// Shaped like an RFC 3339 instant, but a part of it cannot be kept as written.
+    #[error("'{input}' is not an instant: {why}")]
+    BadInstant { input: String, why: &'static str },
+    /// A date written with two digit scripts or two separators: almost always a typing
+    /// error, so it is not guessed at.
+    #[error("'{input}' mixes {what}: write a date with one kind, e.g. 1397-01-31 or ۱۳۹۷/۰۱/۳۱")]
+    Mixed { input: String, what: &'static str },
     #[error("{0} is out of the supported range")]
     OutOfRange(String),
+    /// A real day, but not one a submission may name (see [`Day::parse_accepted`]).
+    #[error(
+        "{0} is outside the days this service accepts: Solar Hijri years 1300 to 1499 \
+         (ISO 1921-03-21 to 2121-03-20)"
+    )]
+    NotAccepted(String),
 }
 
 impl Day {
@@ -117,12 +137,29 @@ impl Day {
     ///
     /// The year has four digits, the month and the day one or two; the separators are
     /// `-` or `/`.
+    ///
+    /// One digit script and one separator per date: `۱۳۹7-01-2۰` and `1397/01-20` are
+    /// refused rather than guessed at.
     pub fn parse(input: &str) -> Result<Day, DateError> {
         let trimmed = input.trim_matches(|c: char| c.is_whitespace() || is_bidi_mark(c));
         if trimmed.is_empty() {
             return Err(DateError::Empty);
         }
-        let malformed = || DateError::Malformed(trimmed.to_owned());
+        let malformed = || DateError::Malformed(quote(trimmed));
+        let scripts: Vec<u32> = trimmed.chars().filter_map(digit_script).collect();
+        if scripts.windows(2).any(|w| w[0] != w[1]) {
+            return Err(DateError::Mixed {
+                input: quote(trimmed),
+                what: "digit scripts (Latin, Persian, Arabic-Indic)",
+            });
+        }
+        let separators: Vec<char> = trimmed.chars().filter(|c| matches!(c, '-' | '/')).collect();
+        if separators.windows(2).any(|w| w[0] != w[1]) {
+            return Err(DateError::Mixed {
+                input: quote(trimmed),
+                what: "separators ('-' and '/')",
+            });
+        }
         let latin: String = trimmed.chars().map(to_latin_digit).collect();
         let mut parts = latin.split(['-', '/']);
         let (Some(year), Some(month), Some(day), None) =
@@ -144,6 +181,56 @@ impl Day {
             };
             Day::from_iso(y, m, d)
         }
+    }
+
+    /// [`Day::parse`], limited to the days a submission may name: Solar Hijri years 1300
+    /// to 1499 (ISO 1921-03-21 to 2121-03-20). The calendar itself reaches much further,
+    /// but a day of the programme outside these years is a typing error (`0397-01-20`
+    /// for 1397-01-20 would otherwise be the Solar Hijri year 397, ISO 1018).
+    pub fn parse_accepted(input: &str) -> Result<Day, DateError> {
+        Day::parse(input)?.accepted()
+    }
+
+    /// This day, if a submission may name it (see [`Day::parse_accepted`]).
+    pub fn accepted(self) -> Result<Day, DateError> {
+        if (FIRST_ACCEPTED..=LAST_ACCEPTED).contains(&self.0) {
+            Ok(self)
+        } else {
+            Err(DateError::NotAccepted(format!(
+                "{} ({})",
+                self.solar_hijri_string(),
+                self.iso()
+            )))
+        }
+    }
+
+    /// The first and last day a submission may name.
+    pub const ACCEPTED: (Day, Day) = (Day(FIRST_ACCEPTED), Day(LAST_ACCEPTED));
+
+    /// Reads back a day written by [`Day::iso`] (or `Display`): exactly `YYYY-MM-DD`, ISO,
+    /// whatever the year. This is how stored days are read (event payloads, read-model
+    /// columns): unlike [`Day::parse`], which takes a year below 1700 for a Solar Hijri
+    /// one, it can only give back the day that was written.
+    pub fn parse_iso(stored: &str) -> Result<Day, DateError> {
+        let malformed = || DateError::Malformed(stored.chars().take(32).collect());
+        let b = stored.as_bytes();
+        let shaped = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shaped {
+            return Err(malformed());
+        }
+        let (Ok(y), Ok(m), Ok(d)) = (
+            stored[0..4].parse::<i16>(),
+            stored[5..7].parse::<i8>(),
+            stored[8..10].parse::<i8>(),
+        ) else {
+            return Err(malformed());
+        };
+        Day::from_iso(y, m, d)
     }
 
     /// The ISO (proleptic Gregorian) day `year-month-day`.
@@ -317,21 +404,101 @@ impl FromStr for Day {
 /// RFC 3339 instant ("2018-04-20T10:00:00+04:30", "...Z") or a day (noon in Asia/Tehran).
 ///
 /// An RFC 3339 instant must carry its offset: a local time without one is refused
-/// rather than guessed.
+/// rather than guessed. It is read strictly, so that what is kept is exactly what was
+/// written: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of a second of at most
+/// microsecond precision (the precision instants are stored with; further digits must
+/// be zeros), then `Z` or an offset within -14:00..+14:00 (the offsets clocks use); no
+/// leap second (`:60`, which could not be kept), no time zone annotation.
 pub fn parse_instant(input: &str) -> Result<Timestamp, DateError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(DateError::Empty);
     }
-    if let Ok(ts) = trimmed.parse::<Timestamp>() {
-        return Ok(ts);
+    if trimmed.contains(':') {
+        return rfc_3339(trimmed);
     }
     match Day::parse(trimmed) {
         Ok(day) => Ok(day.noon_in_tehran()),
         // Shaped like a date but not a real one: say so precisely.
-        Err(e @ (DateError::NoSuchDay { .. } | DateError::OutOfRange(_))) => Err(e),
-        Err(_) => Err(DateError::MalformedInstant(trimmed.to_owned())),
+        Err(
+            e @ (DateError::NoSuchDay { .. } | DateError::OutOfRange(_) | DateError::Mixed { .. }),
+        ) => Err(e),
+        Err(_) => Err(DateError::MalformedInstant(quote(trimmed))),
     }
+}
+
+/// `ts` cut to the microsecond, the precision instants are stored with everywhere (the
+/// event store and the read models), so an instant reads back as itself.
+pub fn to_micros(ts: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(ts.as_microsecond()).expect("a truncated timestamp is in range")
+}
+
+/// [`parse_instant`], limited to the instants of the days a submission may name
+/// ([`Day::parse_accepted`]).
+pub fn parse_accepted_instant(input: &str) -> Result<Timestamp, DateError> {
+    let ts = parse_instant(input)?;
+    let (first, last) = Day::ACCEPTED;
+    if ts < first.start_in_tehran() || ts > last.end_in_tehran() {
+        Day::in_tehran(ts).accepted()?;
+    }
+    Ok(ts)
+}
+
+fn rfc_3339(s: &str) -> Result<Timestamp, DateError> {
+    let bad = |why| DateError::BadInstant {
+        input: quote(s),
+        why,
+    };
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shaped = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shaped {
+        return Err(DateError::MalformedInstant(quote(s)));
+    }
+    let mut rest = &s[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return Err(bad("a fraction of a second has 1 to 9 digits"));
+        }
+        if fraction[..n].bytes().skip(6).any(|d| d != b'0') {
+            return Err(bad(
+                "instants are kept to the microsecond: give at most 6 digits after the seconds",
+            ));
+        }
+        rest = &fraction[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => {}
+        [b'+' | b'-', h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()) =>
+        {
+            let hours = (h1 - b'0') * 10 + (h2 - b'0');
+            let minutes = (m1 - b'0') * 10 + (m2 - b'0');
+            if minutes > 59 || hours > 14 || (hours == 14 && minutes > 0) {
+                return Err(bad("a UTC offset is between -14:00 and +14:00"));
+            }
+        }
+        // A local time without an offset is not guessed.
+        _ => return Err(DateError::MalformedInstant(quote(s))),
+    }
+    if &s[17..19] == "60" {
+        return Err(bad("leap seconds (:60) cannot be kept"));
+    }
+    s.parse::<Timestamp>()
+        .map_err(|_| DateError::MalformedInstant(quote(s)))
 }
 
 /// Latin digits -> Persian digits (۰-۹); everything else is kept.
@@ -342,6 +509,16 @@ pub fn to_persian_digits(s: &str) -> String {
             _ => c,
         })
         .collect()
+}
+
+/// Which script a digit is written in (the code point of its zero), if `c` is a digit.
+fn digit_script(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(u32::from('0')),
+        '\u{06F0}'..='\u{06F9}' => Some(0x06F0),
+        '\u{0660}'..='\u{0669}' => Some(0x0660),
+        _ => None,
+    }
 }
 
 /// Persian (۰-۹) and Arabic-Indic (٠-٩) digits -> Latin digits; everything else is kept.
@@ -764,5 +941,127 @@ mod tests {
     fn to_persian_digits_changes_only_latin_digits() {
         assert_eq!(to_persian_digits("1397-01-31 ok"), "۱۳۹۷-۰۱-۳۱ ok");
         assert_eq!(to_persian_digits("۱۲"), "۱۲");
+    }
+
+    #[test]
+    fn a_date_in_two_digit_scripts_or_with_two_separators_is_refused() {
+        for mixed in ["۱۳۹7-01-2۰", "1397-۰۱-20", "١٣٩٧-۰۱-۲۰", "2018-04-2۰"] {
+            assert!(
+                matches!(Day::parse(mixed), Err(DateError::Mixed { what, .. }) if what.starts_with("digit")),
+                "{mixed}"
+            );
+        }
+        for mixed in ["1397/01-20", "1397-01/20", "۱۳۹۷/۰۱-۲۰"] {
+            assert!(
+                matches!(Day::parse(mixed), Err(DateError::Mixed { what, .. }) if what.starts_with("separators")),
+                "{mixed}"
+            );
+        }
+        assert!(parse_instant("۱۳۹7-01-2۰").is_err());
+    }
+
+    #[test]
+    fn stored_days_read_back_as_themselves_over_the_whole_calendar() {
+        // Every day the calendar holds, written as it is stored (ISO) and read back.
+        let (mut day, last) = (Day(FIRST), Day(LAST));
+        let mut n = 0;
+        loop {
+            assert_eq!(Day::parse_iso(&day.iso()), Ok(day), "{day}");
+            if day == last {
+                break;
+            }
+            day = Day(day.0.tomorrow().unwrap());
+            n += 1;
+        }
+        assert!(n > 3_600_000);
+        // The year that used to be read as Solar Hijri: ISO 1018 stays 1018.
+        assert_eq!(Day::parse_iso("1018-04-09").unwrap().iso(), "1018-04-09");
+        assert_eq!(Day::parse_iso("0001-01-01").unwrap().iso(), "0001-01-01");
+        for not_stored in [
+            "1397-1-31",
+            "1397/01/31",
+            "۱۳۹۷-۰۱-۳۱",
+            "20180420",
+            " 2018-04-20",
+            "+2018-04-20",
+            "2018-02-30",
+        ] {
+            assert!(Day::parse_iso(not_stored).is_err(), "{not_stored}");
+        }
+    }
+
+    #[test]
+    fn every_accepted_day_round_trips_through_both_calendars() {
+        let (first, last) = Day::ACCEPTED;
+        assert_eq!(first.solar_hijri_string(), "1300-01-01");
+        assert_eq!(last.add_days(1).unwrap().solar_hijri_string(), "1500-01-01");
+        let mut day = first;
+        while day <= last {
+            let sh = day.solar_hijri_string();
+            assert_eq!(Day::parse_accepted(&sh), Ok(day), "{sh}");
+            assert_eq!(Day::parse_accepted(&day.solar_hijri_persian()), Ok(day));
+            assert_eq!(Day::parse_accepted(&day.iso()), Ok(day));
+            assert_eq!(Day::parse_iso(&day.iso()), Ok(day));
+            day = day.add_days(1).unwrap();
+        }
+        for outside in [
+            "0397-01-20",
+            "1299-12-29",
+            "1500-01-01",
+            "1921-03-20",
+            "2121-03-21",
+            "9998-12-31",
+            "1700-01-01",
+        ] {
+            assert!(
+                matches!(Day::parse_accepted(outside), Err(DateError::NotAccepted(_))),
+                "{outside}"
+            );
+        }
+        assert!(
+            Day::parse_accepted("0397-01-20")
+                .unwrap_err()
+                .to_string()
+                .starts_with("0397-01-20 (1018-")
+        );
+    }
+
+    #[test]
+    fn instants_are_read_strictly_so_they_read_back_as_written() {
+        for (input, utc) in [
+            ("2018-04-20T10:00:00+04:30", "2018-04-20T05:30:00Z"),
+            ("2018-04-20t10:00:00z", "2018-04-20T10:00:00Z"),
+            ("2018-04-20 10:00:00Z", "2018-04-20T10:00:00Z"),
+            ("2018-04-20T10:00:00.123456Z", "2018-04-20T10:00:00.123456Z"),
+            (
+                "2018-04-20T10:00:00.123456000Z",
+                "2018-04-20T10:00:00.123456Z",
+            ),
+            ("2018-04-20T10:00:00-14:00", "2018-04-21T00:00:00Z"),
+            ("2018-04-20T10:00:00+14:00", "2018-04-19T20:00:00Z"),
+        ] {
+            assert_eq!(parse_instant(input), Ok(ts(utc)), "{input}");
+        }
+        for refused in [
+            "2018-04-20T10:00:00+25:00",
+            "2018-04-20T10:00:00+14:01",
+            "2018-04-20T10:00:00-15:00",
+            "2018-04-20T10:00:00+04:60",
+            "2018-04-20T23:59:60Z",
+            "2018-04-20T10:00:00.1234567Z",
+            "2018-04-20T10:00:00.Z",
+            "2018-04-20T10:00:00+04:30[Asia/Tehran]",
+            "2018-04-20T10:00Z",
+            "+002018-04-20T10:00:00Z",
+            "20180420T100000Z",
+            "2018-04-20T10:00:00+0430",
+        ] {
+            assert!(parse_instant(refused).is_err(), "{refused}");
+        }
+        assert!(parse_accepted_instant("0397-01-20T10:00:00Z").is_err());
+        assert!(parse_accepted_instant("1018-04-09").is_err());
+        assert!(parse_accepted_instant("1397-01-20").is_ok());
+        let t = Timestamp::from_nanosecond(1_524_000_000_123_456_789).unwrap();
+        assert_eq!(to_micros(t).subsec_nanosecond(), 123_456_000);
     }
 }

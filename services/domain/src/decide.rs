@@ -457,6 +457,7 @@ impl World {
                 let found = self.zone_named(zone, "zone")?;
                 let state = running_project(found, proposal, agency)?;
                 let as_of = as_of.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
+                check_dated_within_project(state, as_of, meta.occurred_at, "as_of")?;
                 if let Some((last, _)) = state.last_progress
                     && *percent < last
                     && correction.is_empty()
@@ -491,6 +492,7 @@ impl World {
                 let found = self.zone_named(zone, "zone")?;
                 let state = running_project(found, proposal, agency)?;
                 let completed_on = completed_on.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
+                check_dated_within_project(state, completed_on, meta.occurred_at, "completed_on")?;
                 let mut events = Vec::with_capacity(2);
                 // A completed project is at 100%: record it, so progress read models
                 // need no special case for completion.
@@ -501,7 +503,7 @@ impl World {
                         percent: Percent::FULL,
                         note: note.clone(),
                         as_of: completed_on,
-                        correction: Text::optional("", 0).expect("empty text is valid"),
+                        correction: Text::stored(""),
                     });
                 }
                 events.push(Event::ProjectCompleted {
@@ -524,9 +526,12 @@ impl World {
 
     fn dates(&self) -> Result<&ProgrammeDates, DomainError> {
         self.programme.as_ref().ok_or_else(|| {
+            // Lateness is judged on the submission's time against the programme's
+            // deadlines; the field is the one the missing dates would judge.
             DomainError::rule(
-                "programme",
-                "the programme's dates are not set yet: the programme office sets them first",
+                "submission.occurred_at",
+                "the programme's dates are not set yet, so this cannot be judged on time or \
+                 late: the programme office sets them first (SetProgrammeDates)",
             )
         })
     }
@@ -675,6 +680,60 @@ pub fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
                 "{} is not after the operational start {}",
                 shown(dates.goal_date),
                 shown(dates.operational_start)
+            ),
+        ));
+    }
+    if dates.proposals_deadline < dates.needs_deadline {
+        return Err(DomainError::invalid(
+            "proposals_deadline",
+            format!(
+                "{} is before the needs deadline {}: proposals answer the declared needs",
+                shown(dates.proposals_deadline),
+                shown(dates.needs_deadline)
+            ),
+        ));
+    }
+    if dates.proposals_deadline >= dates.goal_date {
+        return Err(DomainError::invalid(
+            "proposals_deadline",
+            format!(
+                "{} is not before the goal date {}",
+                shown(dates.proposals_deadline),
+                shown(dates.goal_date)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A day of a project's progress or completion is neither after the report that gives
+/// it nor before the county supervisor approved the project.
+fn check_dated_within_project(
+    project: &Proposal,
+    day: Day,
+    reported_at: Timestamp,
+    field: &str,
+) -> Result<(), DomainError> {
+    let reported_on = Day::in_tehran(reported_at);
+    if day > reported_on {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} is after the report itself ({}): progress is reported on what happened",
+                shown(day),
+                shown(reported_on)
+            ),
+        ));
+    }
+    if let Some(approved_on) = project.approved_on
+        && day < approved_on
+    {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} is before the project was approved ({})",
+                shown(day),
+                shown(approved_on)
             ),
         ));
     }

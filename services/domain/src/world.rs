@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use jiff::Timestamp;
+
 use crate::calendar::Day;
 use crate::event::{Event, Goal, ProgrammeDates};
 use crate::stream::StreamId;
@@ -14,7 +16,7 @@ use crate::values::{
 /// Every aggregate's state and every stream's version. It is small (10 zones, their
 /// needs and proposals, 10 NGOs, 100 members, the agencies), so intake keeps one in
 /// memory and folds new events into it instead of re-reading streams.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct World {
     versions: HashMap<StreamId, u64>,
     pub(crate) programme: Option<ProgrammeDates>,
@@ -26,7 +28,7 @@ pub struct World {
     pub(crate) need_zones: HashMap<NeedId, ZoneCode>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Zone {
     pub name: Names,
     pub goals: Vec<Goal>,
@@ -35,7 +37,7 @@ pub struct Zone {
     pub(crate) proposals: HashMap<ProposalId, Proposal>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Referral {
     pub(crate) need: NeedId,
     pub(crate) agency: AgencyCode,
@@ -49,15 +51,18 @@ pub(crate) enum ProposalStatus {
     Rejected,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Proposal {
     pub(crate) agency: AgencyCode,
     pub(crate) status: ProposalStatus,
     pub(crate) last_progress: Option<(Percent, Day)>,
     pub(crate) completed: bool,
+    /// The Tehran day the county supervisor approved it: progress and completion are
+    /// not dated before it.
+    pub(crate) approved_on: Option<Day>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ngo {
     pub name: Names,
     pub(crate) members: HashMap<MemberCode, MemberStatus>,
@@ -69,7 +74,7 @@ pub enum MemberStatus {
     Revoked,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Agency {
     pub name: Names,
 }
@@ -109,12 +114,14 @@ impl World {
         self.agencies.get(code)
     }
 
-    /// Folds one event of `stream` at `version` into the state. An event whose
-    /// version is not the next one is refused (and nothing changes).
+    /// Folds one event of `stream` at `version`, which happened at `occurred_at`, into
+    /// the state. An event whose version is not the next one is refused (and nothing
+    /// changes).
     pub fn apply(
         &mut self,
         stream: &StreamId,
         version: u64,
+        occurred_at: Timestamp,
         event: &Event,
     ) -> Result<(), StreamGap> {
         let current = self.version(stream);
@@ -126,11 +133,11 @@ impl World {
             });
         }
         self.versions.insert(stream.clone(), version);
-        self.fold(event);
+        self.fold(event, occurred_at);
         Ok(())
     }
 
-    fn fold(&mut self, event: &Event) {
+    fn fold(&mut self, event: &Event, occurred_at: Timestamp) {
         match event {
             Event::ProgrammeDatesSet(dates) => self.programme = Some(dates.clone()),
             Event::ZoneRegistered { code, name, goals } => {
@@ -215,6 +222,7 @@ impl World {
                             status: ProposalStatus::Pending,
                             last_progress: None,
                             completed: false,
+                            approved_on: None,
                         },
                     );
                 }
@@ -222,6 +230,7 @@ impl World {
             Event::ProposalApproved { proposal, zone, .. } => {
                 if let Some(p) = self.proposal_mut(zone, proposal) {
                     p.status = ProposalStatus::Approved;
+                    p.approved_on = Some(Day::in_tehran(occurred_at));
                 }
             }
             Event::ProposalRejected { proposal, zone, .. } => {

@@ -14,12 +14,15 @@ struct Given {
     world: World,
 }
 
+/// When the given events happened: before every act the tests decide.
+const HISTORY_AT: &str = "2018-03-21T10:00:00Z";
+
 fn given(history: Vec<(StreamId, Event)>) -> Given {
     let mut world = World::new();
     for (stream, event) in history {
         let version = world.version(&stream) + 1;
         world
-            .apply(&stream, version, &event)
+            .apply(&stream, version, instant(HISTORY_AT), &event)
             .expect("a valid history");
     }
     Given { world }
@@ -277,7 +280,8 @@ fn report_progress(percent: u32, correction: &str) -> CommandBody {
         proposal: ProposalId(PROPOSAL),
         percent: Percent::parse(percent).unwrap(),
         note: text("pipes laid"),
-        as_of: Some(day("1397-06-01")),
+        // Before the reports the tests make (1397-03-11 and later), after the approval.
+        as_of: Some(day("1397-03-01")),
         correction: text(correction),
     }
 }
@@ -940,7 +944,9 @@ fn a_command_that_saw_another_version_is_a_conflict() {
 fn an_event_that_skips_a_version_is_refused_by_the_state() {
     let mut world = World::new();
     let (stream, event) = need_declared(NEED, "zone-01");
-    let err = world.apply(&stream, 2, &event).unwrap_err();
+    let err = world
+        .apply(&stream, 2, instant(HISTORY_AT), &event)
+        .unwrap_err();
     assert_eq!(err.current, 0);
     assert_eq!(world.version(&stream), 0);
 }
@@ -950,4 +956,89 @@ fn a_command_reads_the_streams_its_rules_need() {
     let streams = refer("water").streams_read(&ngo_member("ngo-01", "m-001"));
     let names: Vec<String> = streams.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["zone.zone-01", "ngo.ngo-01", "agency.water"]);
+}
+
+// ---- dates that mean nothing ----------------------------------------------------------
+
+#[test]
+fn a_proposals_deadline_outside_the_programme_is_refused() {
+    for (deadline, why) in [("1397-12-29", "not before"), ("1398-01-10", "not before")] {
+        let mut dates = dates_1397();
+        dates.proposals_deadline = day(deadline);
+        let (field, err) = field_of(given(vec![]).when(
+            office(),
+            "2018-03-18T10:00:00Z",
+            CommandBody::SetProgrammeDates(dates),
+        ));
+        assert_eq!(field, "proposals_deadline");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    let mut dates = dates_1397();
+    dates.proposals_deadline = day("1397-01-15");
+    let (field, err) = field_of(given(vec![]).when(
+        office(),
+        "2018-03-18T10:00:00Z",
+        CommandBody::SetProgrammeDates(dates),
+    ));
+    assert_eq!(field, "proposals_deadline");
+    assert!(
+        err.to_string().contains("before the needs deadline"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_programme_dates_name_a_field_of_the_request() {
+    let without_dates: Vec<_> = registered().into_iter().skip(1).collect();
+    let (field, _) = field_of(given(without_dates).when(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-01T10:00:00Z",
+        declare_need("zone-01"),
+    ));
+    assert_eq!(field, "submission.occurred_at");
+}
+
+fn progress_as_of(as_of: &str) -> CommandBody {
+    CommandBody::ReportProgress {
+        zone: zone("zone-01"),
+        proposal: ProposalId(PROPOSAL),
+        percent: Percent::parse(10).unwrap(),
+        note: text(""),
+        as_of: Some(day(as_of)),
+        correction: text(""),
+    }
+}
+
+fn complete_on(completed_on: &str) -> CommandBody {
+    CommandBody::CompleteProject {
+        zone: zone("zone-01"),
+        proposal: ProposalId(PROPOSAL),
+        completed_on: Some(day(completed_on)),
+        note: text(""),
+    }
+}
+
+#[test]
+fn progress_and_completion_are_not_dated_after_the_report_or_before_the_approval() {
+    // The project was approved on HISTORY_AT, 1397-01-01 in Tehran; the reports are made
+    // on 1397-03-11 (2018-06-01).
+    let at = "2018-06-01T10:00:00Z";
+    for (body, field) in [
+        (progress_as_of("1397-03-12"), "as_of"),
+        (progress_as_of("1398-01-01"), "as_of"),
+        (progress_as_of("1396-12-29"), "as_of"),
+        (complete_on("1397-04-01"), "completed_on"),
+        (complete_on("1396-12-20"), "completed_on"),
+    ] {
+        let (got, err) = field_of(given(project()).when(officer("water"), at, body));
+        assert_eq!(got, field);
+        assert!(matches!(err, DomainError::Invalid { .. }), "{err}");
+    }
+    for body in [
+        progress_as_of("1397-03-11"),
+        progress_as_of("1397-01-01"),
+        complete_on("1397-03-11"),
+    ] {
+        assert!(given(project()).when(officer("water"), at, body).is_ok());
+    }
 }

@@ -49,10 +49,18 @@ pub fn envelope(meta: &EventMeta, event: &Event) -> pb::Envelope {
     }
 }
 
+/// An instant as a `google.protobuf.Timestamp` in its canonical form: `nanos` in
+/// 0..1e9 and `seconds` floored, also before 1970 (where jiff's sub-second part is
+/// negative, and a subscriber would refuse the timestamp).
 pub fn timestamp(ts: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: ts.as_second(),
-        nanos: ts.subsec_nanosecond(),
+    let (seconds, nanos) = (ts.as_second(), ts.subsec_nanosecond());
+    if nanos < 0 {
+        prost_types::Timestamp {
+            seconds: seconds - 1,
+            nanos: nanos + 1_000_000_000,
+        }
+    } else {
+        prost_types::Timestamp { seconds, nanos }
     }
 }
 
@@ -314,15 +322,34 @@ fn body(event: &Event) -> Body {
 
 // ---- decoding -----------------------------------------------------------------------
 
-/// Decodes stored bytes into the stream, version and domain event they hold.
-pub fn decode(payload: &[u8]) -> Result<(StreamId, u64, Event), Corrupt> {
+/// A stored event read back: its stream, version, when it happened, and the event.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub stream: StreamId,
+    pub version: u64,
+    pub occurred_at: Timestamp,
+    pub event: Event,
+}
+
+/// Decodes stored bytes into the stream, version, instant and domain event they hold.
+pub fn decode(payload: &[u8]) -> Result<Decoded, Corrupt> {
     let envelope = pb::Envelope::decode(payload).map_err(|e| Corrupt(e.to_string()))?;
     let stream = StreamId::parse(&envelope.stream_id)
         .ok_or_else(|| Corrupt(format!("stream id '{}'", envelope.stream_id)))?;
+    let occurred_at = envelope
+        .occurred_at
+        .as_ref()
+        .and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
+        .ok_or_else(|| Corrupt(format!("event {} has no occurred_at", envelope.event_id)))?;
     let body = envelope
         .body
         .ok_or_else(|| Corrupt(format!("event {} has no body", envelope.event_id)))?;
-    Ok((stream, envelope.stream_version, event_from_body(body)?))
+    Ok(Decoded {
+        stream,
+        version: envelope.stream_version,
+        occurred_at,
+        event: event_from_body(body)?,
+    })
 }
 
 fn bad(what: &str, err: impl std::fmt::Display) -> Corrupt {
@@ -330,8 +357,9 @@ fn bad(what: &str, err: impl std::fmt::Display) -> Corrupt {
 }
 
 fn text(value: &str) -> Text {
-    // Stored text was bounded when it was accepted; read it back as it is.
-    Text::optional(value, usize::MAX).expect("unbounded text is always valid")
+    // Stored text was checked when it was accepted (by the rules of that time): read
+    // it back as it is, so a rule made stricter later never stops intake starting.
+    Text::stored(value)
 }
 
 fn names(fa: &str, en: &str) -> Names {
@@ -343,7 +371,9 @@ fn names(fa: &str, en: &str) -> Names {
 
 fn d(value: Option<pb::Day>, what: &str) -> Result<Day, Corrupt> {
     let iso = value.map(|d| d.iso).unwrap_or_default();
-    Day::parse(&iso).map_err(|e| bad(what, e))
+    // `iso` is ISO whatever its year: never the input parser, which reads a year below
+    // 1700 as Solar Hijri.
+    Day::parse_iso(&iso).map_err(|e| bad(what, e))
 }
 
 fn approach(value: i32) -> Result<Approach, Corrupt> {
@@ -421,8 +451,7 @@ fn event_from_body(body: Body) -> Result<Event, Corrupt> {
             approach: approach(e.approach)?,
             title: text(&e.title),
             description: text(&e.description),
-            households_affected: Count::parse(e.households_affected)
-                .map_err(|err| bad("households_affected", err))?,
+            households_affected: Count::stored(e.households_affected),
             priority: priority(e.priority)?,
             late: e.late,
         },
@@ -449,7 +478,7 @@ fn event_from_body(body: Body) -> Result<Event, Corrupt> {
             member: parse!(MemberCode, e.member),
             title: text(&e.title),
             description: text(&e.description),
-            participants: Count::parse(e.participants).map_err(|err| bad("participants", err))?,
+            participants: Count::stored(e.participants),
             held_on: d(e.held_on, "held_on")?,
         },
         Body::ProposalSubmitted(e) => Event::ProposalSubmitted {
@@ -463,7 +492,7 @@ fn event_from_body(body: Body) -> Result<Event, Corrupt> {
                 .collect::<Result<_, _>>()?,
             approach: approach(e.approach)?,
             title: text(&e.title),
-            budget: Rials::parse(e.budget_rials).map_err(|err| bad("budget_rials", err))?,
+            budget: Rials::stored(e.budget_rials),
             planned_start: d(e.planned_start, "planned_start")?,
             planned_end: d(e.planned_end, "planned_end")?,
             late: e.late,
@@ -504,4 +533,25 @@ fn event_from_body(body: Body) -> Result<Event, Corrupt> {
             note: text(&e.note),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_canonical_protobuf_timestamps_also_before_1970() {
+        for (instant, seconds, nanos) in [
+            ("1921-03-21T08:30:00.5Z", -1_539_444_600, 500_000_000),
+            ("1969-12-31T23:59:59.999999Z", -1, 999_999_000),
+            ("1970-01-01T00:00:00Z", 0, 0),
+            ("2018-04-20T07:30:00.123456Z", 1_524_209_400, 123_456_000),
+        ] {
+            let ts: Timestamp = instant.parse().unwrap();
+            let pb = timestamp(ts);
+            assert_eq!((pb.seconds, pb.nanos), (seconds, nanos), "{instant}");
+            assert!((0..1_000_000_000).contains(&pb.nanos));
+            assert_eq!(Timestamp::new(pb.seconds, pb.nanos).unwrap(), ts);
+        }
+    }
 }

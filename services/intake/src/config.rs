@@ -55,6 +55,11 @@ pub struct Config {
     #[arg(long, env = "SAMAN_DUPLICATE_WINDOW", default_value = "10m", value_parser = parse_duration)]
     pub duplicate_window: Duration,
 
+    /// The largest request message accepted, in bytes; a larger one is refused with
+    /// RESOURCE_EXHAUSTED before it is decoded.
+    #[arg(long, env = "SAMAN_INTAKE_MAX_REQUEST_BYTES", default_value_t = saman_runtime::grpc::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
     /// At most this many submissions are committed in one transaction.
     #[arg(long, env = "SAMAN_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,

@@ -30,6 +30,16 @@ pub enum IntakeError {
         "submission.submission_id: submission {0} was already recorded with other content; use a new id for a new submission"
     )]
     SubmissionReused(String),
+    /// The command's event would be larger than what can be published (see
+    /// `jetstream::PublishLimit`); the edge names the request's bulkiest field.
+    #[error("the event would be {bytes} bytes; at most {limit} can be published")]
+    EventTooLarge { bytes: usize, limit: usize },
+    /// The command's event would not read back from the store as itself (a defect of
+    /// intake, never of the request): refused rather than recorded.
+    #[error(
+        "the {0} event this submission makes would not read back as itself; it was not recorded"
+    )]
+    Unreadable(&'static str),
     /// Intake is shutting down or its writer stopped.
     #[error("intake is not accepting submissions: {0}")]
     Unavailable(String),
@@ -39,12 +49,43 @@ pub enum IntakeError {
     Store(String),
 }
 
+/// At most this many field violations are reported in one refusal (the message says
+/// how many more were left out). With every reason bounded too, a refusal always fits
+/// in gRPC's metadata (16 KiB for all headers at most clients), however many fields
+/// were wrong.
+pub const MAX_VIOLATIONS: usize = 10;
+/// The longest reason or field name a refusal carries, in characters.
+const MAX_REASON_CHARS: usize = 400;
+/// The longest status message, in characters.
+const MAX_MESSAGE_CHARS: usize = 4_000;
+
 fn describe(violations: &[(String, String)]) -> String {
-    violations
+    let mut text = violations
         .iter()
-        .map(|(field, why)| format!("{field}: {why}"))
+        .take(MAX_VIOLATIONS)
+        .map(|(field, why)| format!("{}: {}", bounded(field), bounded(why)))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if violations.len() > MAX_VIOLATIONS {
+        text.push_str(&format!(
+            "; and {} more problems not shown (at most {MAX_VIOLATIONS} are reported)",
+            violations.len() - MAX_VIOLATIONS
+        ));
+    }
+    text
+}
+
+/// `text`, cut to [`MAX_REASON_CHARS`] characters. Reasons are written to be short
+/// and quote inputs only by prefix; this is the last guard.
+fn bounded(text: &str) -> String {
+    cut(text, MAX_REASON_CHARS)
+}
+
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
 }
 
 fn error_info(reason: &str, field: &str) -> ErrorDetails {
@@ -60,18 +101,19 @@ impl From<StoreError> for IntakeError {
 
 impl From<IntakeError> for Status {
     fn from(err: IntakeError) -> Self {
-        let message = err.to_string();
+        let message = cut(&err.to_string(), MAX_MESSAGE_CHARS);
         match err {
             IntakeError::Invalid(violations) => {
                 let first = violations
                     .first()
-                    .map(|(f, _)| f.clone())
+                    .map(|(f, _)| bounded(f))
                     .unwrap_or_default();
                 let mut details = error_info("INVALID_ARGUMENT", &first);
                 details.set_bad_request(
                     violations
-                        .into_iter()
-                        .map(|(field, why)| FieldViolation::new(field, why))
+                        .iter()
+                        .take(MAX_VIOLATIONS)
+                        .map(|(field, why)| FieldViolation::new(bounded(field), bounded(why)))
                         .collect::<Vec<_>>(),
                 );
                 Status::with_error_details(Code::InvalidArgument, message, details)
@@ -82,11 +124,19 @@ impl From<IntakeError> for Status {
                 details.set_resource_info("submission", id, "", "recorded with other content");
                 Status::with_error_details(Code::AlreadyExists, message, details)
             }
+            IntakeError::EventTooLarge { bytes, limit } => {
+                Status::from(IntakeError::Invalid(vec![(
+                    "submission".into(),
+                    format!("the event would be {bytes} bytes; at most {limit} can be published"),
+                )]))
+            }
+            IntakeError::Unreadable(_) => Status::internal(message),
             IntakeError::Unavailable(_) => Status::unavailable(message),
             IntakeError::Store(err) => {
                 tracing::error!(error = %err, "event store failed");
                 Status::unavailable(format!(
-                    "the event store failed ({err}); retry with the same submission id"
+                    "the event store failed ({}); retry with the same submission id",
+                    bounded(&err)
                 ))
             }
         }
@@ -98,7 +148,7 @@ fn domain_status(err: DomainError, message: String) -> Status {
     match err {
         DomainError::Invalid { reason, .. } => {
             let mut details = error_info("INVALID_ARGUMENT", &field);
-            details.set_bad_request(vec![FieldViolation::new(field, reason)]);
+            details.set_bad_request(vec![FieldViolation::new(field, bounded(&reason))]);
             Status::with_error_details(Code::InvalidArgument, message, details)
         }
         DomainError::NotFound { what, id, .. } => {
@@ -113,8 +163,11 @@ fn domain_status(err: DomainError, message: String) -> Status {
         }
         DomainError::Rule { reason, .. } => {
             let mut details = error_info("RULE", &field);
-            details
-                .set_precondition_failure(vec![PreconditionViolation::new("RULE", field, reason)]);
+            details.set_precondition_failure(vec![PreconditionViolation::new(
+                "RULE",
+                field,
+                bounded(&reason),
+            )]);
             Status::with_error_details(Code::FailedPrecondition, message, details)
         }
         DomainError::PermissionDenied { .. } => {

@@ -10,9 +10,12 @@
 //! message TTLs or other 2.10+ fields (async-nats leaves them out of the JSON while they
 //! are unset), and the headers are plain strings.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use async_nats::connection::State;
 use async_nats::jetstream::{
     self,
     stream::{Config, DiscardPolicy, Info, RetentionPolicy, StorageType},
@@ -196,6 +199,76 @@ pub fn event_headers(event: &StoredEvent) -> HeaderMap {
         headers.insert(HEADER_TRACEPARENT, traceparent.as_str());
     }
     headers
+}
+
+/// The size of the messages the NATS server takes, as last seen: its `max_payload` (the
+/// largest message a client may publish, headers included; 1 MiB unless configured), read
+/// from the server's `INFO` each time the relay looks (every relay round and every lease
+/// attempt, and once the stream is set up), so a reconnect to a server with another
+/// limit is seen within a round.
+///
+/// The writer checks events against [`PublishLimit::max_event_bytes`] before recording
+/// them: an event the server would refuse must not reach the outbox, where it would block
+/// its stream (see `relay.rs`). Cheap to clone: the clones share the value.
+#[derive(Debug, Clone)]
+pub struct PublishLimit {
+    max_payload: Arc<AtomicUsize>,
+}
+
+impl PublishLimit {
+    /// nats-server's default `max_payload` (1 MiB), assumed until a server was seen.
+    pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
+
+    /// A limit at [`Self::DEFAULT_MAX_PAYLOAD`] until [`Self::observe`] sees a server.
+    pub fn new() -> Self {
+        Self::with_max_payload(Self::DEFAULT_MAX_PAYLOAD)
+    }
+
+    /// A limit with the given `max_payload` (tests, or a value known from elsewhere).
+    pub fn with_max_payload(max_payload: usize) -> Self {
+        Self {
+            max_payload: Arc::new(AtomicUsize::new(max_payload)),
+        }
+    }
+
+    /// The server's `max_payload` in bytes, as last seen.
+    pub fn max_payload(&self) -> usize {
+        self.max_payload.load(Ordering::Relaxed)
+    }
+
+    /// The largest encoded event (protobuf envelope) intake should record: half of the
+    /// server's `max_payload`, well under it, leaving room for the message headers (about
+    /// 500 bytes) and for a server whose limit is somewhat lower than the one seen.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_payload() / 2
+    }
+
+    /// Reads the `max_payload` of the server `client` is connected to, if it is connected
+    /// (otherwise the last value stays); returns the value now held.
+    pub fn observe(&self, client: &async_nats::Client) -> usize {
+        if client.connection_state() == State::Connected
+            && let Some(info) = client.try_server_info()
+            && info.max_payload > 0
+        {
+            let previous = self.max_payload.swap(info.max_payload, Ordering::Relaxed);
+            if previous != info.max_payload {
+                tracing::info!(
+                    max_payload = info.max_payload,
+                    previous,
+                    max_event_bytes = info.max_payload / 2,
+                    "NATS server's max_payload"
+                );
+            }
+            return info.max_payload;
+        }
+        self.max_payload()
+    }
+}
+
+impl Default for PublishLimit {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Connection options for the intake's NATS client.

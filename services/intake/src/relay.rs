@@ -9,7 +9,7 @@
 //!   stored it. The outbox is a set of rows, not a cursor over positions: a PostgreSQL
 //!   `bigserial` value can commit after a larger one was already read (sequence gaps,
 //!   Marten's "high water mark" problem); such a row is simply found by a later read,
-//!   never skipped.
+//!   never skipped. (An event JetStream refuses stays in the outbox too, see below.)
 //! - **Exactly once on JetStream.** Each message carries `Nats-Msg-Id` = event id. A
 //!   crash (or a lost ack) between the ack and the removal of the row republishes the
 //!   event, and JetStream's duplicate window drops the copy; an ack flagged `duplicate`
@@ -23,11 +23,10 @@
 //!   (each stream's events sorted by stream version); the oldest event of every stream
 //!   is sent at once, and a stream's next event is sent as soon as the ack of its
 //!   previous one arrives (pipelined across streams, one at a time within a stream).
-//!   When an event fails (no ack, ack timeout, refused), the rest of its stream is left
-//!   out of the round (other streams go on); the unacknowledged events stay in the
-//!   outbox, and the next round, after a backoff, starts again from the oldest event of
-//!   each stream. Every round reads the outbox afresh, so it also sees rows committed
-//!   out of position order.
+//!   When an event fails, the rest of its stream is left out of the round (other
+//!   streams go on) and stays in the outbox; what happens next depends on the failure
+//!   (transport or refusal, below). Every round reads the outbox afresh, so it also
+//!   sees rows committed out of position order.
 //!   Positions and stream versions agree within a stream because the writer commits a
 //!   stream's versions one after the other (optimistic concurrency), so the outbox
 //!   never holds version v+1 of a stream visible before v; the relay still sorts each
@@ -36,16 +35,44 @@
 //!   the one connection in order, so whichever copy JetStream stores precedes k+1.
 //!   This holds even if two relays ran at once: k+1 is only sent after k was
 //!   acknowledged (by someone) and duplicates are dropped.
-//! - **NATS down.** A failed round backs off exponentially (capped at
-//!   `retry_backoff_max`) and retries; intake keeps accepting and the outbox grows.
-//!   One warning is logged when an outage starts and one info line when it ends. While
-//!   the client is not connected no publish is attempted at all, so copies of events do
-//!   not pile up in the client's queue.
+//! - **NATS down (transport failures).** Not connected, no ack within `ack_timeout`, a
+//!   broken connection, no responders or no stream for the subject (JetStream between
+//!   leaders), a server-side error ack (5xx: storage failed, cluster unavailable): the
+//!   round fails, backs off exponentially (capped at `retry_backoff_max`) and retries,
+//!   starting again from the oldest event of each stream; intake keeps accepting and
+//!   the outbox grows. One warning is logged when an outage starts and one info line
+//!   when it ends. While the client is not connected no publish is attempted at all, so
+//!   copies of events do not pile up in the client's queue.
+//! - **A refused event holds back its own stream only.** A refusal is about the event
+//!   and would repeat on every attempt: the client refuses a message larger than the
+//!   server's `max_payload`, or JetStream answers the publish with an error about the
+//!   message (a 4xx error ack other than 404/408, e.g. "message size exceeds maximum
+//!   allowed" for the stream's `max_msg_size`). The event's stream is then *blocked*:
+//!   the event stays in the outbox as the stream's head and the stream's later events
+//!   wait behind it (never skipped, never reordered); the refusal is logged once, as a
+//!   warning with the stream, event id, version, position, size and reason, and counted
+//!   (`saman_intake_relay_refused_events_total`, `saman_intake_relay_blocked_streams`).
+//!   The round itself succeeds: every other stream, in this round and the next ones, is
+//!   published as usual, and no backoff applies to them. Outbox reads leave the blocked
+//!   streams' rows out ([`EventStore::outbox_batch_skipping`]), so however many events
+//!   pile up behind a blocked head they cannot fill the batch and starve other streams.
+//!   The head of a blocked stream is sent again now and then, alone, after
+//!   `refused_retry`, doubling up to `refused_retry_max` (30 s to 10 min by default), in
+//!   case an operator raised the limit; when JetStream accepts it the stream is
+//!   unblocked (logged) and drains in order. Blocked streams live in the relay's memory:
+//!   a restarted relay meets the refusal again, and logs it again, on its first round.
+//!   [`Relay::publish_pending`] retries every blocked head at once and reports a
+//!   refusal as its error. [`RelayStats::healthy`] is false while a stream is blocked
+//!   (the event needs an operator: a larger limit, see docs/operations.md), with
+//!   `saman_intake_relay_blocked_streams` > 0 and no failed rounds telling it from an
+//!   outage. The writer's size check ([`PublishLimit::max_event_bytes`], half the
+//!   server's `max_payload`, which the relay reads every round) keeps such events out
+//!   of the outbox in the first place.
 //! - **One relay across replicas.** Only the holder of the store's relay lease
 //!   publishes; the others try to take the lease every `lease_retry`. (Correctness does
 //!   not depend on it, see above: it avoids duplicate work.)
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -53,7 +80,10 @@ use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
 use async_nats::jetstream::{
-    self, context::PublishError, message::PublishMessage, publish::PublishAck,
+    self,
+    context::{PublishError, PublishErrorKind},
+    message::PublishMessage,
+    publish::PublishAck,
 };
 use bytes::Bytes;
 use futures::StreamExt;
@@ -62,7 +92,7 @@ use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::jetstream::event_headers;
+use crate::jetstream::{PublishLimit, event_headers};
 use crate::store::{EventStore, RelayLease, StoreError, StoredEvent};
 
 /// Errors of the relay and of the JetStream set-up.
@@ -85,8 +115,10 @@ pub enum RelayError {
         #[source]
         source: jetstream::context::CreateStreamError,
     },
-    /// Sending a publish, or its ack, failed (timeout, broken connection, no stream
-    /// for the subject, rejected by the server).
+    /// Sending a publish, or its ack, failed: a transport failure (timeout, broken
+    /// connection, no stream for the subject, a server-side error) or a refusal of this
+    /// event ([`RelayError::is_refusal`]: larger than the server's `max_payload`, or an
+    /// error ack about the message such as the stream's `max_msg_size`).
     #[error("publishing event {event_id} on {subject}: {source}")]
     Publish {
         event_id: Uuid,
@@ -100,6 +132,40 @@ pub enum RelayError {
     /// Another relay (another intake replica) holds the relay lease.
     #[error("another relay holds the relay lease")]
     LeaseHeldElsewhere,
+}
+
+impl RelayError {
+    /// Whether this is a refusal of the event itself (it would fail the same way on every
+    /// attempt: its stream is blocked) rather than a transport failure (retried with
+    /// backoff). See the module documentation.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, RelayError::Publish { source, .. } if is_refusal(source))
+    }
+}
+
+/// Whether a publish error refuses the message itself (see the module documentation):
+/// - the client refused it as larger than the server's `max_payload` (nothing was sent);
+/// - JetStream answered with an error ack about the message: a 4xx code other than 404
+///   (no stream: an election, or the stream is being recreated) and 408 (a timeout),
+///   e.g. 400 "message size exceeds maximum allowed" (err_code 10054), the header
+///   limit, or a failed expectation. 5xx answers (storage failed, cluster or JetStream
+///   unavailable, insufficient resources) are about the server: transport failures.
+fn is_refusal(error: &PublishError) -> bool {
+    match error.kind() {
+        PublishErrorKind::MaxPayloadExceeded
+        | PublishErrorKind::WrongLastMessageId
+        | PublishErrorKind::WrongLastSequence => true,
+        PublishErrorKind::Other => std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<jetstream::Error>())
+            .is_some_and(|ack| {
+                let code = ack.code();
+                (400..500).contains(&code) && code != 404 && code != 408
+            }),
+        PublishErrorKind::StreamNotFound
+        | PublishErrorKind::TimedOut
+        | PublishErrorKind::BrokenPipe
+        | PublishErrorKind::MaxAckPending => false,
+    }
 }
 
 /// Tuning of the relay.
@@ -119,6 +185,11 @@ pub struct RelayConfig {
     pub lease_retry: Duration,
     /// On shutdown, how long the last attempt to flush the outbox may take.
     pub shutdown_flush: Duration,
+    /// How long after a refusal the head of a blocked stream is first sent again (in
+    /// case the limit was raised); the pause doubles after each refusal.
+    pub refused_retry: Duration,
+    /// The longest pause between two attempts at the head of a blocked stream.
+    pub refused_retry_max: Duration,
 }
 
 impl Default for RelayConfig {
@@ -130,6 +201,8 @@ impl Default for RelayConfig {
             ack_timeout: Duration::from_secs(5),
             lease_retry: Duration::from_secs(3),
             shutdown_flush: Duration::from_secs(5),
+            refused_retry: Duration::from_secs(30),
+            refused_retry_max: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -145,6 +218,8 @@ struct StatsInner {
     published: AtomicU64,
     duplicates: AtomicU64,
     failed_rounds: AtomicU64,
+    refused_events: AtomicU64,
+    blocked_streams: AtomicU64,
     outbox_len: AtomicU64,
     holds_lease: AtomicBool,
     healthy: AtomicBool,
@@ -175,6 +250,14 @@ impl StatsInner {
         self.failed_rounds.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("saman_intake_relay_failed_rounds_total").increment(1);
     }
+    fn add_refused_events(&self, n: u64) {
+        self.refused_events.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("saman_intake_relay_refused_events_total").increment(n);
+    }
+    fn set_blocked_streams(&self, n: u64) {
+        self.blocked_streams.store(n, Ordering::Relaxed);
+        metrics::gauge!("saman_intake_relay_blocked_streams").set(n as f64);
+    }
 }
 
 impl RelayStats {
@@ -188,11 +271,21 @@ impl RelayStats {
     pub fn duplicates(&self) -> u64 {
         self.inner.duplicates.load(Ordering::Relaxed)
     }
-    /// Rounds that failed (NATS down, ack timeout, store error).
+    /// Rounds that failed (NATS down, ack timeout, store error). A refused event does
+    /// not fail its round.
     pub fn failed_rounds(&self) -> u64 {
         self.inner.failed_rounds.load(Ordering::Relaxed)
     }
-    /// Outbox rows waiting, as last seen by the relay.
+    /// Events refused by the client or JetStream since start, each counted once when it
+    /// blocked its stream (not again on every retry).
+    pub fn refused_events(&self) -> u64 {
+        self.inner.refused_events.load(Ordering::Relaxed)
+    }
+    /// Streams held back now by a refused head event.
+    pub fn blocked_streams(&self) -> u64 {
+        self.inner.blocked_streams.load(Ordering::Relaxed)
+    }
+    /// Outbox rows waiting, as last seen by the relay (blocked streams' rows included).
     pub fn outbox_len(&self) -> u64 {
         self.inner.outbox_len.load(Ordering::Relaxed)
     }
@@ -200,8 +293,10 @@ impl RelayStats {
     pub fn holds_lease(&self) -> bool {
         self.inner.holds_lease.load(Ordering::Relaxed)
     }
-    /// Whether the last round published everything it read: false during a NATS
-    /// outage, or while an event keeps failing (see the logs).
+    /// Whether the last round published everything it read and no stream is blocked:
+    /// false during a NATS outage, while an event keeps failing, or while a refused
+    /// event holds back its stream ([`Self::blocked_streams`] > 0; the other streams
+    /// are still published). See the logs.
     pub fn healthy(&self) -> bool {
         self.inner.healthy.load(Ordering::Relaxed)
     }
@@ -217,6 +312,10 @@ pub struct Relay {
     lease: Mutex<Option<HeldLease>>,
     /// When `outbox_len` was last counted in the store (see `refresh_outbox_len`).
     last_count: std::sync::Mutex<Option<Instant>>,
+    /// The server's `max_payload`, read every round (see [`PublishLimit`]).
+    publish_limit: PublishLimit,
+    /// Streams held back by a refused head event, by stream id.
+    blocked: std::sync::Mutex<BTreeMap<String, Blocked>>,
 }
 
 /// How often a held lease is checked (see `acquire_lease`).
@@ -228,19 +327,50 @@ struct HeldLease {
     checked: Instant,
 }
 
+/// A stream whose head event was refused.
+#[derive(Debug)]
+struct Blocked {
+    /// The refused event (the stream's head when it was refused).
+    event_id: Uuid,
+    /// When the stream was blocked.
+    since: Instant,
+    /// Refusals of the head since (the first one excluded).
+    retries: u64,
+    /// The pause before the next attempt; doubles up to `refused_retry_max`.
+    retry_in: Duration,
+    /// When the head is sent again.
+    next_retry: Instant,
+}
+
 /// What one round did.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Default)]
 struct Round {
-    /// Outbox rows read.
+    /// Outbox rows read by the batch (the heads of blocked streams retried not counted).
     fetched: usize,
-    /// Events acknowledged (and removed from the outbox).
+    /// Events acknowledged (and removed from the outbox), retried heads included.
     published: usize,
+    /// Events refused in this round (their streams are blocked now).
+    refusals: Vec<RelayError>,
+}
+
+/// What publishing a set of stream queues did.
+#[derive(Default)]
+struct Outcome {
+    /// The events acknowledged.
+    acked: Vec<Sent>,
+    /// Of those, acks flagged duplicate.
+    duplicates: u64,
+    /// The events refused (the rest of each one's stream was left out).
+    refused: Vec<(Sent, RelayError)>,
+    /// The first transport failure, if any: the round fails.
+    failure: Option<RelayError>,
 }
 
 impl Relay {
     pub fn new(store: EventStore, js: jetstream::Context, cfg: RelayConfig) -> Self {
         let cfg = RelayConfig {
             batch_size: cfg.batch_size.max(1),
+            refused_retry_max: cfg.refused_retry_max.max(cfg.refused_retry),
             ..cfg
         };
         Self {
@@ -251,7 +381,21 @@ impl Relay {
             stats: RelayStats::default(),
             lease: Mutex::new(None),
             last_count: std::sync::Mutex::new(None),
+            publish_limit: PublishLimit::new(),
+            blocked: std::sync::Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Makes the relay keep `limit` up to date with the server's `max_payload` (instead of
+    /// a limit of its own): pass the one the writer checks events against.
+    pub fn with_publish_limit(mut self, limit: PublishLimit) -> Self {
+        self.publish_limit = limit;
+        self
+    }
+
+    /// The server's `max_payload` as this relay last saw it (shared with clones).
+    pub fn publish_limit(&self) -> PublishLimit {
+        self.publish_limit.clone()
     }
 
     /// A handle the writer calls after each commit (`notify_one()`) so the relay does
@@ -274,6 +418,11 @@ impl Relay {
         // Start of the current outage (failed rounds in a row), to warn once per outage.
         let mut outage: Option<(Instant, u64)> = None;
         let mut waiting_for_lease = false;
+        // Export the refusal metrics at 0 from the start, so they can be alerted on.
+        self.stats.inner.add_refused_events(0);
+        self.stats
+            .inner
+            .set_blocked_streams(self.blocked_count() as u64);
         tracing::info!("relay started");
 
         while !shutdown.is_cancelled() {
@@ -293,6 +442,8 @@ impl Relay {
                         );
                         waiting_for_lease = true;
                     }
+                    // A standby's writer checks events against the limit too.
+                    self.publish_limit.observe(&self.js.client());
                     if sleep_or_cancel(self.cfg.lease_retry, &shutdown).await {
                         break;
                     }
@@ -307,7 +458,7 @@ impl Relay {
                 }
             }
 
-            match self.round().await {
+            match self.round(false).await {
                 Ok(round) => {
                     if let Some((since, failures)) = outage.take() {
                         tracing::info!(
@@ -319,7 +470,8 @@ impl Relay {
                     }
                     backoff.reset();
                     if round.fetched > 0 {
-                        // The outbox may hold more: go again at once.
+                        // The outbox may hold more: go again at once. (A refused event's
+                        // stream is blocked now, and left out of the next read.)
                         continue;
                     }
                     tokio::select! {
@@ -348,6 +500,7 @@ impl Relay {
         tracing::info!(
             published = self.stats.published(),
             outbox = self.stats.outbox_len(),
+            blocked_streams = self.stats.blocked_streams(),
             "relay stopped"
         );
         Ok(())
@@ -356,20 +509,34 @@ impl Relay {
     /// One pass: publishes what the outbox holds now (batch after batch, until a batch
     /// comes back smaller than `batch_size`) and returns how many events JetStream
     /// acknowledged. Takes the relay lease first if this relay does not hold it yet.
+    /// The head of every blocked stream is sent again first, whatever its retry pause.
     ///
-    /// On an error, the events acknowledged before it are removed from the outbox (and
-    /// counted in [`RelayStats::published`]) and the others stay for the next pass.
+    /// On a transport failure, the events acknowledged before it are removed from the
+    /// outbox (and counted in [`RelayStats::published`]) and the others stay for the
+    /// next pass. When an event is refused, the pass still publishes every other
+    /// stream, then returns the first refusal ([`RelayError::is_refusal`]) if its
+    /// stream is still blocked.
     pub async fn publish_pending(&self) -> Result<usize, RelayError> {
         if !self.acquire_lease().await? {
             return Err(RelayError::LeaseHeldElsewhere);
         }
         let mut total = 0;
+        let mut refusal = None;
+        let mut retry_blocked = true;
         loop {
-            let round = self.round().await?;
+            let round = self.round(retry_blocked).await?;
+            retry_blocked = false;
             total += round.published;
-            if round.fetched < self.cfg.batch_size {
-                return Ok(total);
+            if refusal.is_none() {
+                refusal = round.refusals.into_iter().next();
             }
+            if round.fetched < self.cfg.batch_size {
+                break;
+            }
+        }
+        match refusal {
+            Some(refused) if self.blocked_count() > 0 => Err(refused),
+            _ => Ok(total),
         }
     }
 
@@ -427,7 +594,7 @@ impl Relay {
         }
         let flush = async {
             loop {
-                match self.round().await {
+                match self.round(false).await {
                     Ok(round) if round.fetched == 0 => return Ok(()),
                     Ok(_) => {}
                     Err(e) => return Err(e),
@@ -435,7 +602,16 @@ impl Relay {
             }
         };
         match tokio::time::timeout(self.cfg.shutdown_flush, flush).await {
-            Ok(Ok(())) => tracing::info!("relay flushed the outbox"),
+            Ok(Ok(())) if self.blocked_count() == 0 => tracing::info!("relay flushed the outbox"),
+            Ok(Ok(())) => {
+                self.refresh_outbox_len(true).await;
+                tracing::warn!(
+                    blocked_streams = self.blocked_count(),
+                    outbox = self.stats.outbox_len(),
+                    "relay flushed the outbox but for its blocked streams (refused events); \
+                     their events wait for the next start"
+                );
+            }
             Ok(Err(e)) => {
                 self.refresh_outbox_len(true).await;
                 tracing::warn!(
@@ -455,71 +631,122 @@ impl Relay {
         }
     }
 
-    /// One round: read a batch of the outbox, publish it (at most one event per
-    /// stream in flight), remove what was acknowledged.
-    async fn round(&self) -> Result<Round, RelayError> {
+    /// One round: send the heads of the blocked streams due for a retry (all of them if
+    /// `retry_blocked`), then read a batch of the outbox without the blocked streams and
+    /// publish it (at most one event per stream in flight); remove what was acknowledged.
+    /// A transport failure fails the round; a refusal blocks its stream only.
+    async fn round(&self, retry_blocked: bool) -> Result<Round, RelayError> {
         // Publishing while disconnected would only queue copies of events in the client,
         // to go out after the reconnect; wait for the client to be connected instead.
-        if self.js.client().connection_state() != State::Connected {
+        let client = self.js.client();
+        if client.connection_state() != State::Connected {
             return Err(RelayError::NatsUnavailable);
         }
-        let batch = self.store.outbox_batch(self.cfg.batch_size).await?;
-        let fetched = batch.len();
-        if fetched == 0 {
-            self.stats.inner.set_outbox_len(0);
-            self.stats.inner.set_healthy(true);
-            return Ok(Round::default());
+        self.publish_limit.observe(&client);
+        let mut round = Round::default();
+
+        // 1. The heads of blocked streams due for another attempt, each alone in its
+        //    stream: if it is accepted now, the stream's later events go in the batch
+        //    below, after it.
+        let due = self.due_blocked(retry_blocked);
+        if !due.is_empty() {
+            let heads = self.store.outbox_heads(&due).await?;
+            for stream in &due {
+                if !heads.iter().any(|head| &head.stream_id == stream) {
+                    // Nothing of it left in the outbox (another relay published it).
+                    self.unblock(stream, None);
+                }
+            }
+            let queues = heads
+                .into_iter()
+                .map(|head| VecDeque::from([head]))
+                .collect();
+            let outcome = self.publish_queues(queues).await;
+            self.settle(outcome, &mut round).await?;
         }
 
-        let mut queues = group_by_stream(batch);
-        let mut done: Vec<i64> = Vec::with_capacity(fetched);
-        let mut duplicates = 0u64;
-        let mut failure: Option<RelayError> = None;
+        // 2. A batch of everything else, oldest first.
+        let skip = self.blocked_ids();
+        let batch = self
+            .store
+            .outbox_batch_skipping(self.cfg.batch_size, &skip)
+            .await?;
+        round.fetched = batch.len();
+        if !batch.is_empty() {
+            let outcome = self.publish_queues(group_by_stream(batch)).await;
+            self.settle(outcome, &mut round).await?;
+        }
 
-        // Each stream's events go one after the other: its next event is sent as soon as
-        // the previous one's ack arrives, while the other streams' publishes are in
-        // flight too (pipelining across streams, never within one).
+        let blocked = self.blocked_count();
+        self.stats.inner.set_healthy(blocked == 0);
+        if blocked == 0 && round.fetched < self.cfg.batch_size {
+            // The batch held the whole outbox as of the read, and all of it is published.
+            self.stats.inner.set_outbox_len(0);
+        } else {
+            self.refresh_outbox_len(false).await;
+        }
+        Ok(round)
+    }
+
+    /// Publishes the queues (one per stream, each in version order): the first event of
+    /// every queue at once, a queue's next event as soon as the previous one's ack
+    /// arrives (pipelining across streams, never within one). A failed event drops the
+    /// rest of its queue (it stays in the outbox); a transport failure while sending also
+    /// stops every further send (the client cannot take messages).
+    async fn publish_queues(&self, mut queues: Vec<VecDeque<StoredEvent>>) -> Outcome {
         let timeout = self.cfg.ack_timeout;
+        let mut out = Outcome::default();
+        let mut to_send: VecDeque<(usize, StoredEvent)> = queues
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(queue, events)| events.pop_front().map(|event| (queue, event)))
+            .collect();
         let mut in_flight = FuturesUnordered::new();
-        // Set when sending itself fails (the client cannot take messages): send no more.
+        // Set when sending itself fails for transport reasons: send no more.
         let mut send_failed = false;
-        for (queue, events) in queues.iter_mut().enumerate() {
-            if let Some(event) = events.pop_front() {
+        loop {
+            while !send_failed && let Some((queue, event)) = to_send.pop_front() {
                 match self.send(queue, event, timeout).await {
                     Ok(ack) => in_flight.push(ack),
-                    Err(e) => {
-                        failure.get_or_insert(e);
-                        send_failed = true;
-                        break;
+                    Err((meta, source)) => {
+                        queues[meta.queue].clear();
+                        let refused = is_refusal(&source);
+                        let error = RelayError::Publish {
+                            event_id: meta.event_id,
+                            subject: meta.subject.clone(),
+                            source,
+                        };
+                        if refused {
+                            // This event only: the other streams go on.
+                            out.refused.push((meta, error));
+                        } else {
+                            out.failure.get_or_insert(error);
+                            send_failed = true;
+                        }
                     }
                 }
             }
-        }
-        // Await every ack of what was sent, even after a failure: what was acknowledged
-        // leaves the outbox now rather than being republished.
-        while let Some((meta, result)) = in_flight.next().await {
+            // Await every ack of what was sent, even after a failure: what was
+            // acknowledged leaves the outbox now rather than being republished.
+            let Some((meta, result)) = in_flight.next().await else {
+                break;
+            };
             let error = match result {
                 Ok(Ok(ack)) => {
                     // A duplicate ack means JetStream already holds the event
                     // (republished after a crash or a lost ack): a success.
                     if ack.duplicate {
-                        duplicates += 1;
+                        out.duplicates += 1;
                     }
-                    done.push(meta.position);
-                    if !send_failed && let Some(next) = queues[meta.queue].pop_front() {
-                        match self.send(meta.queue, next, timeout).await {
-                            Ok(ack) => in_flight.push(ack),
-                            Err(e) => {
-                                failure.get_or_insert(e);
-                                send_failed = true;
-                            }
-                        }
+                    if let Some(next) = queues[meta.queue].pop_front() {
+                        to_send.push_back((meta.queue, next));
                     }
+                    out.acked.push(meta);
                     continue;
                 }
                 Ok(Err(source)) => RelayError::Publish {
                     event_id: meta.event_id,
-                    subject: meta.subject,
+                    subject: meta.subject.clone(),
                     source,
                 },
                 Err(_elapsed) => RelayError::AckTimeout {
@@ -530,41 +757,151 @@ impl Relay {
             // The later events of this stream must not go out before this one: leave them
             // out of the round (they stay in the outbox). Other streams go on.
             queues[meta.queue].clear();
-            failure.get_or_insert(error);
+            if error.is_refusal() {
+                out.refused.push((meta, error));
+            } else {
+                out.failure.get_or_insert(error);
+            }
         }
-
-        let published = done.len();
-        if !done.is_empty() {
-            // Only now, after the acks, do the rows leave the outbox. A crash before this
-            // line republishes these events, and the duplicate window drops the copies.
-            self.store.outbox_done(&done).await?;
-            self.stats.inner.add_published(published as u64, duplicates);
-        }
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.stats.inner.set_healthy(true);
-        if fetched < self.cfg.batch_size {
-            // The batch held the whole outbox as of the read, and all of it is published.
-            self.stats.inner.set_outbox_len(0);
-        } else {
-            self.refresh_outbox_len(false).await;
-        }
-        Ok(Round { fetched, published })
+        out
     }
 
-    /// Sends one event; the returned future resolves to its ack (or times out).
+    /// Records what [`Self::publish_queues`] did: unblocks the streams whose head was
+    /// accepted, blocks those whose event was refused, removes the acknowledged events
+    /// from the outbox; the first transport failure is the round's error.
+    async fn settle(&self, outcome: Outcome, round: &mut Round) -> Result<(), RelayError> {
+        // Unblock first: a stream blocked before this round has no other event in it.
+        for meta in &outcome.acked {
+            self.unblock(&meta.stream_id, Some(meta));
+        }
+        for (meta, error) in outcome.refused {
+            self.block(&meta, &error);
+            round.refusals.push(error);
+        }
+        if !outcome.acked.is_empty() {
+            // Only now, after the acks, do the rows leave the outbox. A crash before this
+            // line republishes these events, and the duplicate window drops the copies.
+            let done: Vec<i64> = outcome.acked.iter().map(|meta| meta.position).collect();
+            self.store.outbox_done(&done).await?;
+            self.stats
+                .inner
+                .add_published(done.len() as u64, outcome.duplicates);
+            round.published += done.len();
+        }
+        match outcome.failure {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+
+    /// Blocks the stream of a refused event (or, when it already was, schedules the next
+    /// attempt later). A new refusal is logged once and counted.
+    fn block(&self, meta: &Sent, error: &RelayError) {
+        let now = Instant::now();
+        let mut blocked = self.blocked.lock().expect("relay blocked streams lock");
+        match blocked.get_mut(&meta.stream_id) {
+            Some(stream) if stream.event_id == meta.event_id => {
+                stream.retries += 1;
+                stream.retry_in = (stream.retry_in * 2).min(self.cfg.refused_retry_max);
+                stream.next_retry = now + stream.retry_in;
+                tracing::debug!(
+                    stream = %meta.stream_id,
+                    event_id = %meta.event_id,
+                    retries = stream.retries,
+                    next_retry_in = ?stream.retry_in,
+                    error = %error,
+                    "blocked stream's head refused again"
+                );
+            }
+            _ => {
+                let retry_in = self.cfg.refused_retry;
+                tracing::warn!(
+                    stream = %meta.stream_id,
+                    event_id = %meta.event_id,
+                    stream_version = meta.stream_version,
+                    position = meta.position,
+                    payload_bytes = meta.payload_bytes,
+                    max_payload = self.publish_limit.max_payload(),
+                    error = %error,
+                    retry_in = ?retry_in,
+                    "JetStream refused an event: its stream is held back (the event and the \
+                     stream's later ones wait in the outbox, in order); other streams go on. \
+                     The event is sent again now and then, with a growing pause: raise the \
+                     limit (NATS max_payload, the stream's max_msg_size) to let it through"
+                );
+                self.stats.inner.add_refused_events(1);
+                blocked.insert(
+                    meta.stream_id.clone(),
+                    Blocked {
+                        event_id: meta.event_id,
+                        since: now,
+                        retries: 0,
+                        retry_in,
+                        next_retry: now + retry_in,
+                    },
+                );
+            }
+        }
+        self.stats.inner.set_blocked_streams(blocked.len() as u64);
+    }
+
+    /// Unblocks `stream` if it is blocked: its head was accepted (`accepted`), or it has
+    /// nothing left in the outbox (`None`).
+    fn unblock(&self, stream: &str, accepted: Option<&Sent>) {
+        let mut blocked = self.blocked.lock().expect("relay blocked streams lock");
+        let Some(was) = blocked.remove(stream) else {
+            return;
+        };
+        tracing::info!(
+            stream,
+            refused_event_id = %was.event_id,
+            accepted_event_id = ?accepted.map(|meta| meta.event_id),
+            retries = was.retries,
+            blocked_for = ?was.since.elapsed(),
+            "blocked stream publishes again"
+        );
+        self.stats.inner.set_blocked_streams(blocked.len() as u64);
+    }
+
+    /// The blocked streams whose head is due for another attempt (all if `all`).
+    fn due_blocked(&self, all: bool) -> Vec<String> {
+        let now = Instant::now();
+        let blocked = self.blocked.lock().expect("relay blocked streams lock");
+        blocked
+            .iter()
+            .filter(|(_, stream)| all || stream.next_retry <= now)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    fn blocked_ids(&self) -> Vec<String> {
+        let blocked = self.blocked.lock().expect("relay blocked streams lock");
+        blocked.keys().cloned().collect()
+    }
+
+    fn blocked_count(&self) -> usize {
+        self.blocked
+            .lock()
+            .expect("relay blocked streams lock")
+            .len()
+    }
+
+    /// Sends one event; the returned future resolves to its ack (or times out). A send
+    /// that fails returns the event's [`Sent`] with the error.
     async fn send(
         &self,
         queue: usize,
         event: StoredEvent,
         timeout: Duration,
-    ) -> Result<impl Future<Output = (Sent, AckResult)> + use<>, RelayError> {
+    ) -> Result<impl Future<Output = (Sent, AckResult)> + use<>, (Sent, PublishError)> {
         let meta = Sent {
             queue,
             position: event.position,
             event_id: event.event_id,
+            stream_id: event.stream_id.clone(),
+            stream_version: event.stream_version,
             subject: event.subject.clone(),
+            payload_bytes: event.payload.len(),
         };
         let message = PublishMessage::build()
             .headers(event_headers(&event))
@@ -574,11 +911,7 @@ impl Relay {
                 let result = tokio::time::timeout(timeout, ack.into_future()).await;
                 (meta, result)
             }),
-            Err(source) => Err(RelayError::Publish {
-                event_id: meta.event_id,
-                subject: meta.subject,
-                source,
-            }),
+            Err(source) => Err((meta, source)),
         }
     }
 
@@ -608,7 +941,10 @@ struct Sent {
     queue: usize,
     position: i64,
     event_id: Uuid,
+    stream_id: String,
+    stream_version: u64,
     subject: String,
+    payload_bytes: usize,
 }
 
 /// Groups a batch by stream, each stream's events in stream-version order; streams in
@@ -678,5 +1014,35 @@ mod tests {
         assert_eq!(seq, [100, 200, 400, 500, 500]);
         b.reset();
         assert_eq!(b.next().as_millis(), 100);
+    }
+
+    #[test]
+    fn refusals_are_told_from_transport_failures() {
+        let refused = [
+            PublishErrorKind::MaxPayloadExceeded,
+            PublishErrorKind::WrongLastMessageId,
+            PublishErrorKind::WrongLastSequence,
+        ];
+        for kind in refused {
+            assert!(is_refusal(&PublishError::new(kind)), "{kind:?}");
+        }
+        let transport = [
+            PublishErrorKind::StreamNotFound,
+            PublishErrorKind::TimedOut,
+            PublishErrorKind::BrokenPipe,
+            PublishErrorKind::MaxAckPending,
+            // Without a JetStream error ack inside (e.g. a closed client channel).
+            PublishErrorKind::Other,
+        ];
+        for kind in transport {
+            assert!(!is_refusal(&PublishError::new(kind)), "{kind:?}");
+        }
+        let error = RelayError::Publish {
+            event_id: Uuid::nil(),
+            subject: "saman.events.v1.zone.zone-01.NeedDeclared".into(),
+            source: PublishError::new(PublishErrorKind::MaxPayloadExceeded),
+        };
+        assert!(error.is_refusal());
+        assert!(!RelayError::NatsUnavailable.is_refusal());
     }
 }

@@ -21,7 +21,7 @@ use tonic::transport::Server;
 
 use crate::config::Config;
 use crate::edge::IntakeService;
-use crate::jetstream::{StreamSettings, ensure_stream};
+use crate::jetstream::{PublishLimit, StreamSettings, ensure_stream};
 use crate::relay::{Relay, RelayConfig};
 use crate::store::EventStore;
 use crate::writer::{Writer, WriterConfig};
@@ -49,6 +49,10 @@ pub async fn run(
         .await
         .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
     let js = async_nats::jetstream::new(nats.clone());
+    // The server's max_payload (1 MiB until a server is seen), kept up to date by the
+    // relay and the stream set-up below; `publish_limit.max_event_bytes()` is the
+    // largest event the writer should record (a larger one would block its stream).
+    let publish_limit = PublishLimit::new();
     let relay = Relay::new(
         store.clone(),
         js.clone(),
@@ -56,12 +60,14 @@ pub async fn run(
             shutdown_flush: config.shutdown_grace,
             ..RelayConfig::default()
         },
-    );
+    )
+    .with_publish_limit(publish_limit.clone());
     let (writer, writer_task) = Writer::start(
         store.clone(),
         relay.waker(),
         WriterConfig {
             max_batch: config.max_batch,
+            publish_limit: publish_limit.clone(),
             ..WriterConfig::default()
         },
     )
@@ -78,10 +84,12 @@ pub async fn run(
     let background = tokio::spawn({
         let health = health.clone();
         let stop = stop_relay.clone();
+        let publish_limit = publish_limit.clone();
         async move {
             if !set_up_stream(&js, &settings, &stop).await {
                 return;
             }
+            publish_limit.observe(&js.client());
             health.set_serving::<IntakeServer<IntakeService>>().await;
             tracing::info!(stream = %settings.name, "stream ready; serving");
             if let Err(err) = relay.run(stop).await {
@@ -91,11 +99,18 @@ pub async fn run(
     });
 
     let router = Server::builder()
+        .layer(saman_runtime::grpc::message_size_layer(
+            crate::error::ERROR_DOMAIN,
+            "--max-request-bytes (SAMAN_INTAKE_MAX_REQUEST_BYTES)",
+        ))
         .add_service(health_service)
         .add_service(saman_runtime::grpc::reflection(&[
             saman_proto::FILE_DESCRIPTOR_SET,
         ])?)
-        .add_service(IntakeServer::new(IntakeService::new(writer)));
+        .add_service(
+            IntakeServer::new(IntakeService::new(writer))
+                .max_decoding_message_size(config.max_request_bytes),
+        );
     saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
     health
         .set_not_serving::<IntakeServer<IntakeService>>()

@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use crate::codec::{self, EventMeta};
 use crate::error::IntakeError;
+use crate::jetstream::PublishLimit;
 use crate::store::{Append, AppendOutcome, EventStore, NewEvent, StoreError};
 
 /// How many events the start-up fold reads per query.
@@ -46,11 +47,18 @@ struct Job {
     reply: oneshot::Sender<Result<pb::SubmissionReply, IntakeError>>,
 }
 
+/// What the writer task takes from its queue.
+enum Msg {
+    Submit(Box<Job>),
+    /// A copy of the in-memory state, for diagnosis and tests (see [`Writer::state`]).
+    State(oneshot::Sender<World>),
+}
+
 /// The handle request handlers use; cheap to clone. When every handle is dropped,
 /// the writer finishes the queued batch and stops.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +67,9 @@ pub struct WriterConfig {
     pub max_batch: usize,
     /// Submissions waiting for the writer; callers wait when it is full.
     pub queue: usize,
+    /// The largest event that can be published: a command whose event is larger is
+    /// refused, never recorded, so no event can hold its stream back in the outbox.
+    pub publish_limit: PublishLimit,
 }
 
 impl Default for WriterConfig {
@@ -66,6 +77,7 @@ impl Default for WriterConfig {
         Self {
             max_batch: 256,
             queue: 4096,
+            publish_limit: PublishLimit::new(),
         }
     }
 }
@@ -95,6 +107,7 @@ impl Writer {
             stale: false,
             committed,
             max_batch: config.max_batch.max(1),
+            publish_limit: config.publish_limit,
         };
         let handle = tokio::spawn(task.run(queue));
         Ok((Writer { jobs }, handle))
@@ -115,16 +128,30 @@ impl Writer {
             reply,
         };
         self.jobs
-            .send(job)
+            .send(Msg::Submit(Box::new(job)))
             .await
             .map_err(|_| IntakeError::Unavailable("the writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| IntakeError::Unavailable("the writer stopped before answering".into()))?
     }
+
+    /// A copy of the state the writer decides on, as of the last batch: what a restart
+    /// must fold back from the store (tests compare the two).
+    pub async fn state(&self) -> Result<World, IntakeError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Msg::State(reply))
+            .await
+            .map_err(|_| IntakeError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| IntakeError::Unavailable("the writer stopped before answering".into()))
+    }
 }
 
-async fn fold_history(store: &EventStore) -> Result<World, StoreError> {
+/// The state folded from every event of the store: what the writer starts from.
+pub async fn fold_history(store: &EventStore) -> Result<World, StoreError> {
     let mut world = World::new();
     let mut after = 0;
     loop {
@@ -139,10 +166,14 @@ async fn fold_history(store: &EventStore) -> Result<World, StoreError> {
 }
 
 fn fold(world: &mut World, payload: &[u8]) -> Result<(), StoreError> {
-    let (stream, version, event) =
-        codec::decode(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let decoded = codec::decode(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     world
-        .apply(&stream, version, &event)
+        .apply(
+            &decoded.stream,
+            decoded.version,
+            decoded.occurred_at,
+            &decoded.event,
+        )
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -153,6 +184,7 @@ struct WriterTask {
     stale: bool,
     committed: Arc<Notify>,
     max_batch: usize,
+    publish_limit: PublishLimit,
 }
 
 /// A decided job waiting for its commit.
@@ -162,21 +194,28 @@ struct Pending {
 }
 
 impl WriterTask {
-    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+    async fn run(mut self, mut queue: mpsc::Receiver<Msg>) {
         let mut carried: Vec<Job> = Vec::new();
         loop {
             let mut batch = std::mem::take(&mut carried);
+            let mut asking = Vec::new();
             if batch.is_empty() {
                 match queue.recv().await {
-                    Some(job) => batch.push(job),
+                    Some(Msg::Submit(job)) => batch.push(*job),
+                    Some(Msg::State(reply)) => asking.push(reply),
                     None => break,
                 }
             }
             while batch.len() < self.max_batch {
                 match queue.try_recv() {
-                    Ok(job) => batch.push(job),
+                    Ok(Msg::Submit(job)) => batch.push(*job),
+                    Ok(Msg::State(reply)) => asking.push(reply),
                     Err(_) => break,
                 }
+            }
+            if batch.is_empty() {
+                self.answer_state(asking).await;
+                continue;
             }
             let size = batch.len();
             let started = std::time::Instant::now();
@@ -186,8 +225,30 @@ impl WriterTask {
             metrics::histogram!("saman_intake_batch_duration_seconds")
                 .record(elapsed.as_secs_f64());
             tracing::debug!(size, ?elapsed, "batch handled");
+            self.answer_state(asking).await;
         }
         tracing::info!("writer stopped: no more submissions");
+    }
+
+    /// Sends a copy of the World to each who asked; rebuilt first if it may hold
+    /// events the store does not.
+    async fn answer_state(&mut self, asking: Vec<oneshot::Sender<World>>) {
+        if asking.is_empty() {
+            return;
+        }
+        if self.stale {
+            match fold_history(&self.store).await {
+                Ok(world) => {
+                    self.world = world;
+                    self.stale = false;
+                }
+                // The askers see the writer as unavailable; the next batch retries.
+                Err(_) => return,
+            }
+        }
+        for reply in asking {
+            let _ = reply.send(self.world.clone());
+        }
     }
 
     /// Handles one batch; returns the jobs to try again in the next one.
@@ -220,7 +281,7 @@ impl WriterTask {
             return carried;
         }
 
-        let now = Timestamp::now();
+        let now = saman_domain::calendar::to_micros(Timestamp::now());
         let mut pending = Vec::with_capacity(batch.len());
         let mut appends = Vec::with_capacity(batch.len());
         for job in batch {
@@ -233,9 +294,13 @@ impl WriterTask {
                         appends.push(append);
                         pending.push(Pending { job, reply });
                     }
+                    Err(err @ IntakeError::EventTooLarge { .. }) => {
+                        // Refused before anything was folded in: the World is intact.
+                        let _ = job.reply.send(Err(err));
+                    }
                     Err(err) => {
                         self.stale = true;
-                        let _ = job.reply.send(Err(IntakeError::Store(err.to_string())));
+                        let _ = job.reply.send(Err(err));
                     }
                 },
             }
@@ -333,7 +398,7 @@ impl WriterTask {
         job: &Job,
         decided: Decided,
         now: Timestamp,
-    ) -> Result<(Append, pb::SubmissionReply), StoreError> {
+    ) -> Result<(Append, pb::SubmissionReply), IntakeError> {
         let meta = &job.command.meta;
         let stream_id = decided.stream.to_string();
         let mut events = Vec::with_capacity(decided.events.len());
@@ -350,9 +415,23 @@ impl WriterTask {
                 occurred_at: meta.occurred_at,
                 recorded_at: now,
             };
-            self.world
-                .apply(&decided.stream, version, event)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let payload = codec::encode(&event_meta, event);
+            // What is recorded must read back as itself, or a restart would fold another
+            // state than the one decided on: checked on every event, before it is kept.
+            match codec::decode(&payload) {
+                Ok(back) if back.event == *event && back.occurred_at == meta.occurred_at => {}
+                other => {
+                    tracing::error!(?event, read_back = ?other.map(|d| d.event), "an event would not read back as itself");
+                    return Err(IntakeError::Unreadable(event.event_type()));
+                }
+            }
+            let limit = self.publish_limit.max_event_bytes();
+            if payload.len() > limit {
+                return Err(IntakeError::EventTooLarge {
+                    bytes: payload.len(),
+                    limit,
+                });
+            }
             let subject = decided.stream.subject(event.event_type());
             recorded.push(pb::RecordedEvent {
                 event_id: event_meta.event_id.to_string(),
@@ -368,9 +447,15 @@ impl WriterTask {
                 subject,
                 occurred_at_us: micros(meta.occurred_at),
                 recorded_at_us: micros(now),
-                payload: codec::encode(&event_meta, event),
+                payload,
                 traceparent: job.trace.clone(),
             });
+        }
+        // Only now, with every event known to fit, does the World learn of them.
+        for (event, version) in decided.events.iter().zip(decided.expected_version + 1..) {
+            self.world
+                .apply(&decided.stream, version, meta.occurred_at, event)
+                .map_err(|e| IntakeError::Store(StoreError::Corrupt(e.to_string()).to_string()))?;
         }
         let reply = pb::SubmissionReply {
             submission_id: meta.submission.0.to_string(),

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use prost::Message as _;
 use saman_harness::{Backend, NatsServer, TestDb};
 use saman_intake::jetstream::{
-    CONTENT_TYPE_ENVELOPE, STREAM_NAME, StreamSettings, connect, ensure_stream,
+    CONTENT_TYPE_ENVELOPE, PublishLimit, STREAM_NAME, StreamSettings, connect, ensure_stream,
 };
 use saman_intake::relay::{Relay, RelayConfig, RelayError};
 use saman_intake::store::{Append, AppendOutcome, EventStore, NewEvent};
@@ -39,7 +39,11 @@ struct Env {
 }
 
 async fn env(backend: Backend) -> anyhow::Result<Env> {
-    let nats = NatsServer::start().await?;
+    env_on(backend, NatsServer::start().await?).await
+}
+
+/// [`env`] on the given nats-server.
+async fn env_on(backend: Backend, nats: NatsServer) -> anyhow::Result<Env> {
     let db = TestDb::new(backend).await?;
     let store = EventStore::open(db.url(), 4).await?;
     let (_client, js) = connect(&nats.url(), "relay-test", Duration::from_secs(5)).await?;
@@ -183,6 +187,22 @@ impl Book {
             expected_version: expected,
             events,
         }
+    }
+}
+
+impl Book {
+    /// What JetStream holds while `stream` is held back after `version`: the book
+    /// without that stream's later events.
+    fn up_to(&self, stream: &str, version: u64) -> Book {
+        let appended = self
+            .appended
+            .iter()
+            .filter(|(_, e)| e.stream_id != stream || e.stream_version <= version)
+            .map(|(id, e)| (id.clone(), e.clone()))
+            .collect();
+        let mut versions = self.versions.clone();
+        versions.insert(stream.to_owned(), version);
+        Book { versions, appended }
     }
 }
 
@@ -761,6 +781,291 @@ async fn a_refused_event_holds_back_its_stream_only() -> anyhow::Result<()> {
     assert!(relay.stats().healthy());
     let received = consume_all(&env.js, 6).await?;
     check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+/// Makes the (single) event of `append`, a `NeedDeclared`, about `bytes` larger.
+fn fatten_by(book: &mut Book, append: &mut Append, bytes: usize) {
+    let event = &mut append.events[0];
+    let mut env = Envelope::decode(event.payload.as_slice()).unwrap();
+    if let Some(Body::NeedDeclared(need)) = env.body.as_mut() {
+        need.description = "x".repeat(bytes);
+    }
+    event.payload = env.encode_to_vec();
+    book.appended.insert(env.event_id.clone(), env);
+}
+
+/// Waits (bounded) until `ok` holds.
+async fn wait_until(what: &str, within: Duration, ok: impl Fn() -> bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    while !ok() {
+        ensure!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Waits (bounded) until the outbox holds `n` rows: the relay removes rows just after
+/// JetStream stored their events.
+async fn wait_for_outbox(store: &EventStore, n: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let len = store.outbox_len().await?;
+        if len == n {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the outbox holds {len} rows, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How JetStream is made to refuse the large event, and how the limit is lifted.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// nats-server runs with `max_payload` 4 KB: the client refuses the message before
+    /// sending it; lifted by restarting the server with the default (1 MiB).
+    MaxPayload,
+    /// The stream's `max_msg_size` is 4 KB: JetStream answers with an error ack
+    /// (400, "message size exceeds maximum allowed"); lifted by updating the stream.
+    MaxMsgSize,
+}
+
+/// One 8 KB event of stream A, among normal events of A, B and C, is refused. The relay
+/// (`run`, small batches) holds back A only: B and C, events recorded after the big one
+/// and many more than a batch of them, are published in order, exactly once, in rounds
+/// that succeed; A stops before the big event (order kept); the refusal is counted once
+/// and A shows as blocked; new events of B still go out. Once the limit is lifted, the
+/// retried head goes through and A drains in order.
+async fn a_refused_event_blocks_only_its_stream(
+    backend: Backend,
+    refusal: Refusal,
+) -> anyhow::Result<()> {
+    const LIMIT: usize = 4096;
+    let nats = match refusal {
+        Refusal::MaxPayload => NatsServer::start_with_max_payload(Some(LIMIT)).await?,
+        Refusal::MaxMsgSize => NatsServer::start().await?,
+    };
+    let mut env = env_on(backend, nats).await?;
+    if let Refusal::MaxMsgSize = refusal {
+        set_max_message_size(&env.js, LIMIT as i32).await?;
+    }
+    let (a, b, c) = ("zone.zone-01", "ngo.ngo-01", "agency.water-agency");
+    let mut book = Book::default();
+    append_all(
+        &env.store,
+        &[book.append(a, 2), book.append(b, 1), book.append(c, 1)],
+    )
+    .await?;
+    let mut big = book.append(a, 1);
+    fatten_by(&mut book, &mut big, 2 * LIMIT);
+    let big_id = big.events[0].event_id;
+    append_all(&env.store, &[big]).await?;
+    // A's later events come first in the outbox and are more than a batch.
+    append_all(&env.store, &[book.append(a, 10)]).await?;
+    for _ in 0..6 {
+        append_all(&env.store, &[book.append(b, 1)]).await?;
+        append_all(&env.store, &[book.append(c, 1)]).await?;
+    }
+
+    let relay = Relay::new(
+        env.store.clone(),
+        env.js.clone(),
+        RelayConfig {
+            batch_size: 4,
+            refused_retry: Duration::from_millis(100),
+            refused_retry_max: Duration::from_millis(400),
+            ..fast_config()
+        },
+    );
+    let stats = relay.stats();
+    let limit = relay.publish_limit();
+    let waker = relay.waker();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+
+    // Everything but A after version 2: A's v1..2, B's 7, C's 7.
+    let held_back = book.up_to(a, 2);
+    let expected = held_back.appended.len();
+    assert_eq!(expected, 16);
+    wait_for_messages(&env.js, expected as u64, Duration::from_secs(30)).await?;
+    wait_until("A blocked", Duration::from_secs(10), || {
+        stats.blocked_streams() == 1
+    })
+    .await?;
+    assert_eq!(stats.refused_events(), 1);
+    assert_eq!(stats.failed_rounds(), 0, "a refusal fails no round");
+    assert!(!stats.healthy(), "a blocked stream shows as unhealthy");
+    // The big event and A's 10 later events wait in the outbox.
+    wait_for_outbox(&env.store, 11).await?;
+    let outbox = env.store.outbox_batch(100).await?;
+    assert_eq!(outbox[0].event_id, big_id);
+    assert!(outbox.iter().all(|e| e.stream_id == a));
+    if let Refusal::MaxPayload = refusal {
+        assert_eq!(limit.max_payload(), LIMIT);
+        assert_eq!(limit.max_event_bytes(), LIMIT / 2);
+    }
+    let received = consume_all(&env.js, expected).await?;
+    check_exactly_once_in_order(&held_back, &received)?;
+
+    // A later round still publishes B's new events; A stays where it is.
+    for _ in 0..2 {
+        append_all(&env.store, &[book.append(b, 1)]).await?;
+        waker.notify_one();
+    }
+    let expected = book.up_to(a, 2).appended.len();
+    wait_for_messages(&env.js, expected as u64, Duration::from_secs(30)).await?;
+    wait_for_outbox(&env.store, 11).await?;
+    assert_eq!(stats.blocked_streams(), 1);
+    assert_eq!(stats.refused_events(), 1, "retries are not counted again");
+
+    // The operator lifts the limit: the head is retried, accepted, and A drains.
+    match refusal {
+        Refusal::MaxPayload => {
+            env.nats.set_max_payload(None);
+            env.nats.restart().await?;
+        }
+        Refusal::MaxMsgSize => set_max_message_size(&env.js, 0).await?,
+    }
+    let total = book.appended.len();
+    wait_for_messages(&env.js, total as u64, Duration::from_secs(60)).await?;
+    wait_for_outbox(&env.store, 0).await?;
+    wait_until("A unblocked", Duration::from_secs(10), || {
+        stats.blocked_streams() == 0
+    })
+    .await?;
+    if let Refusal::MaxPayload = refusal {
+        wait_until(
+            "the limit follows the server",
+            Duration::from_secs(10),
+            || limit.max_payload() == PublishLimit::DEFAULT_MAX_PAYLOAD,
+        )
+        .await?;
+    }
+    shutdown.cancel();
+    task.await??;
+    assert_eq!(stats.blocked_streams(), 0);
+    assert_eq!(stats.refused_events(), 1);
+    assert!(stats.healthy());
+    let received = consume_all(&env.js, total).await?;
+    check_exactly_once_in_order(&book, &received)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_event_over_max_payload_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxPayload).await
+}
+
+#[tokio::test]
+async fn an_event_over_max_payload_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxPayload).await
+}
+
+#[tokio::test]
+async fn an_event_over_max_msg_size_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxMsgSize).await
+}
+
+#[tokio::test]
+async fn an_event_over_max_msg_size_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxMsgSize).await
+}
+
+/// The outbox reads the relay uses for blocked streams: a batch that skips streams, and
+/// the head (oldest outbox row) of given streams.
+async fn outbox_reads_for_blocked_streams(backend: Backend) -> anyhow::Result<()> {
+    let db = TestDb::new(backend).await?;
+    let store = EventStore::open(db.url(), 2).await?;
+    let mut book = Book::default();
+    append_all(
+        &store,
+        &[
+            book.append("zone.zone-01", 3),
+            book.append("ngo.ngo-01", 2),
+            book.append("zone.zone-02", 1),
+        ],
+    )
+    .await?;
+    let all = store.outbox_batch(100).await?;
+    assert_eq!(all.len(), 6);
+    let skip = vec!["zone.zone-01".to_owned(), "agency.none".to_owned()];
+    let rest = store.outbox_batch_skipping(100, &skip).await?;
+    let want: Vec<_> = all
+        .iter()
+        .filter(|e| e.stream_id != "zone.zone-01")
+        .cloned()
+        .collect();
+    assert_eq!(rest, want);
+    assert_eq!(store.outbox_batch_skipping(2, &skip).await?, want[..2]);
+    assert_eq!(store.outbox_batch_skipping(100, &[]).await?, all);
+
+    let streams = vec![
+        "ngo.ngo-01".to_owned(),
+        "zone.zone-01".to_owned(),
+        "agency.none".to_owned(),
+    ];
+    let heads = store.outbox_heads(&streams).await?;
+    let versions: Vec<_> = heads
+        .iter()
+        .map(|e| (e.stream_id.as_str(), e.stream_version))
+        .collect();
+    assert_eq!(versions, [("zone.zone-01", 1), ("ngo.ngo-01", 1)]);
+    // Once the head is published, the next event is the head.
+    store.outbox_done(&[heads[0].position]).await?;
+    let heads = store.outbox_heads(&streams[1..2]).await?;
+    assert_eq!(heads.len(), 1);
+    assert_eq!(heads[0].stream_version, 2);
+    assert!(store.outbox_heads(&[]).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn outbox_reads_for_blocked_streams_sqlite() -> anyhow::Result<()> {
+    outbox_reads_for_blocked_streams(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn outbox_reads_for_blocked_streams_postgres() -> anyhow::Result<()> {
+    outbox_reads_for_blocked_streams(Backend::Postgres).await
+}
+
+/// The publish limit follows the server's `max_payload`: the default before any server
+/// was seen, the server's value once connected (read by the relay), and the new
+/// server's value after a reconnect.
+#[tokio::test]
+async fn publish_limit_reads_the_server_max_payload() -> anyhow::Result<()> {
+    let limit = PublishLimit::new();
+    assert_eq!(limit.max_payload(), 1024 * 1024);
+    assert_eq!(limit.max_event_bytes(), 512 * 1024);
+
+    let mut env = env_on(
+        Backend::Sqlite,
+        NatsServer::start_with_max_payload(Some(4096)).await?,
+    )
+    .await?;
+    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config())
+        .with_publish_limit(limit.clone());
+    assert_eq!(relay.publish_pending().await?, 0);
+    assert_eq!(limit.max_payload(), 4096);
+    assert_eq!(limit.max_event_bytes(), 2048);
+    assert_eq!(relay.publish_limit().max_payload(), 4096);
+
+    env.nats.set_max_payload(Some(64 * 1024));
+    env.nats.restart().await?;
+    let client = env.js.client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while limit.observe(&client) != 64 * 1024 {
+        ensure!(
+            Instant::now() < deadline,
+            "max_payload still {} after the reconnect",
+            limit.max_payload()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(limit.max_event_bytes(), 32 * 1024);
     Ok(())
 }
 

@@ -84,6 +84,11 @@ pub struct Config {
     #[arg(long, env = "SAMAN_PROJECTION_BATCH", default_value_t = 500)]
     pub batch: usize,
 
+    /// The largest request message accepted, in bytes; a larger one is refused with
+    /// RESOURCE_EXHAUSTED before it is decoded.
+    #[arg(long, env = "SAMAN_PROJECTION_MAX_REQUEST_BYTES", default_value_t = saman_runtime::grpc::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
     /// On SIGTERM/SIGINT, how long in-flight calls may take.
     #[arg(long, env = "SAMAN_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,

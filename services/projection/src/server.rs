@@ -98,17 +98,27 @@ pub async fn run(
     };
 
     let router = Server::builder()
+        .layer(saman_runtime::grpc::message_size_layer(
+            "saman.projection.v1",
+            "--max-request-bytes (SAMAN_PROJECTION_MAX_REQUEST_BYTES)",
+        ))
         .add_service(health_service)
         .add_service(saman_runtime::grpc::reflection(&[
             saman_proto::FILE_DESCRIPTOR_SET,
         ])?)
-        .add_service(ProjectionServer::new(ProjectionService::new(state.clone())))
-        .add_service(ProjectionAdminServer::new(AdminService::new(
-            state.clone(),
-            js,
-            feed,
-            stop_feeds.clone(),
-        )));
+        .add_service(
+            ProjectionServer::new(ProjectionService::new(state.clone()))
+                .max_decoding_message_size(config.max_request_bytes),
+        )
+        .add_service(
+            ProjectionAdminServer::new(AdminService::new(
+                state.clone(),
+                js,
+                feed,
+                stop_feeds.clone(),
+            ))
+            .max_decoding_message_size(config.max_request_bytes),
+        );
     let served =
         saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await;
     stop_web.cancel();

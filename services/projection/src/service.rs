@@ -89,17 +89,23 @@ pub fn status(err: ReadModelError) -> Status {
     }
 }
 
-fn required(value: &str, field: &str) -> Result<String, Status> {
-    let value = value.trim();
-    if value.is_empty() {
-        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, "is required");
-        return Err(<Status as tonic_types::StatusExt>::with_error_details(
+/// A zone code of a request, parsed as the domain parses it: required, and a refusal
+/// quotes at most a short prefix of whatever was sent.
+fn zone_code(value: &str, field: &str) -> Result<String, Status> {
+    let refuse = |why: String| {
+        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, why.clone());
+        <Status as tonic_types::StatusExt>::with_error_details(
             tonic::Code::InvalidArgument,
-            format!("{field}: is required"),
+            format!("{field}: {why}"),
             details,
-        ));
+        )
+    };
+    if value.trim().is_empty() {
+        return Err(refuse("is required".into()));
     }
-    Ok(value.to_ascii_lowercase())
+    saman_domain::values::ZoneCode::parse(value)
+        .map(|zone| zone.as_str().to_owned())
+        .map_err(|err| refuse(err.to_string()))
 }
 
 type ProgressStream = Pin<Box<dyn Stream<Item = Result<pb::ZoneProgress, Status>> + Send>>;
@@ -111,7 +117,7 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::GetZoneProgressRequest>,
     ) -> Result<Response<pb::ZoneProgress>, Status> {
         let request = request.into_inner();
-        let zone = required(&request.zone, "zone")?;
+        let zone = zone_code(&request.zone, "zone")?;
         let (generation, as_of, reflects) = self.read(request.read).await?;
         let mut reply = self
             .state
@@ -188,7 +194,7 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::GetZoneTimelineRequest>,
     ) -> Result<Response<pb::ZoneTimeline>, Status> {
         let request = request.into_inner();
-        let zone = required(&request.zone, "zone")?;
+        let zone = zone_code(&request.zone, "zone")?;
         let after = match request.page_token.trim() {
             "" => 0,
             token => token.parse::<u64>().map_err(|_| {
@@ -220,7 +226,7 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::WatchZoneProgressRequest>,
     ) -> Result<Response<Self::WatchZoneProgressStream>, Status> {
         let request = request.into_inner();
-        let zone = required(&request.zone, "zone")?;
+        let zone = zone_code(&request.zone, "zone")?;
         let fixed_day = if request.as_of.trim().is_empty() {
             None
         } else {
@@ -330,15 +336,19 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .models()
             .parked(generation)
             .await
-            .map_err(status)?
-            .len();
+            .map_err(status)?;
+        let conflicts = parked
+            .iter()
+            .filter(|p| p.kind() == pb::ParkedKind::Conflict)
+            .count();
         Ok(Response::new(pb::ProjectionStatus {
             position,
             head,
             lag: head.saturating_sub(position),
-            parked: u32::try_from(parked).unwrap_or(u32::MAX),
+            parked: u32::try_from(parked.len()).unwrap_or(u32::MAX),
             generation,
             rebuild_position: self.state.rebuild().map(|(_, position)| position),
+            conflicts: u32::try_from(conflicts).unwrap_or(u32::MAX),
         }))
     }
 

@@ -138,6 +138,7 @@ impl State {
         if report.parked > 0 {
             tracing::warn!(
                 parked = report.parked,
+                conflicts = report.conflicts,
                 "events parked; see ProjectionAdmin.ListParked"
             );
         }
@@ -249,8 +250,9 @@ pub enum WaitError {
     ReadModel(#[from] ReadModelError),
 }
 
-/// One applied batch in the metrics: events applied, skipped as duplicates, parked,
-/// and how long the batch's transaction took, per feed (`live` or `rebuild`).
+/// One applied batch in the metrics: events applied, skipped as duplicates, parked
+/// (conflicts included), parked as conflicts, and how long the batch took, per feed
+/// (`live` or `rebuild`).
 fn record_batch(feed: &'static str, report: &ApplyReport, elapsed: Duration) {
     metrics::counter!("saman_projection_events_applied_total", "feed" => feed)
         .increment(report.applied as u64);
@@ -258,6 +260,8 @@ fn record_batch(feed: &'static str, report: &ApplyReport, elapsed: Duration) {
         .increment(report.duplicates as u64);
     metrics::counter!("saman_projection_events_parked_total", "feed" => feed)
         .increment(report.parked as u64);
+    metrics::counter!("saman_projection_events_conflict_total", "feed" => feed)
+        .increment(report.conflicts as u64);
     metrics::histogram!("saman_projection_batch_duration_seconds", "feed" => feed)
         .record(elapsed.as_secs_f64());
 }

@@ -55,6 +55,11 @@ on_both_backends!(
     programme_without_dates_is_on_track_with_no_expectation,
     reopening_keeps_everything_and_bad_urls_are_refused,
     a_large_history_applies_in_few_large_statements,
+    what_the_database_refuses_is_parked_alone_and_the_rest_applies,
+    a_forgery_applied_first_parks_the_real_event_as_a_conflict,
+    a_forgery_after_the_real_event_is_parked_as_a_conflict,
+    rows_from_before_event_ids_were_recorded_count_copies_as_duplicates,
+    stored_days_read_back_as_the_iso_days_they_were,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1447,5 +1452,577 @@ async fn a_large_history_applies_in_few_large_statements(backend: Backend) -> Re
     let report = models.apply(1, &s.messages).await?;
     assert_eq!((report.applied, report.duplicates), (0, s.messages.len()));
     assert_eq!(models.dump(1).await?, before);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// poison: what the database refuses, conflicts, days of any year
+
+/// Direct SQL on the read models' database (what an operator, or an older version, did).
+async fn execute_sql(db: &TestDb, sql: &str) -> Result {
+    match db.backend() {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(db.url()).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(db.url()).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// An envelope as `Script::event` makes it, at the version given, not yet published.
+fn envelope_at(
+    stream: &str,
+    version: u64,
+    event_id: &str,
+    on: &str,
+    actor: ev::Actor,
+    body: Body,
+) -> Envelope {
+    let noon = day(on).noon_in_tehran();
+    let ts = |t: jiff::Timestamp| prost_types::Timestamp {
+        seconds: t.as_second(),
+        nanos: t.subsec_nanosecond(),
+    };
+    Envelope {
+        event_id: event_id.to_owned(),
+        event_type: event_type(&body).to_owned(),
+        schema_version: 1,
+        stream_id: stream.to_owned(),
+        stream_version: version,
+        submission_id: format!("sub-{event_id}"),
+        actor: Some(actor),
+        occurred_at: Some(ts(noon)),
+        recorded_at: Some(ts(noon)),
+        body: Some(body),
+    }
+}
+
+fn need_body(zone: &str, id: &str, ngo: &str, who: &str, title: &str) -> Body {
+    Body::NeedDeclared(ev::NeedDeclared {
+        need_id: id.into(),
+        zone: zone.into(),
+        ngo: ngo.into(),
+        member: who.into(),
+        approach: INFRA as i32,
+        title: title.into(),
+        description: String::new(),
+        households_affected: 3,
+        priority: ev::Priority::High as i32,
+        late: false,
+    })
+}
+
+/// (position, kind, event id) of every parked message.
+async fn parked_kinds(models: &ReadModels) -> Result<Vec<(u64, pb::ParkedKind, String)>> {
+    Ok(models
+        .parked(1)
+        .await?
+        .iter()
+        .map(|p| (p.position, p.kind(), p.event_id.clone()))
+        .collect())
+}
+
+async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
+    backend: Backend,
+) -> Result {
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    let mut s = programme();
+    let base = s.messages.len() as u64;
+    // 1. A need whose title has a NUL character: PostgreSQL cannot store it in text.
+    need(
+        &mut s,
+        "zone-01",
+        "n-nul-title",
+        "ngo-01",
+        "m-001",
+        INFRA,
+        "Clean\0water",
+        5,
+        "1397-03-01",
+        false,
+    );
+    let nul_title_version = s.versions["zone.zone-01"];
+    // 2. A zone whose name has one.
+    s.event(
+        "zone.zone-03",
+        "1397-03-01",
+        office(),
+        Body::ZoneRegistered(ev::ZoneRegistered {
+            code: "zone-03".into(),
+            name_fa: "منطقه ۳".into(),
+            name_en: "Zone\u{0}03".into(),
+            goals: vec![goal("water", INFRA, 100)],
+        }),
+    );
+    // 3. A need declared by a member whose user name (in the actor) has one.
+    s.event(
+        "zone.zone-02",
+        "1397-03-01",
+        member("ngo-02", "m-\u{0}10"),
+        need_body("zone-02", "n-nul-actor", "ngo-02", "m-010", "Sewage"),
+    );
+    // 4. A forged envelope: NUL characters in its event id and stream id.
+    let forged_id = format!("forged\0{}", "x".repeat(100));
+    s.publish(&envelope_at(
+        "zone.zone-01\0",
+        1,
+        &forged_id,
+        "1397-03-01",
+        office(),
+        need_body("zone-01", "n-forged", "ngo-01", "m-001", "Forged"),
+    ));
+    // 5. A stream version that does not fit a 64-bit signed integer.
+    s.publish(&envelope_at(
+        "zone.zone-02",
+        u64::MAX,
+        "huge-version",
+        "1397-03-01",
+        office(),
+        need_body("zone-02", "n-huge", "ngo-02", "m-010", "Huge"),
+    ));
+    // 6. Then ordinary events.
+    need(
+        &mut s,
+        "zone-02",
+        "n6",
+        "ngo-03",
+        "m-030",
+        SOCIAL,
+        "Youth centre",
+        12,
+        "1397-03-05",
+        true,
+    );
+    need(
+        &mut s,
+        "zone-01",
+        "n7",
+        "ngo-01",
+        "m-001",
+        INFRA,
+        "Drainage",
+        7,
+        "1397-03-06",
+        false,
+    );
+    let last = s.messages.len() as u64;
+
+    // Everything in one batch: it applies, and nothing is left for a retry.
+    let report = models.apply(1, &s.messages).await?;
+    let parked = parked_kinds(&models).await?;
+    let refused = |k: u64| (base + k, pb::ParkedKind::DbRefused);
+    let found: Vec<(u64, pb::ParkedKind)> = parked.iter().map(|(p, k, _)| (*p, *k)).collect();
+    let unreadable = (base + 4, pb::ParkedKind::Unreadable);
+    match backend {
+        // PostgreSQL refuses the three NUL texts: each is parked alone.
+        Backend::Postgres => {
+            assert_eq!(
+                found,
+                [refused(1), refused(2), refused(3), unreadable, refused(5)]
+            );
+            assert_eq!((report.applied, report.parked), (last as usize - 5, 5));
+        }
+        // SQLite stores them.
+        Backend::Sqlite => {
+            assert_eq!(found, [unreadable, refused(5)]);
+            assert_eq!((report.applied, report.parked), (last as usize - 2, 2));
+        }
+    }
+    assert_eq!((report.duplicates, report.conflicts), (0, 0));
+    assert_eq!(report.position, last);
+    assert_eq!(models.position(1).await?, last);
+
+    let all = models.parked(1).await?;
+    for p in &all {
+        assert!(!p.reason.is_empty() && p.parked_at.is_some(), "{p:?}");
+        assert!(
+            !p.reason.contains('\0') && !p.event_id.contains('\0'),
+            "{p:?}"
+        );
+        if p.kind() == pb::ParkedKind::DbRefused {
+            assert!(
+                p.reason
+                    .starts_with("the read models' database refused to store this event: "),
+                "{}",
+                p.reason
+            );
+        }
+    }
+    let huge = all.iter().find(|p| p.position == base + 5).unwrap();
+    assert_eq!(huge.event_id, "huge-version");
+    assert!(
+        huge.reason.contains("18446744073709551615 does not fit"),
+        "{}",
+        huge.reason
+    );
+    let forged = all.iter().find(|p| p.position == base + 4).unwrap();
+    // Made safe to store: no NUL, at most 64 characters.
+    assert_eq!(forged.event_id.chars().count(), 64);
+    assert!(
+        forged.event_id.starts_with("forged\u{FFFD}xxx"),
+        "{forged:?}"
+    );
+    assert!(forged.event_id.ends_with('…'));
+    assert!(
+        forged.reason.contains("is not a stream id"),
+        "{}",
+        forged.reason
+    );
+    if backend == Backend::Postgres {
+        let nul = all.iter().find(|p| p.position == base + 1).unwrap();
+        assert_eq!(nul.event_id, format!("zone.zone-01-v{nul_title_version}"));
+        assert!(nul.reason.contains("0x00"), "{}", nul.reason);
+    }
+    // The refused events were handled: a read-your-writes wait on them ends. The forged
+    // stream id and the huge version are not keys.
+    assert!(
+        models
+            .has_applied(1, "zone.zone-01", nul_title_version)
+            .await?
+    );
+    assert!(!models.has_applied(1, "zone.zone-01\0", 1).await?);
+    assert!(!models.has_applied(1, "zone.zone-02", u64::MAX).await?);
+
+    // The events after them applied, on both backends.
+    let as_of = day("1397-03-10");
+    let z1 = models.zone_progress(1, "zone-01", as_of).await?;
+    let z2 = models.zone_progress(1, "zone-02", as_of).await?;
+    let titles = |z: &pb::ZoneProgress| -> Vec<String> {
+        z.unanswered_needs.iter().map(|n| n.title.clone()).collect()
+    };
+    assert!(
+        titles(&z1).contains(&"Drainage".to_owned()),
+        "{:?}",
+        titles(&z1)
+    );
+    assert!(
+        titles(&z2).contains(&"Youth centre".to_owned()),
+        "{:?}",
+        titles(&z2)
+    );
+    let stored_on_sqlite = backend == Backend::Sqlite;
+    assert_eq!(
+        titles(&z1).contains(&"Clean\0water".to_owned()),
+        stored_on_sqlite
+    );
+    assert_eq!(titles(&z2).contains(&"Sewage".to_owned()), stored_on_sqlite);
+    assert_eq!(
+        models.zone_progress(1, "zone-03", as_of).await.is_ok(),
+        stored_on_sqlite
+    );
+
+    // Redelivered, nothing is parked twice and nothing applies twice.
+    let before = models.dump(1).await?;
+    let again = models.apply(1, &s.messages[base as usize..]).await?;
+    assert_eq!(
+        (again.applied, again.parked, again.duplicates),
+        (0, 0, (last - base) as usize)
+    );
+    assert_eq!(models.dump(1).await?, before);
+
+    // One message at a time (each alone in its transaction) gives the same read models.
+    let db2 = TestDb::new(backend).await?;
+    let one_by_one = open(&db2).await?;
+    for message in &s.messages {
+        one_by_one.apply(1, std::slice::from_ref(message)).await?;
+    }
+    assert_eq!(one_by_one.dump(1).await?, before);
+    Ok(())
+}
+
+async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Backend) -> Result {
+    let (_db, models, mut script) = loaded(backend).await?;
+    let version = script.versions["zone.zone-02"] + 1;
+    // Someone else publishes an event at zone-02's next version, before intake does ...
+    let forged = envelope_at(
+        "zone.zone-02",
+        version,
+        "forged-event",
+        "1397-03-02",
+        member("ngo-02", "m-010"),
+        need_body("zone-02", "n-forged", "ngo-02", "m-010", "Forged need"),
+    );
+    let forged_message = script.publish(&forged);
+    // ... then intake's real event at that version (and a copy of the forgery) arrive in
+    // the same batch.
+    need(
+        &mut script,
+        "zone-02",
+        "n-real",
+        "ngo-02",
+        "m-010",
+        INFRA,
+        "Real need",
+        9,
+        "1397-03-03",
+        false,
+    );
+    let real_message = script.messages.last().unwrap().clone();
+    let mut copy = forged_message.clone();
+    copy.position = script.messages.len() as u64 + 1;
+    let batch = [forged_message.clone(), real_message.clone(), copy];
+    let report = models.apply(1, &batch).await?;
+    assert_eq!(
+        (
+            report.applied,
+            report.parked,
+            report.conflicts,
+            report.duplicates
+        ),
+        (1, 1, 1, 1)
+    );
+    let parked = models.parked(1).await?;
+    assert_eq!(parked.len(), 1);
+    let p = &parked[0];
+    assert_eq!(
+        (p.position, p.kind(), p.event_id.as_str()),
+        (
+            real_message.position,
+            pb::ParkedKind::Conflict,
+            format!("zone.zone-02-v{version}").as_str()
+        )
+    );
+    assert_eq!(
+        p.reason,
+        format!(
+            "conflict: stream zone.zone-02 version {version} was already applied at position {} \
+             as event \"forged-event\"; this message carries event \"zone.zone-02-v{version}\"",
+            forged_message.position
+        )
+    );
+    // The forgery stays applied, the real event is not counted twice or dropped silently.
+    let z2 = models.zone_progress(1, "zone-02", day(D3)).await?;
+    let titles: Vec<&str> = z2
+        .unanswered_needs
+        .iter()
+        .map(|n| n.title.as_str())
+        .collect();
+    assert!(titles.contains(&"Forged need") && !titles.contains(&"Real need"));
+
+    // The real event redelivered: parked once. A copy of it at another position: another
+    // conflict. The forgery's copy again: a duplicate.
+    let report = models.apply(1, std::slice::from_ref(&real_message)).await?;
+    assert_eq!((report.duplicates, report.parked), (1, 0));
+    let mut real_copy = real_message.clone();
+    real_copy.position = batch[2].position + 1;
+    let mut forged_copy = forged_message.clone();
+    forged_copy.position = real_copy.position + 1;
+    let report = models.apply(1, &[real_copy, forged_copy]).await?;
+    assert_eq!(
+        (
+            report.conflicts,
+            report.parked,
+            report.duplicates,
+            report.applied
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(parked_kinds(&models).await?.len(), 2);
+    Ok(())
+}
+
+async fn a_forgery_after_the_real_event_is_parked_as_a_conflict(backend: Backend) -> Result {
+    let (_db, models, mut script) = loaded(backend).await?;
+    let before = models.zone_progress(1, "zone-01", day(D3)).await?;
+    // An applied event, published again by someone else with another event id and body.
+    let real = script.messages[12].clone();
+    let mut forged = Envelope::decode(real.payload.as_ref())?;
+    let (stream, version, real_id) = (
+        forged.stream_id.clone(),
+        forged.stream_version,
+        forged.event_id.clone(),
+    );
+    forged.event_id = "someone-else".into();
+    if let Some(Body::NeedDeclared(n)) = &mut forged.body {
+        n.title = "Forged".into();
+    }
+    let forged_message = script.publish(&forged);
+    let report = models
+        .apply(1, std::slice::from_ref(&forged_message))
+        .await?;
+    assert_eq!(
+        (
+            report.applied,
+            report.parked,
+            report.conflicts,
+            report.duplicates
+        ),
+        (0, 1, 1, 0)
+    );
+    assert_eq!(report.position, forged_message.position);
+    assert_eq!(report.applied_versions, [(stream.clone(), version)]);
+    let parked = models.parked(1).await?;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].kind(), pb::ParkedKind::Conflict);
+    assert_eq!(parked[0].event_id, "someone-else");
+    for part in [
+        format!("stream {stream} version {version}"),
+        format!("at position {} as event {real_id:?}", real.position),
+        "this message carries event \"someone-else\"".to_owned(),
+    ] {
+        assert!(
+            parked[0].reason.contains(&part),
+            "{}: {part}",
+            parked[0].reason
+        );
+    }
+    // The real event's copy (same event id) is a plain duplicate, not parked.
+    let mut copy = real.clone();
+    copy.position = forged_message.position + 1;
+    let report = models.apply(1, &[copy]).await?;
+    assert_eq!(
+        (report.duplicates, report.parked, report.conflicts),
+        (1, 0, 0)
+    );
+    assert_eq!(models.parked(1).await?.len(), 1);
+    assert_eq!(models.zone_progress(1, "zone-01", day(D3)).await?, before);
+    Ok(())
+}
+
+async fn rows_from_before_event_ids_were_recorded_count_copies_as_duplicates(
+    backend: Backend,
+) -> Result {
+    let (db, models, mut script) = loaded(backend).await?;
+    // As migration 0002 left the rows of an older version: no event id.
+    execute_sql(&db, "UPDATE applied SET event_id = NULL").await?;
+    let mut other = Envelope::decode(script.messages[12].payload.as_ref())?;
+    other.event_id = "unknown-before".into();
+    let message = script.publish(&other);
+    let report = models.apply(1, &[message]).await?;
+    assert_eq!(
+        (report.duplicates, report.parked, report.conflicts),
+        (1, 0, 0)
+    );
+    assert!(models.parked(1).await?.is_empty());
+    Ok(())
+}
+
+async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Result {
+    // Days of any year, ISO in the events and in the read models: never taken for Solar
+    // Hijri ones (a four-digit year below 1700 is Solar Hijri only in what users type).
+    let iso = |s: &str| Day::parse_iso(s).expect("an ISO test day");
+    let eday = |s: &str| Some(ev::Day { iso: s.into() });
+    let db = TestDb::new(backend).await?;
+    let models = open(&db).await?;
+    let mut s = Script::default();
+    let at = |s: &str| {
+        let t = iso(s).noon_in_tehran();
+        Some(prost_types::Timestamp {
+            seconds: t.as_second(),
+            nanos: 0,
+        })
+    };
+    let publish = |s: &mut Script, stream: &str, version: u64, on: &str, body: Body| {
+        let mut e = envelope_at(
+            stream,
+            version,
+            &format!("{stream}-{version}"),
+            D1,
+            office(),
+            body,
+        );
+        e.occurred_at = at(on);
+        e.recorded_at = at(on);
+        s.publish(&e);
+    };
+    publish(
+        &mut s,
+        "programme.khorramabad",
+        1,
+        "1018-01-02",
+        Body::ProgrammeDatesSet(ev::ProgrammeDatesSet {
+            needs_deadline: eday("1018-03-21"),
+            proposals_deadline: eday("0001-01-01"),
+            operational_start: eday("1699-12-31"),
+            goal_date: eday("9998-12-31"),
+        }),
+    );
+    publish(
+        &mut s,
+        "zone.zone-01",
+        1,
+        "0001-01-01",
+        Body::ZoneRegistered(ev::ZoneRegistered {
+            code: "zone-01".into(),
+            name_fa: "منطقه ۱".into(),
+            name_en: "Zone 01".into(),
+            goals: vec![goal("water", INFRA, 100)],
+        }),
+    );
+    for (v, on) in [
+        (2, "1018-05-06"),
+        (3, "1699-12-31"),
+        (4, "1700-01-01"),
+        (5, "9998-12-30"),
+    ] {
+        publish(
+            &mut s,
+            "zone.zone-01",
+            v,
+            on,
+            need_body("zone-01", &format!("n{v}"), "ngo-01", "m-001", on),
+        );
+    }
+    let report = models.apply(1, &s.messages).await?;
+    assert_eq!(
+        (report.applied, report.parked),
+        (s.messages.len(), 0),
+        "{:?}",
+        models.parked(1).await?
+    );
+
+    let last = iso("9998-12-31");
+    let c = models.compliance(1, last).await?;
+    assert_eq!(c.needs_deadline.unwrap().iso, "1018-03-21");
+    assert_eq!(c.proposals_deadline.unwrap().iso, "0001-01-01");
+    let z = models.zone_progress(1, "zone-01", last).await?;
+    let progress = z.progress.unwrap();
+    assert_eq!(progress.operational_start.unwrap().iso, "1699-12-31");
+    assert_eq!(progress.goal_date.unwrap().iso, "9998-12-31");
+    let declared: Vec<(String, String)> = z
+        .unanswered_needs
+        .iter()
+        .map(|n| (n.title.clone(), n.declared_on.clone().unwrap().iso))
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            ("1018-05-06".to_owned(), "1018-05-06".to_owned()),
+            ("1699-12-31".to_owned(), "1699-12-31".to_owned()),
+            ("1700-01-01".to_owned(), "1700-01-01".to_owned()),
+            ("9998-12-30".to_owned(), "9998-12-30".to_owned()),
+        ]
+    );
+    let (timeline, _) = models.zone_timeline(1, "zone-01", last, 50, 0).await?;
+    let days: Vec<String> = timeline
+        .iter()
+        .map(|e| e.occurred_on.clone().unwrap().iso)
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "0001-01-01",
+            "1018-05-06",
+            "1699-12-31",
+            "1700-01-01",
+            "9998-12-30"
+        ]
+    );
+    // As of a day in 1018 only what happened by then counts.
+    let z = models
+        .zone_progress(1, "zone-01", iso("1018-12-31"))
+        .await?;
+    assert_eq!(z.needs.unwrap().total, 1);
     Ok(())
 }

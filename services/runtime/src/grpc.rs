@@ -31,12 +31,24 @@ pub fn reflection(
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops taking calls
 /// and lets in-flight ones finish, waiting at most `grace`.
-pub async fn serve(
-    router: Router,
+pub async fn serve<L, ResBody>(
+    router: Router<L>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    L: tower::Layer<tonic::service::Routes>,
+    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+    ResBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    ResBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let stopping = CancellationToken::new();
     tokio::spawn({
         let stopping = stopping.clone();
@@ -56,6 +68,57 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// The default of `--max-request-bytes`: the largest request message a service
+/// decodes. Far above any valid request (the largest, a zone with all its goals at their
+/// longest, is about 110 KB), far below what would let one call take much memory.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// gRPC specifies RESOURCE_EXHAUSTED for a message larger than the server accepts, but
+/// tonic answers OUT_OF_RANGE ("Error, decoded message length too large"). This layer,
+/// around a whole server, rewrites exactly that answer: RESOURCE_EXHAUSTED, a message
+/// naming the limit and the flag that sets it, and a `google.rpc.ErrorInfo` (reason
+/// `MESSAGE_TOO_LARGE`, metadata `limit`) in `error_domain`.
+pub fn message_size_layer<B>(
+    error_domain: &'static str,
+    flag: &'static str,
+) -> tower::util::MapResponseLayer<impl Fn(http::Response<B>) -> http::Response<B> + Clone> {
+    tower::util::MapResponseLayer::new(move |mut response: http::Response<B>| {
+        let headers = response.headers_mut();
+        let Some(status) = tonic::Status::from_header_map(headers) else {
+            return response;
+        };
+        let tonic_says = "Error, decoded message length too large: ";
+        let Some(sizes) = status.message().strip_prefix(tonic_says) else {
+            return response;
+        };
+        if status.code() != tonic::Code::OutOfRange {
+            return response;
+        }
+        let limit = sizes
+            .rsplit("the limit is: ")
+            .next()
+            .and_then(|l| l.strip_suffix(" bytes"))
+            .unwrap_or_default()
+            .to_owned();
+        let details = tonic_types::ErrorDetails::with_error_info(
+            "MESSAGE_TOO_LARGE",
+            error_domain,
+            std::collections::HashMap::from([("limit".to_owned(), limit)]),
+        );
+        use tonic_types::StatusExt;
+        let rewritten = tonic::Status::with_error_details(
+            tonic::Code::ResourceExhausted,
+            format!("the request message is too large ({sizes}); the limit is set by {flag}"),
+            details,
+        );
+        headers.remove("grpc-status-details-bin");
+        if rewritten.add_header(headers).is_err() {
+            tracing::warn!("could not rewrite a message-size refusal");
+        }
+        response
+    })
 }
 
 /// A status code's name as gRPC spells it (`NOT_FOUND`): for metric labels, logs and

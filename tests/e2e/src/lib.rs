@@ -19,6 +19,8 @@ use saman_proto::intake::v1::intake_client::IntakeClient;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
+use tonic::{Code, Response, Status};
+use tonic_types::StatusExt;
 use uuid::Uuid;
 
 pub use saman_harness::{Backend, NatsServer, TestDb, free_port};
@@ -29,6 +31,7 @@ pub const STREAM: &str = "SAMAN_EVENTS";
 /// Intake running inside the test process, on 127.0.0.1 and a port of its own.
 pub struct Intake {
     pub addr: SocketAddr,
+    database_url: String,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -44,12 +47,18 @@ impl Intake {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
+        let database_url = config.database_url.clone();
         let task = tokio::spawn(saman_intake::server::run(
             config,
             listener,
             stop.clone().cancelled_owned(),
         ));
-        let intake = Intake { addr, stop, task };
+        let intake = Intake {
+            addr,
+            database_url,
+            stop,
+            task,
+        };
         wait_until_listening(addr).await?;
         Ok(intake)
     }
@@ -58,10 +67,18 @@ impl Intake {
         connect(self.addr).await
     }
 
-    /// Graceful shutdown, as on SIGTERM.
+    /// Graceful shutdown, as on SIGTERM. Then folds what the store holds, as a restart
+    /// would: every test that stops intake also shows that whatever it accepted lets
+    /// intake start again.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
-        self.task.await.context("intake task panicked")?
+        self.task.await.context("intake task panicked")??;
+        let store = EventStore::open(&self.database_url, 2).await?;
+        saman_intake::writer::fold_history(&store)
+            .await
+            .context("intake could not start again on what it stored")?;
+        store.close().await;
+        Ok(())
     }
 }
 
@@ -361,6 +378,104 @@ pub fn declare_need(zone: &str, member_code: &str, title: &str) -> pb::DeclareNe
         description: "".into(),
         households_affected: 12,
         priority: events::Priority::High as i32,
+    }
+}
+
+// ---- refusals --------------------------------------------------------------------------
+
+/// The most metadata a refusal may take: well inside the 16 KiB gRPC clients accept
+/// for all headers together.
+pub const MAX_REFUSAL_BYTES: usize = 8 * 1024;
+
+/// About how many bytes of metadata `status` takes on the wire: its `grpc-message`
+/// percent-encoded (bytes outside printable ASCII take three) and its details in base64.
+pub fn status_metadata_size(status: &Status) -> usize {
+    let message: usize = status
+        .message()
+        .bytes()
+        .map(|b| {
+            if (0x20..0x7f).contains(&b) && b != b'%' {
+                1
+            } else {
+                3
+            }
+        })
+        .sum();
+    message + status.details().len().div_ceil(3) * 4 + 64
+}
+
+/// The `domain` of every ErrorInfo intake returns.
+pub const ERROR_DOMAIN: &str = "saman.intake.v1";
+
+/// Asserts that `result` is a refusal with `code`, naming `field` in the message, in
+/// the ErrorInfo metadata `field` and in the detail of its kind.
+pub async fn refused<T>(result: Result<Response<T>, Status>, code: Code, field: &str) {
+    let status = match result {
+        Ok(_) => panic!("expected {code:?} naming {field}, but the request was accepted"),
+        Err(status) => status,
+    };
+    assert_eq!(status.code(), code, "{field}: {status:?}");
+    let size = status_metadata_size(&status);
+    assert!(
+        size <= MAX_REFUSAL_BYTES,
+        "{field}: the refusal takes {size} bytes of metadata: {status:?}"
+    );
+    let info = status
+        .get_details_error_info()
+        .unwrap_or_else(|| panic!("{field}: no google.rpc.ErrorInfo in {status:?}"));
+    assert_eq!(info.domain, ERROR_DOMAIN, "{status:?}");
+    assert_eq!(
+        info.metadata.get("field").map(String::as_str),
+        Some(field),
+        "ErrorInfo metadata `field` of {status:?}"
+    );
+    assert!(
+        status.message().contains(field),
+        "the message does not name {field}: {}",
+        status.message()
+    );
+    match code {
+        Code::InvalidArgument => {
+            let bad_request = status
+                .get_details_bad_request()
+                .unwrap_or_else(|| panic!("{field}: no google.rpc.BadRequest in {status:?}"));
+            assert!(
+                bad_request
+                    .field_violations
+                    .iter()
+                    .any(|v| v.field == field && !v.description.is_empty()),
+                "no BadRequest violation of {field}: {bad_request:?}"
+            );
+        }
+        Code::FailedPrecondition => {
+            let failure = status
+                .get_details_precondition_failure()
+                .unwrap_or_else(|| {
+                    panic!("{field}: no google.rpc.PreconditionFailure in {status:?}")
+                });
+            assert!(
+                failure.violations.iter().any(|v| v.subject == field),
+                "no PreconditionFailure violation of {field}: {failure:?}"
+            );
+        }
+        Code::Aborted => {
+            let failure = status
+                .get_details_precondition_failure()
+                .unwrap_or_else(|| {
+                    panic!("{field}: no google.rpc.PreconditionFailure in {status:?}")
+                });
+            assert!(
+                failure.violations.iter().any(|v| v.r#type == "VERSION"),
+                "no VERSION violation: {failure:?}"
+            );
+        }
+        Code::NotFound | Code::AlreadyExists => {
+            let resource = status
+                .get_details_resource_info()
+                .unwrap_or_else(|| panic!("{field}: no google.rpc.ResourceInfo in {status:?}"));
+            assert!(!resource.resource_type.is_empty(), "{resource:?}");
+        }
+        _ => {}
     }
 }
 

@@ -254,6 +254,8 @@ pub struct NatsServer {
     child: Mutex<Option<Child>>,
     bin: PathBuf,
     port: u16,
+    /// The server's `max_payload` (bytes) when set; `None`: nats-server's default (1 MiB).
+    max_payload: Option<usize>,
     dir: TempDir,
 }
 
@@ -261,6 +263,7 @@ impl fmt::Debug for NatsServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NatsServer")
             .field("port", &self.port)
+            .field("max_payload", &self.max_payload)
             .field("dir", &self.dir.path())
             .field("running", &self.is_running())
             .finish()
@@ -271,6 +274,13 @@ impl NatsServer {
     /// Starts a fresh nats-server with JetStream on a free port, and waits until it
     /// accepts connections.
     pub async fn start() -> anyhow::Result<NatsServer> {
+        Self::start_with_max_payload(None).await
+    }
+
+    /// Like [`NatsServer::start`], with the server's `max_payload` (the largest message a
+    /// client may publish, headers included) set to `max_payload` bytes; `None`: the
+    /// default (1 MiB). nats-server has no flag for it: it goes in a configuration file.
+    pub async fn start_with_max_payload(max_payload: Option<usize>) -> anyhow::Result<NatsServer> {
         let bin = find_nats_server()?;
         let dir = tempfile::Builder::new()
             .prefix("saman-test-nats-")
@@ -282,6 +292,7 @@ impl NatsServer {
             child: Mutex::new(None),
             bin,
             port: 0,
+            max_payload,
             dir,
         };
         // Another process may take the free port before nats-server binds it: try a few.
@@ -343,6 +354,18 @@ impl NatsServer {
         }
     }
 
+    /// The `max_payload` the server runs with (or will, after [`NatsServer::restart`]);
+    /// `None`: nats-server's default (1 MiB).
+    pub fn max_payload(&self) -> Option<usize> {
+        self.max_payload
+    }
+
+    /// Sets the `max_payload` for the next [`NatsServer::restart`] (the running server
+    /// keeps its own); `None`: nats-server's default (1 MiB).
+    pub fn set_max_payload(&mut self, max_payload: Option<usize>) {
+        self.max_payload = max_payload;
+    }
+
     /// Whether the server process is alive.
     pub fn is_running(&self) -> bool {
         let mut guard = self.child.lock().unwrap_or_else(|e| e.into_inner());
@@ -368,7 +391,14 @@ impl NatsServer {
             .open(&log_path)
             .with_context(|| format!("opening {}", log_path.display()))?;
         let log_err = log.try_clone().context("duplicating the log file handle")?;
-        let mut child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if let Some(max_payload) = self.max_payload {
+            let config = self.dir.path().join("nats-server.conf");
+            std::fs::write(&config, format!("max_payload: {max_payload}\n"))
+                .with_context(|| format!("writing {}", config.display()))?;
+            command.arg("-c").arg(config);
+        }
+        let mut child = command
             .arg("-a")
             .arg("127.0.0.1")
             .arg("-p")

@@ -13,6 +13,11 @@ use saman_proto::intake::v1 as pb;
 
 use crate::error::IntakeError;
 
+/// At most this many goals per zone.
+pub const MAX_GOALS: usize = 50;
+/// At most this many needs one proposal answers.
+pub const MAX_NEED_IDS: usize = 50;
+
 /// Collects the problems of one request.
 #[derive(Default)]
 pub struct Violations(Vec<(String, String)>);
@@ -58,8 +63,9 @@ fn optional(value: &str) -> Result<Text, ValueError> {
     Text::optional(value, Text::LONG)
 }
 
+/// A day a submission names: Solar Hijri or ISO, within the accepted years.
 fn day(value: &str) -> Result<Day, ValueError> {
-    Day::parse(value).map_err(ValueError::from)
+    Day::parse_accepted(value).map_err(ValueError::from)
 }
 
 fn optional_day(value: &str) -> Result<Option<Day>, ValueError> {
@@ -160,7 +166,7 @@ fn meta(v: &mut Violations, submission: Option<&pb::Submission>, now: Timestamp)
     } else {
         v.field(
             "submission.occurred_at",
-            calendar::parse_instant(&s.occurred_at),
+            calendar::parse_accepted_instant(&s.occurred_at),
         )
     };
     Some(Meta {
@@ -246,6 +252,50 @@ impl Request {
     }
 }
 
+/// The field of `request` that takes the most bytes: what a refusal for an event too
+/// large to publish names, since making it shorter is what helps.
+pub fn bulkiest_field(request: &Request) -> &'static str {
+    use prost::Message;
+    let fields: &[(&'static str, usize)] = match request {
+        Request::SetProgrammeDates(_) => &[("needs_deadline", 0)],
+        Request::RegisterZone(r) => &[
+            ("goals", r.goals.iter().map(Message::encoded_len).sum()),
+            ("name_fa", r.name_fa.len()),
+            ("name_en", r.name_en.len()),
+        ],
+        Request::RegisterAgency(r) => &[("name_fa", r.name_fa.len()), ("name_en", r.name_en.len())],
+        Request::RecordApprovedNgo(r) => &[
+            ("name_fa", r.name_fa.len()),
+            ("name_en", r.name_en.len()),
+            ("ministry_approval_ref", r.ministry_approval_ref.len()),
+        ],
+        Request::ApproveNgoMember(r) => &[("full_name", r.full_name.len())],
+        Request::RevokeNgoMember(r) => &[("reason", r.reason.len())],
+        Request::DeclareNeed(r) => &[
+            ("title", r.title.len()),
+            ("description", r.description.len()),
+        ],
+        Request::ReferNeed(r) => &[("note", r.note.len())],
+        Request::ReportSocialActivity(r) => &[
+            ("title", r.title.len()),
+            ("description", r.description.len()),
+        ],
+        Request::AnswerReferral(r) => &[("answer", r.answer.len())],
+        Request::SubmitProposal(r) => &[
+            ("need_ids", r.need_ids.iter().map(String::len).sum()),
+            ("title", r.title.len()),
+        ],
+        Request::DecideProposal(r) => &[("reason", r.reason.len())],
+        Request::FileSupervisionReport(r) => &[("findings", r.findings.len())],
+        Request::ReportProgress(r) => &[("note", r.note.len()), ("correction", r.correction.len())],
+        Request::CompleteProject(r) => &[("note", r.note.len())],
+    };
+    fields
+        .iter()
+        .max_by_key(|(_, len)| *len)
+        .map_or("submission", |(field, _)| field)
+}
+
 fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
     Some(match request {
         Request::SetProgrammeDates(r) => {
@@ -265,27 +315,37 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
         Request::RegisterZone(r) => {
             let code = v.field("code", ZoneCode::parse(&r.code));
             let name = names(v, "", &r.name_fa, &r.name_en);
-            let goals: Vec<Option<Goal>> = r
-                .goals
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    let code = v.field(format!("goals[{i}].code"), GoalCode::parse(&g.code));
-                    let approach = v.field(format!("goals[{i}].approach"), approach(g.approach));
-                    let title_fa = v.field(format!("goals[{i}].title_fa"), required(&g.title_fa));
-                    let title_en = v.field(format!("goals[{i}].title_en"), required(&g.title_en));
-                    let weight = v.field(format!("goals[{i}].weight"), Weight::parse(g.weight));
-                    Some(Goal {
-                        code: code?,
-                        approach: approach?,
-                        title: Names {
-                            fa: title_fa?,
-                            en: title_en?,
-                        },
-                        weight: weight?,
+            let goals: Vec<Option<Goal>> = if r.goals.len() > MAX_GOALS {
+                v.push(
+                    "goals",
+                    format!("{} goals; a zone has at most {MAX_GOALS}", r.goals.len()),
+                );
+                vec![None]
+            } else {
+                r.goals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| {
+                        let code = v.field(format!("goals[{i}].code"), GoalCode::parse(&g.code));
+                        let approach =
+                            v.field(format!("goals[{i}].approach"), approach(g.approach));
+                        let title_fa =
+                            v.field(format!("goals[{i}].title_fa"), required(&g.title_fa));
+                        let title_en =
+                            v.field(format!("goals[{i}].title_en"), required(&g.title_en));
+                        let weight = v.field(format!("goals[{i}].weight"), Weight::parse(g.weight));
+                        Some(Goal {
+                            code: code?,
+                            approach: approach?,
+                            title: Names {
+                                fa: title_fa?,
+                                en: title_en?,
+                            },
+                            weight: weight?,
+                        })
                     })
-                })
-                .collect();
+                    .collect()
+            };
             CommandBody::RegisterZone {
                 code: code?,
                 name: name?,
@@ -385,12 +445,22 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
         }
         Request::SubmitProposal(r) => {
             let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let needs: Vec<Option<NeedId>> = r
-                .need_ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| v.field(format!("need_ids[{i}]"), NeedId::parse(id)))
-                .collect();
+            let needs: Vec<Option<NeedId>> = if r.need_ids.len() > MAX_NEED_IDS {
+                v.push(
+                    "need_ids",
+                    format!(
+                        "{} needs; a proposal answers at most {MAX_NEED_IDS}",
+                        r.need_ids.len()
+                    ),
+                );
+                vec![None]
+            } else {
+                r.need_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| v.field(format!("need_ids[{i}]"), NeedId::parse(id)))
+                    .collect()
+            };
             let approach = v.field("approach", approach(r.approach));
             let title = v.field("title", required(&r.title));
             let budget = v.field("budget_rials", Rials::parse(r.budget_rials));

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use crate::edge::parse::{self, Request as Write};
+use crate::error::IntakeError;
 use crate::writer::{Writer, request_hash};
 
 pub struct IntakeService {
@@ -69,15 +70,33 @@ impl IntakeService {
     ) -> Result<Response<pb::SubmissionReply>, Status> {
         let span = tracing::Span::current();
         if let Some(s) = request.submission() {
-            span.record("submission", s.submission_id.as_str());
+            // A valid id as it is; anything else only by a short prefix (it may be huge).
+            let id = s.submission_id.trim();
+            match saman_domain::values::SubmissionId::parse(id) {
+                Ok(_) => span.record("submission", id),
+                Err(_) => span.record("submission", saman_domain::values::quote(id).as_str()),
+            };
         }
-        let command = parse::command(&request, Timestamp::now())?;
+        let command = parse::command(
+            &request,
+            saman_domain::calendar::to_micros(Timestamp::now()),
+        )?;
         // The submission's trace context travels with its events to NATS.
         let trace = telemetry::trace_context();
         let reply = self
             .writer
             .submit(command, request_hash(rpc, &encoded), trace)
-            .await?;
+            .await
+            .map_err(|err| match err {
+                IntakeError::EventTooLarge { bytes, limit } => IntakeError::Invalid(vec![(
+                    parse::bulkiest_field(&request).to_owned(),
+                    format!(
+                        "makes an event of {bytes} bytes; at most {limit} can be published \
+                         (half the NATS server's max_payload): shorten this field"
+                    ),
+                )]),
+                other => other,
+            })?;
         span.record("stream", reply.stream_id.as_str());
         Ok(Response::new(reply))
     }

@@ -183,6 +183,73 @@ where
         rows.iter().map(event_from_row).collect()
     }
 
+    /// [`Self::outbox_batch`] without the rows of the streams in `skip` (the relay's blocked
+    /// streams, a handful): their rows, however many, cannot crowd the others out of the
+    /// batch.
+    pub(super) async fn outbox_batch_skipping(
+        &self,
+        limit: usize,
+        skip: &[String],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        if skip.is_empty() {
+            return self.outbox_batch(limit).await;
+        }
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        if skip.len() >= MAX_PARAMS {
+            return Err(StoreError::Corrupt(format!(
+                "outbox read skipping {} streams: more than {MAX_PARAMS}",
+                skip.len()
+            )));
+        }
+        let mut query = QueryBuilder::<DB>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM outbox o JOIN events e ON e.position = o.position WHERE e.stream_id NOT IN ("
+        ));
+        let mut list = query.separated(", ");
+        for id in skip {
+            list.push_bind(id.as_str());
+        }
+        query.push(") ORDER BY o.position LIMIT ");
+        query.push_bind(sql_limit(limit));
+        let mut conn = self.pool.acquire().await?;
+        let rows = query.build().fetch_all(&mut *conn).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// The oldest outbox row of each of `streams` that has one (its lowest version: within a
+    /// stream, positions follow versions), in position order.
+    pub(super) async fn outbox_heads(
+        &self,
+        streams: &[String],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut heads = Vec::new();
+        if streams.is_empty() {
+            return Ok(heads);
+        }
+        let mut conn = self.pool.acquire().await?;
+        for chunk in streams.chunks(MAX_PARAMS) {
+            let mut query = QueryBuilder::<DB>::new(concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events e WHERE e.position IN (SELECT MIN(o.position) FROM outbox o \
+                 JOIN events h ON h.position = o.position WHERE h.stream_id IN ("
+            ));
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id.as_str());
+            }
+            query.push(") GROUP BY h.stream_id) ORDER BY e.position");
+            for row in query.build().fetch_all(&mut *conn).await? {
+                heads.push(event_from_row(&row)?);
+            }
+        }
+        heads.sort_by_key(|e| e.position);
+        Ok(heads)
+    }
+
     pub(super) async fn outbox_done(&self, positions: &[i64]) -> Result<(), StoreError> {
         if positions.is_empty() {
             return Ok(());

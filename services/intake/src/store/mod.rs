@@ -220,6 +220,24 @@ impl EventStore {
         dispatch!(self, e => e.outbox_batch(limit).await)
     }
 
+    /// Like [`Self::outbox_batch`], leaving out the rows of the streams in `skip` (the relay's
+    /// blocked streams: however many rows a blocked stream piles up, they never fill the batch
+    /// and starve the other streams). `skip` is meant to be short (a handful of streams).
+    pub async fn outbox_batch_skipping(
+        &self,
+        limit: usize,
+        skip: &[String],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        dispatch!(self, e => e.outbox_batch_skipping(limit, skip).await)
+    }
+
+    /// The oldest outbox row (joined with its event) of each of `streams`, i.e. the next event
+    /// of that stream to publish; streams with nothing in the outbox are absent. In position
+    /// order.
+    pub async fn outbox_heads(&self, streams: &[String]) -> Result<Vec<StoredEvent>, StoreError> {
+        dispatch!(self, e => e.outbox_heads(streams).await)
+    }
+
     /// Removes published events from the outbox. Unknown positions are ignored, so a repeat
     /// after a crash is harmless.
     pub async fn outbox_done(&self, positions: &[i64]) -> Result<(), StoreError> {

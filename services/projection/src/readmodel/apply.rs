@@ -20,9 +20,10 @@ use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 
 use super::Incoming;
 use super::facts::{
-    ActivityRow, Answer, AppliedRow, Decision, GoalRow, NeedRow, NgoRow, ParkedRow, PartyRow,
-    ProgrammeRow, ProgressRow, ProposalNeedRow, ProposalRow, ReferralRow, Status, SupervisionRow,
-    TimelineRow, ZoneRow,
+    ActivityRow, Answer, AppliedRow, Decision, GoalRow, MAX_REASON_CHARS, MAX_SUBJECT_CHARS,
+    NeedRow, NgoRow, ParkKind, ParkedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow,
+    ProposalRow, ReferralRow, Status, SupervisionRow, TimelineRow, ZoneRow, safe_event_id,
+    safe_text,
 };
 use super::sentences::{self, What, Who};
 
@@ -164,24 +165,24 @@ impl Applier {
     }
 
     /// Parks a message; `event_id` is empty when it could not be decoded.
-    pub fn park(&mut self, message: &Incoming, event_id: &str, reason: String) {
-        self.changes.parked.push(ParkedRow {
-            position: message.position,
-            subject: message.subject.clone(),
-            event_id: event_id.to_owned(),
+    pub fn park(&mut self, message: &Incoming, kind: ParkKind, event_id: &str, reason: &str) {
+        self.changes.parked.push(parked_row(
+            message,
+            kind,
+            event_id,
             reason,
-            payload: message.payload.to_vec(),
-            parked_at_us: self.parked_at_us,
-        });
+            self.parked_at_us,
+        ));
     }
 
     /// Records that (stream, version) was handled, applied or parked, so a copy of it is
-    /// a duplicate.
+    /// a duplicate (or, with another event id, a conflict).
     pub fn record(&mut self, envelope: &Envelope, position: u64) {
         self.changes.applied.push(AppliedRow {
             stream_id: envelope.stream_id.clone(),
             stream_version: envelope.stream_version,
             position,
+            event_id: safe_event_id(&envelope.event_id),
         });
     }
 
@@ -666,6 +667,26 @@ impl Applier {
     }
 }
 
+/// A parked row whose text is safe to store on any backend (see [`safe_text`]): parking
+/// never fails the way the message may have.
+pub(super) fn parked_row(
+    message: &Incoming,
+    kind: ParkKind,
+    event_id: &str,
+    reason: &str,
+    parked_at_us: i64,
+) -> ParkedRow {
+    ParkedRow {
+        position: message.position,
+        kind,
+        subject: safe_text(&message.subject, MAX_SUBJECT_CHARS),
+        event_id: safe_event_id(event_id),
+        reason: safe_text(reason, MAX_REASON_CHARS),
+        payload: message.payload.to_vec(),
+        parked_at_us,
+    }
+}
+
 /// The event's stream is `<kind>.<code>`.
 fn own_stream(meta: &Meta<'_>, kind: &str, code: &str) -> Result<(), Refused> {
     let stream = &meta.envelope.stream_id;
@@ -692,19 +713,24 @@ fn day_field(day: Option<&ev::Day>, field: &str) -> Result<Day, Refused> {
     if iso.is_empty() {
         return Err(format!("{field} is missing"));
     }
-    Day::parse(iso).map_err(|e| format!("{field}: {e}"))
+    // Written by intake with `Day::iso`: ISO whatever the year (`Day::parse` would take
+    // a year below 1700 for a Solar Hijri one).
+    Day::parse_iso(iso).map_err(|e| format!("{field}: {e}"))
 }
 
 /// Microseconds since the Unix epoch.
 fn instant_us(ts: Option<&prost_types::Timestamp>, field: &str) -> Result<i64, Refused> {
     let ts = ts.ok_or_else(|| format!("{field} is missing"))?;
     let nanos = i64::from(ts.nanos);
-    if !(0..1_000_000_000).contains(&nanos) {
+    // Canonical timestamps have nanos in 0..1e9; intake before 2026-12 wrote instants
+    // before 1970 with negative nanos (jiff's sign), and those events are in streams:
+    // read both, floored to the microsecond.
+    if !(-999_999_999..1_000_000_000).contains(&nanos) {
         return Err(format!("{field} has {nanos} nanoseconds"));
     }
     ts.seconds
         .checked_mul(1_000_000)
-        .and_then(|us| us.checked_add(nanos / 1_000))
+        .and_then(|us| us.checked_add(nanos.div_euclid(1_000)))
         .ok_or_else(|| format!("{field} is out of range"))
 }
 
@@ -720,5 +746,27 @@ pub(super) fn timestamp(us: i64) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: us.div_euclid(1_000_000),
         nanos: i32::try_from(us.rem_euclid(1_000_000) * 1_000).unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pb(seconds: i64, nanos: i32) -> prost_types::Timestamp {
+        prost_types::Timestamp { seconds, nanos }
+    }
+
+    #[test]
+    fn instants_before_1970_read_the_same_in_canonical_and_in_older_form() {
+        // 1921-03-21T08:30:00.5Z: canonical (nanos >= 0) and as intake wrote it before
+        // (the sign of jiff's sub-second part).
+        let canonical = instant_us(Some(&pb(-1_539_444_600, 500_000_000)), "t").unwrap();
+        let older = instant_us(Some(&pb(-1_539_444_599, -500_000_000)), "t").unwrap();
+        assert_eq!(canonical, older);
+        assert_eq!(canonical, -1_539_444_599_500_000);
+        assert_eq!(timestamp(canonical), pb(-1_539_444_600, 500_000_000));
+        assert!(instant_us(Some(&pb(0, 1_000_000_000)), "t").is_err());
+        assert!(instant_us(Some(&pb(i64::MAX, 0)), "t").is_err());
     }
 }

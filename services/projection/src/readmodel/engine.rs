@@ -11,7 +11,7 @@
 //! PostgreSQL a round trip. Applying a batch costs about three reads (checkpoint, dedupe,
 //! the facts it refers to) plus one multi-row write per table it touches, whatever its size.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use prost::Message as _;
 use saman_domain::Day;
@@ -24,10 +24,12 @@ use sqlx::{
 };
 
 use super::apply::{self, Applier, Known, NeedRef, Wanted};
+use super::error::FailureKind;
 use super::facts::{
-    ActorCols, Answer, Decision, GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow,
-    ProposalNeedRow, ProposalRow, ReferralRow, Status, TimelineRow, ZoneRow, approach_str,
-    parse_approach, parse_day, to_i64, to_u32, to_u64,
+    ActorCols, Answer, Decision, GoalRow, NeedRow, ParkKind, ParkedRow, PartyRow, ProgrammeRow,
+    ProgressRow, ProposalNeedRow, ProposalRow, ReferralRow, Status, TimelineRow, ZoneRow,
+    approach_str, parse_approach, parse_day, safe_event_id, to_i64, to_u32, to_u64,
+    valid_stream_id,
 };
 use super::schema::{Kind, TABLES};
 use super::{ApplyReport, Incoming, ReadModelError};
@@ -175,7 +177,7 @@ where
     pub(super) async fn position(&self, generation: u64) -> Result<u64> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query::<DB>("SELECT position FROM generations WHERE generation = $1")
-            .bind(to_i64(generation))
+            .bind(to_i64(generation, "generation")?)
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| not_found_generation(generation))?;
@@ -213,7 +215,7 @@ where
     }
 
     pub(super) async fn promote(&self, generation: u64) -> Result<()> {
-        let g = to_i64(generation);
+        let g = to_i64(generation, "generation")?;
         let mut tx = self.begin_write().await?;
         sqlx::query::<DB>(DB::CHECKPOINT_FOR_UPDATE)
             .bind(g)
@@ -246,14 +248,22 @@ where
         stream_id: &str,
         version: u64,
     ) -> Result<bool> {
+        // What no stream can have was never applied (and a NUL character cannot even be
+        // sent to PostgreSQL).
+        let Ok(version) = to_i64(version, "stream version") else {
+            return Ok(false);
+        };
+        if !valid_stream_id(stream_id) {
+            return Ok(false);
+        }
         let mut conn = self.pool.acquire().await?;
         let found = sqlx::query::<DB>(
             "SELECT 1 FROM applied \
              WHERE generation = $1 AND stream_id = $2 AND stream_version = $3",
         )
-        .bind(to_i64(generation))
+        .bind(to_i64(generation, "generation")?)
         .bind(stream_id)
-        .bind(to_i64(version))
+        .bind(version)
         .fetch_optional(&mut *conn)
         .await?;
         Ok(found.is_some())
@@ -262,20 +272,27 @@ where
     pub(super) async fn parked(&self, generation: u64) -> Result<Vec<pb::ParkedEvent>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query::<DB>(
-            "SELECT position, subject, event_id, reason, parked_at_us FROM parked \
+            "SELECT position, subject, event_id, reason, parked_at_us, kind FROM parked \
              WHERE generation = $1 ORDER BY position",
         )
-        .bind(to_i64(generation))
+        .bind(to_i64(generation, "generation")?)
         .fetch_all(&mut *conn)
         .await?;
         rows.iter()
             .map(|row| {
+                let kind = match ParkKind::parse(&row.try_get::<String, _>(5)?)? {
+                    ParkKind::Unreadable => pb::ParkedKind::Unreadable,
+                    ParkKind::Refused => pb::ParkedKind::Refused,
+                    ParkKind::Conflict => pb::ParkedKind::Conflict,
+                    ParkKind::DbRefused => pb::ParkedKind::DbRefused,
+                };
                 Ok(pb::ParkedEvent {
                     position: to_u64(row.try_get(0)?, "position")?,
                     subject: row.try_get(1)?,
                     event_id: row.try_get(2)?,
                     reason: row.try_get(3)?,
                     parked_at: Some(apply::timestamp(row.try_get(4)?)),
+                    kind: kind as i32,
                 })
             })
             .collect()
@@ -291,7 +308,7 @@ where
                 names.join(", ")
             );
             let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
-                .bind(to_i64(generation))
+                .bind(to_i64(generation, "generation")?)
                 .fetch_all(&mut *tx)
                 .await?;
             for row in rows {
@@ -320,16 +337,118 @@ where
     // ---- apply -------------------------------------------------------------------------
 
     /// See [`ReadModels::apply`](super::ReadModels::apply).
+    ///
+    /// The batch goes in one transaction. If the database refuses it for good (a
+    /// [`FailureKind::Deterministic`] failure: text PostgreSQL cannot store, a value out
+    /// of range, ...), its messages are applied again one at a time, each in its own
+    /// transaction and in order, and a message that still fails that way is parked
+    /// alone ([`Self::park_refused`]): one bad message never holds up the feed. A
+    /// transient failure (the connection, a timeout, a deadlock, ...) is returned, for
+    /// the feed to retry the batch.
     pub(super) async fn apply(&self, generation: u64, batch: &[Incoming]) -> Result<ApplyReport> {
-        let g = to_i64(generation);
+        let err = match self.apply_together(generation, batch).await {
+            Err(err) if blames_the_messages(&err) => err,
+            other => return other,
+        };
+        if let [message] = batch {
+            tracing::warn!(position = message.position, error = %err, "the read models' database refused an event; parking it");
+            return self.park_refused(generation, message, &err).await;
+        }
+        tracing::warn!(
+            events = batch.len(),
+            error = %err,
+            "the read models' database refused a batch; applying its events one at a time"
+        );
+        let mut report = ApplyReport::default();
+        for message in batch {
+            let one = match self
+                .apply_together(generation, std::slice::from_ref(message))
+                .await
+            {
+                Ok(one) => one,
+                Err(err) if blames_the_messages(&err) => {
+                    tracing::warn!(position = message.position, error = %err, "the read models' database refused an event; parking it");
+                    self.park_refused(generation, message, &err).await?
+                }
+                Err(err) => return Err(err),
+            };
+            report.absorb(one);
+        }
+        Ok(report)
+    }
+
+    /// Parks `message`, which the database refused for good (`err`), alone in a
+    /// transaction that writes only what cannot fail the same way: its parked row (with
+    /// text made safe, see [`safe_text`](super::facts::safe_text)), its `applied` key if
+    /// its envelope has a valid stream id and version (so a copy is a duplicate and a
+    /// read-your-writes wait ends), and the checkpoint.
+    async fn park_refused(
+        &self,
+        generation: u64,
+        message: &Incoming,
+        err: &ReadModelError,
+    ) -> Result<ApplyReport> {
+        let g = to_i64(generation, "generation")?;
+        let position = to_i64(message.position, "position")?;
         let mut tx = self.begin_write().await?;
-        let checkpoint: i64 = sqlx::query::<DB>(DB::CHECKPOINT_FOR_UPDATE)
+        let checkpoint = self.checkpoint(&mut tx, generation).await?;
+        let envelope = Envelope::decode(message.payload.as_ref()).ok();
+        let event_id = envelope.as_ref().map_or("", |e| e.event_id.as_str());
+        let reason = format!(
+            "the read models' database refused to store this event: {}",
+            refusal(err)
+        );
+        let row = apply::parked_row(message, ParkKind::DbRefused, event_id, &reason, now_us());
+        let mut report = ApplyReport::default();
+        let parked = Self::insert_parked(&mut tx, g, std::slice::from_ref(&row)).await?;
+        report.parked = usize::try_from(parked).unwrap_or(usize::MAX);
+        if let Some(env) = &envelope
+            && valid_stream_id(&env.stream_id)
+            && env.stream_version > 0
+            && let Ok(version) = to_i64(env.stream_version, "stream version")
+        {
+            sqlx::query::<DB>(
+                "INSERT INTO applied (generation, stream_id, stream_version, position, event_id) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (generation, stream_id, stream_version) DO NOTHING",
+            )
             .bind(g)
-            .fetch_optional(&mut *tx)
+            .bind(env.stream_id.as_str())
+            .bind(version)
+            .bind(position)
+            .bind(safe_event_id(&env.event_id))
+            .execute(&mut *tx)
+            .await?;
+            report
+                .applied_versions
+                .push((env.stream_id.clone(), env.stream_version));
+        }
+        report.position = checkpoint.max(message.position);
+        sqlx::query::<DB>("UPDATE generations SET position = $2 WHERE generation = $1")
+            .bind(g)
+            .bind(to_i64(report.position, "position")?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The generation's checkpoint, its row held until commit.
+    async fn checkpoint(&self, conn: &mut DB::Connection, generation: u64) -> Result<u64> {
+        let checkpoint: i64 = sqlx::query::<DB>(DB::CHECKPOINT_FOR_UPDATE)
+            .bind(to_i64(generation, "generation")?)
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| not_found_generation(generation))?
             .try_get(0)?;
-        let checkpoint = to_u64(checkpoint, "position")?;
+        to_u64(checkpoint, "position")
+    }
+
+    /// The batch and its checkpoint in one transaction.
+    async fn apply_together(&self, generation: u64, batch: &[Incoming]) -> Result<ApplyReport> {
+        let g = to_i64(generation, "generation")?;
+        let mut tx = self.begin_write().await?;
+        let checkpoint = self.checkpoint(&mut tx, generation).await?;
         let mut report = ApplyReport {
             position: checkpoint,
             ..ApplyReport::default()
@@ -346,8 +465,8 @@ where
         let old: Vec<i64> = batch
             .iter()
             .filter(|m| m.position <= checkpoint)
-            .map(|m| to_i64(m.position))
-            .collect();
+            .map(|m| to_i64(m.position, "position"))
+            .collect::<Result<_>>()?;
         let parked_before = self.parked_positions(&mut tx, g, &old).await?;
 
         // 2. Decode.
@@ -381,26 +500,39 @@ where
                             ),
                         )
                     }
+                    Ok(env) if !valid_stream_id(&env.stream_id) => Item::Unreadable(
+                        message,
+                        env.event_id.clone(),
+                        format!(
+                            "the envelope's stream id {:?} is not a stream id \
+                             (<kind>.<key>, e.g. zone.zone-01)",
+                            env.stream_id
+                        ),
+                    ),
                     Ok(env) => Item::Event(message, Box::new(env)),
                 }
             })
             .collect();
 
-        // 3. Duplicates: (stream, version) already applied, earlier or earlier in this batch.
+        // 3. Duplicates and conflicts: (stream, version) already applied, earlier or
+        //    earlier in this batch.
         let keys: Vec<(&str, i64)> = items
             .iter()
             .filter_map(|item| match item {
-                Item::Event(_, env) => Some((env.stream_id.as_str(), to_i64(env.stream_version))),
+                Item::Event(_, env) => Some(
+                    to_i64(env.stream_version, "stream version")
+                        .map(|version| (env.stream_id.as_str(), version)),
+                ),
                 _ => None,
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let mut done = self.applied_among(&mut tx, g, &keys).await?;
 
         // 4. Load what the new events refer to.
         let mut wanted = Wanted::default();
         for item in &items {
             if let Item::Event(_, env) = item
-                && !done.contains(&(env.stream_id.clone(), env.stream_version))
+                && !done.contains_key(&(env.stream_id.clone(), env.stream_version))
             {
                 wanted.add(env);
             }
@@ -413,23 +545,55 @@ where
             match item {
                 Item::Redelivered => report.duplicates += 1,
                 Item::Unreadable(message, event_id, reason) => {
-                    applier.park(message, event_id, reason.clone());
+                    applier.park(message, ParkKind::Unreadable, event_id, reason);
                     report.parked += 1;
                 }
                 Item::Event(message, env) => {
                     let key = (env.stream_id.clone(), env.stream_version);
-                    if done.contains(&key) {
-                        report.duplicates += 1;
-                    } else {
-                        match applier.apply(message.position, env) {
-                            Ok(()) => report.applied += 1,
-                            Err(reason) => {
-                                applier.park(message, &env.event_id, reason);
-                                report.parked += 1;
-                            }
+                    let event_id = safe_event_id(&env.event_id);
+                    match done.get(&key) {
+                        // Another event at the same (stream, version): intake never
+                        // writes two, so one of them was published by someone else.
+                        // Neither is dropped silently: this one is parked, with both ids.
+                        Some(Applied {
+                            event_id: Some(applied_id),
+                            position,
+                        }) if *applied_id != event_id => {
+                            let reason = format!(
+                                "conflict: stream {} version {} was already applied at \
+                                 position {position} as event {applied_id:?}; this message \
+                                 carries event {event_id:?}",
+                                env.stream_id, env.stream_version
+                            );
+                            applier.park(message, ParkKind::Conflict, &env.event_id, &reason);
+                            report.parked += 1;
+                            report.conflicts += 1;
                         }
-                        applier.record(env, message.position);
-                        done.insert(key.clone());
+                        // The same event again (a copy published at another position), or
+                        // one recorded before event ids were: a duplicate.
+                        Some(_) => report.duplicates += 1,
+                        None => {
+                            match applier.apply(message.position, env) {
+                                Ok(()) => report.applied += 1,
+                                Err(reason) => {
+                                    applier.park(
+                                        message,
+                                        ParkKind::Refused,
+                                        &env.event_id,
+                                        &reason,
+                                    );
+                                    report.parked += 1;
+                                }
+                            }
+                            applier.record(env, message.position);
+                            done.insert(
+                                key.clone(),
+                                Applied {
+                                    event_id: Some(event_id),
+                                    position: message.position,
+                                },
+                            );
+                        }
                     }
                     report.applied_versions.push(key);
                 }
@@ -447,7 +611,7 @@ where
             .max(checkpoint);
         sqlx::query::<DB>("UPDATE generations SET position = $2 WHERE generation = $1")
             .bind(g)
-            .bind(to_i64(position))
+            .bind(to_i64(position, "position")?)
             .execute(&mut *tx)
             .await?;
         report.position = position;
@@ -488,16 +652,19 @@ where
         Ok(found)
     }
 
+    /// Which of `keys` were applied (or parked after decoding), with the event id and
+    /// position of what was.
     async fn applied_among(
         &self,
         conn: &mut DB::Connection,
         g: i64,
         keys: &[(&str, i64)],
-    ) -> Result<HashSet<(String, u64)>> {
-        let mut found = HashSet::new();
+    ) -> Result<HashMap<(String, u64), Applied>> {
+        let mut found = HashMap::new();
         for chunk in keys.chunks(MAX_PARAMS / 2) {
             let mut query = QueryBuilder::<DB>::new(
-                "SELECT stream_id, stream_version FROM applied WHERE generation = ",
+                "SELECT stream_id, stream_version, event_id, position FROM applied \
+                 WHERE generation = ",
             );
             query
                 .push_bind(g)
@@ -508,7 +675,13 @@ where
             query.push(")");
             for row in query.build().fetch_all(&mut *conn).await? {
                 let stream: String = row.try_get(0)?;
-                found.insert((stream, to_u64(row.try_get(1)?, "stream version")?));
+                found.insert(
+                    (stream, to_u64(row.try_get(1)?, "stream version")?),
+                    Applied {
+                        event_id: row.try_get(2)?,
+                        position: to_u64(row.try_get(3)?, "position")?,
+                    },
+                );
             }
         }
         Ok(found)
@@ -602,12 +775,24 @@ where
         columns: usize,
         rows: &[T],
         tail: &str,
-        mut bind: impl FnMut(&mut Separated<'_, DB, &'static str>, &T),
+        mut bind: impl FnMut(&mut Separated<'_, DB, &'static str>, &T) -> Result<()>,
     ) -> Result<()> {
         for chunk in rows.chunks(MAX_PARAMS / columns) {
             let mut query = QueryBuilder::<DB>::new(head);
             query.push(" ");
-            query.push_values(chunk, |mut row, item| bind(&mut row, item));
+            // A value that cannot be bound (out of range) fails the statement before it
+            // is sent.
+            let mut failed = None;
+            query.push_values(chunk, |mut row, item| {
+                if failed.is_none()
+                    && let Err(err) = bind(&mut row, item)
+                {
+                    failed = Some(err);
+                }
+            });
+            if let Some(err) = failed {
+                return Err(err);
+            }
             query.push(tail);
             query.build().execute(&mut *conn).await?;
         }
@@ -640,7 +825,8 @@ where
                         .push_bind(p.proposals_deadline.iso())
                         .push_bind(p.operational_start.iso())
                         .push_bind(p.goal_date.iso())
-                        .push_bind(to_i64(p.stream_version));
+                        .push_bind(to_i64(p.stream_version, "stream version")?);
+                    Ok(())
                 },
             )
             .await?;
@@ -660,6 +846,7 @@ where
                         .push_bind(z.name_en.as_str())
                         .push_bind(z.registered_at_us)
                         .push_bind(z.registered_day.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -681,6 +868,7 @@ where
                         .push_bind(r.title_fa.as_str())
                         .push_bind(r.title_en.as_str())
                         .push_bind(i64::from(r.weight));
+                    Ok(())
                 },
             )
             .await?;
@@ -704,6 +892,7 @@ where
                         .push_bind(r.party.name_en.as_str())
                         .push_bind(r.ministry_approval_ref.as_str())
                         .push_bind(r.party.since.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -723,6 +912,7 @@ where
                         .push_bind(r.name_fa.as_str())
                         .push_bind(r.name_en.as_str())
                         .push_bind(r.since.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -747,7 +937,8 @@ where
                         .push_bind(r.late)
                         .push_bind(r.declared_at_us)
                         .push_bind(r.declared_day.iso())
-                        .push_bind(to_i64(r.stream_version));
+                        .push_bind(to_i64(r.stream_version, "stream version")?);
+                    Ok(())
                 },
             )
             .await?;
@@ -780,6 +971,7 @@ where
                         .push_bind(r.answer.map(|a| a.at_us))
                         .push_bind(r.answer.map(|a| a.day.iso()))
                         .push_bind(r.answer.map(|a| a.accepted));
+                    Ok(())
                 },
             )
             .await?;
@@ -803,6 +995,7 @@ where
                         .push_bind(i64::from(r.participants))
                         .push_bind(r.held_on.iso())
                         .push_bind(r.reported_day.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -832,17 +1025,22 @@ where
                         .push_bind(r.agency.as_str())
                         .push_bind(approach_str(r.approach))
                         .push_bind(r.title.as_str())
-                        .push_bind(to_i64(r.budget_rials))
+                        .push_bind(to_i64(r.budget_rials, "budget")?)
                         .push_bind(r.planned_start.iso())
                         .push_bind(r.planned_end.iso())
                         .push_bind(r.late)
                         .push_bind(r.submitted_at_us)
                         .push_bind(r.submitted_day.iso())
-                        .push_bind(to_i64(r.stream_version))
+                        .push_bind(to_i64(r.stream_version, "stream version")?)
                         .push_bind(status.as_str())
                         .push_bind(r.decision.map(|d| d.day.iso()))
-                        .push_bind(r.decision.map(|d| to_i64(d.stream_version)))
+                        .push_bind(
+                            r.decision
+                                .map(|d| to_i64(d.stream_version, "decided version"))
+                                .transpose()?,
+                        )
                         .push_bind(r.completed_on.map(|d| d.iso()));
+                    Ok(())
                 },
             )
             .await?;
@@ -859,6 +1057,7 @@ where
                         .push_bind(r.proposal_id.as_str())
                         .push_bind(r.need_id.as_str())
                         .push_bind(r.zone.as_str());
+                    Ok(())
                 },
             )
             .await?;
@@ -874,11 +1073,12 @@ where
                 |b, r| {
                     b.push_bind(g)
                         .push_bind(r.proposal_id.as_str())
-                        .push_bind(to_i64(r.stream_version))
+                        .push_bind(to_i64(r.stream_version, "stream version")?)
                         .push_bind(r.zone.as_str())
                         .push_bind(i64::from(r.percent))
                         .push_bind(r.as_of.iso())
                         .push_bind(r.reported_day.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -899,6 +1099,7 @@ where
                         .push_bind(r.zone.as_str())
                         .push_bind(i64::from(r.rating))
                         .push_bind(r.filed_day.iso());
+                    Ok(())
                 },
             )
             .await?;
@@ -915,10 +1116,10 @@ where
                 |b, r| {
                     b.push_bind(g)
                         .push_bind(r.zone.as_str())
-                        .push_bind(to_i64(r.position))
+                        .push_bind(to_i64(r.position, "position")?)
                         .push_bind(r.event_id.as_str())
                         .push_bind(r.event_type.as_str())
-                        .push_bind(to_i64(r.stream_version))
+                        .push_bind(to_i64(r.stream_version, "stream version")?)
                         .push_bind(r.actor.kind.as_str())
                         .push_bind(r.actor.org.as_str())
                         .push_bind(r.actor.user.as_str())
@@ -928,6 +1129,7 @@ where
                         .push_bind(r.occurred_day.iso())
                         .push_bind(r.what_en.as_str())
                         .push_bind(r.what_fa.as_str());
+                    Ok(())
                 },
             )
             .await?;
@@ -935,40 +1137,57 @@ where
         if !c.applied.is_empty() {
             Self::insert(
                 conn,
-                "INSERT INTO applied (generation, stream_id, stream_version, position)",
-                4,
+                "INSERT INTO applied (generation, stream_id, stream_version, position, event_id)",
+                5,
                 &c.applied,
                 "",
                 |b, r| {
                     b.push_bind(g)
                         .push_bind(r.stream_id.as_str())
-                        .push_bind(to_i64(r.stream_version))
-                        .push_bind(to_i64(r.position));
+                        .push_bind(to_i64(r.stream_version, "stream version")?)
+                        .push_bind(to_i64(r.position, "position")?)
+                        .push_bind(r.event_id.as_str());
+                    Ok(())
                 },
             )
             .await?;
         }
         if !c.parked.is_empty() {
-            Self::insert(
-                conn,
-                "INSERT INTO parked (generation, position, subject, event_id, reason, payload, \
-                 parked_at_us)",
-                7,
-                &c.parked,
-                " ON CONFLICT (generation, position) DO NOTHING",
-                |b, r| {
+            Self::insert_parked(conn, g, &c.parked).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes parked rows (a position parked before stays as it was); returns how many
+    /// were new.
+    async fn insert_parked(conn: &mut DB::Connection, g: i64, rows: &[ParkedRow]) -> Result<u64> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(MAX_PARAMS / 8) {
+            let mut failed = None;
+            let mut query = QueryBuilder::<DB>::new(
+                "INSERT INTO parked (generation, position, kind, subject, event_id, reason, \
+                 payload, parked_at_us) ",
+            );
+            query.push_values(chunk, |mut b, r| match to_i64(r.position, "position") {
+                Ok(position) => {
                     b.push_bind(g)
-                        .push_bind(to_i64(r.position))
+                        .push_bind(position)
+                        .push_bind(r.kind.as_str())
                         .push_bind(r.subject.as_str())
                         .push_bind(r.event_id.as_str())
                         .push_bind(r.reason.as_str())
                         .push_bind(r.payload.as_slice())
                         .push_bind(r.parked_at_us);
-                },
-            )
-            .await?;
+                }
+                Err(err) => failed = Some(err),
+            });
+            if let Some(err) = failed {
+                return Err(err);
+            }
+            query.push(" ON CONFLICT (generation, position) DO NOTHING RETURNING position");
+            inserted += query.build().fetch_all(&mut *conn).await?.len() as u64;
         }
-        Ok(())
+        Ok(inserted)
     }
 
     // ---- queries -----------------------------------------------------------------------
@@ -977,7 +1196,7 @@ where
     pub(super) async fn zone_exists(&self, generation: u64, zone: &str) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
         let found = sqlx::query::<DB>("SELECT 1 FROM zones WHERE generation = $1 AND code = $2")
-            .bind(to_i64(generation))
+            .bind(to_i64(generation, "generation")?)
             .bind(zone)
             .fetch_optional(&mut *conn)
             .await?;
@@ -992,7 +1211,7 @@ where
         zone: &str,
         as_of: Day,
     ) -> Result<Snapshot> {
-        let g = to_i64(generation);
+        let g = to_i64(generation, "generation")?;
         let day = as_of.iso();
         let mut tx = self.begin_read().await?;
         let mut s = Snapshot {
@@ -1106,7 +1325,7 @@ where
         generation: u64,
         as_of: Day,
     ) -> Result<ComplianceFacts> {
-        let g = to_i64(generation);
+        let g = to_i64(generation, "generation")?;
         let day = as_of.iso();
         let mut tx = self.begin_read().await?;
         let mut f = ComplianceFacts {
@@ -1165,7 +1384,7 @@ where
         generation: u64,
         as_of: Day,
     ) -> Result<CooperationFacts> {
-        let g = to_i64(generation);
+        let g = to_i64(generation, "generation")?;
         let mut tx = self.begin_read().await?;
         let agencies = Self::parties(
             &mut tx,
@@ -1206,10 +1425,10 @@ where
              FROM timeline WHERE generation = $1 AND zone = $2 AND occurred_day <= $3 \
              AND position > $4 ORDER BY position LIMIT $5",
         )
-        .bind(to_i64(generation))
+        .bind(to_i64(generation, "generation")?)
         .bind(zone)
         .bind(as_of.iso())
-        .bind(to_i64(after_position))
+        .bind(to_i64(after_position, "position")?)
         .bind(i64::from(limit))
         .fetch_all(&mut *conn)
         .await?;
@@ -1390,6 +1609,39 @@ where
     for<'a> String: Decode<'a, R::Database> + Type<R::Database>,
 {
     parse_day(&row.try_get::<String, _>(index)?)
+}
+
+/// What `applied` holds for a (stream, version).
+struct Applied {
+    /// `None` for a row written before event ids were recorded.
+    event_id: Option<String>,
+    position: u64,
+}
+
+/// What the database said, without the layers of error context: "invalid byte sequence
+/// for encoding \"UTF8\": 0x00 (SQLSTATE 22021)".
+fn refusal(err: &ReadModelError) -> String {
+    match err {
+        ReadModelError::Database(sqlx::Error::Database(db)) => match db.code() {
+            Some(code) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+                format!("{} (SQLite code {code})", db.message())
+            }
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        ReadModelError::Database(other) => other.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a failed apply is the batch's doing: the database refused what the messages
+/// carry, for good. Not a generation that does not exist, nor anything a retry may cure.
+fn blames_the_messages(err: &ReadModelError) -> bool {
+    err.kind() == FailureKind::Deterministic
+        && !matches!(
+            err,
+            ReadModelError::NotFound { .. } | ReadModelError::UnsupportedUrl(_)
+        )
 }
 
 fn not_found_generation(generation: u64) -> ReadModelError {

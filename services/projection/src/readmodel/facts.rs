@@ -229,16 +229,90 @@ pub(super) struct AppliedRow {
     pub stream_id: String,
     pub stream_version: u64,
     pub position: u64,
+    /// The event id applied at (stream, version), as stored ([`safe_event_id`]).
+    pub event_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ParkedRow {
     pub position: u64,
+    pub kind: ParkKind,
+    /// Subject, event id and reason as stored: see [`safe_text`].
     pub subject: String,
     pub event_id: String,
     pub reason: String,
     pub payload: Vec<u8>,
     pub parked_at_us: i64,
+}
+
+/// Why a message was parked (`parked.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ParkKind {
+    /// Not an envelope, or one without a valid stream id or version.
+    Unreadable,
+    /// An event the read models refuse (an unknown zone, ...).
+    Refused,
+    /// Another event id at a (stream, version) already applied.
+    Conflict,
+    /// The database refused to store it, for good (see `FailureKind::Deterministic`).
+    DbRefused,
+}
+
+impl ParkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParkKind::Unreadable => "unreadable",
+            ParkKind::Refused => "refused",
+            ParkKind::Conflict => "conflict",
+            ParkKind::DbRefused => "db_refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ParkKind, ReadModelError> {
+        match s {
+            "unreadable" => Ok(ParkKind::Unreadable),
+            "refused" => Ok(ParkKind::Refused),
+            "conflict" => Ok(ParkKind::Conflict),
+            "db_refused" => Ok(ParkKind::DbRefused),
+            other => Err(ReadModelError::Corrupt(format!("parked kind {other:?}"))),
+        }
+    }
+}
+
+/// The longest subject, event id and reason a parked row keeps, in characters.
+pub(super) const MAX_SUBJECT_CHARS: usize = 512;
+pub(super) const MAX_EVENT_ID_CHARS: usize = 64;
+pub(super) const MAX_REASON_CHARS: usize = 2_000;
+
+/// Text from a message made safe to store whatever the backend: a NUL character (which
+/// PostgreSQL refuses in `text`) becomes U+FFFD, and text longer than `max_chars`
+/// characters is cut to `max_chars - 1` and ends in "…".
+pub(super) fn safe_text(text: &str, max_chars: usize) -> String {
+    let keep = if text.chars().nth(max_chars).is_some() {
+        max_chars.saturating_sub(1)
+    } else {
+        max_chars
+    };
+    let mut out: String = text
+        .chars()
+        .take(keep)
+        .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
+        .collect();
+    if keep < max_chars {
+        out.push('…');
+    }
+    out
+}
+
+/// An event id as the projection stores and compares it (see [`safe_text`]).
+pub(super) fn safe_event_id(event_id: &str) -> String {
+    safe_text(event_id, MAX_EVENT_ID_CHARS)
+}
+
+/// Whether `stream_id` is a stream id as intake writes them (`zone.zone-01`, ...):
+/// only those are keys of `applied`.
+pub(super) fn valid_stream_id(stream_id: &str) -> bool {
+    saman_domain::StreamId::parse(stream_id).is_some_and(|id| id.to_string() == stream_id)
 }
 
 /// How an approach is stored.
@@ -257,8 +331,9 @@ pub(super) fn parse_approach(s: &str) -> Result<Approach, ReadModelError> {
     }
 }
 
+/// A stored day: always ISO `YYYY-MM-DD` (as [`Day::iso`] wrote it), whatever the year.
 pub(super) fn parse_day(s: &str) -> Result<Day, ReadModelError> {
-    Day::parse(s).map_err(|e| ReadModelError::Corrupt(format!("stored day {s:?}: {e}")))
+    Day::parse_iso(s).map_err(|e| ReadModelError::Corrupt(format!("stored day {s:?}: {e}")))
 }
 
 /// Stored integers are i64; the facts' are unsigned.
@@ -271,7 +346,86 @@ pub(super) fn to_u32(value: i64, what: &str) -> Result<u32, ReadModelError> {
         .map_err(|_| ReadModelError::Corrupt(format!("{what} out of range: {value}")))
 }
 
-/// u64 -> i64 for storage (JetStream sequences, versions and budgets stay far below 2^63).
-pub(super) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+/// u64 -> i64 for storage. JetStream sequences, versions and budgets stay far below
+/// 2^63, but a message from elsewhere may carry anything: a value above is
+/// [`ReadModelError::OutOfRange`] (deterministic: the event that carries it is parked).
+pub(super) fn to_i64(value: u64, what: &str) -> Result<i64, ReadModelError> {
+    i64::try_from(value).map_err(|_| {
+        ReadModelError::OutOfRange(format!(
+            "{what} {value} does not fit a 64-bit signed integer"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_text_has_no_nul_and_is_bounded() {
+        assert_eq!(safe_text("plain", 10), "plain");
+        assert_eq!(safe_text("a\0b", 10), "a\u{FFFD}b");
+        assert_eq!(safe_text("0123456789", 10), "0123456789");
+        assert_eq!(safe_text("0123456789a", 10), "012345678…");
+        assert_eq!(safe_text("", 10), "");
+        let long = "\0".repeat(5_000);
+        let safe = safe_text(&long, MAX_REASON_CHARS);
+        assert_eq!(safe.chars().count(), MAX_REASON_CHARS);
+        assert!(!safe.contains('\0'));
+        assert_eq!(safe_event_id(&"é".repeat(100)).chars().count(), 64);
+    }
+
+    #[test]
+    fn only_stream_ids_as_intake_writes_them_are_valid() {
+        for valid in [
+            "zone.zone-01",
+            "ngo.ngo-01",
+            "agency.water",
+            "programme.khorramabad",
+        ] {
+            assert!(valid_stream_id(valid), "{valid}");
+        }
+        for invalid in [
+            "",
+            "zone",
+            "zone.",
+            "zone.Zone-01",
+            "zone. zone-01",
+            "zone.zone\0-01",
+            "district.d-01",
+            "programme.elsewhere",
+        ] {
+            assert!(!valid_stream_id(invalid), "{invalid:?}");
+        }
+        assert!(!valid_stream_id(&format!("zone.{}", "z".repeat(100))));
+    }
+
+    #[test]
+    fn stored_days_read_back_as_iso_whatever_the_year() {
+        for iso in [
+            "0001-01-01",
+            "1018-03-21",
+            "1699-12-31",
+            "1700-01-01",
+            "9998-12-31",
+        ] {
+            assert_eq!(parse_day(iso).unwrap().iso(), iso);
+        }
+        // ISO year 1397, not Solar Hijri.
+        assert_eq!(parse_day("1397-01-31").unwrap().iso(), "1397-01-31");
+        assert!(matches!(
+            parse_day("1397/01/31"),
+            Err(ReadModelError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn to_i64_refuses_what_does_not_fit() {
+        assert_eq!(to_i64(7, "x").unwrap(), 7);
+        assert_eq!(to_i64(i64::MAX as u64, "x").unwrap(), i64::MAX);
+        assert!(matches!(
+            to_i64(u64::MAX, "stream version"),
+            Err(ReadModelError::OutOfRange(_))
+        ));
+    }
 }

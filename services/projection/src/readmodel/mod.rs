@@ -15,10 +15,13 @@
 //! - **Exactly-once effect.** [`ReadModels::apply`] applies a batch of JetStream messages
 //!   and moves the checkpoint in ONE transaction. A redelivered message, or a copy of an
 //!   event at another stream sequence, is recognised (`applied` holds every (stream,
-//!   version) applied) and skipped.
-//! - **Parking.** A message that cannot be decoded, or an event that cannot be applied
+//!   version) applied, with its event id) and skipped. Another event id at an applied
+//!   (stream, version) is a **conflict**: parked, never dropped.
+//! - **Parking.** A message that cannot be decoded, an event that cannot be applied
 //!   (an unknown zone, proposal, need or referral in its own stream; a body that disagrees
-//!   with its stream), is parked with the reason, and the rest of the batch goes on.
+//!   with its stream), or one the database refuses for good (see [`FailureKind`]), is
+//!   parked with the reason, and the rest of the batch goes on.
+//! - **Stored days** are ISO `YYYY-MM-DD` text, read back with `Day::parse_iso`.
 //! - **Generations.** Every row carries its `generation`. A rebuild fills generation g+1
 //!   from the first event while g is served; [`ReadModels::promote`] then switches to it
 //!   and deletes g, in one transaction.
@@ -41,7 +44,7 @@ use saman_domain::Day;
 use saman_proto::projection::v1 as pb;
 use sqlx::{Postgres, Sqlite};
 
-pub use error::ReadModelError;
+pub use error::{FailureKind, ReadModelError};
 pub use replies::date;
 
 use engine::Engine;
@@ -64,8 +67,12 @@ pub struct ApplyReport {
     pub applied: usize,
     /// Messages skipped as seen before: redelivered, or a copy of an applied event.
     pub duplicates: usize,
-    /// Messages parked (undecodable, or refused).
+    /// Messages parked (undecodable, refused by the read models or their database, or in
+    /// conflict), conflicts included.
     pub parked: usize,
+    /// Of the parked messages, conflicts: another event id at a (stream id, version)
+    /// already applied.
+    pub conflicts: usize,
     /// The checkpoint after the batch: the highest stream sequence seen.
     pub position: u64,
     /// Zone codes whose progress or timeline may have changed.
@@ -73,6 +80,19 @@ pub struct ApplyReport {
     /// (stream id, version) of every decoded event of the batch: applied, parked after
     /// decoding, or already there.
     pub applied_versions: Vec<(String, u64)>,
+}
+
+impl ApplyReport {
+    /// Adds what a later part of the same batch did.
+    fn absorb(&mut self, later: ApplyReport) {
+        self.applied += later.applied;
+        self.duplicates += later.duplicates;
+        self.parked += later.parked;
+        self.conflicts += later.conflicts;
+        self.position = self.position.max(later.position);
+        self.zones_changed.extend(later.zones_changed);
+        self.applied_versions.extend(later.applied_versions);
+    }
 }
 
 /// The SQL engine behind [`ReadModels`].
@@ -156,8 +176,11 @@ impl ReadModels {
     /// - a message seen before (redelivered at or below the checkpoint: parked then, or
     ///   its (stream, version) applied) is skipped and counted a duplicate;
     /// - a payload that is not a `saman.events.v1.Envelope` is parked with the reason;
-    /// - an event whose (stream id, version) was already applied (a copy published at
-    ///   another position) is a duplicate and skipped;
+    /// - an envelope whose stream id is not one (`<kind>.<key>`, as `StreamId` writes it)
+    ///   is parked too, and its stream id is not recorded;
+    /// - an event whose (stream id, version) was already applied with the same event id
+    ///   (a copy published at another position) is a duplicate and skipped; with another
+    ///   event id it is a conflict: parked, with both event ids in the reason;
     /// - otherwise its facts are applied; an event that cannot be applied (e.g. about a
     ///   zone or proposal its stream never registered) is parked with the reason and the
     ///   batch goes on. Either way its (stream, version) is recorded, so a copy of it is a
@@ -168,6 +191,13 @@ impl ReadModels {
     /// Finally the checkpoint becomes the highest position seen. The effects and the
     /// checkpoint commit together: a crash before the commit leaves neither, and the
     /// redelivery applies the batch then.
+    ///
+    /// If the database refuses the batch for good ([`FailureKind::Deterministic`], e.g.
+    /// text with a NUL character on PostgreSQL), its messages are applied one at a time,
+    /// each with its checkpoint in its own transaction, and a message still refused is
+    /// parked alone (its parked row, its (stream, version) if valid, the checkpoint).
+    /// A transient failure is returned ([`ReadModelError::is_transient`]): apply the batch
+    /// again later.
     ///
     /// Note: a message at or below the checkpoint that was never seen is applied rather
     /// than dropped, so a feed delivering out of order loses nothing.
@@ -194,6 +224,7 @@ impl ReadModels {
 
     /// Whether the event (stream, version) was applied to `generation` (or parked after
     /// decoding: it was handled, and waiting for it longer would not change anything).
+    /// False for what is not a stream id or a version a stream can have.
     pub async fn has_applied(
         &self,
         generation: u64,

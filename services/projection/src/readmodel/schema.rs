@@ -1,5 +1,5 @@
 //! The read-model tables, for what treats them all alike: deleting a generation and
-//! dumping one. Keep in step with `migrations/*/0001_read_models.sql`.
+//! dumping one. Keep in step with `migrations/*/`.
 
 /// How a column is read for a dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,12 +182,14 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("stream_id", Text),
             ("stream_version", Int),
             ("position", Int),
+            ("event_id", Text),
         ],
     ),
     (
         "parked",
         &[
             ("position", Int),
+            ("kind", Text),
             ("subject", Text),
             ("event_id", Text),
             ("reason", Text),

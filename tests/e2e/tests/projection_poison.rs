@@ -1,0 +1,487 @@
+//! One message must never stop the projection: messages published on the events stream
+//! by someone other than intake (text PostgreSQL cannot store, a forged envelope, a
+//! version out of range, another event at a (stream, version) intake records) are
+//! parked with their reason and kind, and the events after them apply: the position
+//! reaches the head, the lag returns to 0, every message is acknowledged. What operators
+//! see is checked through `GetStatus`, `ListParked`, `saman admin` and the metrics.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use saman_e2e::*;
+use saman_proto::events::v1 as events;
+use saman_proto::intake::v1 as pb;
+use saman_proto::intake::v1::intake_client::IntakeClient;
+use saman_proto::projection::v1 as query;
+use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
+use saman_proto::projection::v1::projection_client::ProjectionClient;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+on_both_backends! {
+    messages_the_database_refuses_are_parked_and_the_feed_and_a_rebuild_go_on => refused;
+    another_event_at_a_recorded_version_is_parked_as_a_conflict_and_shown => conflicts;
+}
+
+const CATCH_UP: Duration = Duration::from_secs(120);
+const CONSUMER: &str = "saman-projection";
+
+/// NATS, intake on its own database, and the programme registered (2 zones, ngo-01
+/// with 2 members, agencies water and welfare).
+struct Fixture {
+    nats: NatsServer,
+    _intake_db: TestDb,
+    intake: Intake,
+    js: async_nats::jetstream::Context,
+}
+
+impl Fixture {
+    async fn new(backend: Backend) -> anyhow::Result<Fixture> {
+        let intake_db = TestDb::new(backend).await?;
+        let nats = NatsServer::start().await?;
+        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+        wait_serving(intake.addr).await?;
+        register_programme(&mut intake.client().await?, 2, 2).await?;
+        let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await?);
+        Ok(Fixture {
+            nats,
+            _intake_db: intake_db,
+            intake,
+            js,
+        })
+    }
+
+    /// The event intake published for `reply`, as it is on the stream.
+    async fn published(&self, reply: &pb::SubmissionReply) -> anyhow::Result<Published> {
+        let event_id = &reply
+            .events
+            .first()
+            .context("a reply without events")?
+            .event_id;
+        let head = stream_head(&self.nats.url()).await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let all = published(&self.nats.url(), head, Duration::from_secs(30)).await?;
+            if let Some(m) = all.into_iter().find(|m| &m.envelope.event_id == event_id) {
+                return Ok(m);
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "event {event_id} is not on the stream"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Publishes `envelope` on its subject as someone else than intake would: no
+    /// `Nats-Msg-Id`, so JetStream stores every copy. Returns its position.
+    async fn forge(&self, envelope: &events::Envelope) -> anyhow::Result<u64> {
+        let subject = format!(
+            "saman.events.v1.{}.{}",
+            envelope.stream_id.replace('\0', "_"),
+            envelope.event_type
+        );
+        let ack = self
+            .js
+            .publish(subject, prost::Message::encode_to_vec(envelope).into())
+            .await?
+            .await?;
+        anyhow::ensure!(!ack.duplicate, "stored as a duplicate: {ack:?}");
+        Ok(ack.sequence)
+    }
+}
+
+async fn status(
+    admin: &mut ProjectionAdminClient<Channel>,
+) -> anyhow::Result<query::ProjectionStatus> {
+    Ok(admin
+        .get_status(query::GetStatusRequest {})
+        .await?
+        .into_inner())
+}
+
+async fn parked(
+    admin: &mut ProjectionAdminClient<Channel>,
+) -> anyhow::Result<Vec<query::ParkedEvent>> {
+    Ok(admin
+        .list_parked(query::ListParkedRequest {})
+        .await?
+        .into_inner()
+        .events)
+}
+
+/// (position, kind) of every parked message.
+fn kinds(parked: &[query::ParkedEvent]) -> Vec<(u64, query::ParkedKind)> {
+    parked.iter().map(|p| (p.position, p.kind())).collect()
+}
+
+async fn zone(
+    client: &mut ProjectionClient<Channel>,
+    writes: &Writes,
+    code: &str,
+) -> anyhow::Result<query::ZoneProgress> {
+    Ok(client
+        .get_zone_progress(query::GetZoneProgressRequest {
+            read: writes.read("1397-12-29"),
+            zone: code.into(),
+        })
+        .await?
+        .into_inner())
+}
+
+fn titles(zone: &query::ZoneProgress) -> Vec<String> {
+    zone.unanswered_needs
+        .iter()
+        .map(|n| n.title.clone())
+        .collect()
+}
+
+fn set_title(envelope: &mut events::Envelope, title: &str) {
+    if let Some(events::envelope::Body::NeedDeclared(n)) = &mut envelope.body {
+        n.title = title.into();
+        n.need_id = Uuid::now_v7().to_string();
+    }
+}
+
+async fn declare(
+    intake: &mut IntakeClient<Channel>,
+    writes: &mut Writes,
+    zone: &str,
+    member: &str,
+    title: &str,
+) -> anyhow::Result<pb::SubmissionReply> {
+    let reply = intake
+        .declare_need(declare_need(zone, member, title))
+        .await?
+        .into_inner();
+    writes.record(&reply);
+    Ok(reply)
+}
+
+async fn refused(backend: Backend) -> anyhow::Result<()> {
+    let fixture = Fixture::new(backend).await?;
+    let nats_url = fixture.nats.url();
+    let projection_db = TestDb::new(backend).await?;
+    let projection = Projection::start(projection_db.url(), &nats_url).await?;
+    let mut admin = projection.admin().await?;
+    let mut client = projection.client().await?;
+    let mut intake = fixture.intake.client().await?;
+    let mut writes = Writes::default();
+    let first = declare(&mut intake, &mut writes, "zone-01", "m-001", "before").await?;
+    let template = fixture.published(&first).await?.envelope;
+    zone(&mut client, &writes, "zone-01").await?;
+
+    // Five messages from elsewhere, each broken another way, at versions intake will
+    // not reach.
+    let forged = |stream: &str, version: u64| {
+        let mut e = template.clone();
+        e.event_id = Uuid::now_v7().to_string();
+        e.stream_id = stream.into();
+        e.stream_version = version;
+        e
+    };
+    // 1. A NUL character in a need's title.
+    let mut nul_title = forged("zone.zone-01", 1_000_001);
+    set_title(&mut nul_title, "Clean\0water");
+    // 2. ... in a zone's name.
+    let mut nul_name = forged("zone.zone-09", 1);
+    nul_name.event_type = "ZoneRegistered".into();
+    nul_name.body = Some(events::envelope::Body::ZoneRegistered(
+        events::ZoneRegistered {
+            code: "zone-09".into(),
+            name_fa: "منطقه ۹".into(),
+            name_en: "Zone\u{0}09".into(),
+            goals: vec![],
+        },
+    ));
+    // 3. ... in the user name of the actor.
+    let mut nul_actor = forged("zone.zone-02", 1_000_001);
+    set_title(&mut nul_actor, "Sewage");
+    if let Some(events::envelope::Body::NeedDeclared(n)) = &mut nul_actor.body {
+        n.zone = "zone-02".into();
+    }
+    nul_actor.actor = Some(member("ngo-01", "m-\u{0}01"));
+    // 4. ... in the event id and the stream id.
+    let mut bad_ids = forged("zone.zone-01\0", 1);
+    bad_ids.event_id = format!("forged\0{}", "x".repeat(200));
+    // 5. A version beyond a 64-bit signed integer.
+    let huge = forged("zone.zone-02", u64::MAX);
+    let mut positions = Vec::new();
+    for envelope in [&nul_title, &nul_name, &nul_actor, &bad_ids, &huge] {
+        positions.push(fixture.forge(envelope).await?);
+    }
+
+    // Then ordinary submissions: they apply.
+    for i in 0..3 {
+        declare(
+            &mut intake,
+            &mut writes,
+            "zone-01",
+            "m-001",
+            &format!("after {i}"),
+        )
+        .await?;
+        declare(
+            &mut intake,
+            &mut writes,
+            "zone-02",
+            "m-002",
+            &format!("after {i}"),
+        )
+        .await?;
+    }
+    let z1 = zone(&mut client, &writes, "zone-01").await?;
+    let z2 = zone(&mut client, &writes, "zone-02").await?;
+    for i in 0..3 {
+        assert!(
+            titles(&z1).contains(&format!("after {i}")),
+            "{:?}",
+            titles(&z1)
+        );
+        assert!(
+            titles(&z2).contains(&format!("after {i}")),
+            "{:?}",
+            titles(&z2)
+        );
+    }
+    let head = stream_head(&nats_url).await?;
+    let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
+    assert_eq!((s.position, s.lag), (head, 0), "{s:?}");
+    // Every message acknowledged: nothing is retried forever.
+    wait_consumer_drained(&nats_url, CONSUMER, CATCH_UP).await?;
+
+    use query::ParkedKind::{DbRefused, Unreadable};
+    let expected = match backend {
+        // PostgreSQL cannot store a NUL character in text.
+        Backend::Postgres => vec![
+            (positions[0], DbRefused),
+            (positions[1], DbRefused),
+            (positions[2], DbRefused),
+            (positions[3], Unreadable),
+            (positions[4], DbRefused),
+        ],
+        // SQLite can: those apply.
+        Backend::Sqlite => vec![(positions[3], Unreadable), (positions[4], DbRefused)],
+    };
+    let list = parked(&mut admin).await?;
+    assert_eq!(kinds(&list), expected, "{list:#?}");
+    assert_eq!((s.parked as usize, s.conflicts), (expected.len(), 0));
+    for p in &list {
+        eprintln!(
+            "[{backend}] parked {} {:?}: {}",
+            p.position,
+            p.kind(),
+            p.reason
+        );
+        assert!(
+            !p.reason.trim().is_empty() && p.parked_at.is_some(),
+            "{p:?}"
+        );
+    }
+    let stored = backend == Backend::Sqlite;
+    assert_eq!(titles(&z1).contains(&"Clean\0water".to_owned()), stored);
+    assert_eq!(titles(&z2).contains(&"Sewage".to_owned()), stored);
+
+    // A rebuild reads the same messages again: the same parked, the same replies.
+    let before: Vec<Dump> = {
+        let mut all = Vec::new();
+        for day in ["1397-01-31", "1397-12-29"] {
+            all.push(Dump::take(&mut client, read_as_of(day)).await?);
+        }
+        all
+    };
+    let generation = admin
+        .rebuild(query::RebuildRequest {})
+        .await?
+        .into_inner()
+        .generation;
+    let deadline = Instant::now() + CATCH_UP;
+    loop {
+        let s = status(&mut admin).await?;
+        if s.generation == generation && s.rebuild_position.is_none() {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the rebuild: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rebuilt = wait_caught_up(&mut admin, head, CATCH_UP).await?;
+    assert_eq!((rebuilt.generation, rebuilt.parked), (generation, s.parked));
+    assert_eq!(kinds(&parked(&mut admin).await?), expected);
+    for (i, day) in ["1397-01-31", "1397-12-29"].into_iter().enumerate() {
+        let after = Dump::take(&mut client, read_as_of(day)).await?;
+        before[i].assert_same(&after, "before vs after the rebuild");
+    }
+    projection.stop().await?;
+    fixture.intake.stop().await?;
+    Ok(())
+}
+
+/// The value of the sample `name{labels...}` in a Prometheus text exposition.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            let (series, _) = l.rsplit_once(' ').unwrap_or((l, ""));
+            let metric = series.split('{').next().unwrap_or_default();
+            metric == name && labels.iter().all(|label| series.contains(label))
+        })
+        .and_then(|l| l.rsplit_once(' '))
+        .and_then(|(_, value)| value.parse().ok())
+}
+
+async fn conflicts(backend: Backend) -> anyhow::Result<()> {
+    let fixture = Fixture::new(backend).await?;
+    let nats_url = fixture.nats.url();
+    let projection_db = TestDb::new(backend).await?;
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let projection = ProjectionProcess::start(
+        projection_db.url(),
+        &nats_url,
+        free_port(),
+        &["--metrics-listen", &metrics.to_string()],
+    )
+    .await?;
+    let mut admin = projection.admin().await?;
+    let mut client = projection.client().await?;
+    let mut intake = fixture.intake.client().await?;
+    let mut writes = Writes::default();
+
+    // zone-01, the real event first: a forgery at its (stream, version) comes later.
+    let real = declare(&mut intake, &mut writes, "zone-01", "m-001", "real one").await?;
+    let real = fixture.published(&real).await?;
+    zone(&mut client, &writes, "zone-01").await?;
+    let mut late_forgery = real.envelope.clone();
+    late_forgery.event_id = Uuid::now_v7().to_string();
+    set_title(&mut late_forgery, "forged after");
+    let late_position = fixture.forge(&late_forgery).await?;
+
+    // zone-02, the forgery first: at the version intake records next.
+    let before = declare(&mut intake, &mut writes, "zone-02", "m-002", "before").await?;
+    let template = fixture.published(&before).await?.envelope;
+    zone(&mut client, &writes, "zone-02").await?;
+    let mut early_forgery = template.clone();
+    early_forgery.event_id = Uuid::now_v7().to_string();
+    early_forgery.stream_version = before.stream_version + 1;
+    set_title(&mut early_forgery, "forged before");
+    let early_position = fixture.forge(&early_forgery).await?;
+    wait_caught_up(&mut admin, early_position, CATCH_UP).await?;
+    let second = declare(&mut intake, &mut writes, "zone-02", "m-002", "real two").await?;
+    assert_eq!(second.stream_version, early_forgery.stream_version);
+    let second = fixture.published(&second).await?;
+
+    // Copies with the event ids applied (a republish): duplicates, not parked.
+    fixture.forge(&real.envelope).await?;
+    fixture.forge(&early_forgery).await?;
+
+    let head = stream_head(&nats_url).await?;
+    let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
+    assert_eq!((s.parked, s.conflicts, s.lag), (2, 2, 0), "{s:?}");
+    wait_consumer_drained(&nats_url, CONSUMER, CATCH_UP).await?;
+    let list = parked(&mut admin).await?;
+    use query::ParkedKind::Conflict;
+    assert_eq!(
+        kinds(&list),
+        [(late_position, Conflict), (second.sequence, Conflict)],
+        "{list:#?}"
+    );
+    let reason = |p: &query::ParkedEvent| p.reason.clone();
+    assert_eq!(list[0].event_id, late_forgery.event_id);
+    assert_eq!(
+        reason(&list[0]),
+        format!(
+            "conflict: stream zone.zone-01 version {} was already applied at position {} as \
+             event {:?}; this message carries event {:?}",
+            real.envelope.stream_version,
+            real.sequence,
+            real.envelope.event_id,
+            late_forgery.event_id
+        )
+    );
+    assert_eq!(list[1].event_id, second.envelope.event_id);
+    assert_eq!(
+        reason(&list[1]),
+        format!(
+            "conflict: stream zone.zone-02 version {} was already applied at position \
+             {early_position} as event {:?}; this message carries event {:?}",
+            second.envelope.stream_version, early_forgery.event_id, second.envelope.event_id
+        )
+    );
+    // What came first stays applied, once; the read of intake's own write still returns.
+    let z1 = zone(&mut client, &writes, "zone-01").await?;
+    assert_eq!(titles(&z1), ["real one"]);
+    let z2 = zone(&mut client, &writes, "zone-02").await?;
+    assert_eq!(titles(&z2), ["before", "forged before"]);
+
+    // The operators' view.
+    let saman = Saman {
+        binary: binary("saman")?,
+        env: vec![
+            (
+                "SAMAN_INTAKE".into(),
+                format!("http://{}", fixture.intake.addr),
+            ),
+            (
+                "SAMAN_PROJECTION".into(),
+                format!("http://{}", projection.addr),
+            ),
+            ("SAMAN_NATS_URL".into(), nats_url.clone()),
+        ],
+    };
+    let json = saman
+        .run(&["admin", "status", "--json"])
+        .await?
+        .ok()?
+        .json()?;
+    assert_eq!(
+        (json["parked"].clone(), json["conflicts"].clone()),
+        (2.into(), 2.into())
+    );
+    let text = saman.run(&["admin", "status"]).await?.ok()?.stdout;
+    assert!(
+        text.contains("parked      2") && text.contains("conflicts   2"),
+        "{text}"
+    );
+    let json = saman
+        .run(&["admin", "parked", "--json"])
+        .await?
+        .ok()?
+        .json()?;
+    let events = json["events"].as_array().context("events")?;
+    assert_eq!(events.len(), 2, "{json}");
+    for event in events {
+        assert_eq!(event["kind"], "PARKED_KIND_CONFLICT", "{event}");
+        assert!(
+            event["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("conflict: stream zone.zone-0"),
+            "{event}"
+        );
+    }
+    let text = saman.run(&["admin", "parked"]).await?.ok()?.stdout;
+    assert!(text.contains("kind") && text.contains("conflict"), "{text}");
+    assert!(text.contains(&late_forgery.event_id), "{text}");
+    let scraped = http_get(metrics, "/metrics").await?;
+    let live = ["feed=\"live\""];
+    assert_eq!(
+        sample(&scraped, "saman_projection_events_conflict_total", &live),
+        Some(2.0),
+        "{scraped}"
+    );
+    assert!(
+        sample(&scraped, "saman_projection_events_duplicate_total", &live).unwrap_or(0.0) >= 2.0,
+        "{scraped}"
+    );
+
+    // After a restart: still two, counted once.
+    let mut projection = projection;
+    projection.terminate(Duration::from_secs(20)).await?;
+    let projection =
+        ProjectionProcess::start(projection_db.url(), &nats_url, free_port(), &[]).await?;
+    let mut admin = projection.admin().await?;
+    let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
+    assert_eq!((s.parked, s.conflicts), (2, 2), "{s:?}");
+    fixture.intake.stop().await?;
+    Ok(())
+}
