@@ -115,6 +115,21 @@ pub enum Command {
     Admin(AdminCommand),
 
     // ---- writes ----
+    #[command(flatten)]
+    Write(WriteCommand),
+
+    /// Load a whole programme year through the intake API, as its people would: the
+    /// zones and goals, NGOs and their 100 members, agencies, needs, referrals,
+    /// proposals, decisions and monthly progress reports. Deterministic from the
+    /// seed; running it again records nothing new.
+    #[command(after_help = "Examples:\n  saman scenario 1397\n  saman scenario 1397 --seed 7")]
+    Scenario(ScenarioArgs),
+}
+
+/// The write subcommands (besides `zone register`): each leaf makes one intake request
+/// (see [`crate::write`]).
+#[derive(Debug, Subcommand)]
+pub enum WriteCommand {
     /// The programme's dates (programme office).
     #[command(subcommand)]
     Programme(ProgrammeCommand),
@@ -148,13 +163,6 @@ pub enum Command {
     /// File a supervision report on an NGO (county supervisor).
     #[command(subcommand)]
     Supervision(SupervisionCommand),
-
-    /// Load a whole programme year through the intake API, as its people would: the
-    /// zones and goals, NGOs and their 100 members, agencies, needs, referrals,
-    /// proposals, decisions and monthly progress reports. Deterministic from the
-    /// seed; running it again records nothing new.
-    #[command(after_help = "Examples:\n  saman scenario 1397\n  saman scenario 1397 --seed 7")]
-    Scenario(ScenarioArgs),
 }
 
 /// How a query reads: the day it looks at, and what it waits for.
@@ -677,7 +685,7 @@ pub struct EventsArgs {
     )]
     pub nats_url: String,
     /// The JetStream stream intake publishes to.
-    #[arg(long, env = "SAMAN_STREAM", default_value = "SAMAN_EVENTS")]
+    #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
     /// Only this zone's events (subject saman.events.v1.zone.ZONE.>).
     #[arg(long, conflicts_with = "subject")]

@@ -8,6 +8,7 @@
 use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
 use prost::Message;
+use saman_contract::{ENVELOPE_MESSAGE, SUBJECT_PREFIX};
 use saman_domain::calendar::Day;
 use saman_proto::events::v1 as events;
 
@@ -20,7 +21,7 @@ pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
     let subject = match (&args.subject, &args.zone, &args.event_type) {
         (Some(subject), _, _) => subject.clone(),
         (None, zone, kind) => format!(
-            "saman.events.v1.{}.{}",
+            "{SUBJECT_PREFIX}.{}.{}",
             zone.as_ref()
                 .map(|z| format!("zone.{z}"))
                 .unwrap_or_else(|| "*.*".into()),
@@ -135,7 +136,7 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
         })
         .collect();
     if json {
-        let envelope = json_of_bytes("saman.events.v1.Envelope", &message.payload)
+        let envelope = json_of_bytes(ENVELOPE_MESSAGE, &message.payload)
             .and_then(|line| {
                 serde_json::from_str::<serde_json::Value>(&line)
                     .map_err(|e| CliError::new(Kind::Unexpected, e.to_string()))
@@ -152,10 +153,8 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
     }
     match events::Envelope::decode(message.payload.as_ref()) {
         Ok(envelope) => {
-            let day = envelope
-                .occurred_at
-                .as_ref()
-                .and_then(|t| jiff::Timestamp::new(t.seconds, t.nanos).ok())
+            let day = saman_contract::decode::instant(envelope.occurred_at.as_ref(), "")
+                .ok()
                 .map(|t| {
                     let day = Day::in_tehran(t);
                     format!("{} ({})", day.solar_hijri_string(), day.iso())
@@ -176,7 +175,7 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
             );
         }
         Err(e) => crate::out!(
-            "{sequence:>6}  {}  (not a saman.events.v1.Envelope: {e})",
+            "{sequence:>6}  {}  (not a {ENVELOPE_MESSAGE}: {e})",
             message.subject
         ),
     }

@@ -63,17 +63,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Watch(watch) => watch::run(watch, global).await,
         Command::Events(events) => events::run(events, global).await,
         Command::Admin(admin) => read::admin(admin, global).await,
-        Command::Programme(c) => write::run(write::programme(c), global).await,
-        Command::Agency(c) => write::run(write::agency(c), global).await,
-        Command::Ngo(c) => write::run(write::ngo(c), global).await,
-        Command::Member(c) => write::run(write::member(c), global).await,
-        Command::Need(c) => write::run(write::need(c), global).await,
-        Command::Referral(c) => write::run(write::referral(c), global).await,
-        Command::Activity(c) => write::run(write::activity(c), global).await,
-        Command::Proposal(c) => write::run(write::proposal(c), global).await,
-        Command::Progress(c) => write::run(write::progress(c), global).await,
-        Command::Project(c) => write::run(write::project(c), global).await,
-        Command::Supervision(c) => write::run(write::supervision(c), global).await,
+        Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }
 }

@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 use comfy_table::{CellAlignment, Table, presets};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
-use saman_proto::events::v1 as events;
 use saman_proto::projection::v1 as query;
 
 use crate::error::{CliError, Kind};
@@ -173,11 +172,7 @@ impl Style {
 }
 
 pub fn approach_code(approach: i32) -> &'static str {
-    match events::Approach::try_from(approach) {
-        Ok(events::Approach::Infrastructural) => "infrastructural",
-        Ok(events::Approach::Social) => "social",
-        _ => "-",
-    }
+    saman_contract::approach_from_pb(approach).map_or("-", |a| a.name_en())
 }
 
 pub fn status(status: i32) -> &'static str {

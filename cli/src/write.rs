@@ -8,7 +8,7 @@ use crate::actor::Role;
 use crate::args::{
     ActivityCommand, AgencyCommand, Global, MemberCommand, NeedCommand, NgoCommand,
     ProgrammeCommand, ProgressCommand, ProjectCommand, ProposalCommand, ReferralCommand,
-    RegisterZoneArgs, SupervisionCommand, WriteOpts,
+    RegisterZoneArgs, SupervisionCommand, WriteCommand, WriteOpts,
 };
 use crate::connect;
 use crate::error::{CliError, Kind};
@@ -105,130 +105,113 @@ fn print_reply(reply: &pb::SubmissionReply, style: Style, quiet: bool) -> Result
 
 // ---- flags → requests -------------------------------------------------------------------
 
-fn write(role: Role, opts: WriteOpts, request: Request) -> Write {
+fn write(role: Role, opts: WriteOpts, request: impl Into<Request>) -> Write {
     Write {
         role,
         opts,
-        request,
+        request: request.into(),
     }
 }
 
+/// `zone register`: the one write beside [`WriteCommand`] (`zone show` is a query).
 pub fn zone(args: RegisterZoneArgs) -> Write {
     write(
         Role::Office,
         args.write,
-        Request::RegisterZone(pb::RegisterZoneRequest {
+        pb::RegisterZoneRequest {
             submission: None,
             code: args.code,
             name_fa: args.name_fa,
             name_en: args.name_en,
             goals: args.goals.into_iter().map(|g| g.0).collect(),
-        }),
+        },
     )
 }
 
-pub fn programme(command: ProgrammeCommand) -> Write {
+/// The request a write subcommand makes, and who makes it.
+pub fn request(command: WriteCommand) -> Write {
+    use WriteCommand as W;
     match command {
-        ProgrammeCommand::Dates {
+        W::Programme(ProgrammeCommand::Dates {
             needs_deadline,
             proposals_deadline,
             operational_start,
             goal_date,
             write: opts,
-        } => write(
+        }) => write(
             Role::Office,
             opts,
-            Request::SetProgrammeDates(pb::SetProgrammeDatesRequest {
+            pb::SetProgrammeDatesRequest {
                 submission: None,
                 needs_deadline,
                 proposals_deadline,
                 operational_start,
                 goal_date,
-            }),
+            },
         ),
-    }
-}
-
-pub fn agency(command: AgencyCommand) -> Write {
-    match command {
-        AgencyCommand::Register {
+        W::Agency(AgencyCommand::Register {
             code,
             name_fa,
             name_en,
             write: opts,
-        } => write(
+        }) => write(
             Role::Office,
             opts,
-            Request::RegisterAgency(pb::RegisterAgencyRequest {
+            pb::RegisterAgencyRequest {
                 submission: None,
                 code,
                 name_fa,
                 name_en,
-            }),
+            },
         ),
-    }
-}
-
-pub fn ngo(command: NgoCommand) -> Write {
-    match command {
-        NgoCommand::Register {
+        W::Ngo(NgoCommand::Register {
             code,
             name_fa,
             name_en,
             ministry_ref,
             write: opts,
-        } => write(
+        }) => write(
             Role::Office,
             opts,
-            Request::RecordApprovedNgo(pb::RecordApprovedNgoRequest {
+            pb::RecordApprovedNgoRequest {
                 submission: None,
                 code,
                 name_fa,
                 name_en,
                 ministry_approval_ref: ministry_ref,
-            }),
+            },
         ),
-    }
-}
-
-pub fn member(command: MemberCommand) -> Write {
-    match command {
-        MemberCommand::Approve {
+        W::Member(MemberCommand::Approve {
             ngo,
             member,
             full_name,
             write: opts,
-        } => write(
+        }) => write(
             Role::Office,
             opts,
-            Request::ApproveNgoMember(pb::ApproveNgoMemberRequest {
+            pb::ApproveNgoMemberRequest {
                 submission: None,
                 ngo,
                 member,
                 full_name,
-            }),
+            },
         ),
-        MemberCommand::Revoke {
+        W::Member(MemberCommand::Revoke {
             ngo,
             member,
             reason,
             write: opts,
-        } => write(
+        }) => write(
             Role::Office,
             opts,
-            Request::RevokeNgoMember(pb::RevokeNgoMemberRequest {
+            pb::RevokeNgoMemberRequest {
                 submission: None,
                 ngo,
                 member,
                 reason,
-            }),
+            },
         ),
-    }
-}
-
-pub fn need(command: NeedCommand) -> Write {
-    match command {
-        NeedCommand::Declare {
+        W::Need(NeedCommand::Declare {
             zone,
             approach,
             title,
@@ -236,10 +219,10 @@ pub fn need(command: NeedCommand) -> Write {
             households,
             priority,
             write: opts,
-        } => write(
+        }) => write(
             Role::Member,
             opts,
-            Request::DeclareNeed(pb::DeclareNeedRequest {
+            pb::DeclareNeedRequest {
                 submission: None,
                 zone,
                 approach: approach.to_proto() as i32,
@@ -247,78 +230,63 @@ pub fn need(command: NeedCommand) -> Write {
                 description,
                 households_affected: households,
                 priority: priority.to_proto() as i32,
-            }),
+            },
         ),
-        NeedCommand::Refer {
+        W::Need(NeedCommand::Refer {
             zone,
             need,
             agency,
             note,
             write: opts,
-        } => write(
+        }) => write(
             Role::Member,
             opts,
-            Request::ReferNeed(pb::ReferNeedRequest {
+            pb::ReferNeedRequest {
                 submission: None,
                 zone,
                 need_id: need,
                 agency,
                 note,
-            }),
+            },
         ),
-    }
-}
-
-pub fn activity(command: ActivityCommand) -> Write {
-    match command {
-        ActivityCommand::Report {
+        W::Activity(ActivityCommand::Report {
             zone,
             title,
             description,
             participants,
             held_on,
             write: opts,
-        } => write(
+        }) => write(
             Role::Member,
             opts,
-            Request::ReportSocialActivity(pb::ReportSocialActivityRequest {
+            pb::ReportSocialActivityRequest {
                 submission: None,
                 zone,
                 title,
                 description,
                 participants,
                 held_on,
-            }),
+            },
         ),
-    }
-}
-
-pub fn referral(command: ReferralCommand) -> Write {
-    match command {
-        ReferralCommand::Answer {
+        W::Referral(ReferralCommand::Answer {
             zone,
             referral,
             accept,
             decline: _,
             answer,
             write: opts,
-        } => write(
+        }) => write(
             Role::Officer,
             opts,
-            Request::AnswerReferral(pb::AnswerReferralRequest {
+            pb::AnswerReferralRequest {
                 submission: None,
                 zone,
                 referral_id: referral,
                 accepted: accept,
                 answer,
-            }),
+            },
         ),
-    }
-}
-
-pub fn proposal(command: ProposalCommand) -> Write {
-    match command {
-        ProposalCommand::Submit {
+        W::Proposal(ProposalCommand::Submit {
             zone,
             needs,
             approach,
@@ -327,10 +295,10 @@ pub fn proposal(command: ProposalCommand) -> Write {
             start,
             end,
             write: opts,
-        } => write(
+        }) => write(
             Role::Officer,
             opts,
-            Request::SubmitProposal(pb::SubmitProposalRequest {
+            pb::SubmitProposalRequest {
                 submission: None,
                 zone,
                 need_ids: needs,
@@ -339,20 +307,75 @@ pub fn proposal(command: ProposalCommand) -> Write {
                 budget_rials: budget,
                 planned_start: start,
                 planned_end: end,
-            }),
+            },
         ),
-        ProposalCommand::Approve {
+        W::Proposal(ProposalCommand::Approve {
             zone,
             proposal,
             reason,
             write: opts,
-        } => decide(zone, proposal, pb::Decision::Approve, reason, opts),
-        ProposalCommand::Reject {
+        }) => decide(zone, proposal, pb::Decision::Approve, reason, opts),
+        W::Proposal(ProposalCommand::Reject {
             zone,
             proposal,
             reason,
             write: opts,
-        } => decide(zone, proposal, pb::Decision::Reject, reason, opts),
+        }) => decide(zone, proposal, pb::Decision::Reject, reason, opts),
+        W::Progress(ProgressCommand::Report {
+            zone,
+            proposal,
+            percent,
+            as_of,
+            note,
+            correction,
+            write: opts,
+        }) => write(
+            Role::Officer,
+            opts,
+            pb::ReportProgressRequest {
+                submission: None,
+                zone,
+                proposal_id: proposal,
+                percent,
+                note,
+                as_of: as_of.unwrap_or_default(),
+                correction,
+            },
+        ),
+        W::Project(ProjectCommand::Complete {
+            zone,
+            proposal,
+            on,
+            note,
+            write: opts,
+        }) => write(
+            Role::Officer,
+            opts,
+            pb::CompleteProjectRequest {
+                submission: None,
+                zone,
+                proposal_id: proposal,
+                completed_on: on.unwrap_or_default(),
+                note,
+            },
+        ),
+        W::Supervision(SupervisionCommand::Report {
+            ngo,
+            zone,
+            findings,
+            rating,
+            write: opts,
+        }) => write(
+            Role::Supervisor,
+            opts,
+            pb::FileSupervisionReportRequest {
+                submission: None,
+                ngo,
+                zone: zone.unwrap_or_default(),
+                findings,
+                rating,
+            },
+        ),
     }
 }
 
@@ -366,82 +389,12 @@ fn decide(
     write(
         Role::Supervisor,
         opts,
-        Request::DecideProposal(pb::DecideProposalRequest {
+        pb::DecideProposalRequest {
             submission: None,
             zone,
             proposal_id: proposal,
             decision: decision as i32,
             reason,
-        }),
+        },
     )
-}
-
-pub fn progress(command: ProgressCommand) -> Write {
-    match command {
-        ProgressCommand::Report {
-            zone,
-            proposal,
-            percent,
-            as_of,
-            note,
-            correction,
-            write: opts,
-        } => write(
-            Role::Officer,
-            opts,
-            Request::ReportProgress(pb::ReportProgressRequest {
-                submission: None,
-                zone,
-                proposal_id: proposal,
-                percent,
-                note,
-                as_of: as_of.unwrap_or_default(),
-                correction,
-            }),
-        ),
-    }
-}
-
-pub fn project(command: ProjectCommand) -> Write {
-    match command {
-        ProjectCommand::Complete {
-            zone,
-            proposal,
-            on,
-            note,
-            write: opts,
-        } => write(
-            Role::Officer,
-            opts,
-            Request::CompleteProject(pb::CompleteProjectRequest {
-                submission: None,
-                zone,
-                proposal_id: proposal,
-                completed_on: on.unwrap_or_default(),
-                note,
-            }),
-        ),
-    }
-}
-
-pub fn supervision(command: SupervisionCommand) -> Write {
-    match command {
-        SupervisionCommand::Report {
-            ngo,
-            zone,
-            findings,
-            rating,
-            write: opts,
-        } => write(
-            Role::Supervisor,
-            opts,
-            Request::FileSupervisionReport(pb::FileSupervisionReportRequest {
-                submission: None,
-                ngo,
-                zone: zone.unwrap_or_default(),
-                findings,
-                rating,
-            }),
-        ),
-    }
 }

@@ -3,9 +3,10 @@
 
 use std::process::{Command, Output};
 
-fn saman(args: &[&str]) -> Output {
+/// Runs `saman` with the words of `line` (split on white space).
+fn saman(line: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_saman"))
-        .args(args)
+        .args(line.split_whitespace())
         .env_remove("SAMAN_AS")
         .output()
         .expect("the saman binary runs")
@@ -23,45 +24,25 @@ fn closed_port() -> u16 {
 
 #[test]
 fn the_help_lists_examples_and_exit_codes() {
-    let out = saman(&["--help"]);
+    let out = saman("--help");
     assert!(out.status.success());
     let help = text(&out.stdout);
     assert!(help.contains("saman scenario 1397"), "{help}");
     assert!(help.contains("Exit codes:\n  0  done"), "{help}");
-    let out = saman(&["watch", "--help"]);
+    let out = saman("watch --help");
     assert!(text(&out.stdout).contains("Example:\n  saman watch zone-03"));
 }
 
 #[test]
 fn an_incomplete_command_line_exits_2_and_says_what_is_missing() {
-    let out = saman(&["zones", "--no-such-flag"]);
+    let out = saman("zones --no-such-flag");
     assert_eq!(out.status.code(), Some(2));
-    let out = saman(&["scenario", "1398"]);
+    let out = saman("scenario 1398");
     assert_eq!(out.status.code(), Some(2));
-    let out = saman(&[
-        "zone",
-        "register",
-        "zone-01",
-        "--name-en",
-        "x",
-        "--name-fa",
-        "x",
-        "--goal",
-        "water:pipes:1:x",
-    ]);
+    let out = saman("zone register zone-01 --name-en x --name-fa x --goal water:pipes:1:x");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("'pipes' is not an approach"));
-    let out = saman(&[
-        "need",
-        "declare",
-        "zone-01",
-        "--approach",
-        "social",
-        "--title",
-        "x",
-        "--households",
-        "3",
-    ]);
+    let out = saman("need declare zone-01 --approach social --title x --households 3");
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(
@@ -69,19 +50,7 @@ fn an_incomplete_command_line_exits_2_and_says_what_is_missing() {
         "saman: usage: DeclareNeed is made by an NGO member: pass --as member:NGO/MEMBER \
          (e.g. member:ngo-01/m-001) (or set SAMAN_AS)"
     );
-    let out = saman(&[
-        "need",
-        "declare",
-        "zone-01",
-        "--as",
-        "mayor:x",
-        "--approach",
-        "social",
-        "--title",
-        "x",
-        "--households",
-        "3",
-    ]);
+    let out = saman("need declare zone-01 --as mayor:x --approach social --title x --households 3");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown role 'mayor'"));
 }
@@ -89,7 +58,7 @@ fn an_incomplete_command_line_exits_2_and_says_what_is_missing() {
 #[test]
 fn an_unreachable_service_exits_7_naming_it() {
     let nowhere = format!("127.0.0.1:{}", closed_port());
-    let out = saman(&["--projection", &nowhere, "zones"]);
+    let out = saman(&format!("--projection {nowhere} zones"));
     assert_eq!(out.status.code(), Some(7));
     let err = text(&out.stderr);
     assert!(
@@ -100,31 +69,18 @@ fn an_unreachable_service_exits_7_naming_it() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 
-    let out = saman(&[
-        "--intake",
-        &nowhere,
-        "--json",
-        "agency",
-        "register",
-        "water",
-        "--name-en",
-        "x",
-        "--name-fa",
-        "x",
-    ]);
+    let out = saman(&format!(
+        "--intake {nowhere} --json agency register water --name-en x --name-fa x"
+    ));
     assert_eq!(out.status.code(), Some(7));
     let error: serde_json::Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
     assert_eq!(error["error"]["kind"], "Unreachable");
     assert_eq!(error["error"]["exit_code"], 7);
     assert!(out.stdout.is_empty());
 
-    let out = saman(&[
-        "events",
-        "--nats-url",
-        &format!("nats://{nowhere}"),
-        "--connect-timeout",
-        "2s",
-    ]);
+    let out = saman(&format!(
+        "events --nats-url nats://{nowhere} --connect-timeout 2s"
+    ));
     assert_eq!(out.status.code(), Some(7));
     assert!(text(&out.stderr).contains("cannot reach NATS"));
 }

@@ -5,6 +5,8 @@
 //!   NATS payload (see `docs/events.md` for subjects and headers);
 //! - [`intake::v1`]: the write API served by the intake service;
 //! - [`projection::v1`]: the read API served by the projection service;
+//! - [`writes`]: the list of intake's writes, once, and the request type, client calls
+//!   and server methods made from it;
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC server reflection.
 #![allow(clippy::all, clippy::pedantic)]
 
@@ -25,6 +27,8 @@ pub mod projection {
         tonic::include_proto!("saman.projection.v1");
     }
 }
+
+pub mod writes;
 
 /// Encoded `FileDescriptorSet` of every Saman proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("saman_descriptor");

@@ -25,7 +25,7 @@ pub async fn scenario(args: ScenarioArgs, global: &Global) -> Result<(), CliErro
             "late": outcome.late,
             "by_rpc": outcome.by_rpc,
             "streams": outcome.streams,
-            "elapsed_ms": outcome.elapsed.as_millis() as u64,
+            "elapsed_ms": u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
         });
         crate::out!("{line}");
         return Ok(());

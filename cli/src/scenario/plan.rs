@@ -761,6 +761,8 @@ fn progress_reports(
         let as_of = month_end(month);
         let elapsed = approved.days_until(as_of) as f64 / span;
         let noise: f64 = rng.random_range(0.85..1.15);
+        // `as` saturates (a NaN is 0), and the percent is kept to `last..=100` here.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let mut percent = ((elapsed * pace * noise * 100.0).round() as u32)
             .max(last)
             .min(100);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use saman_proto::intake::v1::{self as pb, intake_client::IntakeClient};
+use saman_runtime::backoff::{self, Retryable};
 use tonic::transport::Channel;
 
 use super::plan::{Lane, Plan};
@@ -31,7 +32,7 @@ pub struct Outcome {
 }
 
 /// How many times a step is sent again after UNAVAILABLE before giving up.
-const RETRIES: u32 = 8;
+const RETRIES: usize = 8;
 
 pub async fn run(
     plan: &Plan,
@@ -129,17 +130,18 @@ async fn send_with_retries(
     request: Request,
     client: &mut IntakeClient<Channel>,
 ) -> Result<pb::SubmissionReply, CliError> {
-    let mut attempt = 0;
-    loop {
-        match request.clone().send(client).await {
-            Ok(reply) => return Ok(reply),
-            Err(status) if status.code() == tonic::Code::Unavailable && attempt < RETRIES => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
-            }
-            Err(status) => return Err(CliError::from_status("intake", &status)),
-        }
-    }
+    // 200 ms, doubling up to 3.2 s.
+    let pauses = backoff::doubling(Duration::from_millis(200), Duration::from_millis(3200))
+        .with_max_times(RETRIES);
+    let client = &*client;
+    (|| {
+        let (request, mut client) = (request.clone(), client.clone());
+        async move { request.send(&mut client).await }
+    })
+    .retry(pauses)
+    .when(|status| status.code() == tonic::Code::Unavailable)
+    .await
+    .map_err(|status| CliError::from_status("intake", &status))
 }
 
 /// The request with every `@name` replaced by the id of what the lane created.

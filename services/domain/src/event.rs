@@ -1,12 +1,78 @@
 //! Events: what happened, in the past tense. Each has a type name and a schema
 //! version, so a later version can be upcast when it is read. The wire form is
-//! `saman.events.v1` (proto/); the intake service converts between the two.
+//! `saman.events.v1` (proto/); the `saman-contract` crate converts between the two.
+//!
+//! [`Event`] is what intake decides and records: the entities it creates (needs,
+//! referrals, proposals, activities, reports) are named by the UUID of the submission
+//! that created them. A subscriber reading the stream meets whatever was published
+//! there, so it reads the same events with those ids as text: [`EventOf<AsText>`].
+
+use std::fmt;
 
 use crate::calendar::Day;
 use crate::values::{
     ActivityId, AgencyCode, Approach, Count, GoalCode, MemberCode, Names, NeedId, NgoCode, Percent,
-    Priority, ProposalId, Rating, ReferralId, ReportId, Rials, Text, Weight, ZoneCode,
+    Priority, ProposalId, Rating, ReferralId, ReportId, Rials, Text, ValueError, Weight, ZoneCode,
 };
+
+/// An id an event gives the entity it creates, read from the event's text.
+pub trait EventId: Clone + fmt::Debug + PartialEq + Eq + fmt::Display {
+    fn parse_id(text: &str) -> Result<Self, ValueError>;
+}
+
+macro_rules! event_ids {
+    ($($name:ident),*) => {
+        $(impl EventId for $name {
+            fn parse_id(text: &str) -> Result<Self, ValueError> {
+                Self::parse(text)
+            }
+        })*
+    };
+}
+event_ids!(NeedId, ReferralId, ProposalId, ActivityId, ReportId);
+
+/// Any text: the id as it was published.
+impl EventId for String {
+    fn parse_id(text: &str) -> Result<Self, ValueError> {
+        Ok(text.to_owned())
+    }
+}
+
+/// How events name the entities they create.
+pub trait Ids: Clone + fmt::Debug + PartialEq + Eq {
+    type Need: EventId;
+    type Referral: EventId;
+    type Proposal: EventId;
+    type Activity: EventId;
+    type Report: EventId;
+}
+
+/// The ids intake issues: UUIDs ([`NeedId`], [`ProposalId`], ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issued {}
+
+impl Ids for Issued {
+    type Need = NeedId;
+    type Referral = ReferralId;
+    type Proposal = ProposalId;
+    type Activity = ActivityId;
+    type Report = ReportId;
+}
+
+/// Ids as text, whatever it holds: how a subscriber reads events it did not record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsText {}
+
+impl Ids for AsText {
+    type Need = String;
+    type Referral = String;
+    type Proposal = String;
+    type Activity = String;
+    type Report = String;
+}
+
+/// An event as intake decides and records it.
+pub type Event = EventOf<Issued>;
 
 /// The programme's dates: data, not constants, so another programme (or a corrected
 /// deadline) needs no new code.
@@ -30,8 +96,9 @@ pub struct Goal {
     pub weight: Weight,
 }
 
+/// What happened; `I` says how the entities it creates are named (see [`Ids`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum EventOf<I: Ids> {
     ProgrammeDatesSet(ProgrammeDates),
     ZoneRegistered {
         code: ZoneCode,
@@ -58,7 +125,7 @@ pub enum Event {
         reason: Text,
     },
     NeedDeclared {
-        need: NeedId,
+        need: I::Need,
         zone: ZoneCode,
         ngo: NgoCode,
         member: MemberCode,
@@ -70,23 +137,23 @@ pub enum Event {
         late: bool,
     },
     NeedReferred {
-        referral: ReferralId,
+        referral: I::Referral,
         zone: ZoneCode,
-        need: NeedId,
+        need: I::Need,
         agency: AgencyCode,
         ngo: NgoCode,
         member: MemberCode,
         note: Text,
     },
     ReferralAnswered {
-        referral: ReferralId,
+        referral: I::Referral,
         zone: ZoneCode,
         agency: AgencyCode,
         accepted: bool,
         answer: Text,
     },
     SocialActivityReported {
-        activity: ActivityId,
+        activity: I::Activity,
         zone: ZoneCode,
         ngo: NgoCode,
         member: MemberCode,
@@ -96,10 +163,10 @@ pub enum Event {
         held_on: Day,
     },
     ProposalSubmitted {
-        proposal: ProposalId,
+        proposal: I::Proposal,
         zone: ZoneCode,
         agency: AgencyCode,
-        needs: Vec<NeedId>,
+        needs: Vec<I::Need>,
         approach: Approach,
         title: Text,
         budget: Rials,
@@ -108,24 +175,24 @@ pub enum Event {
         late: bool,
     },
     ProposalApproved {
-        proposal: ProposalId,
+        proposal: I::Proposal,
         zone: ZoneCode,
         reason: Text,
     },
     ProposalRejected {
-        proposal: ProposalId,
+        proposal: I::Proposal,
         zone: ZoneCode,
         reason: Text,
     },
     SupervisionReportFiled {
-        report: ReportId,
+        report: I::Report,
         ngo: NgoCode,
         zone: Option<ZoneCode>,
         findings: Text,
         rating: Rating,
     },
     ProgressReported {
-        proposal: ProposalId,
+        proposal: I::Proposal,
         zone: ZoneCode,
         percent: Percent,
         note: Text,
@@ -134,14 +201,14 @@ pub enum Event {
         correction: Text,
     },
     ProjectCompleted {
-        proposal: ProposalId,
+        proposal: I::Proposal,
         zone: ZoneCode,
         completed_on: Day,
         note: Text,
     },
 }
 
-impl Event {
+impl<I: Ids> EventOf<I> {
     /// The event's type name: the `Saman-Event-Type` header and the last subject token.
     pub fn event_type(&self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@
 //! - [`actor`]: who acts, and in which role;
 //! - [`command`]: what a user asks for (imperative: `DeclareNeed`);
 //! - [`event`]: what happened (past tense: `NeedDeclared`), with type names and versions;
-//! - [`stream`]: stream ids (one per aggregate) and the NATS subject scheme;
+//! - [`stream`]: stream ids (one per aggregate);
 //! - [`world`]: every aggregate's state, folded from events (`apply`, no rules);
 //! - [`decide`]: the programme's rules, command + state -> events or [`DomainError`];
 //! - [`error`]: the one error type of the domain.

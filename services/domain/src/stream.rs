@@ -1,12 +1,9 @@
-//! Stream ids: the consistency boundary of each aggregate, and the NATS subject of
-//! its events.
+//! Stream ids: the consistency boundary of each aggregate. The NATS subject of its
+//! events is the event contract's (`saman_contract::subject`).
 
 use std::fmt;
 
 use crate::values::{AgencyCode, NgoCode, ZoneCode};
-
-/// The prefix of every event subject; the `v1` is the event schema's version.
-pub const SUBJECT_PREFIX: &str = "saman.events.v1";
 
 /// The key of the programme's own stream: one programme per deployment.
 pub const PROGRAMME_KEY: &str = "khorramabad";
@@ -49,16 +46,6 @@ impl StreamId {
             _ => None,
         }
     }
-
-    /// `saman.events.v1.<kind>.<key>.<EventType>`: a subscriber filters one zone with
-    /// `saman.events.v1.zone.zone-01.>` and one event type with `saman.events.v1.*.*.NeedDeclared`.
-    pub fn subject(&self, event_type: &str) -> String {
-        format!(
-            "{SUBJECT_PREFIX}.{}.{}.{event_type}",
-            self.kind(),
-            self.key()
-        )
-    }
 }
 
 impl fmt::Display for StreamId {
@@ -81,9 +68,5 @@ mod tests {
             Some(StreamId::Programme)
         );
         assert_eq!(StreamId::parse("nonsense"), None);
-        assert_eq!(
-            zone.subject("NeedDeclared"),
-            "saman.events.v1.zone.zone-01.NeedDeclared"
-        );
     }
 }

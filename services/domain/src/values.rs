@@ -65,6 +65,12 @@ macro_rules! code_type {
                 parse_code(input, $what).map(Self)
             }
 
+            /// A code read back from a recorded event's actor, as it was written: the
+            /// actor is shown, never used as a stream key or a subject token.
+            pub fn stored(code: &str) -> Self {
+                Self(code.to_owned())
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -419,9 +425,9 @@ pub struct Weight(u8);
 impl Weight {
     /// 0 means "not given" and becomes 1.
     pub fn parse(value: u32) -> Result<Self, ValueError> {
-        match value {
-            0 => Ok(Self(1)),
-            1..=100 => Ok(Self(value as u8)),
+        match u8::try_from(value) {
+            Ok(0) => Ok(Self(1)),
+            Ok(weight @ 1..=100) => Ok(Self(weight)),
             _ => Err(ValueError::new(format!(
                 "{value} is not a weight: use 1 to 100"
             ))),

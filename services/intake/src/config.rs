@@ -44,7 +44,7 @@ pub struct Config {
     pub nats_url: String,
 
     /// JetStream stream that carries the events.
-    #[arg(long, env = "SAMAN_STREAM", default_value = "SAMAN_EVENTS")]
+    #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
 
     /// Replicas of the stream (3 on a NATS cluster).

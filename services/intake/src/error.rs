@@ -31,7 +31,7 @@ pub enum IntakeError {
     )]
     SubmissionReused(String),
     /// The command's event would be larger than what can be published (see
-    /// `jetstream::PublishLimit`); the edge names the request's bulkiest field.
+    /// `publish_limit::PublishLimit`); the edge names the request's bulkiest field.
     #[error("the event would be {bytes} bytes; at most {limit} can be published")]
     EventTooLarge { bytes: usize, limit: usize },
     /// The command's event would not read back from the store as itself (a defect of

@@ -1,8 +1,8 @@
-//! The JetStream side of the relay: the one stream Saman publishes to, the NATS
-//! connection settings, and the headers every event message carries.
+//! The JetStream side of the relay: the settings of the one stream Saman publishes to
+//! and the NATS connection settings.
 //!
-//! The contract for downstream subscribers (stream, subjects, headers, payload) is
-//! documented in `docs/events.md`; keep the two in step.
+//! The contract for downstream subscribers (stream name, subjects, headers, payload) is
+//! the `saman-contract` crate's, documented in `docs/events.md`.
 //!
 //! Compatibility: the cluster may run nats-server 2.9 (Debian's 2.9.10), while
 //! async-nats 0.51 targets 2.10+. Everything here stays within what 2.9 accepts: the
@@ -10,52 +10,15 @@
 //! message TTLs or other 2.10+ fields (async-nats leaves them out of the JSON while they
 //! are unset), and the headers are plain strings.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use async_nats::connection::State;
 use async_nats::jetstream::{
     self,
     stream::{Config, DiscardPolicy, Info, RetentionPolicy, StorageType},
 };
+use saman_contract::{STREAM_NAME, STREAM_SUBJECTS};
 
 use crate::relay::RelayError;
-use crate::store::StoredEvent;
-
-/// Name of the JetStream stream that holds every Saman event.
-pub const STREAM_NAME: &str = "SAMAN_EVENTS";
-/// Common prefix of every event subject: `saman.events.v1.<kind>.<key>.<EventType>`.
-pub const SUBJECT_PREFIX: &str = "saman.events.v1";
-/// The subjects the stream captures.
-pub const STREAM_SUBJECTS: &str = "saman.events.v1.>";
-
-/// JetStream deduplication id: the event id (UUIDv7). A message published again with
-/// the same id within the stream's duplicate window is acknowledged but not stored.
-pub const HEADER_MSG_ID: &str = "Nats-Msg-Id";
-/// The event id (UUIDv7), same value as `Nats-Msg-Id`; kept after the window passes.
-pub const HEADER_EVENT_ID: &str = "Saman-Event-Id";
-/// The event type, e.g. `NeedDeclared` (the case of `Envelope.body`).
-pub const HEADER_EVENT_TYPE: &str = "Saman-Event-Type";
-/// Schema version of the event type (starts at 1).
-pub const HEADER_SCHEMA_VERSION: &str = "Saman-Schema-Version";
-/// The stream (aggregate) id, e.g. `zone.zone-01`.
-pub const HEADER_STREAM_ID: &str = "Saman-Stream-Id";
-/// Version of the event within its stream: 1, 2, 3, ... without gaps.
-pub const HEADER_STREAM_VERSION: &str = "Saman-Stream-Version";
-/// The client-generated submission id that produced the event.
-pub const HEADER_SUBMISSION_ID: &str = "Saman-Submission-Id";
-/// Global position of the event in the intake event store (diagnostics; not gap-free).
-pub const HEADER_POSITION: &str = "Saman-Position";
-/// MIME type of the payload.
-pub const HEADER_CONTENT_TYPE: &str = "Content-Type";
-/// W3C trace context of the submission that produced the event (its intake span), when
-/// it had one: a subscriber's work can join the submitter's trace.
-pub const HEADER_TRACEPARENT: &str = "traceparent";
-
-/// Value of `Content-Type`: a protobuf-encoded `saman.events.v1.Envelope`.
-pub const CONTENT_TYPE_ENVELOPE: &str = "application/protobuf; proto=saman.events.v1.Envelope";
 
 /// The JetStream stream the relay publishes to, created or updated at start-up by
 /// [`ensure_stream`].
@@ -180,95 +143,6 @@ pub async fn ensure_stream(
     js.update_stream(&config)
         .await
         .map_err(stream_err("update"))
-}
-
-/// The headers of the JetStream message of one stored event (see `docs/events.md`).
-pub fn event_headers(event: &StoredEvent) -> HeaderMap {
-    let event_id = event.event_id.to_string();
-    let mut headers = HeaderMap::new();
-    headers.insert(HEADER_MSG_ID, event_id.as_str());
-    headers.insert(HEADER_EVENT_ID, event_id);
-    headers.insert(HEADER_EVENT_TYPE, event.event_type.as_str());
-    headers.insert(HEADER_SCHEMA_VERSION, event.schema_version.to_string());
-    headers.insert(HEADER_STREAM_ID, event.stream_id.as_str());
-    headers.insert(HEADER_STREAM_VERSION, event.stream_version.to_string());
-    headers.insert(HEADER_SUBMISSION_ID, event.submission_id.to_string());
-    headers.insert(HEADER_POSITION, event.position.to_string());
-    headers.insert(HEADER_CONTENT_TYPE, CONTENT_TYPE_ENVELOPE);
-    if let Some(traceparent) = &event.traceparent {
-        headers.insert(HEADER_TRACEPARENT, traceparent.as_str());
-    }
-    headers
-}
-
-/// The size of the messages the NATS server takes, as last seen: its `max_payload` (the
-/// largest message a client may publish, headers included; 1 MiB unless configured), read
-/// from the server's `INFO` each time the relay looks (every relay round and every lease
-/// attempt, and once the stream is set up), so a reconnect to a server with another
-/// limit is seen within a round.
-///
-/// The writer checks events against [`PublishLimit::max_event_bytes`] before recording
-/// them: an event the server would refuse must not reach the outbox, where it would block
-/// its stream (see `relay.rs`). Cheap to clone: the clones share the value.
-#[derive(Debug, Clone)]
-pub struct PublishLimit {
-    max_payload: Arc<AtomicUsize>,
-}
-
-impl PublishLimit {
-    /// nats-server's default `max_payload` (1 MiB), assumed until a server was seen.
-    pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
-
-    /// A limit at [`Self::DEFAULT_MAX_PAYLOAD`] until [`Self::observe`] sees a server.
-    pub fn new() -> Self {
-        Self::with_max_payload(Self::DEFAULT_MAX_PAYLOAD)
-    }
-
-    /// A limit with the given `max_payload` (tests, or a value known from elsewhere).
-    pub fn with_max_payload(max_payload: usize) -> Self {
-        Self {
-            max_payload: Arc::new(AtomicUsize::new(max_payload)),
-        }
-    }
-
-    /// The server's `max_payload` in bytes, as last seen.
-    pub fn max_payload(&self) -> usize {
-        self.max_payload.load(Ordering::Relaxed)
-    }
-
-    /// The largest encoded event (protobuf envelope) intake should record: half of the
-    /// server's `max_payload`, well under it, leaving room for the message headers (about
-    /// 500 bytes) and for a server whose limit is somewhat lower than the one seen.
-    pub fn max_event_bytes(&self) -> usize {
-        self.max_payload() / 2
-    }
-
-    /// Reads the `max_payload` of the server `client` is connected to, if it is connected
-    /// (otherwise the last value stays); returns the value now held.
-    pub fn observe(&self, client: &async_nats::Client) -> usize {
-        if client.connection_state() == State::Connected
-            && let Some(info) = client.try_server_info()
-            && info.max_payload > 0
-        {
-            let previous = self.max_payload.swap(info.max_payload, Ordering::Relaxed);
-            if previous != info.max_payload {
-                tracing::info!(
-                    max_payload = info.max_payload,
-                    previous,
-                    max_event_bytes = info.max_payload / 2,
-                    "NATS server's max_payload"
-                );
-            }
-            return info.max_payload;
-        }
-        self.max_payload()
-    }
-}
-
-impl Default for PublishLimit {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// Connection options for the intake's NATS client.

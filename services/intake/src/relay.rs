@@ -88,11 +88,12 @@ use async_nats::jetstream::{
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use saman_runtime::backoff::Backoff;
 use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::jetstream::{PublishLimit, event_headers};
+use crate::publish_limit::PublishLimit;
 use crate::store::{EventStore, RelayLease, StoreError, StoredEvent};
 
 /// Errors of the relay and of the JetStream set-up.
@@ -166,6 +167,26 @@ fn is_refusal(error: &PublishError) -> bool {
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::MaxAckPending => false,
     }
+}
+
+/// The headers of the JetStream message of one stored event (the event contract's,
+/// see `docs/events.md`).
+fn headers(event: &StoredEvent) -> async_nats::HeaderMap {
+    let fields = saman_contract::EventHeaders {
+        event_id: event.event_id,
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        stream_id: &event.stream_id,
+        stream_version: event.stream_version,
+        submission_id: event.submission_id,
+        position: event.position,
+        traceparent: event.traceparent.as_deref(),
+    };
+    let mut headers = async_nats::HeaderMap::new();
+    for (name, value) in fields.to_pairs() {
+        headers.insert(name, value);
+    }
+    headers
 }
 
 /// Tuning of the relay.
@@ -336,8 +357,10 @@ struct Blocked {
     since: Instant,
     /// Refusals of the head since (the first one excluded).
     retries: u64,
-    /// The pause before the next attempt; doubles up to `refused_retry_max`.
+    /// The pause before the next attempt (the last of `pauses`).
     retry_in: Duration,
+    /// Pauses from `refused_retry`, doubling up to `refused_retry_max`.
+    pauses: Backoff,
     /// When the head is sent again.
     next_retry: Instant,
 }
@@ -414,7 +437,7 @@ impl Relay {
     /// `RelayConfig::shutdown_flush`, to flush the outbox and returns. Events it could
     /// not publish stay in the outbox for the next start.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), RelayError> {
-        let mut backoff = Backoff::new(self.cfg.retry_backoff_max);
+        let mut backoff = Backoff::new(RETRY_BACKOFF_START, self.cfg.retry_backoff_max);
         // Start of the current outage (failed rounds in a row), to warn once per outage.
         let mut outage: Option<(Instant, u64)> = None;
         let mut waiting_for_lease = false;
@@ -451,7 +474,7 @@ impl Relay {
                 }
                 Err(e) => {
                     self.note_failure(&e, &mut outage);
-                    if sleep_or_cancel(backoff.next(), &shutdown).await {
+                    if sleep_or_cancel(backoff.next_pause(), &shutdown).await {
                         break;
                     }
                     continue;
@@ -483,7 +506,7 @@ impl Relay {
                 Err(e) => {
                     self.note_failure(&e, &mut outage);
                     self.refresh_outbox_len(false).await;
-                    if sleep_or_cancel(backoff.next(), &shutdown).await {
+                    if sleep_or_cancel(backoff.next_pause(), &shutdown).await {
                         break;
                     }
                 }
@@ -802,7 +825,7 @@ impl Relay {
         match blocked.get_mut(&meta.stream_id) {
             Some(stream) if stream.event_id == meta.event_id => {
                 stream.retries += 1;
-                stream.retry_in = (stream.retry_in * 2).min(self.cfg.refused_retry_max);
+                stream.retry_in = stream.pauses.next_pause();
                 stream.next_retry = now + stream.retry_in;
                 tracing::debug!(
                     stream = %meta.stream_id,
@@ -814,7 +837,8 @@ impl Relay {
                 );
             }
             _ => {
-                let retry_in = self.cfg.refused_retry;
+                let mut pauses = Backoff::new(self.cfg.refused_retry, self.cfg.refused_retry_max);
+                let retry_in = pauses.next_pause();
                 tracing::warn!(
                     stream = %meta.stream_id,
                     event_id = %meta.event_id,
@@ -837,6 +861,7 @@ impl Relay {
                         since: now,
                         retries: 0,
                         retry_in,
+                        pauses,
                         next_retry: now + retry_in,
                     },
                 );
@@ -904,7 +929,7 @@ impl Relay {
             payload_bytes: event.payload.len(),
         };
         let message = PublishMessage::build()
-            .headers(event_headers(&event))
+            .headers(headers(&event))
             .payload(Bytes::from(event.payload));
         match self.js.send_publish(event.subject, message).await {
             Ok(ack) => Ok(async move {
@@ -976,32 +1001,8 @@ async fn sleep_or_cancel(d: Duration, shutdown: &CancellationToken) -> bool {
     }
 }
 
-/// Exponential backoff from 100 ms, doubling, capped.
-struct Backoff {
-    next: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    const START: Duration = Duration::from_millis(100);
-
-    fn new(max: Duration) -> Self {
-        Self {
-            next: Self::START.min(max),
-            max,
-        }
-    }
-
-    fn next(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.max);
-        d
-    }
-
-    fn reset(&mut self) {
-        self.next = Self::START.min(self.max);
-    }
-}
+/// The first pause after a failed round; it doubles up to `retry_backoff_max`.
+const RETRY_BACKOFF_START: Duration = Duration::from_millis(100);
 
 #[cfg(test)]
 mod tests {
@@ -1009,11 +1010,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let mut b = Backoff::new(Duration::from_millis(500));
-        let seq: Vec<_> = (0..5).map(|_| b.next().as_millis()).collect();
+        let mut b = Backoff::new(RETRY_BACKOFF_START, Duration::from_millis(500));
+        let seq: Vec<_> = (0..5).map(|_| b.next_pause().as_millis()).collect();
         assert_eq!(seq, [100, 200, 400, 500, 500]);
         b.reset();
-        assert_eq!(b.next().as_millis(), 100);
+        assert_eq!(b.next_pause().as_millis(), 100);
     }
 
     #[test]

@@ -15,13 +15,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use saman_proto::intake::v1::intake_server::IntakeServer;
+use saman_proto::writes::IntakeWrites;
+use saman_runtime::backoff::Backoff;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 
 use crate::config::Config;
 use crate::edge::IntakeService;
-use crate::jetstream::{PublishLimit, StreamSettings, ensure_stream};
+use crate::jetstream::{StreamSettings, ensure_stream};
+use crate::publish_limit::PublishLimit;
 use crate::relay::{Relay, RelayConfig};
 use crate::store::EventStore;
 use crate::writer::{Writer, WriterConfig};
@@ -34,7 +37,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
-        .set_not_serving::<IntakeServer<IntakeService>>()
+        .set_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
         .await;
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
@@ -90,7 +93,9 @@ pub async fn run(
                 return;
             }
             publish_limit.observe(&js.client());
-            health.set_serving::<IntakeServer<IntakeService>>().await;
+            health
+                .set_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
+                .await;
             tracing::info!(stream = %settings.name, "stream ready; serving");
             if let Err(err) = relay.run(stop).await {
                 tracing::error!(error = %err, "relay stopped");
@@ -98,7 +103,10 @@ pub async fn run(
         }
     });
 
+    // The span and metrics of every call first, so they see the rewritten refusal of
+    // a message too large.
     let router = Server::builder()
+        .layer(crate::edge::service::layer()?)
         .layer(saman_runtime::grpc::message_size_layer(
             crate::error::ERROR_DOMAIN,
             "--max-request-bytes (SAMAN_INTAKE_MAX_REQUEST_BYTES)",
@@ -108,12 +116,12 @@ pub async fn run(
             saman_proto::FILE_DESCRIPTOR_SET,
         ])?)
         .add_service(
-            IntakeServer::new(IntakeService::new(writer))
+            saman_proto::writes::intake_server(IntakeService::new(writer))
                 .max_decoding_message_size(config.max_request_bytes),
         );
     saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
     health
-        .set_not_serving::<IntakeServer<IntakeService>>()
+        .set_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
         .await;
     tracing::info!("gRPC server stopped; committing queued submissions");
 
@@ -143,7 +151,7 @@ async fn set_up_stream(
     settings: &StreamSettings,
     stop: &CancellationToken,
 ) -> bool {
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let mut warned = false;
     loop {
         match ensure_stream(js, settings).await {
@@ -157,8 +165,7 @@ async fn set_up_stream(
         }
         tokio::select! {
             () = stop.cancelled() => return false,
-            () = tokio::time::sleep(delay) => {}
+            () = tokio::time::sleep(backoff.next_pause()) => {}
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }

@@ -22,17 +22,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use prost::Message;
+use saman_contract::{self as contract, EventMeta};
 use saman_domain::{Command, Decided, StreamId, World};
-use saman_proto::intake::v1 as pb;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::codec::{self, EventMeta};
 use crate::error::IntakeError;
-use crate::jetstream::PublishLimit;
+use crate::publish_limit::PublishLimit;
+use crate::reply::{Recorded, RecordedEvent};
 use crate::store::{Append, AppendOutcome, EventStore, NewEvent, StoreError};
 
 /// How many events the start-up fold reads per query.
@@ -44,7 +43,7 @@ struct Job {
     request_hash: [u8; 32],
     /// The W3C `traceparent` of the submission's span, stored with its events.
     trace: Option<String>,
-    reply: oneshot::Sender<Result<pb::SubmissionReply, IntakeError>>,
+    reply: oneshot::Sender<Result<Recorded, IntakeError>>,
 }
 
 /// What the writer task takes from its queue.
@@ -113,13 +112,14 @@ impl Writer {
         Ok((Writer { jobs }, handle))
     }
 
-    /// Queues a command and waits until it is committed (or refused).
+    /// Queues a command and waits until it is committed (or refused): what it
+    /// recorded (or, for a retry, what the first try recorded).
     pub async fn submit(
         &self,
         command: Command,
         request_hash: [u8; 32],
         trace: Option<String>,
-    ) -> Result<pb::SubmissionReply, IntakeError> {
+    ) -> Result<Recorded, IntakeError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             command,
@@ -166,7 +166,7 @@ pub async fn fold_history(store: &EventStore) -> Result<World, StoreError> {
 }
 
 fn fold(world: &mut World, payload: &[u8]) -> Result<(), StoreError> {
-    let decoded = codec::decode(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let decoded = contract::decode(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     world
         .apply(
             &decoded.stream,
@@ -190,7 +190,7 @@ struct WriterTask {
 /// A decided job waiting for its commit.
 struct Pending {
     job: Job,
-    reply: pb::SubmissionReply,
+    recorded: Recorded,
 }
 
 impl WriterTask {
@@ -290,9 +290,9 @@ impl WriterTask {
                     let _ = job.reply.send(Err(err.into()));
                 }
                 Ok(decided) => match self.record(&job, decided, now) {
-                    Ok((append, reply)) => {
+                    Ok((append, recorded)) => {
                         appends.push(append);
-                        pending.push(Pending { job, reply });
+                        pending.push(Pending { job, recorded });
                     }
                     Err(err @ IntakeError::EventTooLarge { .. }) => {
                         // Refused before anything was folded in: the World is intact.
@@ -324,8 +324,8 @@ impl WriterTask {
                     match outcome {
                         AppendOutcome::Appended { .. } => {
                             metrics::counter!("saman_intake_events_recorded_total")
-                                .increment(p.reply.events.len() as u64);
-                            let _ = p.job.reply.send(Ok(p.reply));
+                                .increment(p.recorded.events.len() as u64);
+                            let _ = p.job.reply.send(Ok(p.recorded));
                         }
                         AppendOutcome::Duplicate(prior) => {
                             // Another replica recorded this submission meanwhile.
@@ -391,14 +391,14 @@ impl WriterTask {
         Ok(())
     }
 
-    /// Turns decided events into an append, folds them into the World, and builds
-    /// the reply the caller (and every retry) gets.
+    /// Turns decided events into an append, folds them into the World, and says what
+    /// was recorded: what the caller (and every retry) is answered.
     fn record(
         &mut self,
         job: &Job,
         decided: Decided,
         now: Timestamp,
-    ) -> Result<(Append, pb::SubmissionReply), IntakeError> {
+    ) -> Result<(Append, Recorded), IntakeError> {
         let meta = &job.command.meta;
         let stream_id = decided.stream.to_string();
         let mut events = Vec::with_capacity(decided.events.len());
@@ -415,10 +415,10 @@ impl WriterTask {
                 occurred_at: meta.occurred_at,
                 recorded_at: now,
             };
-            let payload = codec::encode(&event_meta, event);
+            let payload = contract::encode(&event_meta, event);
             // What is recorded must read back as itself, or a restart would fold another
             // state than the one decided on: checked on every event, before it is kept.
-            match codec::decode(&payload) {
+            match contract::decode(&payload) {
                 Ok(back) if back.event == *event && back.occurred_at == meta.occurred_at => {}
                 other => {
                     tracing::error!(?event, read_back = ?other.map(|d| d.event), "an event would not read back as itself");
@@ -432,11 +432,11 @@ impl WriterTask {
                     limit,
                 });
             }
-            let subject = decided.stream.subject(event.event_type());
-            recorded.push(pb::RecordedEvent {
-                event_id: event_meta.event_id.to_string(),
+            let subject = contract::subject(&decided.stream, event.event_type());
+            recorded.push(RecordedEvent {
+                event_id: event_meta.event_id,
                 event_type: event.event_type().to_owned(),
-                stream_version: version,
+                version,
                 subject: subject.clone(),
             });
             events.push(NewEvent {
@@ -457,10 +457,10 @@ impl WriterTask {
                 .apply(&decided.stream, version, meta.occurred_at, event)
                 .map_err(|e| IntakeError::Store(StoreError::Corrupt(e.to_string()).to_string()))?;
         }
-        let reply = pb::SubmissionReply {
-            submission_id: meta.submission.0.to_string(),
-            stream_id: stream_id.clone(),
-            stream_version: version,
+        let recorded = Recorded {
+            submission: meta.submission,
+            stream: decided.stream,
+            version,
             events: recorded,
             entity_id: decided.entity_id,
             late: decided.late,
@@ -468,12 +468,12 @@ impl WriterTask {
         let append = Append {
             submission_id: meta.submission.0,
             request_hash: job.request_hash,
-            reply: reply.encode_to_vec(),
+            reply: recorded.encode(),
             stream_id,
             expected_version: decided.expected_version,
             events,
         };
-        Ok((append, reply))
+        Ok((append, recorded))
     }
 }
 
@@ -495,13 +495,13 @@ fn answer_from_prior(
     job: &Job,
     prior_hash: &[u8; 32],
     prior_reply: &[u8],
-) -> Result<pb::SubmissionReply, IntakeError> {
+) -> Result<Recorded, IntakeError> {
     if *prior_hash != job.request_hash {
         return Err(IntakeError::SubmissionReused(
             job.command.meta.submission.0.to_string(),
         ));
     }
-    pb::SubmissionReply::decode(prior_reply)
+    Recorded::decode(prior_reply)
         .map_err(|e| IntakeError::Store(format!("stored reply cannot be decoded: {e}")))
 }
 

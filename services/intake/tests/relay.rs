@@ -14,10 +14,10 @@ use async_nats::jetstream::{
 use bytes::Bytes;
 use futures::StreamExt;
 use prost::Message as _;
+use saman_contract::{CONTENT_TYPE_ENVELOPE, STREAM_NAME};
 use saman_harness::{Backend, NatsServer, TestDb};
-use saman_intake::jetstream::{
-    CONTENT_TYPE_ENVELOPE, PublishLimit, STREAM_NAME, StreamSettings, connect, ensure_stream,
-};
+use saman_intake::jetstream::{StreamSettings, connect, ensure_stream};
+use saman_intake::publish_limit::PublishLimit;
 use saman_intake::relay::{Relay, RelayConfig, RelayError};
 use saman_intake::store::{Append, AppendOutcome, EventStore, NewEvent};
 use saman_proto::events::v1::{
@@ -135,11 +135,11 @@ fn envelope(stream_id: &str, version: u64, submission: Uuid) -> Envelope {
             })),
         }),
         occurred_at: Some(prost_types::Timestamp {
-            seconds: 1_524_200_000 + version as i64,
+            seconds: 1_524_200_000 + i64::try_from(version).unwrap(),
             nanos: 0,
         }),
         recorded_at: Some(prost_types::Timestamp {
-            seconds: 1_524_200_100 + version as i64,
+            seconds: 1_524_200_100 + i64::try_from(version).unwrap(),
             nanos: 5_000,
         }),
         body: Some(body),
@@ -850,7 +850,7 @@ async fn a_refused_event_blocks_only_its_stream(
     };
     let mut env = env_on(backend, nats).await?;
     if let Refusal::MaxMsgSize = refusal {
-        set_max_message_size(&env.js, LIMIT as i32).await?;
+        set_max_message_size(&env.js, i32::try_from(LIMIT)?).await?;
     }
     let (a, b, c) = ("zone.zone-01", "ngo.ngo-01", "agency.water-agency");
     let mut book = Book::default();

@@ -1,9 +1,9 @@
 //! Behaviour of the event store, the same tests on SQLite and on PostgreSQL.
 //!
-//! Every test is an `async fn(Backend)` listed once in `on_both_backends!`, which makes it
-//! `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need `DATABASE_URL` (as
-//! `scripts/test` provides); without a reachable server they fail with the harness's error,
-//! they are never skipped.
+//! Every test is an `async fn(Backend)` listed once in the harness's `on_both_backends!`,
+//! which makes it `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need
+//! `DATABASE_URL` (as `scripts/test` provides); without a reachable server they fail with
+//! the harness's error, they are never skipped.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,28 +19,7 @@ use uuid::Uuid;
 
 type Result<T = ()> = anyhow::Result<T>;
 
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> super::Result {
-                    super::$test(saman_harness::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> super::Result {
-                    super::$test(saman_harness::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+saman_harness::on_both_backends!(
     append_new_stream,
     append_chains_versions_within_a_batch,
     append_wrong_expected_version_conflicts_and_writes_nothing,
@@ -85,8 +64,8 @@ fn new_event(stream: &str, version: u64, payload: &str) -> NewEvent {
         schema_version: 1,
         stream_version: version,
         subject: format!("saman.events.v1.zone.{stream}.NeedDeclared"),
-        occurred_at_us: 1_524_200_000_000_000 + version as i64,
-        recorded_at_us: 1_524_200_000_500_000 + version as i64,
+        occurred_at_us: 1_524_200_000_000_000 + i64::try_from(version).unwrap(),
+        recorded_at_us: 1_524_200_000_500_000 + i64::try_from(version).unwrap(),
         payload: payload.as_bytes().to_vec(),
         // Odd versions carry a trace context, even ones none: both must read back as written.
         traceparent: (version % 2 == 1)
@@ -508,30 +487,25 @@ async fn outbox_in_position_order_and_done_removes(backend: DbBackend) -> Result
     Ok(())
 }
 
-/// Two stores (two pools, as two intake processes would have) append to one stream with the
-/// same expected version at the same moment, round after round: exactly one wins each time.
-async fn racing_appends_on_two_pools_never_both_win(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let stores = [open(&db).await?, open(&db).await?];
-    const ROUNDS: u64 = 25;
+/// For each of `rounds` rounds, both stores append their side's `batch(side, round)` at the
+/// same moment (the two sides wait for each other before and after each append); the
+/// outcomes of each side, round by round.
+async fn race(
+    stores: &[EventStore; 2],
+    rounds: u64,
+    batch: impl Fn(usize, u64) -> Vec<Append> + Send + Sync + 'static,
+) -> Result<Vec<Vec<Vec<AppendOutcome>>>> {
     let barrier = Arc::new(Barrier::new(2));
+    let batch = Arc::new(batch);
     let mut tasks = Vec::new();
     for (side, store) in stores.iter().enumerate() {
-        let store = store.clone();
-        let barrier = barrier.clone();
+        let (store, barrier, batch) = (store.clone(), barrier.clone(), batch.clone());
         tasks.push(tokio::spawn(async move {
             let mut outcomes = Vec::new();
-            for round in 0..ROUNDS {
-                // Each round races on a new stream (expected 0: both try to create it) and on
-                // the shared stream at its version after `round` rounds. Another stream per
-                // side goes in the same batch and must not be held back.
-                let batch = [
-                    append(&format!("zone.new-{round}"), 0, 1),
-                    append("zone.shared", round, 1),
-                    append(&format!("ngo.side-{side}"), round, 1),
-                ];
+            for round in 0..rounds {
+                let appends = batch(side, round);
                 barrier.wait().await;
-                outcomes.push(store.append(&batch).await?);
+                outcomes.push(store.append(&appends).await?);
                 barrier.wait().await;
             }
             anyhow::Ok(outcomes)
@@ -541,6 +515,26 @@ async fn racing_appends_on_two_pools_never_both_win(backend: DbBackend) -> Resul
     for task in tasks {
         results.push(task.await??);
     }
+    Ok(results)
+}
+
+/// Two stores (two pools, as two intake processes would have) append to one stream with the
+/// same expected version at the same moment, round after round: exactly one wins each time.
+async fn racing_appends_on_two_pools_never_both_win(backend: DbBackend) -> Result {
+    let db = TestDb::new(backend).await?;
+    let stores = [open(&db).await?, open(&db).await?];
+    const ROUNDS: u64 = 25;
+    let results = race(&stores, ROUNDS, |side, round| {
+        // Each round races on a new stream (expected 0: both try to create it) and on
+        // the shared stream at its version after `round` rounds. Another stream per
+        // side goes in the same batch and must not be held back.
+        vec![
+            append(&format!("zone.new-{round}"), 0, 1),
+            append("zone.shared", round, 1),
+            append(&format!("ngo.side-{side}"), round, 1),
+        ]
+    })
+    .await?;
     for (round, (left, right)) in results[0].iter().zip(&results[1]).enumerate() {
         for (slot, expected_version) in [(0, 0), (1, round as u64)] {
             let pair = [&left[slot], &right[slot]];
@@ -564,7 +558,7 @@ async fn racing_appends_on_two_pools_never_both_win(backend: DbBackend) -> Resul
         positions(&right[2])?;
     }
     let shared = stores[0].read_stream("zone.shared", 0).await?;
-    assert_eq!(shared.len(), ROUNDS as usize);
+    assert_eq!(shared.len(), usize::try_from(ROUNDS)?);
     assert!(
         shared
             .iter()
@@ -585,36 +579,20 @@ async fn racing_duplicate_submission_on_two_pools_is_written_once(backend: DbBac
     let db = TestDb::new(backend).await?;
     let stores = [open(&db).await?, open(&db).await?];
     const ROUNDS: usize = 25;
-    let barrier = Arc::new(Barrier::new(2));
     let submissions: Arc<Vec<Append>> = Arc::new(
         (0..ROUNDS)
             .map(|round| append(&format!("agency.a-{round}"), 0, 1))
             .collect(),
     );
-    let mut tasks = Vec::new();
-    for (side, store) in stores.iter().enumerate() {
-        let store = store.clone();
-        let barrier = barrier.clone();
-        let submissions = submissions.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut outcomes = Vec::new();
-            for submission in submissions.iter() {
-                // Each side also writes to a stream of its own, which must go through.
-                let batch = [
-                    submission.clone(),
-                    append(&format!("ngo.{side}-{}", Uuid::now_v7()), 0, 1),
-                ];
-                barrier.wait().await;
-                outcomes.push(store.append(&batch).await?);
-                barrier.wait().await;
-            }
-            anyhow::Ok(outcomes)
-        }));
-    }
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await??);
-    }
+    let both_submit = submissions.clone();
+    let results = race(&stores, ROUNDS as u64, move |side, round| {
+        // Each side also writes to a stream of its own, which must go through.
+        vec![
+            both_submit[usize::try_from(round).unwrap()].clone(),
+            append(&format!("ngo.{side}-{}", Uuid::now_v7()), 0, 1),
+        ]
+    })
+    .await?;
     for (round, submission) in submissions.iter().enumerate() {
         let pair = [&results[0][round][0], &results[1][round][0]];
         let wins = pair

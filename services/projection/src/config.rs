@@ -60,7 +60,7 @@ pub struct Config {
     pub nats_url: String,
 
     /// JetStream stream that carries the events.
-    #[arg(long, env = "SAMAN_STREAM", default_value = "SAMAN_EVENTS")]
+    #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
 
     /// Name of the durable consumer; two projections with different names build

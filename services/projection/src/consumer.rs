@@ -23,16 +23,12 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, consumer::pull};
 use futures::{FutureExt, StreamExt};
+use saman_contract::{HEADER_TRACEPARENT, STREAM_SUBJECTS};
+use saman_runtime::backoff::Backoff;
 use tokio_util::sync::CancellationToken;
 
 use crate::readmodel::Incoming;
 use crate::state::State;
-
-/// The NATS header intake puts the submission's W3C trace context in.
-const TRACEPARENT: &str = "traceparent";
-
-/// The subjects the projection reads: every event of schema v1.
-pub const SUBJECTS: &str = "saman.events.v1.>";
 
 #[derive(Debug, Clone)]
 pub struct FeedConfig {
@@ -59,7 +55,7 @@ impl FeedConfig {
             // redeliveries: 1000 of them at the longest delay is days.
             max_deliver: 1000,
             max_ack_pending: self.max_ack_pending,
-            filter_subject: SUBJECTS.into(),
+            filter_subject: STREAM_SUBJECTS.into(),
             ..Default::default()
         }
     }
@@ -73,7 +69,7 @@ pub async fn run_live(
     state: State,
     stop: CancellationToken,
 ) {
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let mut warned = false;
     while !stop.is_cancelled() {
         match live_once(&js, &config, &state, &stop).await {
@@ -89,9 +85,8 @@ pub async fn run_live(
         }
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(delay) => {}
+            () = tokio::time::sleep(backoff.next_pause()) => {}
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -150,7 +145,7 @@ pub async fn run_rebuild(
     let stream = js.get_stream(&config.stream).await?;
     let ordered = stream
         .create_consumer(pull::OrderedConfig {
-            filter_subject: SUBJECTS.into(),
+            filter_subject: STREAM_SUBJECTS.into(),
             deliver_policy: consumer::DeliverPolicy::All,
             ..Default::default()
         })
@@ -211,7 +206,7 @@ where
                 traceparent: m
                     .headers
                     .as_ref()
-                    .and_then(|h| h.get(TRACEPARENT))
+                    .and_then(|h| h.get(HEADER_TRACEPARENT))
                     .map(|v| v.as_str().to_owned()),
             })
         })
@@ -237,7 +232,10 @@ async fn fill_gaps(
                 Ok(raw) => filled.push(Incoming {
                     position: next,
                     subject: raw.subject.to_string(),
-                    traceparent: raw.headers.get(TRACEPARENT).map(|v| v.as_str().to_owned()),
+                    traceparent: raw
+                        .headers
+                        .get(HEADER_TRACEPARENT)
+                        .map(|v| v.as_str().to_owned()),
                     payload: raw.payload,
                 }),
                 Err(err)

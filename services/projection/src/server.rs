@@ -97,7 +97,18 @@ pub async fn run(
         }
     };
 
+    // Each query's span (a child of the caller's trace) and metrics, around the
+    // rewritten refusal of a message too large.
     let router = Server::builder()
+        .layer(saman_runtime::rpc::RpcLayer::new(
+            saman_proto::FILE_DESCRIPTOR_SET,
+            &[
+                "saman.projection.v1.Projection",
+                "saman.projection.v1.ProjectionAdmin",
+            ],
+            "saman_projection_requests_total",
+            "saman_projection_request_duration_seconds",
+        )?)
         .layer(saman_runtime::grpc::message_size_layer(
             "saman.projection.v1",
             "--max-request-bytes (SAMAN_PROJECTION_MAX_REQUEST_BYTES)",

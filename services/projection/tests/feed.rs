@@ -225,7 +225,7 @@ async fn postgres_connections_killed_mid_feed_are_retried_not_parked() -> Result
                 )
                 .fetch_one(&killer_pool)
                 .await?;
-                killed.fetch_add(n as u64, Ordering::SeqCst);
+                killed.fetch_add(u64::try_from(n)?, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             anyhow::Ok(())
@@ -282,6 +282,6 @@ async fn postgres_connections_killed_mid_feed_are_retried_not_parked() -> Result
         })
         .await?
         .into_inner();
-    assert_eq!(zone.needs.map(|n| n.total), Some(NEEDS as u32));
+    assert_eq!(zone.needs.map(|n| n.total), Some(u32::try_from(NEEDS)?));
     feed.stop().await
 }

@@ -1,9 +1,9 @@
 //! Behaviour of the read models, the same tests on SQLite and on PostgreSQL.
 //!
-//! Every test is an `async fn(Backend)` listed once in `on_both_backends!`, which makes it
-//! `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need `DATABASE_URL` (as
-//! `scripts/test` provides); without a reachable server they fail with the harness's error,
-//! they are never skipped.
+//! Every test is an `async fn(Backend)` listed once in the harness's `on_both_backends!`,
+//! which makes it `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need
+//! `DATABASE_URL` (as `scripts/test` provides); without a reachable server they fail with
+//! the harness's error, they are never skipped.
 //!
 //! The scenario (`programme()`) is a small programme of two zones, written out below with
 //! its days; the expected figures are worked out by hand in the comments of each test.
@@ -20,28 +20,7 @@ use saman_proto::projection::v1::{self as pb, TrackStatus};
 
 type Result<T = ()> = anyhow::Result<T>;
 
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> super::Result {
-                    super::$test(saman_harness::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() -> super::Result {
-                    super::$test(saman_harness::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+saman_harness::on_both_backends!(
     zone_figures_as_of_three_days,
     list_zones_and_programme_summary_as_of_three_days,
     compliance_per_ngo_and_agency,
@@ -1631,12 +1610,18 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
                 found,
                 [refused(1), refused(2), refused(3), unreadable, refused(5)]
             );
-            assert_eq!((report.applied, report.parked), (last as usize - 5, 5));
+            assert_eq!(
+                (report.applied, report.parked),
+                (usize::try_from(last)? - 5, 5)
+            );
         }
         // SQLite stores them.
         Backend::Sqlite => {
             assert_eq!(found, [unreadable, refused(5)]);
-            assert_eq!((report.applied, report.parked), (last as usize - 2, 2));
+            assert_eq!(
+                (report.applied, report.parked),
+                (usize::try_from(last)? - 2, 2)
+            );
         }
     }
     assert_eq!((report.duplicates, report.conflicts), (0, 0));
@@ -1724,10 +1709,12 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
 
     // Redelivered, nothing is parked twice and nothing applies twice.
     let before = models.dump(1).await?;
-    let again = models.apply(1, &s.messages[base as usize..]).await?;
+    let again = models
+        .apply(1, &s.messages[usize::try_from(base)?..])
+        .await?;
     assert_eq!(
         (again.applied, again.parked, again.duplicates),
-        (0, 0, (last - base) as usize)
+        (0, 0, usize::try_from(last - base)?)
     );
     assert_eq!(models.dump(1).await?, before);
 

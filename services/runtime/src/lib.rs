@@ -1,9 +1,11 @@
 //! What both Saman services run on.
 //!
 //! Layout: [`LogFormat`] and [`telemetry::init`] (logs through `tracing`),
-//! [`parse_duration`] (flag values like `10s`), [`shutdown_signal`] (SIGTERM/SIGINT),
+//! [`parse_duration`] (flag values like `10s`), [`backoff`] (the pauses of every retry
+//! loop), [`shutdown_signal`] (SIGTERM/SIGINT),
 //! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
 //! [`grpc`] (health, reflection and a graceful stop, the same in both services),
+//! [`rpc`] (the layer every gRPC call passes: its span, its metrics),
 //! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint).
 #![forbid(unsafe_code)]
 
@@ -13,8 +15,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::ValueEnum;
 
+pub mod backoff;
 pub mod grpc;
 pub mod metrics;
+pub mod rpc;
 pub mod telemetry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,25 +27,22 @@ pub enum LogFormat {
     Json,
 }
 
-/// "500ms", "10s", "10m", "1h", or plain seconds.
+/// A flag's duration, as jiff reads it: a number and a unit (`300ms`, `5s`, `10m`,
+/// `1h`; spelt out too, `5 seconds`; no days), several of them (`1h 30m`, `1m30s`), or
+/// ISO 8601 (`PT10M`); also plain seconds (`7`). Negative durations are refused.
 pub fn parse_duration(input: &str) -> Result<Duration, String> {
     let input = input.trim();
-    let split = input
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(input.len());
-    let (number, unit) = input.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("'{input}' is not a duration: use e.g. 500ms, 10s, 10m, 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "" | "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        "h" => Ok(Duration::from_secs(number * 3600)),
-        _ => Err(format!(
-            "'{input}' is not a duration: use e.g. 500ms, 10s, 10m, 1h"
-        )),
+    let hint = "use e.g. 300ms, 5s, 10m, 1h or 1h 30m";
+    if !input.is_empty() && input.bytes().all(|b| b.is_ascii_digit()) {
+        return input
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| format!("'{input}' is too long a duration: {hint}"));
     }
+    let signed: jiff::SignedDuration = input
+        .parse()
+        .map_err(|e| format!("'{input}' is not a duration ({e}): {hint}"))?;
+    Duration::try_from(signed).map_err(|_| format!("'{input}' is negative: {hint}"))
 }
 
 /// SQLite creates the file but not its folder.
@@ -110,6 +111,24 @@ mod tests {
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration(" 1h "), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5 seconds"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("PT10M"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        for bad in [
+            "soon",
+            "",
+            "2d",
+            "-5s",
+            "5s ago",
+            "10 parsecs",
+            "99999999999999999999",
+        ] {
+            let err = parse_duration(bad).expect_err(bad);
+            assert!(err.contains("5s"), "{bad:?}: {err}");
+        }
     }
 }

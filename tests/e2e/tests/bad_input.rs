@@ -98,14 +98,7 @@ fn referral(need_id: &str, agency: &str) -> pb::ReferNeedRequest {
 }
 
 fn activity(held_on: &str) -> pb::ReportSocialActivityRequest {
-    pb::ReportSocialActivityRequest {
-        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
-        zone: "zone-01".into(),
-        title: "Reading circle".into(),
-        description: "".into(),
-        participants: 20,
-        held_on: held_on.into(),
-    }
+    social_activity(held_on)
 }
 
 fn supervision(rating: u32) -> pb::FileSupervisionReportRequest {

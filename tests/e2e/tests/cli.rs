@@ -27,48 +27,11 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     let saman = system.saman()?;
 
     // ---- the programme office registers the programme ----
-    let dates = saman
-        .run(&[
-            "programme",
-            "dates",
-            "--needs-deadline",
-            "1397-01-31",
-            "--proposals-deadline",
-            "۱۳۹۷-۰۱-۳۱",
-            "--operational-start",
-            "1397/2/1",
-            "--goal-date",
-            "2019-03-20",
-            "--at",
-            "1396-12-20",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let dates = saman.json("programme dates --needs-deadline 1397-01-31 --proposals-deadline ۱۳۹۷-۰۱-۳۱ --operational-start 1397/2/1 --goal-date 2019-03-20 --at 1396-12-20 --json").await?;
     assert_eq!(dates["stream_id"], "programme.khorramabad");
     assert_eq!(dates["events"][0]["event_type"], "ProgrammeDatesSet");
 
-    let zone = saman
-        .run(&[
-            "zone",
-            "register",
-            "zone-01",
-            "--name-en",
-            "Zone 01",
-            "--name-fa",
-            "منطقه ۱",
-            "--goal",
-            "water:infrastructural:3:Safe water:آب سالم",
-            "--goal",
-            "literacy:social:1:Adult literacy:سوادآموزی",
-            "--at",
-            "1396-12-21",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let zone = saman.json("zone register zone-01 --name-en 'Zone 01' --name-fa 'منطقه ۱' --goal 'water:infrastructural:3:Safe water:آب سالم' --goal 'literacy:social:1:Adult literacy:سوادآموزی' --at 1396-12-21 --json").await?;
     assert_eq!(zone["entity_id"], "zone-01");
     assert_eq!(zone["stream_version"], 1);
     assert_eq!(
@@ -78,17 +41,7 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
 
     // The table form says what was recorded and how to read it back.
     let agency = saman
-        .run(&[
-            "agency",
-            "register",
-            "water",
-            "--name-en",
-            "Water agency",
-            "--name-fa",
-            "دستگاه آب",
-            "--at",
-            "1396-12-21",
-        ])
+        .run("agency register water --name-en 'Water agency' --name-fa 'دستگاه آب' --at 1396-12-21")
         .await?
         .ok()?;
     assert!(
@@ -104,288 +57,71 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     assert!(agency.stdout.contains("--after agency.water:1"));
 
     saman
-        .run(&[
-            "ngo",
-            "register",
-            "ngo-01",
-            "--name-en",
-            "NGO 01",
-            "--name-fa",
-            "سمن ۱",
-            "--ministry-ref",
-            "MOI-1396-001",
-            "--at",
-            "1396-12-21",
-        ])
+        .run("ngo register ngo-01 --name-en 'NGO 01' --name-fa 'سمن ۱' --ministry-ref MOI-1396-001 --at 1396-12-21")
         .await?
         .ok()?;
     for member in ["m-001", "m-002"] {
         let id = saman
-            .run(&[
-                "member",
-                "approve",
-                "ngo-01",
-                member,
-                "--full-name",
-                "Member",
-                "--at",
-                "1396-12-22",
-                "-q",
-            ])
+            .run(&format!(
+                "member approve ngo-01 {member} --full-name Member --at 1396-12-22 -q"
+            ))
             .await?
             .ok()?;
         assert_eq!(id.stdout.trim(), member, "-q prints only the id");
     }
     let revoked = saman
-        .run(&[
-            "member",
-            "revoke",
-            "ngo-01",
-            "m-002",
-            "--reason",
-            "left",
-            "--at",
-            "1397-01-02",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+        .json("member revoke ngo-01 m-002 --reason left --at 1397-01-02 --json")
+        .await?;
     assert_eq!(revoked["events"][0]["event_type"], "NgoMemberRevoked");
 
     // ---- an NGO member declares, refers, reports ----
-    let need = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "infrastructural",
-            "--title",
-            "Piped water",
-            "--households",
-            "120",
-            "--priority",
-            "high",
-            "--at",
-            "1397-01-20",
-            "-q",
-        ])
-        .await?
-        .ok()?
-        .stdout
+    let need = saman.stdout(&format!("need declare zone-01 --as {MEMBER} --approach infrastructural --title 'Piped water' --households 120 --priority high --at 1397-01-20 -q")).await?
         .trim()
         .to_string();
     uuid::Uuid::parse_str(&need)?;
-    let late_need = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "Literacy classes",
-            "--households",
-            "40",
-            "--at",
-            "1397-02-05",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let late_need = saman.json(&format!("need declare zone-01 --as {MEMBER} --approach social --title 'Literacy classes' --households 40 --at 1397-02-05 --json")).await?;
     assert_eq!(late_need["late"], true, "declared after 31 Farvardin");
     let late_need = late_need["entity_id"].as_str().unwrap().to_string();
 
     let referral = saman
-        .run(&[
-            "need",
-            "refer",
-            "zone-01",
-            &need,
-            "--agency",
-            "water",
-            "--as",
-            MEMBER,
-            "--at",
-            "1397-01-21",
-            "-q",
-        ])
+        .stdout(&format!(
+            "need refer zone-01 {need} --agency water --as {MEMBER} --at 1397-01-21 -q"
+        ))
         .await?
-        .ok()?
-        .stdout
         .trim()
         .to_string();
-    let answer = saman
-        .run(&[
-            "referral",
-            "answer",
-            "zone-01",
-            &referral,
-            "--accept",
-            "--answer",
-            "survey planned",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-01-26",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let answer = saman.json(&format!("referral answer zone-01 {referral} --accept --answer 'survey planned' --as {OFFICER} --at 1397-01-26 --json")).await?;
     assert_eq!(answer["events"][0]["event_type"], "ReferralAnswered");
-    let activity = saman
-        .run(&[
-            "activity",
-            "report",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--title",
-            "Clean-up day",
-            "--participants",
-            "30",
-            "--held-on",
-            "1397-02-10",
-            "--at",
-            "1397-02-11",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let activity = saman.json(&format!("activity report zone-01 --as {MEMBER} --title 'Clean-up day' --participants 30 --held-on 1397-02-10 --at 1397-02-11 --json")).await?;
     assert_eq!(
         activity["events"][0]["event_type"],
         "SocialActivityReported"
     );
 
     // ---- an agency proposes, the supervisor decides, the agency reports ----
-    let proposal = saman
-        .run(&[
-            "proposal",
-            "submit",
-            "zone-01",
-            "--need",
-            &need,
-            "--approach",
-            "infrastructural",
-            "--title",
-            "Water network",
-            "--budget",
-            "12000000000",
-            "--start",
-            "1397-02-15",
-            "--end",
-            "1397-11-30",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-01-28",
-            "-q",
-        ])
-        .await?
-        .ok()?
-        .stdout
+    let proposal = saman.stdout(&format!("proposal submit zone-01 --need {need} --approach infrastructural --title 'Water network' --budget 12000000000 --start 1397-02-15 --end 1397-11-30 --as {OFFICER} --at 1397-01-28 -q")).await?
         .trim()
         .to_string();
-    let second = saman
-        .run(&[
-            "proposal",
-            "submit",
-            "zone-01",
-            "--need",
-            &late_need,
-            "--approach",
-            "social",
-            "--title",
-            "Classes",
-            "--budget",
-            "500000000",
-            "--start",
-            "1397-03-01",
-            "--end",
-            "1397-09-30",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-02-08",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let second = saman.json(&format!("proposal submit zone-01 --need {late_need} --approach social --title Classes --budget 500000000 --start 1397-03-01 --end 1397-09-30 --as {OFFICER} --at 1397-02-08 --json")).await?;
     assert_eq!(second["late"], true);
     let second = second["entity_id"].as_str().unwrap().to_string();
     saman
-        .run(&[
-            "proposal",
-            "approve",
-            "zone-01",
-            &proposal,
-            "--as",
-            "supervisor:reza",
-            "--at",
-            "1397-02-01",
-        ])
+        .run(&format!(
+            "proposal approve zone-01 {proposal} --as supervisor:reza --at 1397-02-01"
+        ))
         .await?
         .ok()?;
     let rejected = saman
-        .run(&[
-            "proposal",
-            "reject",
-            "zone-01",
-            &second,
-            "--reason",
-            "over budget",
-            "--at",
-            "1397-02-12",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+        .json(&format!(
+            "proposal reject zone-01 {second} --reason 'over budget' --at 1397-02-12 --json"
+        ))
+        .await?;
     assert_eq!(rejected["events"][0]["event_type"], "ProposalRejected");
     saman
-        .run(&[
-            "progress",
-            "report",
-            "zone-01",
-            &proposal,
-            "40",
-            "--as-of",
-            "1397-04-31",
-            "--note",
-            "pipes laid",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-05-01",
-        ])
+        .run(&format!("progress report zone-01 {proposal} 40 --as-of 1397-04-31 --note 'pipes laid' --as {OFFICER} --at 1397-05-01"))
         .await?
         .ok()?;
-    let completed = saman
-        .run(&[
-            "project",
-            "complete",
-            "zone-01",
-            &proposal,
-            "--on",
-            "1397-11-20",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-11-21",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let completed = saman.json(&format!("project complete zone-01 {proposal} --on 1397-11-20 --as {OFFICER} --at 1397-11-21 --json")).await?;
     let types: Vec<&str> = completed["events"]
         .as_array()
         .unwrap()
@@ -393,76 +129,37 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
         .map(|e| e["event_type"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["ProgressReported", "ProjectCompleted"]);
-    let supervision = saman
-        .run(&[
-            "supervision",
-            "report",
-            "ngo-01",
-            "--zone",
-            "zone-01",
-            "--rating",
-            "4",
-            "--findings",
-            "well documented",
-            "--at",
-            "1397-06-01",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let supervision = saman.json("supervision report ngo-01 --zone zone-01 --rating 4 --findings 'well documented' --at 1397-06-01 --json").await?;
     assert_eq!(supervision["stream_id"], "ngo.ngo-01");
     let zone_after = after(&completed);
     let ngo_after = after(&supervision);
 
     // ---- the queries, reading those writes (--after) ----
-    let read = |args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        all.extend(
-            [
-                "--after",
-                &zone_after,
-                "--after",
-                &ngo_after,
-                "--wait",
-                "20s",
-                "--as-of",
-                "1397-12-29",
-            ]
-            .map(String::from),
-        );
-        all
+    let read = |args: &str| {
+        format!("{args} --after {zone_after} --after {ngo_after} --wait 20s --as-of 1397-12-29")
     };
-    let run = |args: Vec<String>| {
-        let saman = saman.clone();
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            saman.run(&args).await
-        }
-    };
+    let json = async |args: &str| saman.json(&read(args)).await;
+    let text = async |args: &str| saman.stdout(&read(args)).await;
 
-    let zones = run(read(&["zones", "--json"])).await?.ok()?.json()?;
+    let zones = json("zones --json").await?;
     assert_eq!(zones["zones"][0]["code"], "zone-01");
     assert_eq!(zones["zones"][0]["needs"], 2);
     assert_eq!(zones["zones"][0]["projects"], 1);
     assert_eq!(zones["reflects"]["as_of"]["solar_hijri"], "1397-12-29");
     assert_eq!(zones["reflects"]["as_of"]["iso"], "2019-03-20");
-    let zones_table = run(read(&["zones"])).await?.ok()?.stdout;
+    let zones_table = text("zones").await?;
     assert!(
         zones_table.contains("as of 29 Esfand 1397 (2019-03-20)"),
         "{zones_table}"
     );
     assert!(zones_table.contains("zone-01") && zones_table.contains("Zone 01"));
-    let zones_fa = run(read(&["zones", "--fa"])).await?.ok()?.stdout;
+    let zones_fa = text("zones --fa").await?;
     assert!(
         zones_fa.contains("منطقه ۱") && zones_fa.contains("۲۹ اسفند ۱۳۹۷"),
         "{zones_fa}"
     );
 
-    let progress = run(read(&["zone", "show", "zone-01", "--json"]))
-        .await?
-        .ok()?
-        .json()?;
+    let progress = json("zone show zone-01 --json").await?;
     assert_eq!(progress["needs"]["total"], 2);
     assert_eq!(progress["needs"]["late"], 1);
     assert_eq!(progress["proposals"]["approved"], 1);
@@ -474,7 +171,7 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     // with no approved project: (3 x 100 + 1 x 0) / 4 = 75, 25 points short: at risk.
     assert_eq!(progress["progress"]["overall"], 75.0);
     assert_eq!(progress["progress"]["status"], "TRACK_STATUS_AT_RISK");
-    let show = run(read(&["zone", "show", "zone-01"])).await?.ok()?.stdout;
+    let show = text("zone show zone-01").await?;
     assert!(show.contains("12,000,000,000"), "{show}");
     assert!(show.contains("1397-11-20 (2019-02-09)"), "{show}");
     assert!(
@@ -482,56 +179,36 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
         "{show}"
     );
 
-    let summary = run(read(&["summary", "--json"])).await?.ok()?.json()?;
+    let summary = json("summary --json").await?;
     assert_eq!(summary["zones"], 1);
     assert_eq!(summary["completed_projects"], 1);
     assert_eq!(summary["approved_budget_rials"], 12_000_000_000u64);
-    assert!(
-        run(read(&["summary"]))
-            .await?
-            .ok()?
-            .stdout
-            .contains("12,000,000,000")
-    );
+    assert!(text("summary").await?.contains("12,000,000,000"));
 
-    let compliance = run(read(&["compliance", "--json"])).await?.ok()?.json()?;
+    let compliance = json("compliance --json").await?;
     assert_eq!(compliance["ngos"][0]["code"], "ngo-01");
     assert_eq!(compliance["ngos"][0]["on_time"], 1);
     assert_eq!(compliance["ngos"][0]["late"], 1);
     assert_eq!(compliance["agencies"][0]["late"], 1);
     assert!(
-        run(read(&["compliance"]))
+        text("compliance")
             .await?
-            .ok()?
-            .stdout
             .contains("NGOs: needs by the deadline (31 Farvardin 1397 (2018-04-20))")
     );
 
-    let cooperation = run(read(&["cooperation", "--json"])).await?.ok()?.json()?;
+    let cooperation = json("cooperation --json").await?;
     assert_eq!(cooperation["agencies"][0]["code"], "water");
     assert_eq!(cooperation["agencies"][0]["answered"], 1);
     assert_eq!(cooperation["agencies"][0]["median_days_to_answer"], 5.0);
-    assert!(
-        run(read(&["cooperation"]))
-            .await?
-            .ok()?
-            .stdout
-            .contains("Water agency")
-    );
+    assert!(text("cooperation").await?.contains("Water agency"));
 
     // The timeline, one page at a time and whole.
     let zone_version = completed["stream_version"].as_u64().unwrap();
-    let pages = run(read(&[
-        "timeline",
-        "zone-01",
-        "--page-size",
-        "3",
-        "--all",
-        "--json",
-    ]))
-    .await?
-    .ok()?
-    .json_lines()?;
+    let pages = saman
+        .run(&read("timeline zone-01 --page-size 3 --all --json"))
+        .await?
+        .ok()?
+        .json_lines()?;
     let entries: Vec<&Value> = pages
         .iter()
         .flat_map(|p| p["entries"].as_array().unwrap())
@@ -544,10 +221,7 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
         "SupervisionReportFiled"
     );
     assert_eq!(entries[0]["event_type"], "ZoneRegistered");
-    let first_page = run(read(&["timeline", "zone-01", "--page-size", "3"]))
-        .await?
-        .ok()?
-        .stdout;
+    let first_page = text("timeline zone-01 --page-size 3").await?;
     assert!(
         first_page.contains("more: saman timeline zone-01 --page-token"),
         "{first_page}"
@@ -558,26 +232,14 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     );
 
     // ---- operators ----
-    let status = saman
-        .run(&["admin", "status", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let status = saman.json(&["admin", "status", "--json"]).await?;
     assert_eq!(status["parked"], 0);
     assert_eq!(status["generation"], 1);
-    let parked = saman
-        .run(&["admin", "parked", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let parked = saman.json(&["admin", "parked", "--json"]).await?;
     assert_eq!(parked["events"], Value::Array(vec![]));
-    let rebuild = saman
-        .run(&["admin", "rebuild", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let rebuild = saman.json(&["admin", "rebuild", "--json"]).await?;
     assert_eq!(rebuild["generation"], 2);
-    let table = saman.run(&["admin", "status"]).await?.ok()?.stdout;
+    let table = saman.stdout(&["admin", "status"]).await?;
     assert!(
         table.contains("position") && table.contains("lag"),
         "{table}"
@@ -605,10 +267,8 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
         );
     }
     let completions = saman
-        .run(&["events", "--type", "ProjectCompleted"])
-        .await?
-        .ok()?
-        .stdout;
+        .stdout(&["events", "--type", "ProjectCompleted"])
+        .await?;
     assert_eq!(completions.lines().count(), 1, "{completions}");
     assert!(
         completions.contains("by officer:water/officer-1"),
@@ -620,82 +280,23 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<()> {
-    let system = System::start(Backend::Sqlite).await?;
+    let system = System::start_registered(Backend::Sqlite, 1, 1).await?;
     let saman = system.saman()?;
-    let mut intake = system.intake.client().await?;
-    register_programme(&mut intake, 1, 1).await?;
-    let need = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "infrastructural",
-            "--title",
-            "Water",
-            "--households",
-            "10",
-            "--at",
-            "1397-01-10",
-            "-q",
-        ])
-        .await?
-        .ok()?
-        .stdout;
-    let proposal = saman
-        .run(&[
-            "proposal",
-            "submit",
-            "zone-01",
-            "--need",
-            need.trim(),
-            "--approach",
-            "infrastructural",
-            "--title",
-            "Works",
-            "--budget",
-            "1000",
-            "--start",
-            "1397-02-01",
-            "--end",
-            "1397-12-01",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-01-15",
-            "-q",
-        ])
-        .await?
-        .ok()?
-        .stdout;
+    let need = saman.stdout(&format!("need declare zone-01 --as {MEMBER} --approach infrastructural --title Water --households 10 --at 1397-01-10 -q")).await?;
+    let proposal = saman.stdout(&format!("proposal submit zone-01 --need {} --approach infrastructural --title Works --budget 1000 --start 1397-02-01 --end 1397-12-01 --as {OFFICER} --at 1397-01-15 -q", need.trim())).await?;
     let proposal = proposal.trim();
     let approved = saman
-        .run(&[
-            "proposal",
-            "approve",
-            "zone-01",
-            proposal,
-            "--at",
-            "1397-01-20",
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+        .json(&format!(
+            "proposal approve zone-01 {proposal} --at 1397-01-20 --json"
+        ))
+        .await?;
     // The watch must start from a view that holds the approval, or its arrival would be
     // the update this test waits for.
     saman
-        .run(&[
-            "zone",
-            "show",
-            "zone-01",
-            "--after",
-            &after(&approved),
-            "--wait",
-            "20s",
-        ])
+        .run(&format!(
+            "zone show zone-01 --after {} --wait 20s",
+            after(&approved)
+        ))
         .await?
         .ok()?;
 
@@ -714,19 +315,7 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
     assert!(first.contains("overall 0.0%"), "{first}");
 
     saman
-        .run(&[
-            "progress",
-            "report",
-            "zone-01",
-            proposal,
-            "60",
-            "--as-of",
-            "1397-06-15",
-            "--as",
-            OFFICER,
-            "--at",
-            "1397-06-16",
-        ])
+        .run(&format!("progress report zone-01 {proposal} 60 --as-of 1397-06-15 --as {OFFICER} --at 1397-06-16"))
         .await?
         .ok()?;
     let update = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
@@ -745,10 +334,8 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
-    let system = System::start(Backend::Sqlite).await?;
+    let system = System::start_registered(Backend::Sqlite, 1, 2).await?;
     let saman = system.saman()?;
-    let mut intake = system.intake.client().await?;
-    register_programme(&mut intake, 1, 2).await?;
     saman
         .run(&["member", "revoke", "ngo-01", "m-002", "--reason", "left"])
         .await?
@@ -756,19 +343,9 @@ async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
 
     // 3: a value the service refuses, every bad field named on one line.
     let bad = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            " ",
-            "--households",
-            "0",
-        ])
+        .run(&format!(
+            "need declare zone-01 --as {MEMBER} --approach social --title ' ' --households 0"
+        ))
         .await?
         .exited(3)?;
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
@@ -779,22 +356,7 @@ async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
         bad.stderr
     );
     let bad = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-            "--at",
-            "1397-13-01",
-            "--json",
-        ])
+        .run(&format!("need declare zone-01 --as {MEMBER} --approach social --title x --households 3 --at 1397-13-01 --json"))
         .await?
         .exited(3)?;
     let error = bad.json_error()?;
@@ -809,19 +371,9 @@ async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
 
     // 4: an unknown zone, on a write and on a query.
     let unknown = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-99",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-        ])
+        .run(&format!(
+            "need declare zone-99 --as {MEMBER} --approach social --title x --households 3"
+        ))
         .await?
         .exited(4)?;
     assert!(unknown.stderr.contains("[zone]") && unknown.stderr.contains("zone-99"));
@@ -831,20 +383,9 @@ async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
 
     // 5: refused by a rule or a role.
     let denied = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            REVOKED,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-            "--json",
-        ])
+        .run(&format!(
+            "need declare zone-01 --as {REVOKED} --approach social --title x --households 3 --json"
+        ))
         .await?
         .exited(5)?;
     assert_eq!(denied.json_error()?["code"], "PERMISSION_DENIED");
@@ -856,81 +397,15 @@ async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
 
     // 6: the stream moved on, or a submission id reused with other content.
     saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-            "--expected-version",
-            "0",
-        ])
+        .run(&format!("need declare zone-01 --as {MEMBER} --approach social --title x --households 3 --expected-version 0"))
         .await?
         .exited(6)?;
     let id = uuid::Uuid::now_v7().to_string();
-    let first = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-            "--submission-id",
-            &id,
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
-    let retry = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "x",
-            "--households",
-            "3",
-            "--submission-id",
-            &id,
-            "--json",
-        ])
-        .await?
-        .ok()?
-        .json()?;
+    let first = saman.json(&format!("need declare zone-01 --as {MEMBER} --approach social --title x --households 3 --submission-id {id} --json")).await?;
+    let retry = saman.json(&format!("need declare zone-01 --as {MEMBER} --approach social --title x --households 3 --submission-id {id} --json")).await?;
     assert_eq!(first, retry, "a retry prints the first reply");
     let reused = saman
-        .run(&[
-            "need",
-            "declare",
-            "zone-01",
-            "--as",
-            MEMBER,
-            "--approach",
-            "social",
-            "--title",
-            "y",
-            "--households",
-            "3",
-            "--submission-id",
-            &id,
-        ])
+        .run(&format!("need declare zone-01 --as {MEMBER} --approach social --title y --households 3 --submission-id {id}"))
         .await?
         .exited(6)?;
     assert!(

@@ -27,11 +27,7 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
     let system = System::start(backend).await?;
     let saman = system.saman()?;
 
-    let first = saman
-        .run(&["scenario", "1397", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let first = saman.scenario_1397(&[]).await?;
     let events = first["events"].as_u64().unwrap();
     let submissions = first["submissions"].as_u64().unwrap();
     let by_rpc = &first["by_rpc"];
@@ -81,11 +77,7 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
     );
 
     // The second run: every submission answered from the store, nothing new.
-    let second = saman
-        .run(&["scenario", "1397", "--json", "--concurrency", "3"])
-        .await?
-        .ok()?
-        .json()?;
+    let second = saman.scenario_1397(&["--concurrency", "3"]).await?;
     for field in ["submissions", "events", "late", "by_rpc", "streams"] {
         assert_eq!(first[field], second[field], "the second run's {field}");
     }

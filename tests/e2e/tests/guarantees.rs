@@ -9,6 +9,10 @@ use saman_e2e::*;
 use saman_proto::intake::v1 as pb;
 use tonic::Code;
 
+const CLIENTS: usize = 16;
+const PER_CLIENT: usize = 125;
+const ZONES: usize = 10;
+
 on_both_backends! {
     submissions_from_sixteen_concurrent_clients_are_stored_and_published_exactly_once_in_order => concurrent_clients;
     a_submission_retried_five_times_is_recorded_once => retried_five_times;
@@ -16,16 +20,9 @@ on_both_backends! {
     of_two_writers_with_the_same_expected_version_exactly_one_wins => two_writers_one_version;
 }
 
-const CLIENTS: usize = 16;
-const PER_CLIENT: usize = 125;
-const ZONES: usize = 10;
-
 async fn concurrent_clients(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
-    register_programme(&mut intake.client().await?, ZONES, CLIENTS).await?;
+    let side = WriteSide::start(backend, ZONES, CLIENTS).await?;
+    let (nats, db, intake) = (&side.nats, &side.intake_db, side.intake);
     let setup_events = stored_events(db.url()).await?.len();
 
     let started = Instant::now();
@@ -114,11 +111,8 @@ async fn concurrent_clients(backend: Backend) -> anyhow::Result<()> {
 }
 
 async fn retried_five_times(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 1).await?;
+    let side = WriteSide::start(backend, 1, 1).await?;
+    let (db, mut client) = (&side.intake_db, side.intake.client().await?);
     let before = stored_events(db.url()).await?.len();
 
     let request = declare_need("zone-01", "m-001", "Clean water");
@@ -145,16 +139,12 @@ async fn retried_five_times(backend: Backend) -> anyhow::Result<()> {
         stored.last().unwrap().event_id.to_string(),
         first.events[0].event_id
     );
-    intake.stop().await?;
-    Ok(())
+    side.intake.stop().await
 }
 
 async fn reused_with_other_content(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 1).await?;
+    let side = WriteSide::start(backend, 1, 1).await?;
+    let (db, mut client) = (&side.intake_db, side.intake.client().await?);
 
     let request = declare_need("zone-01", "m-001", "Clean water");
     client.declare_need(request.clone()).await?;
@@ -173,16 +163,12 @@ async fn reused_with_other_content(backend: Backend) -> anyhow::Result<()> {
         before,
         "nothing appended"
     );
-    intake.stop().await?;
-    Ok(())
+    side.intake.stop().await
 }
 
 async fn two_writers_one_version(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 2).await?;
+    let side = WriteSide::start(backend, 1, 2).await?;
+    let (db, mut client) = (&side.intake_db, side.intake.client().await?);
     let before = stored_events(db.url()).await?.len();
 
     // Both writers saw zone-01 at version 1 (just registered).
@@ -226,6 +212,5 @@ async fn two_writers_one_version(backend: Backend) -> anyhow::Result<()> {
     request.submission.as_mut().unwrap().expected_version = Some(2);
     let reply: pb::SubmissionReply = client.declare_need(request).await?.into_inner();
     assert_eq!(reply.stream_version, 3);
-    intake.stop().await?;
-    Ok(())
+    side.intake.stop().await
 }

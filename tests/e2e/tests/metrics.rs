@@ -1,26 +1,14 @@
 //! The operators' view: both real binaries serve Prometheus metrics on
 //! `--metrics-listen`, and the figures there match what happened (submissions by RPC
-//! and status, events recorded, published and applied, outbox and lag back to 0).
+//! and status, events recorded, published and applied, outbox and lag back to 0,
+//! queries by RPC and status).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use saman_e2e::prometheus_sample as sample;
 use saman_e2e::*;
-
-/// The value of the sample `name{labels...}` in a Prometheus text exposition, labels
-/// given as `key="value"` pairs that must all be present.
-fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find(|l| {
-            let (series, _) = l.rsplit_once(' ').unwrap_or((l, ""));
-            let metric = series.split('{').next().unwrap_or_default();
-            metric == name && labels.iter().all(|label| series.contains(label))
-        })
-        .and_then(|l| l.rsplit_once(' '))
-        .and_then(|(_, value)| value.parse().ok())
-}
 
 /// Scrapes `addr` until `done` holds for the text (at most 20 s); returns the text.
 async fn scrape_until(
@@ -46,23 +34,11 @@ async fn both_services_export_what_they_did() -> anyhow::Result<()> {
     let intake_db = TestDb::new(Backend::Sqlite).await?;
     let projection_db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let intake_metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-    let projection_metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-    let intake = IntakeProcess::start_with(
-        intake_db.url(),
-        &nats.url(),
-        free_port(),
-        &["--metrics-listen", &intake_metrics.to_string()],
-    )
-    .await?;
+    let (intake, intake_metrics) =
+        IntakeProcess::start_with_metrics(intake_db.url(), &nats.url()).await?;
     wait_serving(intake.addr).await?;
-    let projection = ProjectionProcess::start(
-        projection_db.url(),
-        &nats.url(),
-        free_port(),
-        &["--metrics-listen", &projection_metrics.to_string()],
-    )
-    .await?;
+    let (projection, projection_metrics) =
+        ProjectionProcess::start_with_metrics(projection_db.url(), &nats.url()).await?;
 
     // 2 zones, 3 members: 1 + 2 + 1 + 3 + 2 = 9 submissions, 9 events; then one need,
     // and one need in a zone that does not exist.
@@ -142,6 +118,43 @@ async fn both_services_export_what_they_did() -> anyhow::Result<()> {
             &["feed=\"live\""]
         )
         .is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+
+    // Every query is counted by RPC and status, and timed; admin calls too.
+    use saman_proto::projection::v1 as query;
+    let mut queries = projection.client().await?;
+    queries
+        .list_zones(query::ListZonesRequest::default())
+        .await?;
+    let missing = queries
+        .get_zone_progress(query::GetZoneProgressRequest {
+            zone: "zone-99".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("zone-99 is not registered");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    projection
+        .admin()
+        .await?
+        .get_status(query::GetStatusRequest::default())
+        .await?;
+    let requests = |text: &str, rpc: &str, code: &str| {
+        sample(
+            text,
+            "saman_projection_requests_total",
+            &[&format!("rpc=\"{rpc}\""), &format!("code=\"{code}\"")],
+        )
+    };
+    let text = scrape_until(projection_metrics, "the queries", |t| {
+        requests(t, "ListZones", "OK") == Some(1.0)
+            && requests(t, "GetZoneProgress", "NOT_FOUND") == Some(1.0)
+            && requests(t, "GetStatus", "OK") == Some(1.0)
+    })
+    .await?;
+    assert!(
+        text.contains("saman_projection_request_duration_seconds_count{rpc=\"ListZones\"} 1"),
         "{text}"
     );
 

@@ -70,23 +70,13 @@ fn proposal(need_ids: Vec<String>) -> pb::SubmitProposalRequest {
 }
 
 fn activity() -> pb::ReportSocialActivityRequest {
-    pb::ReportSocialActivityRequest {
-        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
-        zone: "zone-01".into(),
-        title: "Reading circle".into(),
-        description: "".into(),
-        participants: 20,
-        held_on: "1397-01-21".into(),
-    }
+    social_activity("1397-01-21")
 }
 
 fn dates() -> pb::SetProgrammeDatesRequest {
     pb::SetProgrammeDatesRequest {
         submission: submission(office(), "1396-12-27"),
-        needs_deadline: "1397-01-31".into(),
-        proposals_deadline: "1397-01-31".into(),
-        operational_start: "1397-02-01".into(),
-        goal_date: "1397-12-29".into(),
+        ..programme_dates()
     }
 }
 
@@ -152,32 +142,13 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
             vec![goal("water", events::Approach::Social)],
         ))
         .await?;
-        c.record_approved_ngo(pb::RecordApprovedNgoRequest {
-            submission: submission(office(), "1396-12-26"),
-            code: "ngo-01".into(),
-            name_fa: "سمن یک".into(),
-            name_en: "NGO One (fictional)".into(),
-            ministry_approval_ref: "MOI-1396-001".into(),
-        })
-        .await?;
-        c.approve_ngo_member(pb::ApproveNgoMemberRequest {
-            submission: submission(office(), "1396-12-26"),
-            ngo: "ngo-01".into(),
-            member: "m-001".into(),
-            full_name: "Member 001".into(),
-        })
-        .await?;
+        c.record_approved_ngo(approved_ngo()).await?;
+        c.approve_ngo_member(ngo_member(1)).await?;
         refuse!(client, db, "a need before the programme's dates", declare_need(need_with("Roof repair"))
             => FailedPrecondition, "submission.occurred_at");
         c.set_programme_dates(dates()).await?;
-        for agency in ["water", "welfare"] {
-            c.register_agency(pb::RegisterAgencyRequest {
-                submission: submission(office(), "1396-12-26"),
-                code: agency.into(),
-                name_fa: "دستگاه".into(),
-                name_en: format!("Agency {agency}"),
-            })
-            .await?;
+        for code in ["water", "welfare"] {
+            c.register_agency(agency(code)).await?;
         }
     }
     let need = client
@@ -461,12 +432,9 @@ async fn read_back(projection: &Projection) -> anyhow::Result<Vec<Dump>> {
 }
 
 async fn extremes(backend: Backend) -> anyhow::Result<()> {
-    let intake_db = TestDb::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
-    let projection = Projection::start(projection_db.url(), &nats.url()).await?;
+    let system = System::start(backend).await?;
+    let (nats, intake_db, projection_db) = (&system.nats, &system.intake_db, &system.projection_db);
+    let (intake, projection) = (system.intake, system.projection);
     let mut client = intake.client().await?;
     register_programme(&mut client, 1, 2).await?;
 
@@ -524,15 +492,13 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
 
     let stored = stored_events(intake_db.url()).await?;
     let head = stored.len() as u64;
-    let messages = published(&nats.url(), head, Duration::from_secs(30)).await?;
-    assert_eq!(messages.len() as u64, head);
-    assert_exactly_once_in_order(&messages);
-    let status = wait_caught_up(
-        &mut projection.admin().await?,
-        head,
+    let (messages, status) = published_and_applied(
+        (intake_db, &nats.url()),
+        &projection,
         Duration::from_secs(60),
     )
     .await?;
+    assert_eq!(messages.len() as u64, head);
     assert_eq!(status.parked, 0, "{status:?}");
 
     // What was accepted reads back as itself: in the store and on JetStream ...
@@ -583,7 +549,10 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
         .await?
         .into_inner();
     assert_eq!(zone.goals.len(), MAX_GOALS);
-    assert_eq!(zone.needs.map(|n| n.total), Some(MAX_NEED_IDS as u32));
+    assert_eq!(
+        zone.needs.map(|n| n.total),
+        Some(u32::try_from(MAX_NEED_IDS)?)
+    );
     let (timeline, _) = whole_timeline(&mut q, read_as_of("1499-12-29"), "zone-50", 20).await?;
     assert!(timeline.len() >= MAX_NEED_IDS + 3, "{}", timeline.len());
 
@@ -643,7 +612,7 @@ async fn append_directly(
     stream: saman_domain::StreamId,
     events: Vec<saman_domain::Event>,
 ) -> anyhow::Result<()> {
-    use saman_intake::codec::{EventMeta, encode};
+    use saman_contract::{EventMeta, encode};
     use saman_intake::store::{Append, NewEvent};
     let id = stream.to_string();
     let expected = store
@@ -672,7 +641,7 @@ async fn append_directly(
             event_type: event.event_type().into(),
             schema_version: 1,
             stream_version: meta.stream_version,
-            subject: stream.subject(event.event_type()),
+            subject: saman_contract::subject(&stream, event.event_type()),
             occurred_at_us: at.as_microsecond(),
             recorded_at_us: at.as_microsecond(),
             payload: encode(&meta, event),
@@ -695,17 +664,15 @@ async fn append_directly(
 async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     use saman_domain::values::*;
     use saman_domain::{Day, Event, StreamId};
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 1).await?;
+    let side = WriteSide::start(backend, 1, 1).await?;
+    let (nats, db) = (&side.nats, &side.intake_db);
+    let mut client = side.intake.client().await?;
     let need = client
         .declare_need(need_with("Clean water"))
         .await?
         .into_inner()
         .entity_id;
-    intake.stop().await?;
+    side.intake.stop().await?;
 
     // A day in ISO year 1018 (a Solar Hijri date typed as 0397), text with NUL and bidi
     // overrides, a budget and counts above today's limits.
@@ -755,12 +722,10 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(reply.stream_version, 5, "{reply:?}");
     let held_on = stored
         .iter()
-        .find_map(
-            |e| match saman_intake::codec::decode(&e.payload).ok()?.event {
-                Event::SocialActivityReported { held_on, .. } => Some(held_on),
-                _ => None,
-            },
-        )
+        .find_map(|e| match saman_contract::decode(&e.payload).ok()?.event {
+            Event::SocialActivityReported { held_on, .. } => Some(held_on),
+            _ => None,
+        })
         .expect("the activity reads back");
     assert_eq!(held_on.iso(), "1018-04-09");
     let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(30)).await?;

@@ -262,12 +262,9 @@ fn is_path(message: &MessageDescriptor, path: &str) -> bool {
 }
 
 async fn generated(backend: Backend) -> anyhow::Result<()> {
-    let intake_db = TestDb::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
-    let projection = Projection::start(projection_db.url(), &nats.url()).await?;
+    let system = System::start(backend).await?;
+    let (nats, intake_db) = (&system.nats, &system.intake_db);
+    let (intake, projection) = (&system.intake, &system.projection);
     let mut client = intake.client().await?;
     register_programme(&mut client, 1, 1).await?;
     let mut needs = Vec::new();
@@ -363,15 +360,13 @@ async fn generated(backend: Backend) -> anyhow::Result<()> {
 
     // Everything accepted was published once, in order, and applied; nothing parked.
     let stored = stored_events(intake_db.url()).await?.len() as u64;
-    let messages = published(&nats.url(), stored, Duration::from_secs(60)).await?;
-    assert_eq!(messages.len() as u64, stored);
-    assert_exactly_once_in_order(&messages);
-    let status = wait_caught_up(
-        &mut projection.admin().await?,
-        stored,
+    let (messages, status) = published_and_applied(
+        (intake_db, &nats.url()),
+        projection,
         Duration::from_secs(120),
     )
     .await?;
+    assert_eq!(messages.len() as u64, stored);
     let parked = projection
         .admin()
         .await?
@@ -379,7 +374,6 @@ async fn generated(backend: Backend) -> anyhow::Result<()> {
         .await?
         .into_inner();
     assert_eq!(status.parked, 0, "[{backend}] {status:?}: {parked:?}");
-    projection.stop().await?;
-    intake.stop().await?;
+    system.stop().await?;
     Ok(())
 }

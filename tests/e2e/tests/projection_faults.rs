@@ -13,7 +13,6 @@ use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
-use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
 use tonic::transport::Channel;
 
@@ -43,11 +42,8 @@ struct Fixture {
 
 impl Fixture {
     async fn new(backend: Backend) -> anyhow::Result<Fixture> {
-        let intake_db = TestDb::new(backend).await?;
-        let nats = NatsServer::start().await?;
-        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-        wait_serving(intake.addr).await?;
-        register_programme(&mut intake.client().await?, ZONES, CLIENTS).await?;
+        let side = WriteSide::start(backend, ZONES, CLIENTS).await?;
+        let (nats, intake_db, intake) = (side.nats, side.intake_db, side.intake);
         Ok(Fixture {
             nats,
             intake_db,
@@ -98,7 +94,7 @@ fn need(zone: &str, client: usize, i: usize) -> pb::DeclareNeedRequest {
         approach: approach as i32,
         title: format!("need {client}/{i}"),
         description: String::new(),
-        households_affected: (i % 50 + 1) as u32,
+        households_affected: u32::try_from(i % 50 + 1).unwrap(),
         priority: events::Priority::Medium as i32,
     }
 }
@@ -155,7 +151,7 @@ async fn run_projects(
         .map(|(z, (zone, ids))| {
             let mut client = client.clone();
             let (zone, ids) = (zone.clone(), ids.clone());
-            let z = z as u32;
+            let z = u32::try_from(z).expect("ten zones");
             tokio::spawn(async move {
                 anyhow::ensure!(ids.len() >= 3, "{zone} has {} needs", ids.len());
                 let referral = client
@@ -231,7 +227,7 @@ async fn run_projects(
                 }
                 for m in 4..=12u32 {
                     for (p, (agency, proposal)) in projects.iter().enumerate() {
-                        let percent = (m - 3) * (10 - 5 * p as u32) + z;
+                        let percent = (m - 3) * (10 - 5 * u32::try_from(p)?) + z;
                         client
                             .report_progress(pb::ReportProgressRequest {
                                 submission: submission(officer(agency), &month_end(m)),
@@ -283,15 +279,6 @@ fn needs_counted(dumps: &[Dump]) -> u32 {
     dumps.last().map(|d| d.summary.needs).unwrap_or_default()
 }
 
-async fn status(
-    admin: &mut ProjectionAdminClient<Channel>,
-) -> anyhow::Result<query::ProjectionStatus> {
-    Ok(admin
-        .get_status(query::GetStatusRequest {})
-        .await?
-        .into_inner())
-}
-
 // ---- the tests -------------------------------------------------------------------------
 
 /// 8 clients x 300 needs + 10 zones x 27 acts: about 2700 events.
@@ -303,7 +290,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     let nats_url = fixture.nats.url();
     // What it holds unacknowledged when killed is redelivered after the ack wait
     // (default 30 s).
-    let mut projection = ProjectionProcess::start(
+    let mut projection = ProjectionProcess::start_with(
         projection_db.url(),
         &nats_url,
         free_port(),
@@ -336,7 +323,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     // Restarted at once (as a supervisor would), on the same read models and the same
     // durable consumer, while the load goes on.
     let restarted =
-        ProjectionProcess::start(projection_db.url(), &nats_url, free_port(), &[]).await?;
+        ProjectionProcess::start_with(projection_db.url(), &nats_url, free_port(), &[]).await?;
     load.await??;
     let total = fixture.stored().await?;
     eprintln!(
@@ -383,14 +370,14 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     );
     assert_eq!(
         needs_counted(&restarted_dumps),
-        (CLIENTS * BUSY_NEEDS_PER_CLIENT) as u32,
+        u32::try_from(CLIENTS * BUSY_NEEDS_PER_CLIENT)?,
         "every need counted once"
     );
     // And when the restarted projection said it had caught up (lag 0, position =
     // head), it had: no event below its position was still to come.
     assert_eq!(
         needs_counted(&lag_0_dumps),
-        (CLIENTS * BUSY_NEEDS_PER_CLIENT) as u32,
+        u32::try_from(CLIENTS * BUSY_NEEDS_PER_CLIENT)?,
         "GetStatus said lag 0 (position {} = head {}), yet the summary did not count every \
          need: what the killed process held unacknowledged (around position {}) was still \
          to be redelivered by JetStream, after the ack wait",
@@ -417,7 +404,7 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
     let projection_db = TestDb::new(backend).await?;
     let nats_url = fixture.nats.url();
     // A short ack wait: whatever is not acknowledged within 200 ms is delivered again.
-    let projection = ProjectionProcess::start(
+    let projection = ProjectionProcess::start_with(
         projection_db.url(),
         &nats_url,
         free_port(),
@@ -445,9 +432,9 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        projection.signal("STOP")?;
+        projection.signal(Signal::SIGSTOP)?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        projection.signal("CONT")?;
+        projection.signal(Signal::SIGCONT)?;
     }
     load.await??;
     let total = fixture.stored().await?;
@@ -487,7 +474,7 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
         &fresh_dumps,
         "after redeliveries vs fresh rebuild",
     );
-    assert_eq!(needs_counted(&redelivered), (CLIENTS * 150) as u32);
+    assert_eq!(needs_counted(&redelivered), u32::try_from(CLIENTS * 150)?);
     assert_same_dumps(
         &lag_0_dumps,
         &redelivered,
@@ -856,15 +843,7 @@ async fn rebuild_while_serving(backend: Backend) -> anyhow::Result<()> {
         writes.record(&reply);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let deadline = Instant::now() + CATCH_UP;
-    loop {
-        let s = status(&mut admin).await?;
-        if s.generation == second && s.rebuild_position.is_none() {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the second rebuild: {s:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_rebuilt(&mut admin, second, CATCH_UP, "the second rebuild").await?;
     let summary = client
         .get_programme_summary(query::GetProgrammeSummaryRequest {
             read: writes.read(DAYS[2]),

@@ -5,10 +5,10 @@
 //! reaches the head, the lag returns to 0, every message is acknowledged. What operators
 //! see is checked through `GetStatus`, `ListParked`, `saman admin` and the metrics.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use saman_e2e::prometheus_sample as sample;
 use saman_e2e::*;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
@@ -38,16 +38,12 @@ struct Fixture {
 
 impl Fixture {
     async fn new(backend: Backend) -> anyhow::Result<Fixture> {
-        let intake_db = TestDb::new(backend).await?;
-        let nats = NatsServer::start().await?;
-        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-        wait_serving(intake.addr).await?;
-        register_programme(&mut intake.client().await?, 2, 2).await?;
-        let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await?);
+        let side = WriteSide::start(backend, 2, 2).await?;
+        let js = async_nats::jetstream::new(async_nats::connect(side.nats.url()).await?);
         Ok(Fixture {
-            nats,
-            _intake_db: intake_db,
-            intake,
+            nats: side.nats,
+            _intake_db: side.intake_db,
+            intake: side.intake,
             js,
         })
     }
@@ -90,15 +86,6 @@ impl Fixture {
         anyhow::ensure!(!ack.duplicate, "stored as a duplicate: {ack:?}");
         Ok(ack.sequence)
     }
-}
-
-async fn status(
-    admin: &mut ProjectionAdminClient<Channel>,
-) -> anyhow::Result<query::ProjectionStatus> {
-    Ok(admin
-        .get_status(query::GetStatusRequest {})
-        .await?
-        .into_inner())
 }
 
 async fn parked(
@@ -296,15 +283,7 @@ async fn refused(backend: Backend) -> anyhow::Result<()> {
         .await?
         .into_inner()
         .generation;
-    let deadline = Instant::now() + CATCH_UP;
-    loop {
-        let s = status(&mut admin).await?;
-        if s.generation == generation && s.rebuild_position.is_none() {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the rebuild: {s:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_rebuilt(&mut admin, generation, CATCH_UP, "the rebuild").await?;
     let rebuilt = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((rebuilt.generation, rebuilt.parked), (generation, s.parked));
     assert_eq!(kinds(&parked(&mut admin).await?), expected);
@@ -317,31 +296,12 @@ async fn refused(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The value of the sample `name{labels...}` in a Prometheus text exposition.
-fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find(|l| {
-            let (series, _) = l.rsplit_once(' ').unwrap_or((l, ""));
-            let metric = series.split('{').next().unwrap_or_default();
-            metric == name && labels.iter().all(|label| series.contains(label))
-        })
-        .and_then(|l| l.rsplit_once(' '))
-        .and_then(|(_, value)| value.parse().ok())
-}
-
 async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
     let nats_url = fixture.nats.url();
     let projection_db = TestDb::new(backend).await?;
-    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-    let projection = ProjectionProcess::start(
-        projection_db.url(),
-        &nats_url,
-        free_port(),
-        &["--metrics-listen", &metrics.to_string()],
-    )
-    .await?;
+    let (projection, metrics) =
+        ProjectionProcess::start_with_metrics(projection_db.url(), &nats_url).await?;
     let mut admin = projection.admin().await?;
     let mut client = projection.client().await?;
     let mut intake = fixture.intake.client().await?;
@@ -428,25 +388,17 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
             ("SAMAN_NATS_URL".into(), nats_url.clone()),
         ],
     };
-    let json = saman
-        .run(&["admin", "status", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let json = saman.json(&["admin", "status", "--json"]).await?;
     assert_eq!(
         (json["parked"].clone(), json["conflicts"].clone()),
         (2.into(), 2.into())
     );
-    let text = saman.run(&["admin", "status"]).await?.ok()?.stdout;
+    let text = saman.stdout(&["admin", "status"]).await?;
     assert!(
         text.contains("parked      2") && text.contains("conflicts   2"),
         "{text}"
     );
-    let json = saman
-        .run(&["admin", "parked", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let json = saman.json(&["admin", "parked", "--json"]).await?;
     let events = json["events"].as_array().context("events")?;
     assert_eq!(events.len(), 2, "{json}");
     for event in events {
@@ -459,7 +411,7 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
             "{event}"
         );
     }
-    let text = saman.run(&["admin", "parked"]).await?.ok()?.stdout;
+    let text = saman.stdout(&["admin", "parked"]).await?;
     assert!(text.contains("kind") && text.contains("conflict"), "{text}");
     assert!(text.contains(&late_forgery.event_id), "{text}");
     let scraped = http_get(metrics, "/metrics").await?;
@@ -478,7 +430,7 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     let mut projection = projection;
     projection.terminate(Duration::from_secs(20)).await?;
     let projection =
-        ProjectionProcess::start(projection_db.url(), &nats_url, free_port(), &[]).await?;
+        ProjectionProcess::start_with(projection_db.url(), &nats_url, free_port(), &[]).await?;
     let mut admin = projection.admin().await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((s.parked, s.conflicts), (2, 2), "{s:?}");

@@ -182,10 +182,7 @@ impl Script {
             .intake
             .set_programme_dates(pb::SetProgrammeDatesRequest {
                 submission: submission(office(), setup),
-                needs_deadline: "1397-01-31".into(),
-                proposals_deadline: "1397-01-31".into(),
-                operational_start: "1397-02-01".into(),
-                goal_date: "1397-12-29".into(),
+                ..programme_dates()
             })
             .await?
             .into_inner();
@@ -834,16 +831,11 @@ fn approach_name(name: Option<&query::ApproachName>) -> (i32, String, String) {
 // ---- the test ------------------------------------------------------------------------------
 
 async fn scenario(backend: Backend) -> anyhow::Result<()> {
-    let intake_db = TestDb::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
-    let projection = Projection::start(projection_db.url(), &nats.url()).await?;
-    let mut client = projection.client().await?;
+    let system = System::start(backend).await?;
+    let mut client = system.projection.client().await?;
 
     let mut script = Script {
-        intake: intake.client().await?,
+        intake: system.intake.client().await?,
         writes: Writes::default(),
         ids: HashMap::new(),
         days: HashMap::new(),
@@ -859,10 +851,7 @@ async fn scenario(backend: Backend) -> anyhow::Result<()> {
     compliance(&mut client, &script).await?;
     cooperation(&mut client, &script).await?;
     timeline(&mut client, &script).await?;
-
-    projection.stop().await?;
-    intake.stop().await?;
-    Ok(())
+    system.stop().await
 }
 
 async fn zone_01(client: &mut ProjectionClient<Channel>, script: &Script) -> anyhow::Result<()> {
@@ -1254,7 +1243,7 @@ async fn zones_side_by_side(
             let name = row.name.clone().unwrap_or_default();
             assert_eq!(
                 name.fa,
-                format!("منطقه {}", persian_digits(i as u32 + 1)),
+                format!("منطقه {}", persian_digits(u32::try_from(i)? + 1)),
                 "{at}: name"
             );
             assert_eq!(name.en, format!("Zone {:02}", i + 1), "{at}: name");

@@ -3,54 +3,26 @@
 use std::net::SocketAddr;
 
 use saman_e2e::*;
-use saman_proto::projection::v1 as read;
 
 on_both_backends! {
     the_web_page_shows_the_zones_and_one_zone => web_page;
 }
 
 async fn web_page(backend: Backend) -> anyhow::Result<()> {
-    let intake_db = TestDb::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
     let web: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-    let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
-    config.web_listen = web;
-    let projection = Projection::start_with(config).await?;
+    let system = System::start_with(backend, |config| config.web_listen = web).await?;
+    system.one_need("Clean water & <pipes>").await?;
 
-    let mut client = intake.client().await?;
-    register_programme(&mut client, 2, 1).await?;
-    let reply = client
-        .declare_need(declare_need("zone-01", "m-001", "Clean water & <pipes>"))
-        .await?
-        .into_inner();
-    projection
-        .client()
-        .await?
-        .get_zone_progress(read::GetZoneProgressRequest {
-            read: Some(read::Read {
-                as_of: "1397-01-31".into(),
-                after: vec![read::StreamVersion {
-                    stream_id: reply.stream_id.clone(),
-                    version: reply.stream_version,
-                }],
-                ..Default::default()
-            }),
-            zone: "zone-01".into(),
-        })
-        .await?;
-
-    let (status, body) = http_get_response(web, "/healthz").await?;
+    let (status, body) = http_get_response(web, "/healthz").await?.parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.ends_with("ok"), "{body}");
 
-    let (status, body) = http_get_response(web, "/?as_of=1397-01-31").await?;
+    let page = http_get_response(web, "/?as_of=1397-01-31").await?;
+    let (status, body) = (page.status_line, page.body);
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
-    assert!(
-        body.to_ascii_lowercase()
-            .contains("content-type: text/html; charset=utf-8"),
+    assert_eq!(
+        page.content_type.map(|t| t.to_ascii_lowercase()).as_deref(),
+        Some("text/html; charset=utf-8"),
         "{body}"
     );
     assert!(!body.contains("<script"), "{body}");
@@ -76,11 +48,15 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
             }
         })
         .collect::<String>();
-    let (status, body) = http_get_response(web, &format!("/?as_of={persian}")).await?;
+    let (status, body) = http_get_response(web, &format!("/?as_of={persian}"))
+        .await?
+        .parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.contains("2018-04-20"), "{body}");
 
-    let (status, body) = http_get_response(web, "/zones/zone-01?as_of=1397-01-31").await?;
+    let (status, body) = http_get_response(web, "/zones/zone-01?as_of=1397-01-31")
+        .await?
+        .parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.contains("منطقه 1"), "{body}");
     assert!(body.contains("Zone 01"), "{body}");
@@ -91,23 +67,23 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     assert!(!body.contains("<pipes>"), "unescaped text: {body}");
     assert!(body.contains("Timeline"), "{body}");
 
-    let (status, body) = http_get_response(web, "/zones/nope").await?;
+    let (status, body) = http_get_response(web, "/zones/nope").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");
     assert!(body.contains("404"), "{body}");
 
-    let (status, body) = http_get_response(web, "/?as_of=garbage").await?;
+    let (status, body) = http_get_response(web, "/?as_of=garbage").await?.parts();
     assert_eq!(status, "HTTP/1.1 400 Bad Request", "{body}");
     assert!(body.contains("garbage"), "{body}");
 
-    let (status, _) = http_get_response(web, "/no/such/page").await?;
+    let (status, _) = http_get_response(web, "/no/such/page").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 
-    projection.stop().await?;
+    system.projection.stop().await?;
     // The web page stops with the projection.
     assert!(
         tokio::net::TcpStream::connect(web).await.is_err(),
         "the web page still listens after the projection stopped"
     );
-    intake.stop().await?;
+    system.intake.stop().await?;
     Ok(())
 }

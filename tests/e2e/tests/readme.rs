@@ -119,6 +119,14 @@ struct Follower {
     output: Arc<Mutex<Vec<String>>>,
 }
 
+/// The follower running `command` (a command of the tour).
+fn following<'a>(followers: &'a [Follower], command: &str) -> anyhow::Result<&'a Follower> {
+    followers
+        .iter()
+        .find(|f| f.command.starts_with(command))
+        .with_context(|| format!("the tour no longer runs `{command}`"))
+}
+
 impl Follower {
     fn start(saman: &Saman, command: &str) -> anyhow::Result<Follower> {
         let mut child = shell(saman, command)
@@ -188,11 +196,7 @@ async fn the_readme_tour_runs_as_written() -> anyhow::Result<()> {
     );
     let system = System::start(Backend::Sqlite).await?;
     let saman = system.saman()?;
-    let loaded = saman
-        .run(&["scenario", "1397", "--json"])
-        .await?
-        .ok()?
-        .json()?;
+    let loaded = saman.scenario_1397(&[]).await?;
     let mut admin = system.projection.admin().await?;
     wait_caught_up(
         &mut admin,
@@ -245,10 +249,7 @@ async fn the_readme_tour_runs_as_written() -> anyhow::Result<()> {
     }
 
     // What the README says the other terminals show after the progress report.
-    let watch = followers
-        .iter()
-        .find(|f| f.command.starts_with("saman watch zone-03"))
-        .context("the tour no longer watches zone-03")?;
+    let watch = following(&followers, "saman watch zone-03")?;
     watch
         .wait_for("an update after the report", |lines| {
             lines.iter().filter(|l| l.starts_with("position")).count() >= 2
@@ -269,10 +270,7 @@ async fn the_readme_tour_runs_as_written() -> anyhow::Result<()> {
         after.contains("on track") && after.contains("social 94.0%"),
         "after the report: {after}"
     );
-    let events = followers
-        .iter()
-        .find(|f| f.command.starts_with("saman events --zone zone-03"))
-        .context("the tour no longer follows zone-03's events")?;
+    let events = following(&followers, "saman events --zone zone-03")?;
     events
         .wait_for("the ProgressReported event", |lines| {
             lines

@@ -24,6 +24,7 @@ async fn submit(writer: &Writer, request: Request) -> anyhow::Result<pb::Submiss
     writer
         .submit(command, request_hash(rpc, &bytes), None)
         .await
+        .map(|recorded| pb::SubmissionReply::from(&recorded))
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -44,11 +45,9 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
     submit(
         &writer,
         Request::SetProgrammeDates(pb::SetProgrammeDatesRequest {
-            submission: submission(office(), "1396-12-26"),
-            needs_deadline: "1397-01-31".into(),
             proposals_deadline: "۱۳۹۷/۰۲/۱۰".into(),
-            operational_start: "1397-02-01".into(),
             goal_date: "2019-03-20".into(),
+            ..programme_dates()
         }),
     )
     .await?;
@@ -75,28 +74,13 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
         }),
     )
     .await?;
-    submit(
-        &writer,
-        Request::RecordApprovedNgo(pb::RecordApprovedNgoRequest {
-            submission: submission(office(), "1396-12-26"),
-            code: "ngo-01".into(),
-            name_fa: "سمن یک".into(),
-            name_en: "NGO One (fictional)".into(),
-            ministry_approval_ref: "MOI-1396-001".into(),
-        }),
-    )
-    .await?;
-    for m in ["m-001", "m-002"] {
-        submit(
-            &writer,
-            Request::ApproveNgoMember(pb::ApproveNgoMemberRequest {
-                submission: submission(office(), "1396-12-26"),
-                ngo: "ngo-01".into(),
-                member: m.into(),
-                full_name: long(200, "نام "),
-            }),
-        )
-        .await?;
+    submit(&writer, Request::RecordApprovedNgo(approved_ngo())).await?;
+    for m in [1, 2] {
+        let member = pb::ApproveNgoMemberRequest {
+            full_name: long(200, "نام "),
+            ..ngo_member(m)
+        };
+        submit(&writer, Request::ApproveNgoMember(member)).await?;
     }
     submit(
         &writer,

@@ -164,10 +164,7 @@ async fn a_callers_trace_reaches_the_nats_header_and_the_projection() -> anyhow:
     let reply = client
         .set_programme_dates(traced(pb::SetProgrammeDatesRequest {
             submission: submission(office(), "1396-12-20"),
-            needs_deadline: "1397-01-31".into(),
-            proposals_deadline: "1397-01-31".into(),
-            operational_start: "1397-02-01".into(),
-            goal_date: "1397-12-29".into(),
+            ..programme_dates()
         }))
         .await?
         .into_inner();

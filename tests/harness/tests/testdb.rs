@@ -3,30 +3,43 @@
 use saman_harness::{Backend, TestDb};
 use sqlx::{PgPool, SqlitePool};
 
+/// Each pool answers `SELECT 1`; a table created and written in `$a` reads back there,
+/// and `$b` (another database) does not see it. (A macro: the pools' types differ.)
+macro_rules! a_table_in_one_only {
+    ($a:ident, $b:ident) => {
+        for pool in [&$a, &$b] {
+            let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await?;
+            assert_eq!(one, 1);
+        }
+        sqlx::raw_sql("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42)")
+            .execute(&$a)
+            .await?;
+        let x: i32 = sqlx::query_scalar("SELECT x FROM t").fetch_one(&$a).await?;
+        assert_eq!(x, 42);
+        // The other database does not see the table.
+        assert!(sqlx::query("SELECT x FROM t").fetch_one(&$b).await.is_err());
+    };
+}
+
+/// Two fresh databases on `backend`, with different URLs.
+async fn two_databases(backend: Backend) -> anyhow::Result<(TestDb, TestDb)> {
+    let a = TestDb::new(backend).await?;
+    let b = TestDb::new(backend).await?;
+    assert_eq!(a.backend(), backend);
+    assert_eq!(b.backend(), backend);
+    assert_ne!(a.url(), b.url());
+    Ok((a, b))
+}
+
 #[tokio::test]
 async fn sqlite_database_is_usable_and_distinct() -> anyhow::Result<()> {
-    let a = TestDb::new(Backend::Sqlite).await?;
-    let b = TestDb::new(Backend::Sqlite).await?;
-    assert_eq!(a.backend(), Backend::Sqlite);
+    let (a, b) = two_databases(Backend::Sqlite).await?;
     assert!(a.url().starts_with("sqlite://"), "{}", a.url());
     assert!(a.url().ends_with("?mode=rwc"), "{}", a.url());
-    assert_ne!(a.url(), b.url());
 
     let pa = SqlitePool::connect(a.url()).await?;
     let pb = SqlitePool::connect(b.url()).await?;
-    let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(&pa).await?;
-    assert_eq!(one, 1);
-
-    sqlx::query("CREATE TABLE t (x INTEGER)")
-        .execute(&pa)
-        .await?;
-    sqlx::query("INSERT INTO t VALUES (42)")
-        .execute(&pa)
-        .await?;
-    let x: i64 = sqlx::query_scalar("SELECT x FROM t").fetch_one(&pa).await?;
-    assert_eq!(x, 42);
-    // The other database does not see the table.
-    assert!(sqlx::query("SELECT x FROM t").fetch_one(&pb).await.is_err());
+    a_table_in_one_only!(pa, pb);
     pa.close().await;
     pb.close().await;
     Ok(())
@@ -54,16 +67,12 @@ async fn sqlite_file_is_removed_on_drop() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn postgres_database_is_usable_and_distinct() -> anyhow::Result<()> {
-    let a = TestDb::new(Backend::Postgres).await?;
-    let b = TestDb::new(Backend::Postgres).await?;
-    assert_eq!(a.backend(), Backend::Postgres);
+    let (a, b) = two_databases(Backend::Postgres).await?;
     assert!(a.url().starts_with("postgres"), "{}", a.url());
-    assert_ne!(a.url(), b.url());
 
     let pa = PgPool::connect(a.url()).await?;
     let pb = PgPool::connect(b.url()).await?;
-    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&pa).await?;
-    assert_eq!(one, 1);
+    a_table_in_one_only!(pa, pb);
 
     let name_a: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&pa)
@@ -73,16 +82,6 @@ async fn postgres_database_is_usable_and_distinct() -> anyhow::Result<()> {
         .await?;
     assert!(name_a.starts_with("saman_test_"), "{name_a}");
     assert_ne!(name_a, name_b);
-
-    sqlx::query("CREATE TABLE t (x INTEGER)")
-        .execute(&pa)
-        .await?;
-    sqlx::query("INSERT INTO t VALUES (42)")
-        .execute(&pa)
-        .await?;
-    let x: i32 = sqlx::query_scalar("SELECT x FROM t").fetch_one(&pa).await?;
-    assert_eq!(x, 42);
-    assert!(sqlx::query("SELECT x FROM t").fetch_one(&pb).await.is_err());
     pb.close().await;
     // Leave `pa` open: dropping the TestDb must still drop the database (WITH (FORCE)).
     let admin = std::env::var("DATABASE_URL")?;

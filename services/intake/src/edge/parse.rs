@@ -77,24 +77,17 @@ fn optional_day(value: &str) -> Result<Option<Day>, ValueError> {
 }
 
 fn approach(value: i32) -> Result<Approach, ValueError> {
-    match events::Approach::try_from(value) {
-        Ok(events::Approach::Infrastructural) => Ok(Approach::Infrastructural),
-        Ok(events::Approach::Social) => Ok(Approach::Social),
-        _ => Err(ValueError(
-            "an approach is required: APPROACH_INFRASTRUCTURAL or APPROACH_SOCIAL".into(),
-        )),
-    }
+    saman_contract::approach_from_pb(value).ok_or_else(|| {
+        ValueError("an approach is required: APPROACH_INFRASTRUCTURAL or APPROACH_SOCIAL".into())
+    })
 }
 
 /// PRIORITY_UNSPECIFIED means "not said" and is taken as medium.
 fn priority(value: i32) -> Result<Priority, ValueError> {
-    match events::Priority::try_from(value) {
-        Ok(events::Priority::Unspecified) => Ok(Priority::Medium),
-        Ok(events::Priority::Low) => Ok(Priority::Low),
-        Ok(events::Priority::Medium) => Ok(Priority::Medium),
-        Ok(events::Priority::High) => Ok(Priority::High),
-        Ok(events::Priority::Urgent) => Ok(Priority::Urgent),
-        Err(_) => Err(ValueError(format!("{value} is not a priority"))),
+    match saman_contract::priority_from_pb(value) {
+        Some(priority) => Ok(priority),
+        None if value == events::Priority::Unspecified as i32 => Ok(Priority::Medium),
+        None => Err(ValueError(format!("{value} is not a priority"))),
     }
 }
 
@@ -189,68 +182,9 @@ pub fn command(request: &Request, now: Timestamp) -> Result<Command, IntakeError
     }
 }
 
-/// Every write request of the API, so one function parses them all.
-pub enum Request {
-    SetProgrammeDates(pb::SetProgrammeDatesRequest),
-    RegisterZone(pb::RegisterZoneRequest),
-    RegisterAgency(pb::RegisterAgencyRequest),
-    RecordApprovedNgo(pb::RecordApprovedNgoRequest),
-    ApproveNgoMember(pb::ApproveNgoMemberRequest),
-    RevokeNgoMember(pb::RevokeNgoMemberRequest),
-    DeclareNeed(pb::DeclareNeedRequest),
-    ReferNeed(pb::ReferNeedRequest),
-    ReportSocialActivity(pb::ReportSocialActivityRequest),
-    AnswerReferral(pb::AnswerReferralRequest),
-    SubmitProposal(pb::SubmitProposalRequest),
-    ReportProgress(pb::ReportProgressRequest),
-    CompleteProject(pb::CompleteProjectRequest),
-    DecideProposal(pb::DecideProposalRequest),
-    FileSupervisionReport(pb::FileSupervisionReportRequest),
-}
-
-impl Request {
-    pub fn submission(&self) -> Option<&pb::Submission> {
-        match self {
-            Self::SetProgrammeDates(r) => r.submission.as_ref(),
-            Self::RegisterZone(r) => r.submission.as_ref(),
-            Self::RegisterAgency(r) => r.submission.as_ref(),
-            Self::RecordApprovedNgo(r) => r.submission.as_ref(),
-            Self::ApproveNgoMember(r) => r.submission.as_ref(),
-            Self::RevokeNgoMember(r) => r.submission.as_ref(),
-            Self::DeclareNeed(r) => r.submission.as_ref(),
-            Self::ReferNeed(r) => r.submission.as_ref(),
-            Self::ReportSocialActivity(r) => r.submission.as_ref(),
-            Self::AnswerReferral(r) => r.submission.as_ref(),
-            Self::SubmitProposal(r) => r.submission.as_ref(),
-            Self::ReportProgress(r) => r.submission.as_ref(),
-            Self::CompleteProject(r) => r.submission.as_ref(),
-            Self::DecideProposal(r) => r.submission.as_ref(),
-            Self::FileSupervisionReport(r) => r.submission.as_ref(),
-        }
-    }
-
-    /// The request's RPC name and its encoded bytes: what a retry must repeat exactly.
-    pub fn fingerprint(&self) -> (&'static str, Vec<u8>) {
-        use prost::Message;
-        match self {
-            Self::SetProgrammeDates(r) => ("SetProgrammeDates", r.encode_to_vec()),
-            Self::RegisterZone(r) => ("RegisterZone", r.encode_to_vec()),
-            Self::RegisterAgency(r) => ("RegisterAgency", r.encode_to_vec()),
-            Self::RecordApprovedNgo(r) => ("RecordApprovedNgo", r.encode_to_vec()),
-            Self::ApproveNgoMember(r) => ("ApproveNgoMember", r.encode_to_vec()),
-            Self::RevokeNgoMember(r) => ("RevokeNgoMember", r.encode_to_vec()),
-            Self::DeclareNeed(r) => ("DeclareNeed", r.encode_to_vec()),
-            Self::ReferNeed(r) => ("ReferNeed", r.encode_to_vec()),
-            Self::ReportSocialActivity(r) => ("ReportSocialActivity", r.encode_to_vec()),
-            Self::AnswerReferral(r) => ("AnswerReferral", r.encode_to_vec()),
-            Self::SubmitProposal(r) => ("SubmitProposal", r.encode_to_vec()),
-            Self::ReportProgress(r) => ("ReportProgress", r.encode_to_vec()),
-            Self::CompleteProject(r) => ("CompleteProject", r.encode_to_vec()),
-            Self::DecideProposal(r) => ("DecideProposal", r.encode_to_vec()),
-            Self::FileSupervisionReport(r) => ("FileSupervisionReport", r.encode_to_vec()),
-        }
-    }
-}
+/// Every write request of the API (the list of writes is `saman_proto::writes`), so
+/// one function parses them all.
+pub use saman_proto::writes::Write as Request;
 
 /// The field of `request` that takes the most bytes: what a refusal for an event too
 /// large to publish names, since making it shorter is what helps.

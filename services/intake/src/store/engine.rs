@@ -362,8 +362,8 @@ where
             let mut query = QueryBuilder::<DB>::new("WITH v (sid, old_version, new_version) AS (");
             query.push_values(chunk, |mut row, bump| {
                 row.push_bind(bump.stream_id.as_str())
-                    .push_bind(bump.from as i64)
-                    .push_bind(bump.to as i64);
+                    .push_bind(as_column(bump.from))
+                    .push_bind(as_column(bump.to));
             });
             query.push(
                 ") UPDATE streams SET version = v.new_version FROM v \
@@ -379,7 +379,7 @@ where
             let mut query = QueryBuilder::<DB>::new("INSERT INTO streams (stream_id, version) ");
             query.push_values(chunk, |mut row, bump| {
                 row.push_bind(bump.stream_id.as_str())
-                    .push_bind(bump.to as i64);
+                    .push_bind(as_column(bump.to));
             });
             query.push(" ON CONFLICT (stream_id) DO NOTHING");
             let done = query.build().execute(&mut *tx).await?;
@@ -433,9 +433,9 @@ where
             query.push_values(chunk, |mut row, (append, event)| {
                 row.push_bind(DbUuid(event.event_id))
                     .push_bind(append.stream_id.as_str())
-                    .push_bind(event.stream_version as i64)
+                    .push_bind(as_column(event.stream_version))
                     .push_bind(event.event_type.as_str())
-                    .push_bind(event.schema_version as i32)
+                    .push_bind(as_int_column(event.schema_version))
                     .push_bind(event.subject.as_str())
                     .push_bind(DbUuid(append.submission_id))
                     .push_bind(event.occurred_at_us)
@@ -633,4 +633,17 @@ fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A stream version as its BIGINT column holds it. Versions count the events of one
+/// stream, one at a time: they never come near `i64::MAX`, so the cast cannot wrap.
+#[allow(clippy::cast_possible_wrap)]
+fn as_column(version: u64) -> i64 {
+    version as i64
+}
+
+/// A schema version as its INTEGER column holds it (a small number the code sets).
+#[allow(clippy::cast_possible_wrap)]
+fn as_int_column(version: u32) -> i32 {
+    version as i32
 }

@@ -130,6 +130,8 @@ mod tests {
     use super::*;
     use crate::store::NewEvent;
 
+    // Test data: the low byte of the submission number tells the hashes and replies apart.
+    #[allow(clippy::cast_possible_truncation)]
     fn append(submission: u128, stream: &str, expected: u64, events: u64) -> Append {
         Append {
             submission_id: Uuid::from_u128(submission),

@@ -1,10 +1,13 @@
-//! Turning events into facts, without SQL: the engine loads what a batch refers to
-//! ([`Wanted`] -> [`Known`]), feeds the batch's events through an [`Applier`] in order,
-//! and writes the [`Changes`] in one transaction.
+//! Turning events into facts, without SQL: the engine decodes each message with the
+//! event contract (`saman_contract::decode_published`: domain events, their ids as text),
+//! loads what a batch refers to ([`Wanted`] -> [`Known`]), feeds the batch's events
+//! through an [`Applier`] in order, and writes the [`Changes`] in one transaction.
 //!
 //! An event is applied whole or not at all: each handler checks everything first, then
 //! records. What it refuses (an unknown zone, proposal, need or referral; a body that
-//! disagrees with its stream; a missing day) comes back as the reason to park it.
+//! disagrees with its stream) comes back as the reason to park it. What the contract
+//! cannot decode (not an envelope, a missing day, an unknown approach, ...) never
+//! reaches it: the engine parks it as unreadable.
 //!
 //! Only facts of the event's own stream are required to be known: JetStream keeps a
 //! stream's events in order, but not the order between streams. So a need about an NGO
@@ -14,9 +17,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
-use saman_domain::Day;
-use saman_domain::values::Approach;
-use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
+use saman_contract::{PublishedEvent, Recorded};
+use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::values::{AgencyCode, Names, NgoCode, Text, ZoneCode};
+use saman_domain::{Day, StreamId};
 
 use super::Incoming;
 use super::facts::{
@@ -26,6 +30,10 @@ use super::facts::{
     safe_text,
 };
 use super::sentences::{self, What, Who};
+
+/// A message decoded by the event contract: the envelope's metadata and the domain event
+/// (ids as text), or `None` for a type this version does not know.
+pub(super) type Published = Recorded<Option<PublishedEvent>>;
 
 /// What a batch refers to, to load before applying it.
 #[derive(Debug, Default)]
@@ -37,59 +45,75 @@ pub(super) struct Wanted {
 }
 
 impl Wanted {
-    pub fn add(&mut self, envelope: &Envelope) {
-        let Some(body) = &envelope.body else { return };
-        let zone = |w: &mut Wanted, z: &str| {
-            w.zones.insert(z.to_owned());
+    pub fn add(&mut self, published: &Published) {
+        use PublishedEvent as E;
+        let zone = |w: &mut Wanted, z: &ZoneCode| {
+            w.zones.insert(z.to_string());
         };
-        match body {
-            Body::ZoneRegistered(e) => zone(self, &e.code),
-            Body::NeedDeclared(e) => {
-                zone(self, &e.zone);
-                self.needs.insert(e.need_id.clone());
+        match &published.event {
+            Some(E::ZoneRegistered { code, .. }) => zone(self, code),
+            Some(E::NeedDeclared { need, zone: z, .. }) => {
+                zone(self, z);
+                self.needs.insert(need.clone());
             }
-            Body::NeedReferred(e) => {
-                zone(self, &e.zone);
-                self.needs.insert(e.need_id.clone());
-                self.referrals.insert(e.referral_id.clone());
+            Some(E::NeedReferred {
+                referral,
+                zone: z,
+                need,
+                ..
+            }) => {
+                zone(self, z);
+                self.needs.insert(need.clone());
+                self.referrals.insert(referral.clone());
             }
-            Body::ReferralAnswered(e) => {
-                zone(self, &e.zone);
-                self.referrals.insert(e.referral_id.clone());
+            Some(E::ReferralAnswered {
+                referral, zone: z, ..
+            }) => {
+                zone(self, z);
+                self.referrals.insert(referral.clone());
             }
-            Body::SocialActivityReported(e) => zone(self, &e.zone),
-            Body::ProposalSubmitted(e) => {
-                zone(self, &e.zone);
-                self.proposals.insert(e.proposal_id.clone());
-                self.needs.extend(e.need_ids.iter().cloned());
+            Some(E::SocialActivityReported { zone: z, .. }) => zone(self, z),
+            Some(E::ProposalSubmitted {
+                proposal,
+                zone: z,
+                needs,
+                ..
+            }) => {
+                zone(self, z);
+                self.proposals.insert(proposal.clone());
+                self.needs.extend(needs.iter().cloned());
             }
-            Body::ProposalApproved(e) => {
-                zone(self, &e.zone);
-                self.proposals.insert(e.proposal_id.clone());
+            Some(
+                E::ProposalApproved {
+                    proposal, zone: z, ..
+                }
+                | E::ProposalRejected {
+                    proposal, zone: z, ..
+                }
+                | E::ProgressReported {
+                    proposal, zone: z, ..
+                }
+                | E::ProjectCompleted {
+                    proposal, zone: z, ..
+                },
+            ) => {
+                zone(self, z);
+                self.proposals.insert(proposal.clone());
             }
-            Body::ProposalRejected(e) => {
-                zone(self, &e.zone);
-                self.proposals.insert(e.proposal_id.clone());
-            }
-            Body::ProgressReported(e) => {
-                zone(self, &e.zone);
-                self.proposals.insert(e.proposal_id.clone());
-            }
-            Body::ProjectCompleted(e) => {
-                zone(self, &e.zone);
-                self.proposals.insert(e.proposal_id.clone());
-            }
-            Body::ProgrammeDatesSet(_)
-            | Body::AgencyRegistered(_)
-            | Body::NgoApproved(_)
-            | Body::NgoMemberApproved(_)
-            | Body::NgoMemberRevoked(_)
-            | Body::SupervisionReportFiled(_) => {}
+            Some(
+                E::ProgrammeDatesSet(_)
+                | E::AgencyRegistered { .. }
+                | E::NgoApproved { .. }
+                | E::NgoMemberApproved { .. }
+                | E::NgoMemberRevoked { .. }
+                | E::SupervisionReportFiled { .. },
+            )
+            | None => {}
         }
         // An event of a type this version does not know still goes on its zone's
         // timeline if its stream is a zone's.
-        if let Some(z) = envelope.stream_id.strip_prefix("zone.") {
-            self.zones.insert(z.to_owned());
+        if let StreamId::Zone(z) = &published.stream {
+            zone(self, z);
         }
     }
 }
@@ -146,7 +170,7 @@ pub(super) struct Applier {
 /// The metadata of the event being applied.
 struct Meta<'a> {
     position: u64,
-    envelope: &'a Envelope,
+    published: &'a Published,
     occurred_at_us: i64,
     recorded_at_us: i64,
     day: Day,
@@ -177,70 +201,86 @@ impl Applier {
 
     /// Records that (stream, version) was handled, applied or parked, so a copy of it is
     /// a duplicate (or, with another event id, a conflict).
-    pub fn record(&mut self, envelope: &Envelope, position: u64) {
+    pub fn record(&mut self, stream: &StreamId, version: u64, event_id: &str, position: u64) {
         self.changes.applied.push(AppliedRow {
-            stream_id: envelope.stream_id.clone(),
-            stream_version: envelope.stream_version,
+            stream_id: stream.to_string(),
+            stream_version: version,
             position,
-            event_id: safe_event_id(&envelope.event_id),
+            event_id: safe_event_id(event_id),
         });
     }
 
     /// Applies one event, or says why it cannot be applied (nothing is recorded then).
-    pub fn apply(&mut self, position: u64, envelope: &Envelope) -> Result<(), Refused> {
-        let occurred_at_us = instant_us(envelope.occurred_at.as_ref(), "occurred_at")?;
-        let recorded_at_us =
-            instant_us(envelope.recorded_at.as_ref(), "recorded_at").unwrap_or(occurred_at_us);
+    pub fn apply(&mut self, position: u64, published: &Published) -> Result<(), Refused> {
+        use PublishedEvent as E;
+        let occurred_at_us = micros(published.occurred_at);
+        let recorded_at_us = published.recorded_at.map_or(occurred_at_us, micros);
         let day = day_of_us(occurred_at_us)?;
         let meta = Meta {
             position,
-            envelope,
+            published,
             occurred_at_us,
             recorded_at_us,
             day,
-            who: sentences::who(envelope.actor.as_ref()),
+            who: sentences::who(published.actor.as_ref()),
         };
-        let Some(body) = &envelope.body else {
+        let Some(event) = &published.event else {
             // A type newer than this version: skip it, but show it on its zone's timeline.
-            if let Some(zone) = envelope.stream_id.strip_prefix("zone.")
-                && self.known.zones.contains(zone)
+            if let StreamId::Zone(zone) = &published.stream
+                && self.known.zones.contains(zone.as_str())
             {
-                let what = sentences::unknown_type(&meta.who, &envelope.event_type);
+                let what = sentences::unknown_type(&meta.who, &published.event_type);
                 self.timeline(&meta, zone, what);
             }
             return Ok(());
         };
-        match body {
-            Body::ProgrammeDatesSet(e) => self.programme_dates_set(&meta, e),
-            Body::ZoneRegistered(e) => self.zone_registered(&meta, e),
-            Body::AgencyRegistered(e) => self.agency_registered(&meta, e),
-            Body::NgoApproved(e) => self.ngo_approved(&meta, e),
-            Body::NgoMemberApproved(e) => own_stream(&meta, "ngo", &e.ngo),
-            Body::NgoMemberRevoked(e) => own_stream(&meta, "ngo", &e.ngo),
-            Body::NeedDeclared(e) => self.need_declared(&meta, e),
-            Body::NeedReferred(e) => self.need_referred(&meta, e),
-            Body::ReferralAnswered(e) => self.referral_answered(&meta, e),
-            Body::SocialActivityReported(e) => self.activity_reported(&meta, e),
-            Body::ProposalSubmitted(e) => self.proposal_submitted(&meta, e),
-            Body::ProposalApproved(e) => {
-                self.proposal_decided(&meta, &e.zone, &e.proposal_id, Status::Approved, &e.reason)
+        match event {
+            E::ProgrammeDatesSet(dates) => self.programme_dates_set(&meta, dates),
+            E::ZoneRegistered { code, name, goals } => {
+                self.zone_registered(&meta, code, name, goals)
             }
-            Body::ProposalRejected(e) => {
-                self.proposal_decided(&meta, &e.zone, &e.proposal_id, Status::Rejected, &e.reason)
+            E::AgencyRegistered { code, name } => self.agency_registered(&meta, code, name),
+            E::NgoApproved {
+                code,
+                name,
+                ministry_approval_ref,
+            } => self.ngo_approved(&meta, code, name, ministry_approval_ref),
+            E::NgoMemberApproved { ngo, .. } | E::NgoMemberRevoked { ngo, .. } => {
+                own_stream(&meta, StreamId::Ngo(ngo.clone()))
             }
-            Body::SupervisionReportFiled(e) => self.supervision_filed(&meta, e),
-            Body::ProgressReported(e) => self.progress_reported(&meta, e),
-            Body::ProjectCompleted(e) => self.project_completed(&meta, e),
+            E::NeedDeclared { .. } => self.need_declared(&meta, event),
+            E::NeedReferred { .. } => self.need_referred(&meta, event),
+            E::ReferralAnswered { .. } => self.referral_answered(&meta, event),
+            E::SocialActivityReported { .. } => self.activity_reported(&meta, event),
+            E::ProposalSubmitted { .. } => self.proposal_submitted(&meta, event),
+            E::ProposalApproved {
+                proposal,
+                zone,
+                reason,
+            } => self.proposal_decided(&meta, zone, proposal, Status::Approved, reason),
+            E::ProposalRejected {
+                proposal,
+                zone,
+                reason,
+            } => self.proposal_decided(&meta, zone, proposal, Status::Rejected, reason),
+            E::SupervisionReportFiled { .. } => self.supervision_filed(&meta, event),
+            E::ProgressReported { .. } => self.progress_reported(&meta, event),
+            E::ProjectCompleted {
+                proposal,
+                zone,
+                completed_on,
+                ..
+            } => self.project_completed(&meta, zone, proposal, *completed_on),
         }
     }
 
-    fn timeline(&mut self, meta: &Meta<'_>, zone: &str, what: What) {
+    fn timeline(&mut self, meta: &Meta<'_>, zone: &ZoneCode, what: What) {
         self.changes.timeline.push(TimelineRow {
-            zone: zone.to_owned(),
+            zone: zone.to_string(),
             position: meta.position,
-            event_id: meta.envelope.event_id.clone(),
-            event_type: meta.envelope.event_type.clone(),
-            stream_version: meta.envelope.stream_version,
+            event_id: meta.published.event_id.clone(),
+            event_type: meta.published.event_type.clone(),
+            stream_version: meta.published.version,
             actor: meta.who.cols.clone(),
             who: meta.who.en.clone(),
             occurred_at_us: meta.occurred_at_us,
@@ -249,13 +289,13 @@ impl Applier {
             what_en: what.en,
             what_fa: what.fa,
         });
-        self.changes.zones_changed.insert(zone.to_owned());
+        self.changes.zones_changed.insert(zone.to_string());
     }
 
     /// A zone event: its stream is the zone's, and the zone is registered.
-    fn zone_event(&self, meta: &Meta<'_>, zone: &str) -> Result<(), Refused> {
-        own_stream(meta, "zone", zone)?;
-        if !self.known.zones.contains(zone) {
+    fn zone_event(&self, meta: &Meta<'_>, zone: &ZoneCode) -> Result<(), Refused> {
+        own_stream(meta, StreamId::Zone(zone.clone()))?;
+        if !self.known.zones.contains(zone.as_str()) {
             return Err(format!("zone {zone} is not registered"));
         }
         Ok(())
@@ -264,14 +304,14 @@ impl Applier {
     fn programme_dates_set(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::ProgrammeDatesSet,
+        dates: &ProgrammeDates,
     ) -> Result<(), Refused> {
         let row = ProgrammeRow {
-            needs_deadline: day_field(e.needs_deadline.as_ref(), "needs_deadline")?,
-            proposals_deadline: day_field(e.proposals_deadline.as_ref(), "proposals_deadline")?,
-            operational_start: day_field(e.operational_start.as_ref(), "operational_start")?,
-            goal_date: day_field(e.goal_date.as_ref(), "goal_date")?,
-            stream_version: meta.envelope.stream_version,
+            needs_deadline: dates.needs_deadline,
+            proposals_deadline: dates.proposals_deadline,
+            operational_start: dates.operational_start,
+            goal_date: dates.goal_date,
+            stream_version: meta.published.version,
         };
         let newer = self
             .changes
@@ -285,53 +325,60 @@ impl Applier {
         Ok(())
     }
 
-    fn zone_registered(&mut self, meta: &Meta<'_>, e: &ev::ZoneRegistered) -> Result<(), Refused> {
-        own_stream(meta, "zone", &e.code)?;
-        if self.known.zones.contains(&e.code) {
-            return Err(format!("zone {} is already registered", e.code));
+    fn zone_registered(
+        &mut self,
+        meta: &Meta<'_>,
+        code: &ZoneCode,
+        name: &Names,
+        goals: &[Goal],
+    ) -> Result<(), Refused> {
+        own_stream(meta, StreamId::Zone(code.clone()))?;
+        if self.known.zones.contains(code.as_str()) {
+            return Err(format!("zone {code} is already registered"));
         }
-        let mut goals = Vec::with_capacity(e.goals.len());
+        let mut rows = Vec::with_capacity(goals.len());
         let mut codes = HashSet::new();
-        for (ordinal, goal) in e.goals.iter().enumerate() {
+        for (ordinal, goal) in goals.iter().enumerate() {
             if !codes.insert(goal.code.as_str()) {
                 return Err(format!("goal {} appears twice", goal.code));
             }
-            goals.push(GoalRow {
-                zone: e.code.clone(),
-                code: goal.code.clone(),
+            rows.push(GoalRow {
+                zone: code.to_string(),
+                code: goal.code.to_string(),
                 ordinal: u32::try_from(ordinal).unwrap_or(u32::MAX),
-                approach: approach(goal.approach, "goal approach")?,
-                title_fa: goal.title_fa.clone(),
-                title_en: goal.title_en.clone(),
-                weight: goal.weight,
+                approach: goal.approach,
+                title_fa: goal.title.fa.to_string(),
+                title_en: goal.title.en.to_string(),
+                weight: u32::from(goal.weight.get()),
             });
         }
-        self.known.zones.insert(e.code.clone());
+        self.known.zones.insert(code.to_string());
         self.changes.zones.push(ZoneRow {
-            code: e.code.clone(),
-            name_fa: e.name_fa.clone(),
-            name_en: e.name_en.clone(),
+            code: code.to_string(),
+            name_fa: name.fa.to_string(),
+            name_en: name.en.to_string(),
             registered_at_us: meta.occurred_at_us,
             registered_day: meta.day,
         });
-        self.changes.goals.extend(goals);
-        let what = sentences::zone_registered(&meta.who, e);
-        self.timeline(meta, &e.code, what);
+        self.changes.goals.extend(rows);
+        let what = sentences::zone_registered(&meta.who, code, name, goals.len());
+        self.timeline(meta, code, what);
         Ok(())
     }
 
     fn agency_registered(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::AgencyRegistered,
+        code: &AgencyCode,
+        name: &Names,
     ) -> Result<(), Refused> {
-        own_stream(meta, "agency", &e.code)?;
+        own_stream(meta, StreamId::Agency(code.clone()))?;
         self.changes.agencies.insert(
-            e.code.clone(),
+            code.to_string(),
             PartyRow {
-                code: e.code.clone(),
-                name_fa: e.name_fa.clone(),
-                name_en: e.name_en.clone(),
+                code: code.to_string(),
+                name_fa: name.fa.to_string(),
+                name_en: name.en.to_string(),
                 since: meta.day,
             },
         );
@@ -339,58 +386,83 @@ impl Applier {
         Ok(())
     }
 
-    fn ngo_approved(&mut self, meta: &Meta<'_>, e: &ev::NgoApproved) -> Result<(), Refused> {
-        own_stream(meta, "ngo", &e.code)?;
+    fn ngo_approved(
+        &mut self,
+        meta: &Meta<'_>,
+        code: &NgoCode,
+        name: &Names,
+        ministry_approval_ref: &Text,
+    ) -> Result<(), Refused> {
+        own_stream(meta, StreamId::Ngo(code.clone()))?;
         self.changes.ngos.insert(
-            e.code.clone(),
+            code.to_string(),
             NgoRow {
                 party: PartyRow {
-                    code: e.code.clone(),
-                    name_fa: e.name_fa.clone(),
-                    name_en: e.name_en.clone(),
+                    code: code.to_string(),
+                    name_fa: name.fa.to_string(),
+                    name_en: name.en.to_string(),
                     since: meta.day,
                 },
-                ministry_approval_ref: e.ministry_approval_ref.clone(),
+                ministry_approval_ref: ministry_approval_ref.to_string(),
             },
         );
         self.changes.all_zones = true;
         Ok(())
     }
 
-    fn need_declared(&mut self, meta: &Meta<'_>, e: &ev::NeedDeclared) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        if self.known.needs.contains_key(&e.need_id) {
-            return Err(format!("need {} is already declared", e.need_id));
+    fn need_declared(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Result<(), Refused> {
+        let PublishedEvent::NeedDeclared {
+            need,
+            zone,
+            ngo,
+            member,
+            approach,
+            title,
+            households_affected,
+            late,
+            ..
+        } = event
+        else {
+            unreachable!("need_declared of another event")
+        };
+        self.zone_event(meta, zone)?;
+        if self.known.needs.contains_key(need) {
+            return Err(format!("need {need} is already declared"));
         }
-        let approach = approach(e.approach, "need approach")?;
         self.known.needs.insert(
-            e.need_id.clone(),
+            need.clone(),
             NeedRef {
-                zone: e.zone.clone(),
-                title: e.title.clone(),
+                zone: zone.to_string(),
+                title: title.to_string(),
             },
         );
         self.changes.needs.push(NeedRow {
-            need_id: e.need_id.clone(),
-            zone: e.zone.clone(),
-            ngo: e.ngo.clone(),
-            member: e.member.clone(),
-            approach,
-            title: e.title.clone(),
-            households: e.households_affected,
-            late: e.late,
+            need_id: need.clone(),
+            zone: zone.to_string(),
+            ngo: ngo.to_string(),
+            member: member.to_string(),
+            approach: *approach,
+            title: title.to_string(),
+            households: households_affected.get(),
+            late: *late,
             declared_at_us: meta.occurred_at_us,
             declared_day: meta.day,
-            stream_version: meta.envelope.stream_version,
+            stream_version: meta.published.version,
         });
-        let what = sentences::need_declared(&meta.who, e, approach);
-        self.timeline(meta, &e.zone, what);
+        let what = sentences::need_declared(
+            &meta.who,
+            title,
+            *approach,
+            households_affected.get(),
+            *late,
+        );
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
-    fn need_in_zone(&self, need_id: &str, zone: &str) -> Result<&NeedRef, Refused> {
+    fn need_in_zone(&self, need_id: &str, zone: &ZoneCode) -> Result<&NeedRef, Refused> {
         match self.known.needs.get(need_id) {
-            Some(need) if need.zone == zone => Ok(need),
+            Some(need) if need.zone == zone.as_str() => Ok(need),
             Some(need) => Err(format!(
                 "need {need_id} belongs to zone {}, not {zone}",
                 need.zone
@@ -399,156 +471,214 @@ impl Applier {
         }
     }
 
-    fn need_referred(&mut self, meta: &Meta<'_>, e: &ev::NeedReferred) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        let title = self.need_in_zone(&e.need_id, &e.zone)?.title.clone();
-        if self.known.referrals.contains_key(&e.referral_id) {
-            return Err(format!("referral {} already exists", e.referral_id));
+    fn need_referred(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Result<(), Refused> {
+        let PublishedEvent::NeedReferred {
+            referral,
+            zone,
+            need,
+            agency,
+            ngo,
+            member,
+            ..
+        } = event
+        else {
+            unreachable!("need_referred of another event")
+        };
+        self.zone_event(meta, zone)?;
+        let title = self.need_in_zone(need, zone)?.title.clone();
+        if self.known.referrals.contains_key(referral) {
+            return Err(format!("referral {referral} already exists"));
         }
         self.known.referrals.insert(
-            e.referral_id.clone(),
+            referral.clone(),
             ReferralRow {
-                referral_id: e.referral_id.clone(),
-                zone: e.zone.clone(),
-                need_id: e.need_id.clone(),
-                agency: e.agency.clone(),
-                ngo: e.ngo.clone(),
-                member: e.member.clone(),
+                referral_id: referral.clone(),
+                zone: zone.to_string(),
+                need_id: need.clone(),
+                agency: agency.to_string(),
+                ngo: ngo.to_string(),
+                member: member.to_string(),
                 referred_at_us: meta.occurred_at_us,
                 referred_day: meta.day,
                 answer: None,
             },
         );
-        self.changes.referrals.insert(e.referral_id.clone());
-        let what = sentences::need_referred(&meta.who, e, &title);
-        self.timeline(meta, &e.zone, what);
+        self.changes.referrals.insert(referral.clone());
+        let what = sentences::need_referred(&meta.who, agency, &title);
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
     fn referral_answered(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::ReferralAnswered,
+        event: &PublishedEvent,
     ) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        let referral = match self.known.referrals.get(&e.referral_id) {
-            Some(r) if r.zone != e.zone => {
+        let PublishedEvent::ReferralAnswered {
+            referral: referral_id,
+            zone,
+            agency,
+            accepted,
+            answer,
+        } = event
+        else {
+            unreachable!("referral_answered of another event")
+        };
+        self.zone_event(meta, zone)?;
+        let referral = match self.known.referrals.get(referral_id) {
+            Some(r) if r.zone != zone.as_str() => {
                 return Err(format!(
-                    "referral {} belongs to zone {}, not {}",
-                    e.referral_id, r.zone, e.zone
+                    "referral {referral_id} belongs to zone {}, not {zone}",
+                    r.zone
                 ));
             }
-            Some(r) if r.agency != e.agency => {
+            Some(r) if r.agency != agency.as_str() => {
                 return Err(format!(
-                    "referral {} was made to agency {}, not {}",
-                    e.referral_id, r.agency, e.agency
+                    "referral {referral_id} was made to agency {}, not {agency}",
+                    r.agency
                 ));
             }
             Some(r) if r.answer.is_some() => {
-                return Err(format!("referral {} is already answered", e.referral_id));
+                return Err(format!("referral {referral_id} is already answered"));
             }
             Some(r) => r,
-            None => return Err(format!("referral {} does not exist", e.referral_id)),
+            None => return Err(format!("referral {referral_id} does not exist")),
         };
         let title = self
             .known
             .needs
             .get(&referral.need_id)
             .map_or_else(|| referral.need_id.clone(), |n| n.title.clone());
-        if let Some(r) = self.known.referrals.get_mut(&e.referral_id) {
+        if let Some(r) = self.known.referrals.get_mut(referral_id) {
             r.answer = Some(Answer {
                 at_us: meta.occurred_at_us,
                 day: meta.day,
-                accepted: e.accepted,
+                accepted: *accepted,
             });
         }
-        self.changes.referrals.insert(e.referral_id.clone());
-        let what = sentences::referral_answered(&meta.who, e, &title);
-        self.timeline(meta, &e.zone, what);
+        self.changes.referrals.insert(referral_id.clone());
+        let what = sentences::referral_answered(&meta.who, *accepted, answer, &title);
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
     fn activity_reported(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::SocialActivityReported,
+        event: &PublishedEvent,
     ) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        let held_on = day_field(e.held_on.as_ref(), "held_on")?;
+        let PublishedEvent::SocialActivityReported {
+            activity,
+            zone,
+            ngo,
+            member,
+            title,
+            participants,
+            held_on,
+            ..
+        } = event
+        else {
+            unreachable!("activity_reported of another event")
+        };
+        self.zone_event(meta, zone)?;
         self.changes
             .activities
-            .entry(e.activity_id.clone())
+            .entry(activity.clone())
             .or_insert_with(|| ActivityRow {
-                activity_id: e.activity_id.clone(),
-                zone: e.zone.clone(),
-                ngo: e.ngo.clone(),
-                member: e.member.clone(),
-                title: e.title.clone(),
-                participants: e.participants,
-                held_on,
+                activity_id: activity.clone(),
+                zone: zone.to_string(),
+                ngo: ngo.to_string(),
+                member: member.to_string(),
+                title: title.to_string(),
+                participants: participants.get(),
+                held_on: *held_on,
                 reported_day: meta.day,
             });
-        let what = sentences::activity_reported(&meta.who, e, held_on);
-        self.timeline(meta, &e.zone, what);
+        let what = sentences::activity_reported(&meta.who, title, participants.get(), *held_on);
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
     fn proposal_submitted(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::ProposalSubmitted,
+        event: &PublishedEvent,
     ) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        if self.known.proposals.contains_key(&e.proposal_id) {
-            return Err(format!("proposal {} is already submitted", e.proposal_id));
+        let PublishedEvent::ProposalSubmitted {
+            proposal,
+            zone,
+            agency,
+            needs,
+            approach,
+            title,
+            budget,
+            planned_start,
+            planned_end,
+            late,
+        } = event
+        else {
+            unreachable!("proposal_submitted of another event")
+        };
+        self.zone_event(meta, zone)?;
+        if self.known.proposals.contains_key(proposal) {
+            return Err(format!("proposal {proposal} is already submitted"));
         }
-        let approach = approach(e.approach, "proposal approach")?;
-        let mut need_ids: Vec<&String> = e.need_ids.iter().collect();
+        let mut need_ids: Vec<&String> = needs.iter().collect();
         need_ids.sort_unstable();
         need_ids.dedup();
         for need in &need_ids {
-            self.need_in_zone(need, &e.zone)?;
+            self.need_in_zone(need, zone)?;
         }
-        if i64::try_from(e.budget_rials).is_err() {
-            return Err(format!("budget {} rials is out of range", e.budget_rials));
+        let budget_rials = budget.get();
+        if i64::try_from(budget_rials).is_err() {
+            return Err(format!("budget {budget_rials} rials is out of range"));
         }
-        let planned_start = day_field(e.planned_start.as_ref(), "planned_start")?;
-        let planned_end = day_field(e.planned_end.as_ref(), "planned_end")?;
         self.known.proposals.insert(
-            e.proposal_id.clone(),
+            proposal.clone(),
             ProposalRow {
-                proposal_id: e.proposal_id.clone(),
-                zone: e.zone.clone(),
-                agency: e.agency.clone(),
-                approach,
-                title: e.title.clone(),
-                budget_rials: e.budget_rials,
-                planned_start,
-                planned_end,
-                late: e.late,
+                proposal_id: proposal.clone(),
+                zone: zone.to_string(),
+                agency: agency.to_string(),
+                approach: *approach,
+                title: title.to_string(),
+                budget_rials,
+                planned_start: *planned_start,
+                planned_end: *planned_end,
+                late: *late,
                 submitted_at_us: meta.occurred_at_us,
                 submitted_day: meta.day,
-                stream_version: meta.envelope.stream_version,
+                stream_version: meta.published.version,
                 decision: None,
                 completed_on: None,
             },
         );
-        self.changes.proposals.insert(e.proposal_id.clone());
+        self.changes.proposals.insert(proposal.clone());
         self.changes
             .proposal_needs
             .extend(need_ids.into_iter().map(|need| ProposalNeedRow {
-                proposal_id: e.proposal_id.clone(),
+                proposal_id: proposal.clone(),
                 need_id: need.clone(),
-                zone: e.zone.clone(),
+                zone: zone.to_string(),
             }));
-        let what = sentences::proposal_submitted(&meta.who, e, approach);
-        self.timeline(meta, &e.zone, what);
+        let what = sentences::proposal_submitted(
+            &meta.who,
+            title,
+            *approach,
+            budget_rials,
+            needs.len(),
+            *late,
+        );
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
-    fn proposal_in_zone(&self, proposal_id: &str, zone: &str) -> Result<&ProposalRow, Refused> {
+    fn proposal_in_zone(
+        &self,
+        proposal_id: &str,
+        zone: &ZoneCode,
+    ) -> Result<&ProposalRow, Refused> {
         match self.known.proposals.get(proposal_id) {
-            Some(p) if p.zone == zone => Ok(p),
+            Some(p) if p.zone == zone.as_str() => Ok(p),
             Some(p) => Err(format!(
                 "proposal {proposal_id} belongs to zone {}, not {zone}",
                 p.zone
@@ -558,7 +688,7 @@ impl Applier {
     }
 
     /// A project: an approved proposal of the zone.
-    fn project_in_zone(&self, proposal_id: &str, zone: &str) -> Result<&ProposalRow, Refused> {
+    fn project_in_zone(&self, proposal_id: &str, zone: &ZoneCode) -> Result<&ProposalRow, Refused> {
         let proposal = self.proposal_in_zone(proposal_id, zone)?;
         if proposal.approved_on().is_none() {
             return Err(format!("proposal {proposal_id} is not approved"));
@@ -569,10 +699,10 @@ impl Applier {
     fn proposal_decided(
         &mut self,
         meta: &Meta<'_>,
-        zone: &str,
+        zone: &ZoneCode,
         proposal_id: &str,
         status: Status,
-        reason: &str,
+        reason: &Text,
     ) -> Result<(), Refused> {
         self.zone_event(meta, zone)?;
         let proposal = self.proposal_in_zone(proposal_id, zone)?;
@@ -587,12 +717,16 @@ impl Applier {
             p.decision = Some(Decision {
                 status,
                 day: meta.day,
-                stream_version: meta.envelope.stream_version,
+                stream_version: meta.published.version,
             });
         }
         self.changes.proposals.insert(proposal_id.to_owned());
-        let what =
-            sentences::proposal_decided(&meta.who, status == Status::Approved, &title, reason);
+        let what = sentences::proposal_decided(
+            &meta.who,
+            status == Status::Approved,
+            &title,
+            reason.as_str(),
+        );
         self.timeline(meta, zone, what);
         Ok(())
     }
@@ -600,68 +734,87 @@ impl Applier {
     fn progress_reported(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::ProgressReported,
+        event: &PublishedEvent,
     ) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        let title = self.project_in_zone(&e.proposal_id, &e.zone)?.title.clone();
-        if e.percent > 100 {
-            return Err(format!("percent {} is above 100", e.percent));
-        }
-        let as_of = day_field(e.as_of.as_ref(), "as_of")?;
-        self.changes.progress.push(ProgressRow {
-            proposal_id: e.proposal_id.clone(),
-            stream_version: meta.envelope.stream_version,
-            zone: e.zone.clone(),
-            percent: e.percent,
+        let PublishedEvent::ProgressReported {
+            proposal,
+            zone,
+            percent,
             as_of,
+            correction,
+            ..
+        } = event
+        else {
+            unreachable!("progress_reported of another event")
+        };
+        self.zone_event(meta, zone)?;
+        let title = self.project_in_zone(proposal, zone)?.title.clone();
+        let percent = u32::from(percent.get());
+        self.changes.progress.push(ProgressRow {
+            proposal_id: proposal.clone(),
+            stream_version: meta.published.version,
+            zone: zone.to_string(),
+            percent,
+            as_of: *as_of,
             reported_day: meta.day,
         });
-        let what = sentences::progress_reported(&meta.who, e, &title, as_of);
-        self.timeline(meta, &e.zone, what);
+        let what = sentences::progress_reported(&meta.who, percent, correction, &title, *as_of);
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
     fn project_completed(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::ProjectCompleted,
+        zone: &ZoneCode,
+        proposal_id: &str,
+        completed_on: Day,
     ) -> Result<(), Refused> {
-        self.zone_event(meta, &e.zone)?;
-        let project = self.project_in_zone(&e.proposal_id, &e.zone)?;
+        self.zone_event(meta, zone)?;
+        let project = self.project_in_zone(proposal_id, zone)?;
         if project.completed_on.is_some() {
-            return Err(format!("project {} is already completed", e.proposal_id));
+            return Err(format!("project {proposal_id} is already completed"));
         }
         let title = project.title.clone();
-        let completed_on = day_field(e.completed_on.as_ref(), "completed_on")?;
-        if let Some(p) = self.known.proposals.get_mut(&e.proposal_id) {
+        if let Some(p) = self.known.proposals.get_mut(proposal_id) {
             p.completed_on = Some(completed_on);
         }
-        self.changes.proposals.insert(e.proposal_id.clone());
+        self.changes.proposals.insert(proposal_id.to_owned());
         let what = sentences::project_completed(&meta.who, &title, completed_on);
-        self.timeline(meta, &e.zone, what);
+        self.timeline(meta, zone, what);
         Ok(())
     }
 
     fn supervision_filed(
         &mut self,
         meta: &Meta<'_>,
-        e: &ev::SupervisionReportFiled,
+        event: &PublishedEvent,
     ) -> Result<(), Refused> {
-        own_stream(meta, "ngo", &e.ngo)?;
+        let PublishedEvent::SupervisionReportFiled {
+            report,
+            ngo,
+            zone,
+            rating,
+            ..
+        } = event
+        else {
+            unreachable!("supervision_filed of another event")
+        };
+        own_stream(meta, StreamId::Ngo(ngo.clone()))?;
         self.changes
             .supervision
-            .entry(e.report_id.clone())
+            .entry(report.clone())
             .or_insert_with(|| SupervisionRow {
-                report_id: e.report_id.clone(),
-                ngo: e.ngo.clone(),
-                zone: e.zone.clone(),
-                rating: e.rating,
+                report_id: report.clone(),
+                ngo: ngo.to_string(),
+                zone: zone.as_ref().map(ToString::to_string).unwrap_or_default(),
+                rating: u32::from(rating.get()),
                 filed_day: meta.day,
             });
         // The zone is another stream: it may not have arrived yet, so it is not checked.
-        if !e.zone.is_empty() {
-            let what = sentences::supervision_filed(&meta.who, e);
-            self.timeline(meta, &e.zone, what);
+        if let Some(zone) = zone {
+            let what = sentences::supervision_filed(&meta.who, ngo, rating.get());
+            self.timeline(meta, zone, what);
         }
         Ok(())
     }
@@ -687,51 +840,22 @@ pub(super) fn parked_row(
     }
 }
 
-/// The event's stream is `<kind>.<code>`.
-fn own_stream(meta: &Meta<'_>, kind: &str, code: &str) -> Result<(), Refused> {
-    let stream = &meta.envelope.stream_id;
-    match stream.split_once('.') {
-        Some((k, c)) if k == kind && c == code => Ok(()),
-        _ => Err(format!(
-            "an event of stream {stream} names {kind} {code:?}: expected stream {kind}.{code}"
-        )),
+/// The event's stream is `expected` (the stream its body names).
+fn own_stream(meta: &Meta<'_>, expected: StreamId) -> Result<(), Refused> {
+    let stream = &meta.published.stream;
+    if *stream == expected {
+        return Ok(());
     }
+    Err(format!(
+        "an event of stream {stream} names {} {:?}: expected stream {expected}",
+        expected.kind(),
+        expected.key()
+    ))
 }
 
-fn approach(value: i32, field: &str) -> Result<Approach, Refused> {
-    match ev::Approach::try_from(value) {
-        Ok(ev::Approach::Infrastructural) => Ok(Approach::Infrastructural),
-        Ok(ev::Approach::Social) => Ok(Approach::Social),
-        _ => Err(format!(
-            "{field} {value} is neither infrastructural nor social"
-        )),
-    }
-}
-
-fn day_field(day: Option<&ev::Day>, field: &str) -> Result<Day, Refused> {
-    let iso = day.map(|d| d.iso.as_str()).unwrap_or_default();
-    if iso.is_empty() {
-        return Err(format!("{field} is missing"));
-    }
-    // Written by intake with `Day::iso`: ISO whatever the year (`Day::parse` would take
-    // a year below 1700 for a Solar Hijri one).
-    Day::parse_iso(iso).map_err(|e| format!("{field}: {e}"))
-}
-
-/// Microseconds since the Unix epoch.
-fn instant_us(ts: Option<&prost_types::Timestamp>, field: &str) -> Result<i64, Refused> {
-    let ts = ts.ok_or_else(|| format!("{field} is missing"))?;
-    let nanos = i64::from(ts.nanos);
-    // Canonical timestamps have nanos in 0..1e9; intake before 2026-12 wrote instants
-    // before 1970 with negative nanos (jiff's sign), and those events are in streams:
-    // read both, floored to the microsecond.
-    if !(-999_999_999..1_000_000_000).contains(&nanos) {
-        return Err(format!("{field} has {nanos} nanoseconds"));
-    }
-    ts.seconds
-        .checked_mul(1_000_000)
-        .and_then(|us| us.checked_add(nanos.div_euclid(1_000)))
-        .ok_or_else(|| format!("{field} is out of range"))
+/// Microseconds since the Unix epoch, floored (before 1970 too).
+fn micros(ts: Timestamp) -> i64 {
+    ts.as_second() * 1_000_000 + i64::from(ts.subsec_nanosecond()).div_euclid(1_000)
 }
 
 /// The Asia/Tehran day of an instant.
@@ -757,6 +881,10 @@ mod tests {
         prost_types::Timestamp { seconds, nanos }
     }
 
+    fn instant_us(ts: Option<&prost_types::Timestamp>, field: &str) -> Result<i64, Refused> {
+        saman_contract::decode::instant(ts, field).map(micros)
+    }
+
     #[test]
     fn instants_before_1970_read_the_same_in_canonical_and_in_older_form() {
         // 1921-03-21T08:30:00.5Z: canonical (nanos >= 0) and as intake wrote it before
@@ -768,5 +896,12 @@ mod tests {
         assert_eq!(timestamp(canonical), pb(-1_539_444_600, 500_000_000));
         assert!(instant_us(Some(&pb(0, 1_000_000_000)), "t").is_err());
         assert!(instant_us(Some(&pb(i64::MAX, 0)), "t").is_err());
+    }
+
+    #[test]
+    fn microseconds_are_floored_before_1970() {
+        assert_eq!(instant_us(Some(&pb(-1, 999_999_500)), "t").unwrap(), -1);
+        assert_eq!(instant_us(Some(&pb(0, -500)), "t").unwrap(), -1);
+        assert_eq!(instant_us(Some(&pb(0, 1_500)), "t").unwrap(), 1);
     }
 }

@@ -13,9 +13,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use prost::Message as _;
-use saman_domain::Day;
-use saman_proto::events::v1::Envelope;
+use saman_contract::DecodeError;
+use saman_domain::{Day, StreamId};
 use saman_proto::projection::v1 as pb;
 use sqlx::query_builder::Separated;
 use sqlx::{
@@ -23,7 +22,7 @@ use sqlx::{
     QueryBuilder, Row, Type,
 };
 
-use super::apply::{self, Applier, Known, NeedRef, Wanted};
+use super::apply::{self, Applier, Known, NeedRef, Published, Wanted};
 use super::error::FailureKind;
 use super::facts::{
     ActorCols, Answer, Decision, GoalRow, NeedRow, ParkKind, ParkedRow, PartyRow, ProgrammeRow,
@@ -392,36 +391,38 @@ where
         let position = to_i64(message.position, "position")?;
         let mut tx = self.begin_write().await?;
         let checkpoint = self.checkpoint(&mut tx, generation).await?;
-        let envelope = Envelope::decode(message.payload.as_ref()).ok();
-        let event_id = envelope.as_ref().map_or("", |e| e.event_id.as_str());
+        let (event_id, place) = match saman_contract::decode_published(&message.payload) {
+            Ok(published) => (
+                published.event_id,
+                Some((published.stream, published.version)),
+            ),
+            Err(err) => (err.event_id, err.stream),
+        };
         let reason = format!(
             "the read models' database refused to store this event: {}",
             refusal(err)
         );
-        let row = apply::parked_row(message, ParkKind::DbRefused, event_id, &reason, now_us());
+        let row = apply::parked_row(message, ParkKind::DbRefused, &event_id, &reason, now_us());
         let mut report = ApplyReport::default();
         let parked = Self::insert_parked(&mut tx, g, std::slice::from_ref(&row)).await?;
         report.parked = usize::try_from(parked).unwrap_or(usize::MAX);
-        if let Some(env) = &envelope
-            && valid_stream_id(&env.stream_id)
-            && env.stream_version > 0
-            && let Ok(version) = to_i64(env.stream_version, "stream version")
+        if let Some((stream, version)) = place
+            && let Ok(stored_version) = to_i64(version, "stream version")
         {
+            let stream_id = stream.to_string();
             sqlx::query::<DB>(
                 "INSERT INTO applied (generation, stream_id, stream_version, position, event_id) \
                  VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (generation, stream_id, stream_version) DO NOTHING",
             )
             .bind(g)
-            .bind(env.stream_id.as_str())
-            .bind(version)
+            .bind(stream_id.as_str())
+            .bind(stored_version)
             .bind(position)
-            .bind(safe_event_id(&env.event_id))
+            .bind(safe_event_id(&event_id))
             .execute(&mut *tx)
             .await?;
-            report
-                .applied_versions
-                .push((env.stream_id.clone(), env.stream_version));
+            report.applied_versions.push((stream_id, version));
         }
         report.position = checkpoint.max(message.position);
         sqlx::query::<DB>("UPDATE generations SET position = $2 WHERE generation = $1")
@@ -469,11 +470,20 @@ where
             .collect::<Result<_>>()?;
         let parked_before = self.parked_positions(&mut tx, g, &old).await?;
 
-        // 2. Decode.
+        // 2. Decode, with the event contract.
         enum Item<'a> {
             Redelivered,
-            Unreadable(&'a Incoming, String, String),
-            Event(&'a Incoming, Box<Envelope>),
+            /// Not an envelope, or one without a valid stream id or version: parked, and
+            /// nothing is recorded.
+            Unreadable(&'a Incoming, DecodeError),
+            /// At a (stream, version): an event, or why the rest of it cannot be decoded.
+            Placed {
+                message: &'a Incoming,
+                stream: StreamId,
+                version: u64,
+                event_id: String,
+                decoded: Result<Box<Published>, String>,
+            },
         }
         let mut seen_positions = HashSet::new();
         let items: Vec<Item<'_>> = batch
@@ -484,44 +494,45 @@ where
                 {
                     return Item::Redelivered;
                 }
-                match Envelope::decode(message.payload.as_ref()) {
-                    Err(e) => Item::Unreadable(
+                match saman_contract::decode_published(&message.payload) {
+                    Ok(published) => Item::Placed {
                         message,
-                        String::new(),
-                        format!("cannot decode a saman.events.v1.Envelope: {e}"),
-                    ),
-                    Ok(env) if env.stream_id.is_empty() || env.stream_version == 0 => {
-                        Item::Unreadable(
-                            message,
-                            env.event_id.clone(),
-                            format!(
-                                "the envelope has no stream id or version (stream {:?}, version {})",
-                                env.stream_id, env.stream_version
-                            ),
-                        )
-                    }
-                    Ok(env) if !valid_stream_id(&env.stream_id) => Item::Unreadable(
+                        stream: published.stream.clone(),
+                        version: published.version,
+                        event_id: published.event_id.clone(),
+                        decoded: Ok(Box::new(published)),
+                    },
+                    Err(DecodeError {
+                        event_id,
+                        stream: Some((stream, version)),
+                        reason,
+                    }) => Item::Placed {
                         message,
-                        env.event_id.clone(),
-                        format!(
-                            "the envelope's stream id {:?} is not a stream id \
-                             (<kind>.<key>, e.g. zone.zone-01)",
-                            env.stream_id
-                        ),
-                    ),
-                    Ok(env) => Item::Event(message, Box::new(env)),
+                        stream,
+                        version,
+                        event_id,
+                        decoded: Err(reason),
+                    },
+                    Err(err) => Item::Unreadable(message, err),
                 }
             })
             .collect();
 
         // 3. Duplicates and conflicts: (stream, version) already applied, earlier or
         //    earlier in this batch.
+        let stream_ids: Vec<Option<String>> = items
+            .iter()
+            .map(|item| match item {
+                Item::Placed { stream, .. } => Some(stream.to_string()),
+                _ => None,
+            })
+            .collect();
         let keys: Vec<(&str, i64)> = items
             .iter()
-            .filter_map(|item| match item {
-                Item::Event(_, env) => Some(
-                    to_i64(env.stream_version, "stream version")
-                        .map(|version| (env.stream_id.as_str(), version)),
+            .zip(&stream_ids)
+            .filter_map(|(item, stream_id)| match (item, stream_id) {
+                (Item::Placed { version, .. }, Some(stream_id)) => Some(
+                    to_i64(*version, "stream version").map(|version| (stream_id.as_str(), version)),
                 ),
                 _ => None,
             })
@@ -530,27 +541,40 @@ where
 
         // 4. Load what the new events refer to.
         let mut wanted = Wanted::default();
-        for item in &items {
-            if let Item::Event(_, env) = item
-                && !done.contains_key(&(env.stream_id.clone(), env.stream_version))
+        for (item, stream_id) in items.iter().zip(&stream_ids) {
+            if let (
+                Item::Placed {
+                    version,
+                    decoded: Ok(published),
+                    ..
+                },
+                Some(stream_id),
+            ) = (item, stream_id)
+                && !done.contains_key(&(stream_id.clone(), *version))
             {
-                wanted.add(env);
+                wanted.add(published);
             }
         }
         let known = self.load_known(&mut tx, g, wanted).await?;
 
         // 5. Apply in order.
         let mut applier = Applier::new(known, now_us());
-        for item in &items {
+        for (item, stream_id) in items.iter().zip(stream_ids) {
             match item {
                 Item::Redelivered => report.duplicates += 1,
-                Item::Unreadable(message, event_id, reason) => {
-                    applier.park(message, ParkKind::Unreadable, event_id, reason);
+                Item::Unreadable(message, err) => {
+                    applier.park(message, ParkKind::Unreadable, &err.event_id, &err.reason);
                     report.parked += 1;
                 }
-                Item::Event(message, env) => {
-                    let key = (env.stream_id.clone(), env.stream_version);
-                    let event_id = safe_event_id(&env.event_id);
+                Item::Placed {
+                    message,
+                    stream,
+                    version,
+                    event_id: raw_event_id,
+                    decoded,
+                } => {
+                    let key = (stream_id.unwrap_or_default(), *version);
+                    let event_id = safe_event_id(raw_event_id);
                     match done.get(&key) {
                         // Another event at the same (stream, version): intake never
                         // writes two, so one of them was published by someone else.
@@ -560,12 +584,11 @@ where
                             position,
                         }) if *applied_id != event_id => {
                             let reason = format!(
-                                "conflict: stream {} version {} was already applied at \
-                                 position {position} as event {applied_id:?}; this message \
-                                 carries event {event_id:?}",
-                                env.stream_id, env.stream_version
+                                "conflict: stream {stream} version {version} was already \
+                                 applied at position {position} as event {applied_id:?}; this \
+                                 message carries event {event_id:?}"
                             );
-                            applier.park(message, ParkKind::Conflict, &env.event_id, &reason);
+                            applier.park(message, ParkKind::Conflict, raw_event_id, &reason);
                             report.parked += 1;
                             report.conflicts += 1;
                         }
@@ -573,19 +596,20 @@ where
                         // one recorded before event ids were: a duplicate.
                         Some(_) => report.duplicates += 1,
                         None => {
-                            match applier.apply(message.position, env) {
+                            let outcome = match decoded {
+                                Ok(published) => applier
+                                    .apply(message.position, published)
+                                    .map_err(|reason| (ParkKind::Refused, reason)),
+                                Err(reason) => Err((ParkKind::Unreadable, reason.clone())),
+                            };
+                            match outcome {
                                 Ok(()) => report.applied += 1,
-                                Err(reason) => {
-                                    applier.park(
-                                        message,
-                                        ParkKind::Refused,
-                                        &env.event_id,
-                                        &reason,
-                                    );
+                                Err((kind, reason)) => {
+                                    applier.park(message, kind, raw_event_id, &reason);
                                     report.parked += 1;
                                 }
                             }
-                            applier.record(env, message.position);
+                            applier.record(stream, *version, raw_event_id, message.position);
                             done.insert(
                                 key.clone(),
                                 Applied {

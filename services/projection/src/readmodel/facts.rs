@@ -248,7 +248,8 @@ pub(super) struct ParkedRow {
 /// Why a message was parked (`parked.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ParkKind {
-    /// Not an envelope, or one without a valid stream id or version.
+    /// What the event contract cannot decode: not an envelope, one without a valid
+    /// stream id or version, or a field that is not what the contract says.
     Unreadable,
     /// An event the read models refuse (an unknown zone, ...).
     Refused,
@@ -309,10 +310,10 @@ pub(super) fn safe_event_id(event_id: &str) -> String {
     safe_text(event_id, MAX_EVENT_ID_CHARS)
 }
 
-/// Whether `stream_id` is a stream id as intake writes them (`zone.zone-01`, ...):
-/// only those are keys of `applied`.
+/// Whether `stream_id` is a stream id as intake writes them (`zone.zone-01`, ...), as the
+/// event contract reads them: only those are keys of `applied`.
 pub(super) fn valid_stream_id(stream_id: &str) -> bool {
-    saman_domain::StreamId::parse(stream_id).is_some_and(|id| id.to_string() == stream_id)
+    saman_contract::decode::stream_id(stream_id).is_some()
 }
 
 /// How an approach is stored.

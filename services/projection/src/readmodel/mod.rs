@@ -17,10 +17,10 @@
 //!   event at another stream sequence, is recognised (`applied` holds every (stream,
 //!   version) applied, with its event id) and skipped. Another event id at an applied
 //!   (stream, version) is a **conflict**: parked, never dropped.
-//! - **Parking.** A message that cannot be decoded, an event that cannot be applied
-//!   (an unknown zone, proposal, need or referral in its own stream; a body that disagrees
-//!   with its stream), or one the database refuses for good (see [`FailureKind`]), is
-//!   parked with the reason, and the rest of the batch goes on.
+//! - **Parking.** A message the event contract (`saman-contract`) cannot decode, an
+//!   event that cannot be applied (an unknown zone, proposal, need or referral in its own
+//!   stream; a body that disagrees with its stream), or one the database refuses for good
+//!   (see [`FailureKind`]), is parked with the reason, and the rest of the batch goes on.
 //! - **Stored days** are ISO `YYYY-MM-DD` text, read back with `Day::parse_iso`.
 //! - **Generations.** Every row carries its `generation`. A rebuild fills generation g+1
 //!   from the first event while g is served; [`ReadModels::promote`] then switches to it
@@ -178,6 +178,10 @@ impl ReadModels {
     /// - a payload that is not a `saman.events.v1.Envelope` is parked with the reason;
     /// - an envelope whose stream id is not one (`<kind>.<key>`, as `StreamId` writes it)
     ///   is parked too, and its stream id is not recorded;
+    /// - an envelope with a valid stream id and version whose other fields the event
+    ///   contract cannot decode (`saman_contract::decode_published`: a missing instant or
+    ///   day, an unknown approach, ...) is parked as unreadable with the contract's reason,
+    ///   and its (stream, version) is recorded, as below;
     /// - an event whose (stream id, version) was already applied with the same event id
     ///   (a copy published at another position) is a duplicate and skipped; with another
     ///   event id it is a conflict: parked, with both event ids in the reason;

@@ -19,7 +19,6 @@ use saman_domain::progress::{
     self, ProgressDates, ProjectProgress, Report, TrackStatus, ZoneFigures,
 };
 use saman_domain::values::Approach;
-use saman_proto::events::v1 as ev;
 use saman_proto::projection::v1 as pb;
 
 use super::apply::timestamp;
@@ -47,12 +46,8 @@ fn names(fa: &str, en: &str) -> Option<pb::Names> {
 }
 
 fn approach_name(approach: Approach) -> Option<pb::ApproachName> {
-    let code = match approach {
-        Approach::Infrastructural => ev::Approach::Infrastructural,
-        Approach::Social => ev::Approach::Social,
-    };
     Some(pb::ApproachName {
-        approach: code as i32,
+        approach: saman_contract::approach_to_pb(approach),
         name: names(approach.name_fa(), approach.name_en()),
     })
 }

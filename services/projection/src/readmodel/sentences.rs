@@ -4,10 +4,10 @@
 //! same zone stream applied before it (a need's or proposal's title), which every build
 //! sees in the same order: a rebuild writes the very same text.
 
-use saman_domain::Day;
 use saman_domain::calendar::to_persian_digits;
-use saman_domain::values::Approach;
-use saman_proto::events::v1::{self as ev, actor::Kind};
+use saman_domain::values::{AgencyCode, Approach, MemberCode, Names, NgoCode, Text, ZoneCode};
+use saman_domain::{Actor, Day};
+use saman_proto::events::v1 as ev;
 
 use super::facts::ActorCols;
 
@@ -20,32 +20,32 @@ pub(super) struct Who {
     pub cols: ActorCols,
 }
 
-pub(super) fn who(actor: Option<&ev::Actor>) -> Who {
+pub(super) fn who(actor: Option<&Actor>) -> Who {
     let cols = |kind: &str, org: &str, user: &str| ActorCols {
         kind: kind.to_owned(),
         org: org.to_owned(),
         user: user.to_owned(),
     };
-    match actor.and_then(|a| a.kind.as_ref()) {
-        Some(Kind::ProgrammeOffice(o)) => Who {
-            en: format!("The programme office ({})", o.user),
-            fa: format!("استانداری ({})", o.user),
-            cols: cols("programme_office", "", &o.user),
+    match actor {
+        Some(Actor::ProgrammeOffice { user }) => Who {
+            en: format!("The programme office ({user})"),
+            fa: format!("استانداری ({user})"),
+            cols: cols("programme_office", "", user.as_str()),
         },
-        Some(Kind::CountySupervisor(o)) => Who {
-            en: format!("The county supervisor ({})", o.user),
-            fa: format!("فرمانداری ({})", o.user),
-            cols: cols("county_supervisor", "", &o.user),
+        Some(Actor::CountySupervisor { user }) => Who {
+            en: format!("The county supervisor ({user})"),
+            fa: format!("فرمانداری ({user})"),
+            cols: cols("county_supervisor", "", user.as_str()),
         },
-        Some(Kind::NgoMember(m)) => Who {
-            en: format!("Member {} of NGO {}", m.member, m.ngo),
-            fa: format!("عضو {} سمن {}", m.member, m.ngo),
-            cols: cols("ngo_member", &m.ngo, &m.member),
+        Some(Actor::NgoMember { ngo, member }) => Who {
+            en: format!("Member {member} of NGO {ngo}"),
+            fa: format!("عضو {member} سمن {ngo}"),
+            cols: cols("ngo_member", ngo.as_str(), member.as_str()),
         },
-        Some(Kind::AgencyOfficer(o)) => Who {
-            en: format!("Officer {} of agency {}", o.user, o.agency),
-            fa: format!("کارشناس {} دستگاه {}", o.user, o.agency),
-            cols: cols("agency_officer", &o.agency, &o.user),
+        Some(Actor::AgencyOfficer { agency, user }) => Who {
+            en: format!("Officer {user} of agency {agency}"),
+            fa: format!("کارشناس {user} دستگاه {agency}"),
+            cols: cols("agency_officer", agency.as_str(), user.as_str()),
         },
         None => Who {
             en: "Someone unnamed".to_owned(),
@@ -55,25 +55,23 @@ pub(super) fn who(actor: Option<&ev::Actor>) -> Who {
     }
 }
 
-/// The actor back in its protobuf form.
+/// The actor back in its protobuf form (the event contract's).
 pub(super) fn actor_of(cols: &ActorCols) -> Option<ev::Actor> {
-    let official = || ev::Official {
-        user: cols.user.clone(),
-    };
-    let kind = match cols.kind.as_str() {
-        "programme_office" => Kind::ProgrammeOffice(official()),
-        "county_supervisor" => Kind::CountySupervisor(official()),
-        "ngo_member" => Kind::NgoMember(ev::NgoMember {
-            ngo: cols.org.clone(),
-            member: cols.user.clone(),
-        }),
-        "agency_officer" => Kind::AgencyOfficer(ev::AgencyOfficer {
-            agency: cols.org.clone(),
-            user: cols.user.clone(),
-        }),
+    let user = || Text::stored(&cols.user);
+    let actor = match cols.kind.as_str() {
+        "programme_office" => Actor::ProgrammeOffice { user: user() },
+        "county_supervisor" => Actor::CountySupervisor { user: user() },
+        "ngo_member" => Actor::NgoMember {
+            ngo: NgoCode::stored(&cols.org),
+            member: MemberCode::stored(&cols.user),
+        },
+        "agency_officer" => Actor::AgencyOfficer {
+            agency: AgencyCode::stored(&cols.org),
+            user: user(),
+        },
         _ => return None,
     };
-    Some(ev::Actor { kind: Some(kind) })
+    Some(saman_contract::actor_to_pb(&actor))
 }
 
 /// A sentence in both languages.
@@ -104,62 +102,67 @@ fn because(reason: &str) -> String {
     }
 }
 
-pub(super) fn zone_registered(who: &Who, e: &ev::ZoneRegistered) -> What {
-    let goals = e.goals.len();
+pub(super) fn zone_registered(who: &Who, code: &ZoneCode, name: &Names, goals: usize) -> What {
     What {
         en: format!(
-            "{} registered zone {} “{}” with {goals} goal{}",
+            "{} registered zone {code} “{}” with {goals} goal{}",
             who.en,
-            e.code,
-            e.name_en,
+            name.en,
             if goals == 1 { "" } else { "s" }
         ),
         fa: format!(
-            "{} منطقهٔ {} «{}» را با {} هدف ثبت کرد",
+            "{} منطقهٔ {code} «{}» را با {} هدف ثبت کرد",
             who.fa,
-            e.code,
-            e.name_fa,
+            name.fa,
             n(goals)
         ),
     }
 }
 
-pub(super) fn need_declared(who: &Who, e: &ev::NeedDeclared, approach: Approach) -> What {
+pub(super) fn need_declared(
+    who: &Who,
+    title: &Text,
+    approach: Approach,
+    households: u32,
+    late: bool,
+) -> What {
     What {
         en: format!(
-            "{} declared the need “{}” ({}, {} households{})",
+            "{} declared the need “{title}” ({}, {households} households{})",
             who.en,
-            e.title,
             approach.name_en(),
-            e.households_affected,
-            late_en(e.late)
+            late_en(late)
         ),
         fa: format!(
-            "{} نیاز «{}» را اعلام کرد ({}، {} خانوار{})",
+            "{} نیاز «{title}» را اعلام کرد ({}، {} خانوار{})",
             who.fa,
-            e.title,
             approach.name_fa(),
-            n(e.households_affected),
-            late_fa(e.late)
+            n(households),
+            late_fa(late)
         ),
     }
 }
 
-pub(super) fn need_referred(who: &Who, e: &ev::NeedReferred, need_title: &str) -> What {
+pub(super) fn need_referred(who: &Who, agency: &AgencyCode, need_title: &str) -> What {
     What {
         en: format!(
-            "{} referred the need “{need_title}” to agency {}",
-            who.en, e.agency
+            "{} referred the need “{need_title}” to agency {agency}",
+            who.en
         ),
         fa: format!(
-            "{} نیاز «{need_title}» را به دستگاه {} ارجاع داد",
-            who.fa, e.agency
+            "{} نیاز «{need_title}» را به دستگاه {agency} ارجاع داد",
+            who.fa
         ),
     }
 }
 
-pub(super) fn referral_answered(who: &Who, e: &ev::ReferralAnswered, need_title: &str) -> What {
-    let (en, fa) = if e.accepted {
+pub(super) fn referral_answered(
+    who: &Who,
+    accepted: bool,
+    answer: &Text,
+    need_title: &str,
+) -> What {
+    let (en, fa) = if accepted {
         ("accepted", "پذیرفت")
     } else {
         ("declined", "نپذیرفت")
@@ -168,56 +171,56 @@ pub(super) fn referral_answered(who: &Who, e: &ev::ReferralAnswered, need_title:
         en: format!(
             "{} {en} the referral of the need “{need_title}”{}",
             who.en,
-            because(&e.answer)
+            because(answer.as_str())
         ),
         fa: format!(
             "{} ارجاع نیاز «{need_title}» را {fa}{}",
             who.fa,
-            because(&e.answer)
+            because(answer.as_str())
         ),
     }
 }
 
-pub(super) fn activity_reported(who: &Who, e: &ev::SocialActivityReported, held_on: Day) -> What {
+pub(super) fn activity_reported(who: &Who, title: &Text, participants: u32, held_on: Day) -> What {
     What {
         en: format!(
-            "{} reported the social activity “{}” held on {} ({}) with {} participants",
+            "{} reported the social activity “{title}” held on {} ({}) with {participants} participants",
             who.en,
-            e.title,
             held_on.solar_hijri_long_en(),
             held_on.iso(),
-            e.participants
         ),
         fa: format!(
-            "{} فعالیت اجتماعی «{}» را که در {} با {} شرکت‌کننده برگزار شد گزارش کرد",
+            "{} فعالیت اجتماعی «{title}» را که در {} با {} شرکت‌کننده برگزار شد گزارش کرد",
             who.fa,
-            e.title,
             held_on.solar_hijri_long_fa(),
-            n(e.participants)
+            n(participants)
         ),
     }
 }
 
-pub(super) fn proposal_submitted(who: &Who, e: &ev::ProposalSubmitted, approach: Approach) -> What {
-    let needs = e.need_ids.len();
+pub(super) fn proposal_submitted(
+    who: &Who,
+    title: &Text,
+    approach: Approach,
+    budget_rials: u64,
+    needs: usize,
+    late: bool,
+) -> What {
     What {
         en: format!(
-            "{} submitted the proposal “{}” ({}, {} rials) answering {needs} need{}{}",
+            "{} submitted the proposal “{title}” ({}, {budget_rials} rials) answering {needs} need{}{}",
             who.en,
-            e.title,
             approach.name_en(),
-            e.budget_rials,
             if needs == 1 { "" } else { "s" },
-            late_en(e.late)
+            late_en(late)
         ),
         fa: format!(
-            "{} طرح «{}» را ({}، {} ریال) در پاسخ به {} نیاز ارائه کرد{}",
+            "{} طرح «{title}» را ({}، {} ریال) در پاسخ به {} نیاز ارائه کرد{}",
             who.fa,
-            e.title,
             approach.name_fa(),
-            n(e.budget_rials),
+            n(budget_rials),
             n(needs),
-            late_fa(e.late)
+            late_fa(late)
         ),
     }
 }
@@ -236,23 +239,23 @@ pub(super) fn proposal_decided(who: &Who, approved: bool, title: &str, reason: &
 
 pub(super) fn progress_reported(
     who: &Who,
-    e: &ev::ProgressReported,
+    percent: u32,
+    correction: &Text,
     title: &str,
     as_of: Day,
 ) -> What {
-    let (correction_en, correction_fa) = if e.correction.trim().is_empty() {
+    let (correction_en, correction_fa) = if correction.as_str().trim().is_empty() {
         (String::new(), String::new())
     } else {
         (
-            format!(" (correction: {})", e.correction),
-            format!(" (اصلاح: {})", e.correction),
+            format!(" (correction: {correction})"),
+            format!(" (اصلاح: {correction})"),
         )
     };
     What {
         en: format!(
-            "{} reported the project “{title}” at {}% as of {} ({}){correction_en}",
+            "{} reported the project “{title}” at {percent}% as of {} ({}){correction_en}",
             who.en,
-            e.percent,
             as_of.solar_hijri_long_en(),
             as_of.iso()
         ),
@@ -260,7 +263,7 @@ pub(super) fn progress_reported(
             "{} پیشرفت طرح «{title}» را تا {} {}٪ گزارش کرد{correction_fa}",
             who.fa,
             as_of.solar_hijri_long_fa(),
-            n(e.percent)
+            n(percent)
         ),
     }
 }
@@ -281,17 +284,16 @@ pub(super) fn project_completed(who: &Who, title: &str, on: Day) -> What {
     }
 }
 
-pub(super) fn supervision_filed(who: &Who, e: &ev::SupervisionReportFiled) -> What {
+pub(super) fn supervision_filed(who: &Who, ngo: &NgoCode, rating: u8) -> What {
     What {
         en: format!(
-            "{} filed a supervision report on NGO {} (rating {}/5)",
-            who.en, e.ngo, e.rating
+            "{} filed a supervision report on NGO {ngo} (rating {rating}/5)",
+            who.en
         ),
         fa: format!(
-            "{} گزارش نظارت بر سمن {} را ثبت کرد (امتیاز {} از ۵)",
+            "{} گزارش نظارت بر سمن {ngo} را ثبت کرد (امتیاز {} از ۵)",
             who.fa,
-            e.ngo,
-            n(e.rating)
+            n(rating)
         ),
     }
 }

@@ -45,11 +45,11 @@ async fn main() -> anyhow::Result<()> {
         Engine::Sqlite => Backend::Sqlite,
         Engine::Postgres => Backend::Postgres,
     };
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
-    register_programme(&mut intake.client().await?, args.zones, args.clients).await?;
+    let WriteSide {
+        nats,
+        intake_db: db,
+        intake,
+    } = WriteSide::start(backend, args.zones, args.clients).await?;
     let setup = stored_events(db.url()).await?.len();
 
     let per_client = args.submissions / args.clients;

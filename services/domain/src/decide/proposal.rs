@@ -1,0 +1,280 @@
+//! Proposals the agencies submit in a zone, the county supervisor's decision, and the
+//! projects approved proposals become: their progress and completion (streams
+//! `zone.<code>`).
+
+use jiff::Timestamp;
+
+use super::guards::{ACTOR_AGENCY, county_supervisor, shown};
+use super::{Outcome, Rules};
+use crate::calendar::Day;
+use crate::command::Decision;
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::values::{AgencyCode, Approach, NeedId, Percent, ProposalId, Rials, Text, ZoneCode};
+use crate::world::{Proposal, ProposalStatus, Zone};
+
+impl Rules<'_> {
+    /// `plan` is the planned start and end.
+    pub(super) fn submit_proposal(
+        &self,
+        zone: &ZoneCode,
+        needs: &[NeedId],
+        approach: Approach,
+        title: &Text,
+        budget: Rials,
+        (planned_start, planned_end): (Day, Day),
+    ) -> Result<Outcome, DomainError> {
+        let meta = self.meta;
+        let agency = self.world.officer_agency(&meta.actor)?;
+        let found = self.world.zone_named(zone, "zone")?;
+        let dates = self.world.dates()?;
+        if needs.is_empty() {
+            return Err(DomainError::invalid(
+                "need_ids",
+                "a proposal answers at least one declared need",
+            ));
+        }
+        for (i, need) in needs.iter().enumerate() {
+            if !found.needs.contains(need) {
+                return Err(self
+                    .world
+                    .missing_need(zone, need, &format!("need_ids[{i}]")));
+            }
+            if needs[..i].contains(need) {
+                return Err(DomainError::invalid(
+                    format!("need_ids[{i}]"),
+                    format!("need {need} is named twice"),
+                ));
+            }
+        }
+        check_plan(planned_start, planned_end)?;
+        let late = meta.occurred_at > dates.proposals_deadline.end_in_tehran();
+        let event = Event::ProposalSubmitted {
+            proposal: ProposalId(meta.submission.0),
+            zone: zone.clone(),
+            agency: agency.clone(),
+            needs: needs.to_vec(),
+            approach,
+            title: title.clone(),
+            budget,
+            planned_start,
+            planned_end,
+            late,
+        };
+        Ok(Outcome {
+            events: vec![event],
+            entity_id: self.created(),
+            late,
+        })
+    }
+
+    pub(super) fn decide_proposal(
+        &self,
+        zone: &ZoneCode,
+        proposal: &ProposalId,
+        decision: &Decision,
+    ) -> Result<Outcome, DomainError> {
+        county_supervisor(&self.meta.actor, "decide a proposal")?;
+        let found = self.world.zone_named(zone, "zone")?;
+        let state = proposal_in(found, proposal)?;
+        if state.status != ProposalStatus::Pending {
+            let was = if state.status == ProposalStatus::Approved {
+                "approved"
+            } else {
+                "rejected"
+            };
+            return Err(DomainError::rule(
+                "proposal_id",
+                format!("proposal {proposal} was already {was}; a proposal is decided once"),
+            ));
+        }
+        let event = match decision {
+            Decision::Approve { reason } => Event::ProposalApproved {
+                proposal: *proposal,
+                zone: zone.clone(),
+                reason: reason.clone(),
+            },
+            Decision::Reject { reason } => {
+                if reason.is_empty() {
+                    return Err(DomainError::invalid("reason", "a rejection needs a reason"));
+                }
+                Event::ProposalRejected {
+                    proposal: *proposal,
+                    zone: zone.clone(),
+                    reason: reason.clone(),
+                }
+            }
+        };
+        Ok(Outcome::one(event, proposal))
+    }
+
+    pub(super) fn report_progress(
+        &self,
+        zone: &ZoneCode,
+        proposal: &ProposalId,
+        percent: Percent,
+        note: &Text,
+        as_of: Option<Day>,
+        correction: &Text,
+    ) -> Result<Outcome, DomainError> {
+        let meta = self.meta;
+        let agency = self.world.officer_agency(&meta.actor)?;
+        let found = self.world.zone_named(zone, "zone")?;
+        let state = running_project(found, proposal, agency)?;
+        let as_of = as_of.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
+        check_dated_within_project(state, as_of, meta.occurred_at, "as_of")?;
+        if let Some((last, _)) = state.last_progress
+            && percent < last
+            && correction.is_empty()
+        {
+            return Err(DomainError::rule(
+                "percent",
+                format!(
+                    "{}% is lower than the last report ({}%); progress only goes back \
+                     as a correction: say why in `correction`",
+                    percent.get(),
+                    last.get()
+                ),
+            ));
+        }
+        let event = Event::ProgressReported {
+            proposal: *proposal,
+            zone: zone.clone(),
+            percent,
+            note: note.clone(),
+            as_of,
+            correction: correction.clone(),
+        };
+        Ok(Outcome::one(event, proposal))
+    }
+
+    pub(super) fn complete_project(
+        &self,
+        zone: &ZoneCode,
+        proposal: &ProposalId,
+        completed_on: Option<Day>,
+        note: &Text,
+    ) -> Result<Outcome, DomainError> {
+        let meta = self.meta;
+        let agency = self.world.officer_agency(&meta.actor)?;
+        let found = self.world.zone_named(zone, "zone")?;
+        let state = running_project(found, proposal, agency)?;
+        let completed_on = completed_on.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
+        check_dated_within_project(state, completed_on, meta.occurred_at, "completed_on")?;
+        let mut events = Vec::with_capacity(2);
+        // A completed project is at 100%: record it, so progress read models need no
+        // special case for completion.
+        if state.last_progress.map(|(p, _)| p) != Some(Percent::FULL) {
+            events.push(Event::ProgressReported {
+                proposal: *proposal,
+                zone: zone.clone(),
+                percent: Percent::FULL,
+                note: note.clone(),
+                as_of: completed_on,
+                correction: Text::stored(""),
+            });
+        }
+        events.push(Event::ProjectCompleted {
+            proposal: *proposal,
+            zone: zone.clone(),
+            completed_on,
+            note: note.clone(),
+        });
+        Ok(Outcome {
+            events,
+            entity_id: proposal.to_string(),
+            late: false,
+        })
+    }
+}
+
+/// A proposal's plan ends on or after its start. Needs no state, so the edge checks
+/// it too, together with the other fields.
+pub fn check_plan(planned_start: Day, planned_end: Day) -> Result<(), DomainError> {
+    if planned_end < planned_start {
+        return Err(DomainError::invalid(
+            "planned_end",
+            format!(
+                "{} is before the planned start {}",
+                shown(planned_end),
+                shown(planned_start)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A day of a project's progress or completion is neither after the report that gives
+/// it nor before the county supervisor approved the project.
+fn check_dated_within_project(
+    project: &Proposal,
+    day: Day,
+    reported_at: Timestamp,
+    field: &str,
+) -> Result<(), DomainError> {
+    let reported_on = Day::in_tehran(reported_at);
+    if day > reported_on {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} is after the report itself ({}): progress is reported on what happened",
+                shown(day),
+                shown(reported_on)
+            ),
+        ));
+    }
+    if let Some(approved_on) = project.approved_on
+        && day < approved_on
+    {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} is before the project was approved ({})",
+                shown(day),
+                shown(approved_on)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn proposal_in<'z>(zone: &'z Zone, proposal: &ProposalId) -> Result<&'z Proposal, DomainError> {
+    zone.proposals
+        .get(proposal)
+        .ok_or_else(|| DomainError::not_found("proposal_id", "proposal", proposal))
+}
+
+/// An approved, not yet completed proposal of the acting agency.
+fn running_project<'z>(
+    zone: &'z Zone,
+    proposal: &ProposalId,
+    agency: &AgencyCode,
+) -> Result<&'z Proposal, DomainError> {
+    let state = proposal_in(zone, proposal)?;
+    if state.agency != *agency {
+        return Err(DomainError::denied(
+            ACTOR_AGENCY,
+            format!(
+                "proposal {proposal} belongs to agency {}, not {agency}",
+                state.agency
+            ),
+        ));
+    }
+    match state.status {
+        ProposalStatus::Pending => Err(DomainError::rule(
+            "proposal_id",
+            format!(
+                "proposal {proposal} is not approved yet; progress is reported on approved projects"
+            ),
+        )),
+        ProposalStatus::Rejected => Err(DomainError::rule(
+            "proposal_id",
+            format!("proposal {proposal} was rejected; progress is reported on approved projects"),
+        )),
+        ProposalStatus::Approved if state.completed => Err(DomainError::rule(
+            "proposal_id",
+            format!("project {proposal} is already complete"),
+        )),
+        ProposalStatus::Approved => Ok(state),
+    }
+}

@@ -1,0 +1,307 @@
+//! The one place a gRPC call is seen before the service that answers it, and after:
+//! [`RpcLayer`], around a whole server (`Server::builder().layer(...)`), the same in
+//! both services.
+//!
+//! For each call of the services it is given (health and reflection pass through
+//! untouched), it
+//! - opens the call's span, a child of the caller's trace when the call carries a W3C
+//!   `traceparent`: the service's handler runs in it (and records its own fields on
+//!   `Span::current()`), and so does the streaming of its response;
+//! - when the response ends, records a counter of calls by `rpc` and `code` (the gRPC
+//!   status, as [`crate::grpc::code_name`] spells it) and a histogram of their
+//!   durations by `rpc` (from the call's arrival to its last frame: for a streaming
+//!   RPC, how long the stream lasted), and logs a refusal (INFO) or a failure (ERROR)
+//!   with its status.
+//!
+//! `rpc` is the method's name as the `.proto` spells it (`DeclareNeed`), taken from
+//! the services' descriptors: a path that names no method of them is passed through
+//! unmeasured, so callers cannot make up label values.
+//!
+//! What every call must pass before it reaches a service (authentication) belongs in
+//! [`Rpc::call`], inside the span.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use http_body::{Body, Frame, SizeHint};
+use prost::Message;
+use tracing::Instrument;
+
+use crate::grpc::code_name;
+use crate::telemetry;
+
+/// The span of one call, given its RPC's name; [`RpcLayer`] sets its parent.
+pub type MakeSpan = fn(rpc: &str) -> tracing::Span;
+
+/// The layer; cheap to clone.
+#[derive(Clone)]
+pub struct RpcLayer {
+    calls: Arc<Calls>,
+}
+
+/// What the layer knows of the services it measures.
+#[derive(Clone)]
+struct Calls {
+    /// `/package.Service/Method` -> `Method`.
+    methods: HashMap<String, Arc<str>>,
+    span: MakeSpan,
+    /// The counter `{rpc, code}` and the histogram `{rpc}`.
+    total: &'static str,
+    duration: &'static str,
+}
+
+/// The default span of a call: `request`, with its `rpc`.
+fn request_span(rpc: &str) -> tracing::Span {
+    tracing::info_span!("request", rpc)
+}
+
+impl RpcLayer {
+    /// Measures the calls of `services` (full names, e.g. `saman.intake.v1.Intake`),
+    /// whose methods are read from `descriptors` (an encoded `FileDescriptorSet`), as
+    /// the counter `total{rpc,code}` and the histogram `duration{rpc}` (seconds).
+    pub fn new(
+        descriptors: &[u8],
+        services: &[&str],
+        total: &'static str,
+        duration: &'static str,
+    ) -> anyhow::Result<Self> {
+        let set = prost_types::FileDescriptorSet::decode(descriptors)
+            .context("Failed to read the gRPC descriptors")?;
+        let mut methods = HashMap::new();
+        for service in services {
+            let found = set.file.iter().find_map(|file| {
+                file.service.iter().find(|s| {
+                    let full = format!("{}.{}", file.package(), s.name());
+                    full == *service
+                })
+            });
+            let found =
+                found.with_context(|| format!("no service {service} in the descriptors"))?;
+            for method in &found.method {
+                methods.insert(
+                    format!("/{service}/{}", method.name()),
+                    Arc::from(method.name()),
+                );
+            }
+        }
+        Ok(Self {
+            calls: Arc::new(Calls {
+                methods,
+                span: request_span,
+                total,
+                duration,
+            }),
+        })
+    }
+
+    /// Opens each call's span with `span` (its name and the fields the service
+    /// records) instead of a `request` span.
+    pub fn with_span(mut self, span: MakeSpan) -> Self {
+        Arc::make_mut(&mut self.calls).span = span;
+        self
+    }
+}
+
+impl<S> tower::Layer<S> for RpcLayer {
+    type Service = Rpc<S>;
+
+    fn layer(&self, inner: S) -> Rpc<S> {
+        Rpc {
+            inner,
+            calls: self.calls.clone(),
+        }
+    }
+}
+
+/// The service [`RpcLayer`] makes.
+#[derive(Clone)]
+pub struct Rpc<S> {
+    inner: S,
+    calls: Arc<Calls>,
+}
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Rpc<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Body + Unpin,
+{
+    type Response = http::Response<Measured<ResBody>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let Some(rpc) = self.calls.methods.get(request.uri().path()).cloned() else {
+            let answer = self.inner.call(request);
+            return Box::pin(
+                async move { Ok(answer.await?.map(|body| Measured { body, call: None })) },
+            );
+        };
+        let span = (self.calls.span)(&rpc);
+        let traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok());
+        telemetry::set_parent(&span, traceparent);
+        let started = Instant::now();
+        let answer = span.in_scope(|| self.inner.call(request));
+        let calls = self.calls.clone();
+        Box::pin(async move {
+            let response = answer.instrument(span.clone()).await?;
+            // A refusal comes as headers only; an answer's status is in its trailers.
+            let status = tonic::Status::from_header_map(response.headers());
+            let call = Call {
+                calls,
+                rpc,
+                span,
+                started,
+                status,
+            };
+            Ok(response.map(|body| Measured {
+                body,
+                call: Some(call),
+            }))
+        })
+    }
+}
+
+/// One measured call, until its response ends.
+struct Call {
+    calls: Arc<Calls>,
+    rpc: Arc<str>,
+    span: tracing::Span,
+    started: Instant,
+    /// The status of a headers-only response.
+    status: Option<tonic::Status>,
+}
+
+impl Call {
+    /// Records the call with the status it ended with (`None`: ended without one).
+    fn end(self, status: Option<tonic::Status>) {
+        let status = self.status.or(status);
+        let code = status
+            .as_ref()
+            .map_or(tonic::Code::Unknown, tonic::Status::code);
+        let calls = &self.calls;
+        metrics::counter!(calls.total, "rpc" => self.rpc.clone(), "code" => code_name(code))
+            .increment(1);
+        metrics::histogram!(calls.duration, "rpc" => self.rpc.clone())
+            .record(self.started.elapsed().as_secs_f64());
+        let name = self.span.metadata().map_or("call", |m| m.name());
+        let error = status.as_ref().map_or("", tonic::Status::message);
+        let _entered = self.span.enter();
+        match code {
+            tonic::Code::Ok => {}
+            tonic::Code::Unavailable | tonic::Code::Internal | tonic::Code::Unknown => {
+                tracing::error!(code = code_name(code), error, "{name} failed")
+            }
+            _ => tracing::info!(code = code_name(code), error, "{name} refused"),
+        }
+    }
+}
+
+/// A response body that records its call when it ends (its trailers, its end, or
+/// its drop: a call the caller left is CANCELLED).
+pub struct Measured<B> {
+    body: B,
+    call: Option<Call>,
+}
+
+impl<B: Body + Unpin> Body for Measured<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let entered = this.call.as_ref().map(|call| call.span.enter());
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        drop(entered);
+        // The call ends with its trailers (an answer's status), an error, or the end.
+        let status = match &polled {
+            Poll::Pending => return polled,
+            Poll::Ready(Some(Ok(frame))) => {
+                let Some(trailers) = frame.trailers_ref() else {
+                    return polled;
+                };
+                tonic::Status::from_header_map(trailers)
+            }
+            Poll::Ready(Some(Err(_))) => Some(tonic::Status::unknown(
+                "the response failed while it was sent",
+            )),
+            Poll::Ready(None) => None,
+        };
+        if let Some(call) = this.call.take() {
+            call.end(status);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl<B> Drop for Measured<B> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            let left = call.status.is_none();
+            call.end(left.then(|| tonic::Status::cancelled("the caller went away")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_methods_measured_are_the_services_own() {
+        let layer = RpcLayer::new(
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            &["grpc.health.v1.Health"],
+            "calls_total",
+            "call_duration_seconds",
+        )
+        .unwrap();
+        let check = layer.calls.methods.get("/grpc.health.v1.Health/Check");
+        assert_eq!(check.map(|rpc| &**rpc), Some("Check"));
+        assert!(
+            layer
+                .calls
+                .methods
+                .contains_key("/grpc.health.v1.Health/Watch")
+        );
+        assert!(
+            !layer
+                .calls
+                .methods
+                .contains_key("/grpc.health.v1.Health/Made_up")
+        );
+        let unknown = RpcLayer::new(
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            &["grpc.health.v1.Wealth"],
+            "calls_total",
+            "call_duration_seconds",
+        );
+        assert!(
+            unknown.is_err(),
+            "a service the descriptors lack is a mistake"
+        );
+    }
+}

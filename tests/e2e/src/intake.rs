@@ -1,0 +1,107 @@
+//! Starting intake: in-process on a port of its own ([`Intake`]), or the real binary as
+//! a child process ([`IntakeProcess`]); gRPC clients and its health.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use saman_intake::config::Config;
+use saman_intake::store::EventStore;
+use saman_proto::intake::v1::intake_client::IntakeClient;
+use tonic::transport::Channel;
+
+use crate::process::{Binary, Service, wait_ready, wait_until_listening};
+use crate::{InProcess, channel, serving};
+
+/// The gRPC service whose health says whether intake serves.
+pub const INTAKE_SERVICE: &str = "saman.intake.v1.Intake";
+
+/// Intake running inside the test process, on 127.0.0.1 and a port of its own.
+pub struct Intake {
+    pub addr: SocketAddr,
+    database_url: String,
+    running: InProcess,
+}
+
+impl Intake {
+    pub async fn start(database_url: &str, nats_url: &str) -> anyhow::Result<Intake> {
+        let config = Config::new(database_url, nats_url);
+        Self::start_with(config).await
+    }
+
+    pub async fn start_with(mut config: Config) -> anyhow::Result<Intake> {
+        config.shutdown_grace = Duration::from_secs(5);
+        let database_url = config.database_url.clone();
+        let (addr, running) =
+            InProcess::spawn(|_, listener, stop| saman_intake::server::run(config, listener, stop))
+                .await?;
+        let intake = Intake {
+            addr,
+            database_url,
+            running,
+        };
+        wait_until_listening(addr).await?;
+        Ok(intake)
+    }
+
+    pub async fn client(&self) -> anyhow::Result<IntakeClient<Channel>> {
+        connect(self.addr).await
+    }
+
+    /// Graceful shutdown, as on SIGTERM. Then folds what the store holds, as a restart
+    /// would: every test that stops intake also shows that whatever it accepted lets
+    /// intake start again.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.stop("intake").await?;
+        let store = EventStore::open(&self.database_url, 2).await?;
+        saman_intake::writer::fold_history(&store)
+            .await
+            .context("intake could not start again on what it stored")?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// The real `saman-intake` binary as a child process (`start_with`, `kill`, `signal` and
+/// `terminate` are [`Service`]'s), ready once it listens.
+pub type IntakeProcess = Service<IntakeBinary>;
+
+/// The `saman-intake` binary (see [`IntakeProcess`]).
+pub enum IntakeBinary {}
+
+impl Binary for IntakeBinary {
+    const NAME: &'static str = "saman-intake";
+    const FLAGS: &'static [&'static str] = &[];
+    async fn ready(addr: SocketAddr) -> bool {
+        tokio::net::TcpStream::connect(addr).await.is_ok()
+    }
+}
+
+impl IntakeProcess {
+    pub async fn start(database_url: &str, nats_url: &str, port: u16) -> anyhow::Result<Self> {
+        Self::start_with(database_url, nats_url, port, &[]).await
+    }
+
+    pub async fn client(&self) -> anyhow::Result<IntakeClient<Channel>> {
+        connect(self.addr).await
+    }
+}
+
+pub async fn connect(addr: SocketAddr) -> anyhow::Result<IntakeClient<Channel>> {
+    let channel = channel(addr)
+        .await
+        .with_context(|| format!("Failed to connect to intake at {addr}"))?;
+    Ok(IntakeClient::new(channel))
+}
+
+/// Waits until intake's health check says SERVING (the stream exists).
+pub async fn wait_serving(addr: SocketAddr) -> anyhow::Result<()> {
+    let what = format!("intake at {addr}");
+    wait_ready(
+        &what,
+        Duration::from_secs(20),
+        || serving(addr, INTAKE_SERVICE),
+        || None,
+    )
+    .await
+}

@@ -1,0 +1,383 @@
+//! Starting the projection: in-process on a port of its own ([`Projection`]), or the
+//! real binary as a child process ([`ProjectionProcess`]); its clients, and what the
+//! tests ask it: reads that wait for their writes ([`Writes`]), catching up, whole
+//! timelines and a [`Dump`] of every query.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::FutureExt;
+use saman_proto::intake::v1 as pb;
+use saman_proto::projection::v1 as query;
+use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
+use saman_proto::projection::v1::projection_client::ProjectionClient;
+use tonic::transport::Channel;
+
+use crate::process::{Binary, Service, wait_ready};
+use crate::{InProcess, channel, serving};
+
+/// The projection's settings (flags of the `saman-projection` binary).
+pub use saman_projection::config::Config as ProjectionConfig;
+
+/// The gRPC service whose health says whether the projection serves.
+pub const PROJECTION_SERVICE: &str = "saman.projection.v1.Projection";
+
+/// How long a projection may take to say SERVING.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The projection running inside the test process, on 127.0.0.1 and a port of its own.
+pub struct Projection {
+    pub addr: SocketAddr,
+    running: InProcess,
+}
+
+impl Projection {
+    /// Read models in `database_url`, events from the NATS server at `nats_url`, the
+    /// default consumer name.
+    pub async fn start(database_url: &str, nats_url: &str) -> anyhow::Result<Projection> {
+        Self::start_with(ProjectionConfig::new(database_url, nats_url)).await
+    }
+
+    /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
+    /// until it is SERVING.
+    pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
+        config.shutdown_grace = Duration::from_secs(5);
+        let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
+            config.listen = addr;
+            saman_projection::server::run(config, listener, stop)
+        })
+        .await?;
+        let task = &mut running.task;
+        let gone = || task.now_or_never().map(|ended| format!("{ended:?}"));
+        wait_ready(
+            &format!("the projection at {addr}"),
+            START_TIMEOUT,
+            || serving(addr, PROJECTION_SERVICE),
+            gone,
+        )
+        .await?;
+        Ok(Projection { addr, running })
+    }
+
+    pub async fn client(&self) -> anyhow::Result<ProjectionClient<Channel>> {
+        connect_projection(self.addr).await
+    }
+
+    pub async fn admin(&self) -> anyhow::Result<ProjectionAdminClient<Channel>> {
+        connect_projection_admin(self.addr).await
+    }
+
+    /// Graceful shutdown, as on SIGTERM.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.stop("projection").await
+    }
+}
+
+/// The real `saman-projection` binary as a child process (`start_with`, `kill`, `signal`
+/// and `terminate` are [`Service`]'s), ready once it is SERVING.
+pub type ProjectionProcess = Service<ProjectionBinary>;
+
+/// The `saman-projection` binary (see [`ProjectionProcess`]).
+pub enum ProjectionBinary {}
+
+impl Binary for ProjectionBinary {
+    const NAME: &'static str = "saman-projection";
+    // The web page on a port of its own: several processes run at once.
+    const FLAGS: &'static [&'static str] = &["--web-listen", "127.0.0.1:0"];
+    async fn ready(addr: SocketAddr) -> bool {
+        serving(addr, PROJECTION_SERVICE).await
+    }
+}
+
+impl ProjectionProcess {
+    pub async fn client(&self) -> anyhow::Result<ProjectionClient<Channel>> {
+        connect_projection(self.addr).await
+    }
+
+    pub async fn admin(&self) -> anyhow::Result<ProjectionAdminClient<Channel>> {
+        connect_projection_admin(self.addr).await
+    }
+}
+
+async fn projection_channel(addr: SocketAddr) -> anyhow::Result<Channel> {
+    channel(addr)
+        .await
+        .with_context(|| format!("Failed to connect to the projection at {addr}"))
+}
+
+pub async fn connect_projection(addr: SocketAddr) -> anyhow::Result<ProjectionClient<Channel>> {
+    Ok(ProjectionClient::new(projection_channel(addr).await?))
+}
+
+pub async fn connect_projection_admin(
+    addr: SocketAddr,
+) -> anyhow::Result<ProjectionAdminClient<Channel>> {
+    Ok(ProjectionAdminClient::new(projection_channel(addr).await?))
+}
+
+/// The last stream version of every stream the test wrote to, from the intake's
+/// replies: a `Read` carrying them all sees every write (read your own writes),
+/// whatever order JetStream got the streams' events in.
+#[derive(Debug, Clone, Default)]
+pub struct Writes {
+    versions: std::collections::BTreeMap<String, u64>,
+    /// Events in reply order: (stream id, event id).
+    pub events: Vec<(String, String)>,
+}
+
+impl Writes {
+    pub fn record(&mut self, reply: &pb::SubmissionReply) {
+        let version = self.versions.entry(reply.stream_id.clone()).or_insert(0);
+        *version = (*version).max(reply.stream_version);
+        for event in &reply.events {
+            self.events
+                .push((reply.stream_id.clone(), event.event_id.clone()));
+        }
+    }
+
+    pub fn after(&self) -> Vec<query::StreamVersion> {
+        self.versions
+            .iter()
+            .map(|(stream_id, version)| query::StreamVersion {
+                stream_id: stream_id.clone(),
+                version: *version,
+            })
+            .collect()
+    }
+
+    /// A `Read` as of `as_of` that waits (up to 30 s) for every recorded write.
+    pub fn read(&self, as_of: &str) -> Option<query::Read> {
+        Some(query::Read {
+            as_of: as_of.into(),
+            min_position: 0,
+            after: self.after(),
+            wait_ms: 30_000,
+        })
+    }
+
+    /// How many events the recorded writes appended.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// A `Read` as of `as_of` with no wait.
+pub fn read_as_of(as_of: &str) -> Option<query::Read> {
+    Some(query::Read {
+        as_of: as_of.into(),
+        ..Default::default()
+    })
+}
+
+/// The projection's status (`GetStatus`).
+pub async fn status(
+    admin: &mut ProjectionAdminClient<Channel>,
+) -> anyhow::Result<query::ProjectionStatus> {
+    Ok(admin
+        .get_status(query::GetStatusRequest {})
+        .await?
+        .into_inner())
+}
+
+/// Waits (at most `timeout`) until the rebuild into `generation` has finished and that
+/// generation is served; `what` names the rebuild in the failure.
+pub async fn wait_rebuilt(
+    admin: &mut ProjectionAdminClient<Channel>,
+    generation: u64,
+    timeout: Duration,
+    what: &str,
+) -> anyhow::Result<query::ProjectionStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let s = status(admin).await?;
+        if s.generation == generation && s.rebuild_position.is_none() {
+            return Ok(s);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{what}: {s:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits (at most `timeout`) until the stream holds at least `events` messages and
+/// the projection has applied up to its head (lag 0, no rebuild running); returns
+/// the status.
+pub async fn wait_caught_up(
+    admin: &mut ProjectionAdminClient<Channel>,
+    events: u64,
+    timeout: Duration,
+) -> anyhow::Result<query::ProjectionStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let status = admin
+            .get_status(query::GetStatusRequest {})
+            .await
+            .map(|r| r.into_inner());
+        if let Ok(status) = &status
+            && status.head >= events
+            && status.lag == 0
+            && status.position == status.head
+            && status.rebuild_position.is_none()
+        {
+            return Ok(*status);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the projection has not caught up with {events} events within {timeout:?}: {status:?}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every entry of a zone's timeline, walking the pages of `page_size`.
+pub async fn whole_timeline(
+    client: &mut ProjectionClient<Channel>,
+    read: Option<query::Read>,
+    zone: &str,
+    page_size: u32,
+) -> anyhow::Result<(Vec<query::TimelineEntry>, usize)> {
+    let mut entries = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = client
+            .get_zone_timeline(query::GetZoneTimelineRequest {
+                read: read.clone(),
+                zone: zone.into(),
+                page_size,
+                page_token: token.clone(),
+            })
+            .await?
+            .into_inner();
+        pages += 1;
+        anyhow::ensure!(
+            page.entries.len() <= page_size as usize,
+            "a page of {} entries for page_size {page_size}",
+            page.entries.len()
+        );
+        entries.extend(page.entries);
+        if page.next_page_token.is_empty() {
+            return Ok((entries, pages));
+        }
+        anyhow::ensure!(
+            page.next_page_token != token,
+            "the timeline of {zone} returned the same page token twice"
+        );
+        anyhow::ensure!(pages < 100_000, "the timeline of {zone} never ends");
+        token = page.next_page_token;
+    }
+}
+
+/// Everything the query API answers as of one day, with the `Reflects` headers
+/// removed (they name positions, which differ between the instances compared).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dump {
+    pub as_of: String,
+    pub zones: query::ListZonesReply,
+    pub progress: Vec<query::ZoneProgress>,
+    pub summary: query::ProgrammeSummary,
+    pub compliance: query::Compliance,
+    pub cooperation: query::Cooperation,
+    pub timelines: Vec<(String, Vec<query::TimelineEntry>)>,
+}
+
+impl Dump {
+    /// Asks every query as of `as_of` (each with `read`'s wait): the zones side by
+    /// side, every listed zone's progress and whole timeline, the summary,
+    /// compliance and cooperation.
+    pub async fn take(
+        client: &mut ProjectionClient<Channel>,
+        read: Option<query::Read>,
+    ) -> anyhow::Result<Dump> {
+        let as_of = read.as_ref().map(|r| r.as_of.clone()).unwrap_or_default();
+        let mut zones = client
+            .list_zones(query::ListZonesRequest { read: read.clone() })
+            .await?
+            .into_inner();
+        zones.reflects = None;
+        let mut progress = Vec::new();
+        let mut timelines = Vec::new();
+        for row in &zones.zones {
+            let mut zone = client
+                .get_zone_progress(query::GetZoneProgressRequest {
+                    read: read.clone(),
+                    zone: row.code.clone(),
+                })
+                .await?
+                .into_inner();
+            zone.reflects = None;
+            progress.push(zone);
+            let (timeline, _) = whole_timeline(client, read.clone(), &row.code, 500).await?;
+            timelines.push((row.code.clone(), timeline));
+        }
+        let mut summary = client
+            .get_programme_summary(query::GetProgrammeSummaryRequest { read: read.clone() })
+            .await?
+            .into_inner();
+        summary.reflects = None;
+        let mut compliance = client
+            .get_compliance(query::GetComplianceRequest { read: read.clone() })
+            .await?
+            .into_inner();
+        compliance.reflects = None;
+        let mut cooperation = client
+            .get_cooperation(query::GetCooperationRequest { read })
+            .await?
+            .into_inner();
+        cooperation.reflects = None;
+        Ok(Dump {
+            as_of,
+            zones,
+            progress,
+            summary,
+            compliance,
+            cooperation,
+            timelines,
+        })
+    }
+
+    /// Panics naming the first part that differs (the whole dumps are too long to
+    /// read in a failure message).
+    pub fn assert_same(&self, other: &Dump, what: &str) {
+        let as_of = &self.as_of;
+        assert_eq!(self.as_of, other.as_of, "{what}: dumps of different days");
+        assert_eq!(self.zones, other.zones, "{what}: ListZones as of {as_of}");
+        assert_eq!(
+            self.progress.len(),
+            other.progress.len(),
+            "{what}: number of zones as of {as_of}"
+        );
+        for (a, b) in self.progress.iter().zip(&other.progress) {
+            assert_eq!(a, b, "{what}: GetZoneProgress {} as of {as_of}", a.code);
+        }
+        assert_eq!(
+            self.summary, other.summary,
+            "{what}: GetProgrammeSummary as of {as_of}"
+        );
+        assert_eq!(
+            self.compliance, other.compliance,
+            "{what}: GetCompliance as of {as_of}"
+        );
+        assert_eq!(
+            self.cooperation, other.cooperation,
+            "{what}: GetCooperation as of {as_of}"
+        );
+        assert_eq!(
+            self.timelines.len(),
+            other.timelines.len(),
+            "{what}: timelines as of {as_of}"
+        );
+        for ((zone, a), (_, b)) in self.timelines.iter().zip(&other.timelines) {
+            assert_eq!(
+                a.len(),
+                b.len(),
+                "{what}: timeline of {zone} as of {as_of}: length"
+            );
+            for (x, y) in a.iter().zip(b) {
+                assert_eq!(x, y, "{what}: timeline of {zone} as of {as_of}");
+            }
+        }
+        assert_eq!(self, other, "{what}: dumps as of {as_of}");
+    }
+}

@@ -1,0 +1,166 @@
+//! Making requests: actors, submission headers, and the programme most tests start from.
+
+use saman_proto::events::v1 as events;
+use saman_proto::intake::v1 as pb;
+use saman_proto::intake::v1::intake_client::IntakeClient;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub fn office() -> events::Actor {
+    events::Actor {
+        kind: Some(events::actor::Kind::ProgrammeOffice(events::Official {
+            user: "office".into(),
+        })),
+    }
+}
+
+pub fn supervisor() -> events::Actor {
+    events::Actor {
+        kind: Some(events::actor::Kind::CountySupervisor(events::Official {
+            user: "supervisor".into(),
+        })),
+    }
+}
+
+pub fn member(ngo: &str, member: &str) -> events::Actor {
+    events::Actor {
+        kind: Some(events::actor::Kind::NgoMember(events::NgoMember {
+            ngo: ngo.into(),
+            member: member.into(),
+        })),
+    }
+}
+
+pub fn officer(agency: &str) -> events::Actor {
+    events::Actor {
+        kind: Some(events::actor::Kind::AgencyOfficer(events::AgencyOfficer {
+            agency: agency.into(),
+            user: "officer".into(),
+        })),
+    }
+}
+
+/// A new submission header by `actor`, occurring at `occurred_at` (RFC 3339 or a day).
+pub fn submission(actor: events::Actor, occurred_at: &str) -> Option<pb::Submission> {
+    Some(pb::Submission {
+        submission_id: Uuid::now_v7().to_string(),
+        actor: Some(actor),
+        expected_version: None,
+        occurred_at: occurred_at.into(),
+    })
+}
+
+pub fn goal(code: &str, approach: events::Approach) -> pb::GoalInput {
+    pb::GoalInput {
+        code: code.into(),
+        approach: approach as i32,
+        title_fa: "هدف".into(),
+        title_en: format!("Goal {code}"),
+        weight: 1,
+    }
+}
+
+/// The day the tests' programme is set up (by the office).
+pub const SET_UP_DAY: &str = "1396-12-26";
+
+/// The programme's 1397 dates: needs and proposals by 1397-01-31, operations from
+/// 1397-02-01, the goal on 1397-12-29.
+pub fn programme_dates() -> pb::SetProgrammeDatesRequest {
+    pb::SetProgrammeDatesRequest {
+        submission: submission(office(), SET_UP_DAY),
+        needs_deadline: "1397-01-31".into(),
+        proposals_deadline: "1397-01-31".into(),
+        operational_start: "1397-02-01".into(),
+        goal_date: "1397-12-29".into(),
+    }
+}
+
+/// Zone `zone-{z:02}` with a water (infrastructural) and a literacy (social) goal.
+pub fn zone(z: usize) -> pb::RegisterZoneRequest {
+    pb::RegisterZoneRequest {
+        submission: submission(office(), SET_UP_DAY),
+        code: format!("zone-{z:02}"),
+        name_fa: format!("منطقه {z}"),
+        name_en: format!("Zone {z:02}"),
+        goals: vec![
+            goal("water", events::Approach::Infrastructural),
+            goal("literacy", events::Approach::Social),
+        ],
+    }
+}
+
+/// The Ministry-approved NGO ngo-01.
+pub fn approved_ngo() -> pb::RecordApprovedNgoRequest {
+    pb::RecordApprovedNgoRequest {
+        submission: submission(office(), SET_UP_DAY),
+        code: "ngo-01".into(),
+        name_fa: "سمن یک".into(),
+        name_en: "NGO One (fictional)".into(),
+        ministry_approval_ref: "MOI-1396-001".into(),
+    }
+}
+
+/// Member `m-{m:03}` of ngo-01.
+pub fn ngo_member(m: usize) -> pb::ApproveNgoMemberRequest {
+    pb::ApproveNgoMemberRequest {
+        submission: submission(office(), SET_UP_DAY),
+        ngo: "ngo-01".into(),
+        member: format!("m-{m:03}"),
+        full_name: format!("Member {m:03}"),
+    }
+}
+
+/// The executive agency `code`.
+pub fn agency(code: &str) -> pb::RegisterAgencyRequest {
+    pb::RegisterAgencyRequest {
+        submission: submission(office(), SET_UP_DAY),
+        code: code.into(),
+        name_fa: "دستگاه".into(),
+        name_en: format!("Agency {code}"),
+    }
+}
+
+/// Registers the programme: its 1397 dates, `zones` zones (zone-01 ...), NGO ngo-01
+/// with `members` approved members (m-001 ...), and agencies water and welfare.
+pub async fn register_programme(
+    client: &mut IntakeClient<Channel>,
+    zones: usize,
+    members: usize,
+) -> anyhow::Result<()> {
+    client.set_programme_dates(programme_dates()).await?;
+    for z in 1..=zones {
+        client.register_zone(zone(z)).await?;
+    }
+    client.record_approved_ngo(approved_ngo()).await?;
+    for m in 1..=members {
+        client.approve_ngo_member(ngo_member(m)).await?;
+    }
+    for code in ["water", "welfare"] {
+        client.register_agency(agency(code)).await?;
+    }
+    Ok(())
+}
+
+pub fn declare_need(zone: &str, member_code: &str, title: &str) -> pb::DeclareNeedRequest {
+    pb::DeclareNeedRequest {
+        submission: submission(member("ngo-01", member_code), "1397-01-20"),
+        zone: zone.into(),
+        approach: events::Approach::Social as i32,
+        title: title.into(),
+        description: "".into(),
+        households_affected: 12,
+        priority: events::Priority::High as i32,
+    }
+}
+
+/// A reading circle of 20 that m-001 of ngo-01 held in zone-01 on `held_on`.
+pub fn social_activity(held_on: &str) -> pb::ReportSocialActivityRequest {
+    pb::ReportSocialActivityRequest {
+        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
+        zone: "zone-01".into(),
+        title: "Reading circle".into(),
+        description: "".into(),
+        participants: 20,
+        held_on: held_on.into(),
+    }
+}
