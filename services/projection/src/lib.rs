@@ -10,12 +10,17 @@
 //!   position, change notifications, the rebuild in progress;
 //! - [`service`]: the gRPC services `Projection` (queries) and `ProjectionAdmin`;
 //! - [`web`]: the web page for people (plain HTML) beside gRPC;
+//! - [`request`]: request values parsed with the domain's types, for both edges;
+//! - [`error`]: the edges' error type, mapped once to a gRPC status and once to an
+//!   HTTP response;
 //! - [`server`], [`config`]: wiring and flags.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod consumer;
+pub mod error;
 pub mod readmodel;
+pub mod request;
 pub mod server;
 pub mod service;
 pub mod state;

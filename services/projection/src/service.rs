@@ -9,13 +9,16 @@ use async_nats::jetstream;
 use futures::Stream;
 use jiff::Timestamp;
 use saman_domain::Day;
+use saman_domain::values::ZoneCode;
 use saman_proto::projection::v1 as pb;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::consumer::{self, FeedConfig};
-use crate::readmodel::{ReadModelError, date};
-use crate::state::{State, WaitError};
+use crate::error::ProjectionError;
+use crate::readmodel::date;
+use crate::request;
+use crate::state::State;
 
 /// The longest a query may wait for the projection to catch up.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -32,9 +35,12 @@ impl ProjectionService {
     }
 
     /// Parses the `Read` header, waits as it asks, and says what the reply reflects.
-    async fn read(&self, read: Option<pb::Read>) -> Result<(u64, Day, pb::Reflects), Status> {
+    async fn read(
+        &self,
+        read: Option<pb::Read>,
+    ) -> Result<(u64, Day, pb::Reflects), ProjectionError> {
         let read = read.unwrap_or_default();
-        let as_of = as_of(&read.as_of, "read.as_of")?;
+        let as_of = request::as_of(&read.as_of, "read.as_of")?;
         let wait = match read.wait_ms {
             0 => DEFAULT_WAIT,
             ms => Duration::from_millis(u64::from(ms)).min(MAX_WAIT),
@@ -48,64 +54,13 @@ impl ProjectionService {
             .state
             .wait_for(read.min_position, &after, wait)
             .await
-            .map_err(|err| match err {
-                WaitError::NotYet(not_yet) => Status::deadline_exceeded(format!(
-                    "read.min_position/read.after: {not_yet}; the projection is at position {}",
-                    self.state.position()
-                )),
-                WaitError::ReadModel(err) => status(err),
-            })?;
+            .map_err(|err| ProjectionError::from_wait(err, self.state.position()))?;
         let reflects = pb::Reflects {
             position,
             as_of: Some(date(as_of)),
         };
         Ok((self.state.generation(), as_of, reflects))
     }
-}
-
-/// The as-of day: a Solar Hijri or ISO date, default today in Asia/Tehran.
-fn as_of(input: &str, field: &str) -> Result<Day, Status> {
-    if input.trim().is_empty() {
-        return Ok(Day::in_tehran(Timestamp::now()));
-    }
-    Day::parse(input).map_err(|err| {
-        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, err.to_string());
-        <Status as tonic_types::StatusExt>::with_error_details(
-            tonic::Code::InvalidArgument,
-            format!("{field}: {err}"),
-            details,
-        )
-    })
-}
-
-/// The gRPC status of a read-model error.
-pub fn status(err: ReadModelError) -> Status {
-    match err {
-        ReadModelError::NotFound { .. } => Status::not_found(err.to_string()),
-        other => {
-            tracing::error!(error = %other, "read models failed");
-            Status::unavailable(format!("the read models failed: {other}"))
-        }
-    }
-}
-
-/// A zone code of a request, parsed as the domain parses it: required, and a refusal
-/// quotes at most a short prefix of whatever was sent.
-fn zone_code(value: &str, field: &str) -> Result<String, Status> {
-    let refuse = |why: String| {
-        let details = tonic_types::ErrorDetails::with_bad_request_violation(field, why.clone());
-        <Status as tonic_types::StatusExt>::with_error_details(
-            tonic::Code::InvalidArgument,
-            format!("{field}: {why}"),
-            details,
-        )
-    };
-    if value.trim().is_empty() {
-        return Err(refuse("is required".into()));
-    }
-    saman_domain::values::ZoneCode::parse(value)
-        .map(|zone| zone.as_str().to_owned())
-        .map_err(|err| refuse(err.to_string()))
 }
 
 type ProgressStream = Pin<Box<dyn Stream<Item = Result<pb::ZoneProgress, Status>> + Send>>;
@@ -117,14 +72,14 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::GetZoneProgressRequest>,
     ) -> Result<Response<pb::ZoneProgress>, Status> {
         let request = request.into_inner();
-        let zone = zone_code(&request.zone, "zone")?;
+        let zone = request::zone(&request.zone, "zone")?;
         let (generation, as_of, reflects) = self.read(request.read).await?;
         let mut reply = self
             .state
             .models()
             .zone_progress(generation, &zone, as_of)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         reply.reflects = Some(reflects);
         Ok(Response::new(reply))
     }
@@ -139,7 +94,7 @@ impl pb::projection_server::Projection for ProjectionService {
             .models()
             .list_zones(generation, as_of)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         reply.reflects = Some(reflects);
         Ok(Response::new(reply))
     }
@@ -154,7 +109,7 @@ impl pb::projection_server::Projection for ProjectionService {
             .models()
             .programme_summary(generation, as_of)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         reply.reflects = Some(reflects);
         Ok(Response::new(reply))
     }
@@ -169,7 +124,7 @@ impl pb::projection_server::Projection for ProjectionService {
             .models()
             .compliance(generation, as_of)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         reply.reflects = Some(reflects);
         Ok(Response::new(reply))
     }
@@ -184,7 +139,7 @@ impl pb::projection_server::Projection for ProjectionService {
             .models()
             .cooperation(generation, as_of)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         reply.reflects = Some(reflects);
         Ok(Response::new(reply))
     }
@@ -194,13 +149,8 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::GetZoneTimelineRequest>,
     ) -> Result<Response<pb::ZoneTimeline>, Status> {
         let request = request.into_inner();
-        let zone = zone_code(&request.zone, "zone")?;
-        let after = match request.page_token.trim() {
-            "" => 0,
-            token => token.parse::<u64>().map_err(|_| {
-                Status::invalid_argument("page_token: not a token from a previous reply")
-            })?,
-        };
+        let zone = request::zone(&request.zone, "zone")?;
+        let after = request::page_token(&request.page_token)?;
         let page_size = match request.page_size {
             0 => 50,
             n => n.min(500),
@@ -211,7 +161,7 @@ impl pb::projection_server::Projection for ProjectionService {
             .models()
             .zone_timeline(generation, &zone, as_of, page_size, after)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         Ok(Response::new(pb::ZoneTimeline {
             reflects: Some(reflects),
             entries,
@@ -226,11 +176,11 @@ impl pb::projection_server::Projection for ProjectionService {
         request: Request<pb::WatchZoneProgressRequest>,
     ) -> Result<Response<Self::WatchZoneProgressStream>, Status> {
         let request = request.into_inner();
-        let zone = zone_code(&request.zone, "zone")?;
+        let zone = request::zone(&request.zone, "zone")?;
         let fixed_day = if request.as_of.trim().is_empty() {
             None
         } else {
-            Some(as_of(&request.as_of, "as_of")?)
+            Some(request::as_of(&request.as_of, "as_of")?)
         };
         let state = self.state.clone();
         // Subscribe before the first read, so no change between the two is missed.
@@ -242,7 +192,7 @@ impl pb::projection_server::Projection for ProjectionService {
             }
             loop {
                 match changes.recv().await {
-                    Ok(change) if !change.touches(&zone) => continue,
+                    Ok(change) if !change.touches(zone.as_str()) => continue,
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
@@ -258,7 +208,7 @@ impl pb::projection_server::Projection for ProjectionService {
 
 async fn progress_now(
     state: &State,
-    zone: &str,
+    zone: &ZoneCode,
     day: Option<Day>,
 ) -> Result<pb::ZoneProgress, Status> {
     let as_of = day.unwrap_or_else(|| Day::in_tehran(Timestamp::now()));
@@ -267,7 +217,7 @@ async fn progress_now(
         .models()
         .zone_progress(state.generation(), zone, as_of)
         .await
-        .map_err(status)?;
+        .map_err(ProjectionError::from)?;
     reply.reflects = Some(pb::Reflects {
         position,
         as_of: Some(date(as_of)),
@@ -318,15 +268,16 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
         &self,
         _request: Request<pb::GetStatusRequest>,
     ) -> Result<Response<pb::ProjectionStatus>, Status> {
-        let mut stream = self.js.get_stream(&self.feed.stream).await.map_err(|e| {
-            Status::unavailable(format!("cannot read the stream head from NATS: {e}"))
-        })?;
+        let nats = |e: &dyn std::fmt::Display| ProjectionError::Nats(e.to_string());
+        let mut stream = self
+            .js
+            .get_stream(&self.feed.stream)
+            .await
+            .map_err(|e| nats(&e))?;
         let head = stream
             .info()
             .await
-            .map_err(|e| {
-                Status::unavailable(format!("cannot read the stream head from NATS: {e}"))
-            })?
+            .map_err(|e| nats(&e))?
             .state
             .last_sequence;
         let generation = self.state.generation();
@@ -336,7 +287,7 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .models()
             .parked(generation)
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         let conflicts = parked
             .iter()
             .filter(|p| p.kind() == pb::ParkedKind::Conflict)
@@ -361,7 +312,7 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .models()
             .parked(self.state.generation())
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         Ok(Response::new(pb::ListParkedReply { events }))
     }
 
@@ -370,18 +321,19 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
         _request: Request<pb::RebuildRequest>,
     ) -> Result<Response<pb::RebuildReply>, Status> {
         if let Some((generation, _)) = self.state.rebuild() {
-            return Err(Status::already_exists(format!(
+            return Err(ProjectionError::RebuildRunning(format!(
                 "a rebuild of generation {generation} is running"
-            )));
+            ))
+            .into());
         }
         let generation = self
             .state
             .models()
             .start_generation()
             .await
-            .map_err(status)?;
+            .map_err(ProjectionError::from)?;
         if !self.state.begin_rebuild(generation) {
-            return Err(Status::already_exists("a rebuild is running"));
+            return Err(ProjectionError::RebuildRunning("a rebuild is running".into()).into());
         }
         let (js, feed, state, stop) = (
             self.js.clone(),

@@ -9,7 +9,10 @@
 //!
 //! `as_of` takes what `Read.as_of` takes (Solar Hijri, Persian digits, or ISO); it
 //! defaults to today in Asia/Tehran. An invalid `as_of` is a 400 page, an unknown zone a
-//! 404 page. Every text put into the HTML goes through [`escape`].
+//! 404 page (the status codes are decided in [`crate::error`], with gRPC's).
+//!
+//! The HTML is written with `maud`: templates in Rust, checked when compiled, and every
+//! text put into them escaped unless marked otherwise (only the style sheet is).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,16 +20,19 @@ use std::fmt::Write as _;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as Shared};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Html;
 use axum::routing::get;
 use jiff::Timestamp;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use saman_domain::Day;
 use saman_proto::projection::v1 as pb;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::readmodel::{ReadModelError, date};
+use crate::error::ProjectionError;
+use crate::readmodel::date;
+use crate::request;
 use crate::state::State;
 
 /// Timeline entries shown on a zone's page.
@@ -55,22 +61,6 @@ pub async fn serve(
         .map_err(|err| anyhow::anyhow!("web page server failed: {err}"))
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Percent-encodes everything but RFC 3986's unreserved characters (for a URL's path
 /// segment or query value).
 fn url_encode(text: &str) -> String {
@@ -85,50 +75,34 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-/// A page that could not be shown.
-enum PageError {
-    BadRequest(String),
-    NotFound(String),
-    Unavailable(String),
+/// The page of an error (see [`ProjectionError`]'s `IntoResponse`): its status code
+/// and title, why, and the way back.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> String {
+    page(
+        title,
+        html! {
+            h1 { (status.as_u16()) " " (title) }
+            p { (message) }
+            p { a href="/" { "All zones" } }
+        },
+    )
+    .into_string()
 }
 
-impl From<ReadModelError> for PageError {
-    fn from(err: ReadModelError) -> Self {
-        match err {
-            ReadModelError::NotFound { .. } => PageError::NotFound(err.to_string()),
-            other => {
-                tracing::error!(error = %other, "read models failed (web page)");
-                PageError::Unavailable(format!("the read models failed: {other}"))
+/// A whole HTML document around `body`.
+fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Saman" }
+                style { (PreEscaped(STYLE)) }
             }
+            body { (body) }
         }
     }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, title, message) = match self {
-            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m),
-            PageError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m),
-            PageError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable", m),
-        };
-        let body = format!(
-            "<h1>{} {}</h1>\n<p>{}</p>\n<p><a href=\"/\">All zones</a></p>\n",
-            status.as_u16(),
-            escape(title),
-            escape(&message)
-        );
-        (status, Html(page(title, &body))).into_response()
-    }
-}
-
-/// A whole HTML document around `body` (already HTML).
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} · Saman</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        escape(title)
-    )
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\
@@ -139,74 +113,88 @@ th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 [dir=rtl]{font-family:Vazirmatn,Tahoma,sans-serif}.muted{color:#666}";
 
 /// Persian text, right to left.
-fn fa(text: &str) -> String {
-    format!("<span dir=\"rtl\" lang=\"fa\">{}</span>", escape(text))
+fn fa(text: &str) -> Markup {
+    html! { span dir="rtl" lang="fa" { (text) } }
+}
+
+/// A heading in English with its Persian name.
+fn heading(en: &str, fa_name: &str) -> Markup {
+    html! { h2 { (en) " " span dir="rtl" lang="fa" { "· " (fa_name) } } }
 }
 
 /// The `as_of` query parameter: a day, default today in Asia/Tehran.
-fn as_of(query: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<Day, PageError> {
-    let Query(query) = query.map_err(|err| PageError::BadRequest(err.body_text()))?;
-    match query.get("as_of").map(|s| s.trim()) {
-        None | Some("") => Ok(Day::in_tehran(Timestamp::now())),
-        Some(input) => Day::parse(input).map_err(|err| {
-            PageError::BadRequest(format!("as_of {input:?} is not a day: {err}. Write it as 1397-06-31 (Solar Hijri, Latin or Persian digits) or 2018-09-22 (ISO)."))
-        }),
-    }
+fn as_of(
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Day, ProjectionError> {
+    let Query(query) = query.map_err(|err| ProjectionError::Invalid {
+        field: "query",
+        why: err.body_text(),
+    })?;
+    request::as_of(query.get("as_of").map_or("", String::as_str), "as_of")
 }
 
 /// The as-of day in both calendars, what the page reflects, and the form to change
 /// the day.
-fn header(day: Day, position: u64, generation: u64, action: &str) -> String {
+fn header(day: Day, position: u64, generation: u64, action: &str) -> Markup {
     let d = date(day);
-    format!(
-        "<p>As of <strong>{en}</strong> ({iso}) · {fa_long} {fa_short}</p>\n\
-         <p class=\"muted\">Reflects the events up to position {position} (read models generation {generation}).</p>\n\
-         <form method=\"get\" action=\"{action}\"><label>As of (Solar Hijri or ISO) \
-         <input name=\"as_of\" value=\"{value}\" size=\"12\"></label> <button type=\"submit\">Show</button></form>\n",
-        en = escape(&d.solar_hijri_en),
-        iso = escape(&d.iso),
-        fa_long = fa(&d.solar_hijri_fa),
-        fa_short = fa(&day.solar_hijri_persian()),
-        action = escape(action),
-        value = escape(&d.solar_hijri),
-    )
+    html! {
+        p {
+            "As of " strong { (d.solar_hijri_en) } " (" (d.iso) ") · "
+            (fa(&d.solar_hijri_fa)) " " (fa(&day.solar_hijri_persian()))
+        }
+        p.muted {
+            "Reflects the events up to position " (position)
+            " (read models generation " (generation) ")."
+        }
+        form method="get" action=(action) {
+            label {
+                "As of (Solar Hijri or ISO) "
+                input name="as_of" value=(d.solar_hijri) size="12";
+            }
+            " "
+            button type="submit" { "Show" }
+        }
+    }
 }
 
-fn status_cell(status: i32) -> String {
+fn status_cell(status: i32) -> Markup {
     let (class, en, fa_name) = match pb::TrackStatus::try_from(status) {
         Ok(pb::TrackStatus::OnTrack) => ("on-track", "on track", "در مسیر"),
         Ok(pb::TrackStatus::AtRisk) => ("at-risk", "at risk", "در معرض خطر"),
         Ok(pb::TrackStatus::Behind) => ("behind", "behind", "عقب"),
         _ => ("", "unknown", "نامشخص"),
     };
-    format!(
-        "<td class=\"{class}\">{} · {}</td>",
-        escape(en),
-        fa(fa_name)
-    )
+    html! { td class=(class) { (en) " · " (fa(fa_name)) } }
 }
 
-fn pct(value: f64) -> String {
-    format!("<td class=\"n\">{value:.1}%</td>")
+fn pct(value: f64) -> Markup {
+    html! { td.n { (format!("{value:.1}%")) } }
 }
 
-fn num(value: impl std::fmt::Display) -> String {
-    format!("<td class=\"n\">{value}</td>")
+fn num(value: impl std::fmt::Display) -> Markup {
+    html! { td.n { (value.to_string()) } }
+}
+
+/// A row of one cell across `columns`, saying there is nothing to show.
+fn none_row(columns: u32, text: &str) -> Markup {
+    html! { tr { td colspan=(columns) class="muted" { (text) } } }
 }
 
 fn names(names: Option<&pb::Names>) -> (String, String) {
     names.map_or_else(Default::default, |n| (n.fa.clone(), n.en.clone()))
 }
 
-fn approach(a: Option<&pb::ApproachName>) -> String {
+fn approach(a: Option<&pb::ApproachName>) -> Markup {
     let (fa_name, en) = names(a.and_then(|a| a.name.as_ref()));
-    format!("{} · {}", escape(&en), fa(&fa_name))
+    html! { (en) " · " (fa(&fa_name)) }
 }
 
-fn day_cell(d: Option<&pb::Date>) -> String {
-    match d {
-        Some(d) => format!("<td>{} · {}</td>", escape(&d.iso), fa(&d.solar_hijri_fa)),
-        None => "<td class=\"muted\">—</td>".to_owned(),
+fn day_cell(d: Option<&pb::Date>) -> Markup {
+    html! {
+        @match d {
+            Some(d) => td { (d.iso) " · " (fa(&d.solar_hijri_fa)) },
+            None => td.muted { "—" },
+        }
     }
 }
 
@@ -214,101 +202,96 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn fallback() -> PageError {
-    PageError::NotFound("There is no such page.".to_owned())
+async fn fallback(uri: Uri) -> ProjectionError {
+    ProjectionError::NotFound {
+        what: "page",
+        id: uri.path().to_owned(),
+    }
 }
 
 async fn index(
     Shared(state): Shared<State>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ProjectionError> {
     let day = as_of(query)?;
     let generation = state.generation();
     let position = state.position();
     let models = state.models();
     let zones = models.list_zones(generation, day).await?;
-    let summary = models.programme_summary(generation, day).await?;
+    let s = models.programme_summary(generation, day).await?;
 
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>Saman: the zones side by side <span dir=\"rtl\" lang=\"fa\">· سامان: مناطق</span></h1>\n{}",
-        header(day, position, generation, "/")
-    );
-    let goal = summary
+    let goal = s
         .goal_date
         .as_ref()
         .map(|d| format!("{} ({})", d.solar_hijri_en, d.iso))
         .unwrap_or_default();
-    let _ = writeln!(
-        body,
-        "<p><strong>Programme:</strong> {zones} zones, {needs} needs, {proposals} proposals, \
-         {projects} projects ({completed} completed); infrastructural {infra:.1}%, social \
-         {social:.1}%, overall {overall:.1}% against {expected:.1}% expected; {on_track} on \
-         track, {at_risk} at risk, {behind} behind; {days_left} days left to the goal date {goal}.</p>",
-        zones = summary.zones,
-        needs = summary.needs,
-        proposals = summary.proposals,
-        projects = summary.projects,
-        completed = summary.completed_projects,
-        infra = summary.infrastructural,
-        social = summary.social,
-        overall = summary.overall,
-        expected = summary.expected,
-        on_track = summary.zones_on_track,
-        at_risk = summary.zones_at_risk,
-        behind = summary.zones_behind,
-        days_left = summary.days_left,
-        goal = escape(&goal),
-    );
-    body.push_str(
-        "<table>\n<thead><tr><th>Code</th><th>نام</th><th>Name</th><th>Needs</th>\
-         <th>Unanswered</th><th>Proposals</th><th>Projects</th><th>Infrastructural</th>\
-         <th>Social</th><th>Overall</th><th>Expected</th><th>Status</th><th>Days left</th></tr></thead>\n<tbody>\n",
-    );
-    if zones.zones.is_empty() {
-        body.push_str(
-            "<tr><td colspan=\"13\" class=\"muted\">No zones registered by this day.</td></tr>\n",
-        );
-    }
     let as_of_param = url_encode(&day.iso());
-    for zone in &zones.zones {
-        let (fa_name, en) = names(zone.name.as_ref());
-        let progress = zone.progress.clone().unwrap_or_default();
-        let _ = writeln!(
-            body,
-            "<tr><td><a href=\"/zones/{href}?as_of={as_of_param}\">{code}</a></td><td>{fa_name}</td>\
-             <td>{en}</td>{needs}{unanswered}{proposals}{projects}{infra}{social}{overall}{expected}{status}{days}</tr>",
-            href = escape(&url_encode(&zone.code)),
-            code = escape(&zone.code),
-            fa_name = fa(&fa_name),
-            en = escape(&en),
-            needs = num(zone.needs),
-            unanswered = num(zone.unanswered_needs),
-            proposals = num(zone.proposals),
-            projects = num(zone.projects),
-            infra = pct(progress.infrastructural),
-            social = pct(progress.social),
-            overall = pct(progress.overall),
-            expected = pct(progress.expected),
-            status = status_cell(progress.status),
-            days = num(progress.days_left),
-        );
-    }
-    body.push_str("</tbody>\n</table>\n");
-    Ok(Html(page("Zones", &body)))
+    let body = html! {
+        h1 { "Saman: the zones side by side " span dir="rtl" lang="fa" { "· سامان: مناطق" } }
+        (header(day, position, generation, "/"))
+        p {
+            strong { "Programme:" }
+            (format!(
+                " {} zones, {} needs, {} proposals, {} projects ({} completed); \
+                 infrastructural {:.1}%, social {:.1}%, overall {:.1}% against {:.1}% expected; \
+                 {} on track, {} at risk, {} behind; {} days left to the goal date {goal}.",
+                s.zones, s.needs, s.proposals, s.projects, s.completed_projects,
+                s.infrastructural, s.social, s.overall, s.expected,
+                s.zones_on_track, s.zones_at_risk, s.zones_behind, s.days_left,
+            ))
+        }
+        table {
+            thead {
+                tr {
+                    th { "Code" } th { "نام" } th { "Name" } th { "Needs" } th { "Unanswered" }
+                    th { "Proposals" } th { "Projects" } th { "Infrastructural" } th { "Social" }
+                    th { "Overall" } th { "Expected" } th { "Status" } th { "Days left" }
+                }
+            }
+            tbody {
+                @if zones.zones.is_empty() {
+                    (none_row(13, "No zones registered by this day."))
+                }
+                @for zone in &zones.zones {
+                    @let (fa_name, en) = names(zone.name.as_ref());
+                    @let progress = zone.progress.clone().unwrap_or_default();
+                    tr {
+                        td {
+                            a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&zone.code))) {
+                                (zone.code)
+                            }
+                        }
+                        td { (fa(&fa_name)) }
+                        td { (en) }
+                        (num(zone.needs))
+                        (num(zone.unanswered_needs))
+                        (num(zone.proposals))
+                        (num(zone.projects))
+                        (pct(progress.infrastructural))
+                        (pct(progress.social))
+                        (pct(progress.overall))
+                        (pct(progress.expected))
+                        (status_cell(progress.status))
+                        (num(progress.days_left))
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(page("Zones", body).into_string()))
 }
 
 async fn zone(
     Shared(state): Shared<State>,
     Path(code): Path<String>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Html<String>, PageError> {
+) -> Result<Html<String>, ProjectionError> {
     let day = as_of(query)?;
-    let code = code.trim().to_ascii_lowercase();
-    if code.is_empty() {
-        return Err(PageError::NotFound("zone: no code given".to_owned()));
-    }
+    // A path that names no zone code is a page that does not exist.
+    let code = request::zone(&code, "code").map_err(|_| ProjectionError::NotFound {
+        what: "zone",
+        id: code.clone(),
+    })?;
     let generation = state.generation();
     let position = state.position();
     let models = state.models();
@@ -318,158 +301,137 @@ async fn zone(
         .await?;
 
     let (fa_name, en) = names(zone.name.as_ref());
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<p><a href=\"/?as_of={back}\">All zones</a></p>\n<h1>{code}: {en} · {fa_name}</h1>\n{header}",
-        back = url_encode(&day.iso()),
-        code = escape(&zone.code),
-        en = escape(&en),
-        fa_name = fa(&fa_name),
-        header = header(
-            day,
-            position,
-            generation,
-            &format!("/zones/{}", url_encode(&zone.code))
-        ),
-    );
-
-    // Progress.
     let progress = zone.progress.clone().unwrap_or_default();
     let needs = zone.needs.clone().unwrap_or_default();
     let proposals = zone.proposals.clone().unwrap_or_default();
-    let _ = write!(
-        body,
-        "<h2>Progress <span dir=\"rtl\" lang=\"fa\">· پیشرفت</span></h2>\n<table>\n\
-         <tr><th>Infrastructural</th><th>Social</th><th>Overall</th><th>Expected</th><th>Status</th>\
-         <th>Days left</th><th>Operational start</th><th>Goal date</th></tr>\n\
-         <tr>{}{}{}{}{}{}{}{}</tr>\n</table>\n",
-        pct(progress.infrastructural),
-        pct(progress.social),
-        pct(progress.overall),
-        pct(progress.expected),
-        status_cell(progress.status),
-        num(progress.days_left),
-        day_cell(progress.operational_start.as_ref()),
-        day_cell(progress.goal_date.as_ref()),
-    );
-    let _ = writeln!(
-        body,
-        "<p>Needs: {} ({} infrastructural, {} social; {} on time, {} late). Proposals: {} \
-         ({} pending, {} approved, {} rejected).</p>",
-        needs.total,
-        needs.infrastructural,
-        needs.social,
-        needs.on_time,
-        needs.late,
-        proposals.total,
-        proposals.pending,
-        proposals.approved,
-        proposals.rejected,
-    );
+    let body = html! {
+        p { a href=(format!("/?as_of={}", url_encode(&day.iso()))) { "All zones" } }
+        h1 { (zone.code) ": " (en) " · " (fa(&fa_name)) }
+        (header(day, position, generation, &format!("/zones/{}", url_encode(&zone.code))))
 
-    // Goals.
-    body.push_str(
-        "<h2>Goals <span dir=\"rtl\" lang=\"fa\">· اهداف</span></h2>\n<table>\n\
-         <tr><th>Code</th><th>عنوان</th><th>Title</th><th>Approach</th><th>Weight</th><th>Progress</th></tr>\n",
-    );
-    if zone.goals.is_empty() {
-        body.push_str("<tr><td colspan=\"6\" class=\"muted\">No goals.</td></tr>\n");
-    }
-    for goal in &zone.goals {
-        let (fa_title, en_title) = names(goal.title.as_ref());
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}</tr>",
-            escape(&goal.code),
-            fa(&fa_title),
-            escape(&en_title),
-            approach(goal.approach.as_ref()),
-            num(goal.weight),
-            pct(goal.percent),
-        );
-    }
-    body.push_str("</table>\n");
+        (heading("Progress", "پیشرفت"))
+        table {
+            tr {
+                th { "Infrastructural" } th { "Social" } th { "Overall" } th { "Expected" }
+                th { "Status" } th { "Days left" } th { "Operational start" } th { "Goal date" }
+            }
+            tr {
+                (pct(progress.infrastructural))
+                (pct(progress.social))
+                (pct(progress.overall))
+                (pct(progress.expected))
+                (status_cell(progress.status))
+                (num(progress.days_left))
+                (day_cell(progress.operational_start.as_ref()))
+                (day_cell(progress.goal_date.as_ref()))
+            }
+        }
+        p {
+            (format!(
+                "Needs: {} ({} infrastructural, {} social; {} on time, {} late). Proposals: {} \
+                 ({} pending, {} approved, {} rejected).",
+                needs.total, needs.infrastructural, needs.social, needs.on_time, needs.late,
+                proposals.total, proposals.pending, proposals.approved, proposals.rejected,
+            ))
+        }
 
-    // Projects.
-    body.push_str(
-        "<h2>Projects <span dir=\"rtl\" lang=\"fa\">· پروژه‌ها</span></h2>\n<table>\n\
-         <tr><th>Title</th><th>Agency</th><th>Approach</th><th>Budget (rials)</th><th>Percent</th>\
-         <th>Reported as of</th><th>Approved on</th></tr>\n",
-    );
-    if zone.projects.is_empty() {
-        body.push_str("<tr><td colspan=\"7\" class=\"muted\">No approved projects.</td></tr>\n");
-    }
-    for project in &zone.projects {
-        let done = if project.completed {
-            " (completed)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            body,
-            "<tr><td dir=\"auto\">{}</td><td>{}</td><td>{}</td>{}<td class=\"n\">{}%{}</td>{}{}</tr>",
-            escape(&project.title),
-            escape(&project.agency),
-            approach(project.approach.as_ref()),
-            num(project.budget_rials),
-            project.percent,
-            done,
-            day_cell(project.reported_as_of.as_ref()),
-            day_cell(project.approved_on.as_ref()),
-        );
-    }
-    body.push_str("</table>\n");
+        (heading("Goals", "اهداف"))
+        table {
+            tr {
+                th { "Code" } th { "عنوان" } th { "Title" } th { "Approach" } th { "Weight" }
+                th { "Progress" }
+            }
+            @if zone.goals.is_empty() {
+                (none_row(6, "No goals."))
+            }
+            @for goal in &zone.goals {
+                @let (fa_title, en_title) = names(goal.title.as_ref());
+                tr {
+                    td { (goal.code) }
+                    td { (fa(&fa_title)) }
+                    td { (en_title) }
+                    td { (approach(goal.approach.as_ref())) }
+                    (num(goal.weight))
+                    (pct(goal.percent))
+                }
+            }
+        }
 
-    // Unanswered needs.
-    body.push_str(
-        "<h2>Unanswered needs <span dir=\"rtl\" lang=\"fa\">· نیازهای بی‌پاسخ</span></h2>\n<table>\n\
-         <tr><th>Title</th><th>NGO</th><th>Approach</th><th>Declared on</th><th>Late</th><th>Households</th></tr>\n",
-    );
-    if zone.unanswered_needs.is_empty() {
-        body.push_str("<tr><td colspan=\"6\" class=\"muted\">None.</td></tr>\n");
-    }
-    for need in &zone.unanswered_needs {
-        let _ = writeln!(
-            body,
-            "<tr><td dir=\"auto\">{}</td><td>{}</td><td>{}</td>{}<td>{}</td>{}</tr>",
-            escape(&need.title),
-            escape(&need.ngo),
-            approach(need.approach.as_ref()),
-            day_cell(need.declared_on.as_ref()),
-            if need.late { "late" } else { "on time" },
-            num(need.households_affected),
-        );
-    }
-    body.push_str("</table>\n");
+        (heading("Projects", "پروژه‌ها"))
+        table {
+            tr {
+                th { "Title" } th { "Agency" } th { "Approach" } th { "Budget (rials)" }
+                th { "Percent" } th { "Reported as of" } th { "Approved on" }
+            }
+            @if zone.projects.is_empty() {
+                (none_row(7, "No approved projects."))
+            }
+            @for project in &zone.projects {
+                tr {
+                    td dir="auto" { (project.title) }
+                    td { (project.agency) }
+                    td { (approach(project.approach.as_ref())) }
+                    (num(project.budget_rials))
+                    td.n {
+                        (project.percent) "%"
+                        @if project.completed { " (completed)" }
+                    }
+                    (day_cell(project.reported_as_of.as_ref()))
+                    (day_cell(project.approved_on.as_ref()))
+                }
+            }
+        }
 
-    // Timeline.
-    let _ = writeln!(
-        body,
-        "<h2>Timeline <span dir=\"rtl\" lang=\"fa\">· رویدادها</span></h2>\n<p class=\"muted\">The first {TIMELINE_ENTRIES} entries, oldest first{}.</p>\n<table>\n\
-         <tr><th>Position</th><th>Who</th><th>When</th><th>What</th><th>چه</th></tr>",
-        if more.is_some() { "; more follow" } else { "" },
-    );
-    if timeline.is_empty() {
-        body.push_str("<tr><td colspan=\"5\" class=\"muted\">Nothing yet.</td></tr>\n");
-    }
-    for entry in &timeline {
-        let _ = writeln!(
-            body,
-            "<tr>{}<td dir=\"auto\">{}</td>{}<td>{}</td><td dir=\"rtl\" lang=\"fa\">{}</td></tr>",
-            num(entry.position),
-            escape(&entry.who),
-            when_cell(entry),
-            escape(&entry.what_en),
-            escape(&entry.what_fa),
-        );
-    }
-    body.push_str("</table>\n");
-    Ok(Html(page(&format!("{} {en}", zone.code), &body)))
+        (heading("Unanswered needs", "نیازهای بی‌پاسخ"))
+        table {
+            tr {
+                th { "Title" } th { "NGO" } th { "Approach" } th { "Declared on" } th { "Late" }
+                th { "Households" }
+            }
+            @if zone.unanswered_needs.is_empty() {
+                (none_row(6, "None."))
+            }
+            @for need in &zone.unanswered_needs {
+                tr {
+                    td dir="auto" { (need.title) }
+                    td { (need.ngo) }
+                    td { (approach(need.approach.as_ref())) }
+                    (day_cell(need.declared_on.as_ref()))
+                    td { @if need.late { "late" } @else { "on time" } }
+                    (num(need.households_affected))
+                }
+            }
+        }
+
+        (heading("Timeline", "رویدادها"))
+        p.muted {
+            "The first " (TIMELINE_ENTRIES) " entries, oldest first"
+            @if more.is_some() { "; more follow" }
+            "."
+        }
+        table {
+            tr { th { "Position" } th { "Who" } th { "When" } th { "What" } th { "چه" } }
+            @if timeline.is_empty() {
+                (none_row(5, "Nothing yet."))
+            }
+            @for entry in &timeline {
+                tr {
+                    (num(entry.position))
+                    td dir="auto" { (entry.who) }
+                    (when_cell(entry))
+                    td { (entry.what_en) }
+                    td dir="rtl" lang="fa" { (entry.what_fa) }
+                }
+            }
+        }
+    };
+    Ok(Html(
+        page(&format!("{} {en}", zone.code), body).into_string(),
+    ))
 }
 
 /// When an entry happened: the day in both calendars and the time in Tehran.
-fn when_cell(entry: &pb::TimelineEntry) -> String {
+fn when_cell(entry: &pb::TimelineEntry) -> Markup {
     let time = entry
         .occurred_at
         .as_ref()
@@ -480,14 +442,11 @@ fn when_cell(entry: &pb::TimelineEntry) -> String {
         })
         .and_then(Result::ok)
         .unwrap_or_default();
-    match entry.occurred_on.as_ref() {
-        Some(d) => format!(
-            "<td>{} {} · {}</td>",
-            escape(&d.iso),
-            escape(&time),
-            fa(&d.solar_hijri_fa)
-        ),
-        None => format!("<td>{}</td>", escape(&time)),
+    html! {
+        @match entry.occurred_on.as_ref() {
+            Some(d) => td { (d.iso) " " (time) " · " (fa(&d.solar_hijri_fa)) },
+            None => td { (time) },
+        }
     }
 }
 
@@ -497,16 +456,32 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
+        // maud escapes &, <, > and " (its attributes are always in double quotes).
         assert_eq!(
-            escape("<a href=\"x\">Tom & 'Jerry'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+            html! { (r#"<a href="x">Tom & 'Jerry'</a>"#) }.into_string(),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; 'Jerry'&lt;/a&gt;"
         );
-        assert_eq!(escape("منطقه 1"), "منطقه 1");
+        assert_eq!(
+            fa("منطقه 1").into_string(),
+            "<span dir=\"rtl\" lang=\"fa\">منطقه 1</span>"
+        );
+        assert_eq!(
+            html! { input value=("a\"><script>") ; }.into_string(),
+            "<input value=\"a&quot;&gt;&lt;script&gt;\">"
+        );
     }
 
     #[test]
     fn url_encodes_all_but_unreserved() {
         assert_eq!(url_encode("zone-01"), "zone-01");
         assert_eq!(url_encode("a b/?&"), "a%20b%2F%3F%26");
+    }
+
+    #[test]
+    fn an_error_page_says_its_status_and_why_escaped() {
+        let page = error_page(StatusCode::NOT_FOUND, "Not found", "zone '<x>' not found");
+        assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+        assert!(page.contains("<h1>404 Not found</h1>"), "{page}");
+        assert!(page.contains("zone '&lt;x&gt;' not found"), "{page}");
     }
 }

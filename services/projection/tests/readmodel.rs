@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use anyhow::{Context, ensure};
 use prost::Message as _;
 use saman_domain::Day;
+use saman_domain::values::ZoneCode;
 use saman_harness::{Backend, TestDb};
 use saman_projection::readmodel::{Incoming, ReadModelError, ReadModels};
 use saman_proto::events::v1::{self as ev, Envelope, actor::Kind, envelope::Body};
@@ -51,6 +52,10 @@ const D3: &str = "1397-12-29"; // 2019-03-20: the goal date
 
 fn day(s: &str) -> Day {
     Day::parse(s).expect("a test day")
+}
+
+fn zone_code(s: &str) -> ZoneCode {
+    ZoneCode::parse(s).expect("a test zone code")
 }
 
 fn office() -> ev::Actor {
@@ -461,7 +466,9 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     let (_db, models, _) = loaded(backend).await?;
 
     // ---- D1 = 31 Farvardin 1397: the operational start.
-    let z1 = models.zone_progress(1, "zone-01", day(D1)).await?;
+    let z1 = models
+        .zone_progress(1, &zone_code("zone-01"), day(D1))
+        .await?;
     assert_eq!(z1.code, "zone-01");
     let name = z1.name.clone().unwrap();
     assert_eq!((name.fa.as_str(), name.en.as_str()), ("منطقه ۱", "Zone 01"));
@@ -517,7 +524,9 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     assert_eq!(progress.operational_start.unwrap().iso, "2018-04-20");
 
     // ---- D2 = 31 Shahrivar 1397: 155 of 334 days elapsed.
-    let z1 = models.zone_progress(1, "zone-01", day(D2)).await?;
+    let z1 = models
+        .zone_progress(1, &zone_code("zone-01"), day(D2))
+        .await?;
     let needs = z1.needs.clone().unwrap();
     // n1, n2 on time; n3 late.
     assert_eq!(
@@ -615,7 +624,9 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
 
     // zone-02 at D2: p4 at 40 (06-20); no social project: social 0;
     // overall = (50 x 40 + 50 x 0) / 100 = 20; gap 46.4 - 20 = 26.4 > 25 -> behind.
-    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D2))
+        .await?;
     assert_eq!(
         figures(&z2.progress.clone().unwrap()),
         (40.0, 0.0, 20.0, 46.4, TrackStatus::Behind, 179)
@@ -630,7 +641,9 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     // ---- D3 = 29 Esfand 1397: the goal date.
     // zone-01: p1 completed on 11-20 -> 100; p2 at 60 (09-30).
     // overall = (60 x 100 + 40 x 60) / 100 = (6000 + 2400) / 100 = 84; expected 100; gap 16 -> at risk.
-    let z1 = models.zone_progress(1, "zone-01", day(D3)).await?;
+    let z1 = models
+        .zone_progress(1, &zone_code("zone-01"), day(D3))
+        .await?;
     let projects: Vec<_> = z1
         .projects
         .iter()
@@ -646,7 +659,9 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
         (100.0, 60.0, 84.0, 100.0, TrackStatus::AtRisk, 0)
     );
     // zone-02: p4 at 70 (10-01): overall = (50 x 70 + 0) / 100 = 35; gap 65 -> behind.
-    let z2 = models.zone_progress(1, "zone-02", day(D3)).await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D3))
+        .await?;
     assert_eq!(
         figures(&z2.progress.clone().unwrap()),
         (70.0, 0.0, 35.0, 100.0, TrackStatus::Behind, 0)
@@ -928,7 +943,7 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     let mut pages = 0;
     loop {
         let (page, next) = models
-            .zone_timeline(1, "zone-01", day(D1), 4, after)
+            .zone_timeline(1, &zone_code("zone-01"), day(D1), 4, after)
             .await?;
         pages += 1;
         ensure!(page.len() <= 4);
@@ -1004,7 +1019,9 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     // As of D3 the timeline also holds the supervision report (an ngo stream event naming
     // the zone), the activity, the decisions, progress reports and the completion:
     // every zone-01 event of the script plus the report.
-    let (all, next) = models.zone_timeline(1, "zone-01", day(D3), 500, 0).await?;
+    let (all, next) = models
+        .zone_timeline(1, &zone_code("zone-01"), day(D3), 500, 0)
+        .await?;
     assert_eq!(next, None);
     let zone_events = script
         .messages
@@ -1045,7 +1062,9 @@ async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Resu
     let last = script.messages.len() as u64;
     assert_eq!(models.position(1).await?, last);
     let before = models.dump(1).await?;
-    let progress_before = models.zone_progress(1, "zone-01", day(D2)).await?;
+    let progress_before = models
+        .zone_progress(1, &zone_code("zone-01"), day(D2))
+        .await?;
 
     // The same messages again (JetStream redelivery: same positions).
     let report = models.apply(1, &script.messages[10..20]).await?;
@@ -1092,7 +1111,9 @@ async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Resu
     // Nothing counted twice: the read models are unchanged but for the checkpoint.
     assert_eq!(models.dump(1).await?, before);
     assert_eq!(
-        models.zone_progress(1, "zone-01", day(D2)).await?,
+        models
+            .zone_progress(1, &zone_code("zone-01"), day(D2))
+            .await?,
         progress_before
     );
     assert_eq!(models.position(1).await?, last + 3);
@@ -1189,7 +1210,7 @@ async fn undecodable_and_unapplicable_events_are_parked_and_the_rest_applies(
 
     // The event after them applied: zone-02 has n6 (late, ngo-03) as of 1397-03-05.
     let z2 = models
-        .zone_progress(1, "zone-02", day("1397-03-05"))
+        .zone_progress(1, &zone_code("zone-02"), day("1397-03-05"))
         .await?;
     let needs = z2.needs.unwrap();
     assert_eq!((needs.total, needs.late), (3, 2));
@@ -1259,7 +1280,9 @@ async fn rebuild_into_a_new_generation_gives_an_identical_dump(backend: Backend)
     ));
     assert_eq!(models.dump(1).await?, "");
     assert_eq!(models.dump(generation).await?, live);
-    let p = models.zone_progress(generation, "zone-01", day(D2)).await?;
+    let p = models
+        .zone_progress(generation, &zone_code("zone-01"), day(D2))
+        .await?;
     assert_eq!(figures(&p.progress.unwrap()).2, 35.0);
     assert_eq!(models.parked(generation).await?.len(), 1);
     Ok(())
@@ -1283,13 +1306,16 @@ async fn unknown_zone_and_generation_are_not_found(backend: Backend) -> Result {
         other => Err(anyhow::anyhow!("expected NotFound {what}, got {other:?}")),
     };
     not_found(
-        models.zone_progress(1, "zone-77", day(D2)).await.map(drop),
+        models
+            .zone_progress(1, &zone_code("zone-77"), day(D2))
+            .await
+            .map(drop),
         "zone",
     )?;
-    not_found(models.zone_progress(1, "", day(D2)).await.map(drop), "zone")?;
+    // An empty zone is no `ZoneCode` (the edges refuse it: `request::zone`).
     not_found(
         models
-            .zone_timeline(1, "zone-77", day(D2), 10, 0)
+            .zone_timeline(1, &zone_code("zone-77"), day(D2), 10, 0)
             .await
             .map(drop),
         "zone",
@@ -1306,7 +1332,9 @@ async fn programme_without_dates_is_on_track_with_no_expectation(backend: Backen
     // The scenario without its first event (ProgrammeDatesSet).
     let script = programme();
     models.apply(1, &script.messages[1..]).await?;
-    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D2))
+        .await?;
     let progress = z2.progress.unwrap();
     // Progress is still measured (p4 at 40: overall 20), but nothing is expected.
     assert_eq!(
@@ -1327,7 +1355,9 @@ async fn programme_without_dates_is_on_track_with_no_expectation(backend: Backen
             .collect::<Vec<_>>(),
         ["zone-01", "zone-02"]
     );
-    let z2 = models.zone_progress(1, "zone-02", day(D2)).await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D2))
+        .await?;
     assert_eq!(z2.progress.unwrap().status(), TrackStatus::Behind);
     Ok(())
 }
@@ -1681,8 +1711,12 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
 
     // The events after them applied, on both backends.
     let as_of = day("1397-03-10");
-    let z1 = models.zone_progress(1, "zone-01", as_of).await?;
-    let z2 = models.zone_progress(1, "zone-02", as_of).await?;
+    let z1 = models
+        .zone_progress(1, &zone_code("zone-01"), as_of)
+        .await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), as_of)
+        .await?;
     let titles = |z: &pb::ZoneProgress| -> Vec<String> {
         z.unanswered_needs.iter().map(|n| n.title.clone()).collect()
     };
@@ -1703,7 +1737,10 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
     );
     assert_eq!(titles(&z2).contains(&"Sewage".to_owned()), stored_on_sqlite);
     assert_eq!(
-        models.zone_progress(1, "zone-03", as_of).await.is_ok(),
+        models
+            .zone_progress(1, &zone_code("zone-03"), as_of)
+            .await
+            .is_ok(),
         stored_on_sqlite
     );
 
@@ -1789,7 +1826,9 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         )
     );
     // The forgery stays applied, the real event is not counted twice or dropped silently.
-    let z2 = models.zone_progress(1, "zone-02", day(D3)).await?;
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D3))
+        .await?;
     let titles: Vec<&str> = z2
         .unanswered_needs
         .iter()
@@ -1821,7 +1860,9 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
 
 async fn a_forgery_after_the_real_event_is_parked_as_a_conflict(backend: Backend) -> Result {
     let (_db, models, mut script) = loaded(backend).await?;
-    let before = models.zone_progress(1, "zone-01", day(D3)).await?;
+    let before = models
+        .zone_progress(1, &zone_code("zone-01"), day(D3))
+        .await?;
     // An applied event, published again by someone else with another event id and body.
     let real = script.messages[12].clone();
     let mut forged = Envelope::decode(real.payload.as_ref())?;
@@ -1873,7 +1914,12 @@ async fn a_forgery_after_the_real_event_is_parked_as_a_conflict(backend: Backend
         (1, 0, 0)
     );
     assert_eq!(models.parked(1).await?.len(), 1);
-    assert_eq!(models.zone_progress(1, "zone-01", day(D3)).await?, before);
+    assert_eq!(
+        models
+            .zone_progress(1, &zone_code("zone-01"), day(D3))
+            .await?,
+        before
+    );
     Ok(())
 }
 
@@ -1973,7 +2019,7 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
     let c = models.compliance(1, last).await?;
     assert_eq!(c.needs_deadline.unwrap().iso, "1018-03-21");
     assert_eq!(c.proposals_deadline.unwrap().iso, "0001-01-01");
-    let z = models.zone_progress(1, "zone-01", last).await?;
+    let z = models.zone_progress(1, &zone_code("zone-01"), last).await?;
     let progress = z.progress.unwrap();
     assert_eq!(progress.operational_start.unwrap().iso, "1699-12-31");
     assert_eq!(progress.goal_date.unwrap().iso, "9998-12-31");
@@ -1991,7 +2037,9 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
             ("9998-12-30".to_owned(), "9998-12-30".to_owned()),
         ]
     );
-    let (timeline, _) = models.zone_timeline(1, "zone-01", last, 50, 0).await?;
+    let (timeline, _) = models
+        .zone_timeline(1, &zone_code("zone-01"), last, 50, 0)
+        .await?;
     let days: Vec<String> = timeline
         .iter()
         .map(|e| e.occurred_on.clone().unwrap().iso)
@@ -2008,7 +2056,7 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
     );
     // As of a day in 1018 only what happened by then counts.
     let z = models
-        .zone_progress(1, "zone-01", iso("1018-12-31"))
+        .zone_progress(1, &zone_code("zone-01"), iso("1018-12-31"))
         .await?;
     assert_eq!(z.needs.unwrap().total, 1);
     Ok(())

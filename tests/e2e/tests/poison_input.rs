@@ -821,6 +821,67 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
         .await
         .expect_err("an unknown zone");
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    // The refusals carry their google.rpc details: an unknown zone its ResourceInfo, a
+    // bad page token a BadRequest naming `page_token`.
+    let info = status.get_details_error_info().expect("an ErrorInfo");
+    assert_eq!(
+        (
+            info.reason.as_str(),
+            info.domain.as_str(),
+            info.metadata.get("field").map(String::as_str)
+        ),
+        ("NOT_FOUND", "saman.projection.v1", Some("zone")),
+        "{status:?}"
+    );
+    let resource = status.get_details_resource_info().expect("a ResourceInfo");
+    assert_eq!(
+        (
+            resource.resource_type.as_str(),
+            resource.resource_name.as_str()
+        ),
+        ("zone", "zone-77"),
+        "{status:?}"
+    );
+    let status = client
+        .get_zone_timeline(query::GetZoneTimelineRequest {
+            read: None,
+            zone: "zone-01".into(),
+            page_size: 10,
+            page_token: "not-a-token".repeat(1_000),
+        })
+        .await
+        .expect_err("a page token of no reply");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status_metadata_size(&status) <= MAX_REFUSAL_BYTES,
+        "{status:?}"
+    );
+    let info = status.get_details_error_info().expect("an ErrorInfo");
+    assert_eq!(
+        (
+            info.reason.as_str(),
+            info.domain.as_str(),
+            info.metadata.get("field").map(String::as_str)
+        ),
+        (
+            "INVALID_ARGUMENT",
+            "saman.projection.v1",
+            Some("page_token")
+        ),
+        "{status:?}"
+    );
+    let violations = status
+        .get_details_bad_request()
+        .expect("a BadRequest")
+        .field_violations;
+    assert_eq!(
+        violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect::<Vec<_>>(),
+        ["page_token"],
+        "{status:?}"
+    );
     projection.stop().await?;
     intake.stop().await?;
     Ok(())

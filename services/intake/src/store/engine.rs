@@ -621,8 +621,9 @@ fn check_stream_order(
     Ok(())
 }
 
-fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}: {value}")))
+/// A stored integer as the unsigned value it holds (negative: a corrupt row).
+fn to_u64(value: i64, column: &str) -> Result<u64, StoreError> {
+    Ok(saman_sql::to_u64(value, column)?)
 }
 
 fn sql_limit(limit: usize) -> i64 {

@@ -26,3 +26,15 @@ pub enum StoreError {
     #[error("event store invariant broken: {0}")]
     Corrupt(String),
 }
+
+impl From<saman_sql::UnsupportedUrl> for StoreError {
+    fn from(err: saman_sql::UnsupportedUrl) -> Self {
+        StoreError::UnsupportedUrl(err.scheme)
+    }
+}
+
+impl From<saman_sql::RangeError> for StoreError {
+    fn from(err: saman_sql::RangeError) -> Self {
+        StoreError::Corrupt(err.to_string())
+    }
+}

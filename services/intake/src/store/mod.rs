@@ -23,7 +23,10 @@ mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use saman_sql::{Migrations, OnBackend, PoolConfig, dispatch};
+use sqlx::migrate::Migrator;
 use sqlx::{Postgres, Sqlite};
 
 pub use error::StoreError;
@@ -31,11 +34,7 @@ pub use error::StoreError;
 use engine::Engine;
 
 /// The SQL engine behind an [`EventStore`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use saman_sql::Backend;
 
 /// One submission's worth of events for one stream, with what idempotency needs.
 #[derive(Debug, Clone)]
@@ -116,21 +115,14 @@ pub struct EventStore {
     inner: Inner,
 }
 
-#[derive(Clone)]
-enum Inner {
-    Sqlite(Engine<Sqlite>),
-    Postgres(Engine<Postgres>),
-}
+type Inner = OnBackend<Engine<Sqlite>, Engine<Postgres>>;
 
-/// Calls the same generic engine method whichever the backend.
-macro_rules! dispatch {
-    ($self:ident, $engine:ident => $call:expr) => {
-        match &$self.inner {
-            Inner::Sqlite($engine) => $call,
-            Inner::Postgres($engine) => $call,
-        }
-    };
-}
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a writer waits for SQLite's write lock before failing with SQLITE_BUSY. Writers
+/// hold it for one group commit (milliseconds), so this is only reached if something is stuck.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for EventStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -151,24 +143,24 @@ impl EventStore {
     /// `max_connections` bounds the pool. On SQLite writers serialize anyway (one write lock);
     /// more connections only help concurrent readers.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let max_connections = max_connections.max(1);
-        let inner = if url.starts_with("sqlite:") {
-            Inner::Sqlite(sqlite::open(url, max_connections).await?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Inner::Postgres(postgres::open(url, max_connections).await?)
-        } else {
-            // Only the scheme: the rest of a URL may carry a password.
-            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-            return Err(StoreError::UnsupportedUrl(scheme.to_owned()));
+        let config = PoolConfig {
+            application_name: "saman-intake",
+            max_connections,
+            statement_cache: Some(engine::STATEMENT_CACHE),
+            busy_timeout: BUSY_TIMEOUT,
         };
-        Ok(EventStore { inner })
+        let migrations = Migrations {
+            sqlite: &SQLITE_MIGRATIONS,
+            postgres: &POSTGRES_MIGRATIONS,
+        };
+        let pools = saman_sql::open::<StoreError>(url, &config, &migrations).await?;
+        Ok(EventStore {
+            inner: pools.map(Engine::new, Engine::new),
+        })
     }
 
     pub fn backend(&self) -> Backend {
-        match self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
-        }
+        self.inner.backend()
     }
 
     /// Current versions of the given streams; a stream with no events is absent (= version 0).
@@ -179,7 +171,7 @@ impl EventStore {
         &self,
         stream_ids: &[String],
     ) -> Result<HashMap<String, u64>, StoreError> {
-        dispatch!(self, e => e.stream_versions(stream_ids).await)
+        dispatch!(&self.inner, e => e.stream_versions(stream_ids).await)
     }
 
     /// The events of a stream with version > `after_version`, in version order.
@@ -188,7 +180,7 @@ impl EventStore {
         stream_id: &str,
         after_version: u64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        dispatch!(self, e => e.read_stream(stream_id, after_version).await)
+        dispatch!(&self.inner, e => e.read_stream(stream_id, after_version).await)
     }
 
     /// Prior submissions among these ids.
@@ -196,7 +188,7 @@ impl EventStore {
         &self,
         ids: &[uuid::Uuid],
     ) -> Result<HashMap<uuid::Uuid, PriorSubmission>, StoreError> {
-        dispatch!(self, e => e.submissions(ids).await)
+        dispatch!(&self.inner, e => e.submissions(ids).await)
     }
 
     /// Group commit: every append of the batch in ONE transaction, each with its own outcome
@@ -212,12 +204,12 @@ impl EventStore {
     /// the versions following their append's `expected_version` is refused whole with
     /// [`StoreError::Corrupt`] before anything is written.
     pub async fn append(&self, batch: &[Append]) -> Result<Vec<AppendOutcome>, StoreError> {
-        dispatch!(self, e => e.append(batch).await)
+        dispatch!(&self.inner, e => e.append(batch).await)
     }
 
     /// Outbox rows (joined with their events), oldest position first, at most `limit`.
     pub async fn outbox_batch(&self, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
-        dispatch!(self, e => e.outbox_batch(limit).await)
+        dispatch!(&self.inner, e => e.outbox_batch(limit).await)
     }
 
     /// Like [`Self::outbox_batch`], leaving out the rows of the streams in `skip` (the relay's
@@ -228,25 +220,25 @@ impl EventStore {
         limit: usize,
         skip: &[String],
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        dispatch!(self, e => e.outbox_batch_skipping(limit, skip).await)
+        dispatch!(&self.inner, e => e.outbox_batch_skipping(limit, skip).await)
     }
 
     /// The oldest outbox row (joined with its event) of each of `streams`, i.e. the next event
     /// of that stream to publish; streams with nothing in the outbox are absent. In position
     /// order.
     pub async fn outbox_heads(&self, streams: &[String]) -> Result<Vec<StoredEvent>, StoreError> {
-        dispatch!(self, e => e.outbox_heads(streams).await)
+        dispatch!(&self.inner, e => e.outbox_heads(streams).await)
     }
 
     /// Removes published events from the outbox. Unknown positions are ignored, so a repeat
     /// after a crash is harmless.
     pub async fn outbox_done(&self, positions: &[i64]) -> Result<(), StoreError> {
-        dispatch!(self, e => e.outbox_done(positions).await)
+        dispatch!(&self.inner, e => e.outbox_done(positions).await)
     }
 
     /// How many committed events wait to be published.
     pub async fn outbox_len(&self) -> Result<u64, StoreError> {
-        dispatch!(self, e => e.outbox_len().await)
+        dispatch!(&self.inner, e => e.outbox_len().await)
     }
 
     /// Every event with position > `after_position`, in position order, at most `limit`
@@ -257,7 +249,7 @@ impl EventStore {
         after_position: i64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        dispatch!(self, e => e.read_all(after_position, limit).await)
+        dispatch!(&self.inner, e => e.read_all(after_position, limit).await)
     }
 
     /// The right to run the relay: only one relay across intake replicas publishes at a time.
@@ -267,14 +259,14 @@ impl EventStore {
     /// nothing to arbitrate). Dropping the lease releases it (its connection closes).
     pub async fn relay_lease(&self) -> Result<Option<RelayLease>, StoreError> {
         match &self.inner {
-            Inner::Sqlite(_) => Ok(Some(RelayLease { conn: None })),
-            Inner::Postgres(e) => postgres::relay_lease(&e.pool).await,
+            OnBackend::Sqlite(_) => Ok(Some(RelayLease { conn: None })),
+            OnBackend::Postgres(e) => postgres::relay_lease(&e.pool).await,
         }
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        dispatch!(self, e => e.pool.close().await)
+        dispatch!(&self.inner, e => e.pool.close().await)
     }
 }
 

@@ -1,17 +1,14 @@
 //! PostgreSQL: production, several intake replicas on one database.
 
-use std::str::FromStr;
-
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult, PgTypeInfo,
-    PgValueFormat, PgValueRef,
+    PgArgumentBuffer, PgPool, PgQueryResult, PgTypeInfo, PgValueFormat, PgValueRef,
 };
 use sqlx::{Connection, Decode, Encode, PgConnection, Postgres, Type};
 
-use super::engine::{DbUuid, Dialect, Engine, STATEMENT_CACHE};
+use super::engine::{DbUuid, Dialect};
 use super::{RelayLease, StoreError};
 
 /// The advisory lock key of the relay lease ("SAMANRLY" in ASCII). Advisory locks are per
@@ -20,20 +17,6 @@ const RELAY_LOCK_KEY: i64 = 0x5341_4d41_4e52_4c59;
 
 /// PostgreSQL's fixed OID of the `uuid` type.
 const UUID_OID: Oid = Oid(2950);
-
-pub(super) async fn open(url: &str, max_connections: u32) -> Result<Engine<Postgres>, StoreError> {
-    let options = PgConnectOptions::from_str(url)?
-        .application_name("saman-intake")
-        .statement_cache_capacity(STATEMENT_CACHE);
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .connect_with(options)
-        .await?;
-    // sqlx's migrator holds an advisory lock while it runs: replicas starting together apply
-    // each migration once.
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-    Ok(Engine::new(pool))
-}
 
 impl Dialect for Postgres {
     const BEGIN_WRITE: Option<&'static str> = None;

@@ -1,41 +1,11 @@
 //! SQLite: the embedded default, one file.
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::sqlite::{
-    SqliteArgumentsBuffer, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
-    SqliteQueryResult, SqliteSynchronous, SqliteTypeInfo, SqliteValueRef,
-};
+use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteQueryResult, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Sqlite, Type};
 
-use super::StoreError;
-use super::engine::{DbUuid, Dialect, Engine, STATEMENT_CACHE};
-
-/// How long a writer waits for the write lock before failing with SQLITE_BUSY. Writers hold it
-/// for one group commit (milliseconds), so this is only reached if something is stuck.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub(super) async fn open(url: &str, max_connections: u32) -> Result<Engine<Sqlite>, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        // WAL: readers (the relay, queries) never block the writer, nor it them.
-        .journal_mode(SqliteJournalMode::Wal)
-        // FULL: in WAL mode, each commit is fsynced before it returns, so an acknowledged
-        // append survives a power cut (NORMAL would only survive a process crash).
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
-        .statement_cache_capacity(STATEMENT_CACHE)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(max_connections)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-    Ok(Engine::new(pool))
-}
+use super::engine::{DbUuid, Dialect};
 
 impl Dialect for Sqlite {
     // IMMEDIATE takes the write lock at BEGIN. A deferred transaction that reads first and then

@@ -151,6 +151,23 @@ pub(super) fn sqlite_kind(code: i32) -> FailureKind {
     }
 }
 
+impl From<saman_sql::UnsupportedUrl> for ReadModelError {
+    fn from(err: saman_sql::UnsupportedUrl) -> Self {
+        ReadModelError::UnsupportedUrl(err.scheme)
+    }
+}
+
+/// A negative stored integer is a corrupt row; a value too large for its column is out of
+/// range (deterministic: the event that carries it is parked).
+impl From<saman_sql::RangeError> for ReadModelError {
+    fn from(err: saman_sql::RangeError) -> Self {
+        match err {
+            saman_sql::RangeError::Negative { .. } => ReadModelError::Corrupt(err.to_string()),
+            saman_sql::RangeError::TooLarge { .. } => ReadModelError::OutOfRange(err.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;

@@ -339,7 +339,7 @@ pub(super) fn parse_day(s: &str) -> Result<Day, ReadModelError> {
 
 /// Stored integers are i64; the facts' are unsigned.
 pub(super) fn to_u64(value: i64, what: &str) -> Result<u64, ReadModelError> {
-    u64::try_from(value).map_err(|_| ReadModelError::Corrupt(format!("negative {what}: {value}")))
+    Ok(saman_sql::to_u64(value, what)?)
 }
 
 pub(super) fn to_u32(value: i64, what: &str) -> Result<u32, ReadModelError> {
@@ -351,11 +351,7 @@ pub(super) fn to_u32(value: i64, what: &str) -> Result<u32, ReadModelError> {
 /// 2^63, but a message from elsewhere may carry anything: a value above is
 /// [`ReadModelError::OutOfRange`] (deterministic: the event that carries it is parked).
 pub(super) fn to_i64(value: u64, what: &str) -> Result<i64, ReadModelError> {
-    i64::try_from(value).map_err(|_| {
-        ReadModelError::OutOfRange(format!(
-            "{what} {value} does not fit a 64-bit signed integer"
-        ))
-    })
+    Ok(saman_sql::to_i64(value, what)?)
 }
 
 #[cfg(test)]

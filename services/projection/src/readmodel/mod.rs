@@ -39,9 +39,13 @@ mod sentences;
 mod sqlite;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use saman_domain::Day;
+use saman_domain::values::ZoneCode;
 use saman_proto::projection::v1 as pb;
+use saman_sql::{Migrations, OnBackend, PoolConfig, dispatch};
+use sqlx::migrate::Migrator;
 use sqlx::{Postgres, Sqlite};
 
 pub use error::{FailureKind, ReadModelError};
@@ -96,11 +100,7 @@ impl ApplyReport {
 }
 
 /// The SQL engine behind [`ReadModels`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use saman_sql::Backend;
 
 /// The read models. Cheap to clone: the connection pool inside is shared.
 #[derive(Clone)]
@@ -108,21 +108,13 @@ pub struct ReadModels {
     inner: Inner,
 }
 
-#[derive(Clone)]
-enum Inner {
-    Sqlite(Engine<Sqlite>),
-    Postgres(Engine<Postgres>),
-}
+type Inner = OnBackend<Engine<Sqlite>, Engine<Postgres>>;
 
-/// Calls the same generic engine method whichever the backend.
-macro_rules! dispatch {
-    ($self:ident, $engine:ident => $call:expr) => {
-        match &$self.inner {
-            Inner::Sqlite($engine) => $call,
-            Inner::Postgres($engine) => $call,
-        }
-    };
-}
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a writer waits for SQLite's write lock (the live feed and a rebuild both write).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for ReadModels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -140,36 +132,36 @@ impl ReadModels {
     ///   `synchronous=FULL`, a busy timeout;
     /// - `postgres://...` / `postgresql://...`.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, ReadModelError> {
-        let max_connections = max_connections.max(1);
-        let inner = if url.starts_with("sqlite:") {
-            Inner::Sqlite(sqlite::open(url, max_connections).await?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Inner::Postgres(postgres::open(url, max_connections).await?)
-        } else {
-            // Only the scheme: the rest of a URL may carry a password.
-            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-            return Err(ReadModelError::UnsupportedUrl(scheme.to_owned()));
+        let config = PoolConfig {
+            application_name: "saman-projection",
+            max_connections,
+            statement_cache: None,
+            busy_timeout: BUSY_TIMEOUT,
         };
-        let models = ReadModels { inner };
-        dispatch!(models, e => e.init().await)?;
+        let migrations = Migrations {
+            sqlite: &SQLITE_MIGRATIONS,
+            postgres: &POSTGRES_MIGRATIONS,
+        };
+        let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations).await?;
+        let models = ReadModels {
+            inner: pools.map(Engine::new, Engine::new),
+        };
+        dispatch!(&models.inner, e => e.init().await)?;
         Ok(models)
     }
 
     pub fn backend(&self) -> Backend {
-        match self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
-        }
+        self.inner.backend()
     }
 
     /// The generation queries should read.
     pub async fn current_generation(&self) -> Result<u64, ReadModelError> {
-        dispatch!(self, e => e.current_generation().await)
+        dispatch!(&self.inner, e => e.current_generation().await)
     }
 
     /// The generation's checkpoint: the highest JetStream sequence it has seen.
     pub async fn position(&self, generation: u64) -> Result<u64, ReadModelError> {
-        dispatch!(self, e => e.position(generation).await)
+        dispatch!(&self.inner, e => e.position(generation).await)
     }
 
     /// Applies a batch to `generation` in ONE transaction, message by message in order:
@@ -210,20 +202,20 @@ impl ReadModels {
         generation: u64,
         batch: &[Incoming],
     ) -> Result<ApplyReport, ReadModelError> {
-        dispatch!(self, e => e.apply(generation, batch).await)
+        dispatch!(&self.inner, e => e.apply(generation, batch).await)
     }
 
     /// Starts a rebuild: a new, empty generation (one above the highest ever), not
     /// current. Leftovers of an abandoned rebuild (any generation but the current one)
     /// are deleted.
     pub async fn start_generation(&self) -> Result<u64, ReadModelError> {
-        dispatch!(self, e => e.start_generation().await)
+        dispatch!(&self.inner, e => e.start_generation().await)
     }
 
     /// Makes `generation` the current one and deletes every other generation's rows, in
     /// one transaction.
     pub async fn promote(&self, generation: u64) -> Result<(), ReadModelError> {
-        dispatch!(self, e => e.promote(generation).await)
+        dispatch!(&self.inner, e => e.promote(generation).await)
     }
 
     /// Whether the event (stream, version) was applied to `generation` (or parked after
@@ -235,18 +227,18 @@ impl ReadModels {
         stream_id: &str,
         version: u64,
     ) -> Result<bool, ReadModelError> {
-        dispatch!(self, e => e.has_applied(generation, stream_id, version).await)
+        dispatch!(&self.inner, e => e.has_applied(generation, stream_id, version).await)
     }
 
     /// The parked messages of a generation, by position.
     pub async fn parked(&self, generation: u64) -> Result<Vec<pb::ParkedEvent>, ReadModelError> {
-        dispatch!(self, e => e.parked(generation).await)
+        dispatch!(&self.inner, e => e.parked(generation).await)
     }
 
     /// Every read-model row of a generation as sorted text lines (`table: col=value ...`,
     /// without the generation and the parking time), to compare two builds.
     pub async fn dump(&self, generation: u64) -> Result<String, ReadModelError> {
-        dispatch!(self, e => e.dump(generation).await)
+        dispatch!(&self.inner, e => e.dump(generation).await)
     }
 
     /// One zone as of `as_of`. [`ReadModelError::NotFound`] if the zone was never
@@ -254,14 +246,12 @@ impl ReadModels {
     pub async fn zone_progress(
         &self,
         generation: u64,
-        zone: &str,
+        zone: &ZoneCode,
         as_of: Day,
     ) -> Result<pb::ZoneProgress, ReadModelError> {
-        if zone.is_empty() {
-            return Err(not_found_zone(zone));
-        }
-        let snapshot = dispatch!(self, e => e.snapshot(generation, zone, as_of).await)?;
-        replies::zone_progress(&snapshot, as_of).ok_or_else(|| not_found_zone(zone))
+        let snapshot =
+            dispatch!(&self.inner, e => e.snapshot(generation, zone.as_str(), as_of).await)?;
+        replies::zone_progress(&snapshot, as_of).ok_or_else(|| not_found_zone(zone.as_str()))
     }
 
     /// The zones registered by `as_of`, by code. Without `reflects`.
@@ -270,7 +260,7 @@ impl ReadModels {
         generation: u64,
         as_of: Day,
     ) -> Result<pb::ListZonesReply, ReadModelError> {
-        let snapshot = dispatch!(self, e => e.snapshot(generation, "", as_of).await)?;
+        let snapshot = dispatch!(&self.inner, e => e.snapshot(generation, "", as_of).await)?;
         Ok(replies::list_zones(&snapshot, as_of))
     }
 
@@ -280,7 +270,7 @@ impl ReadModels {
         generation: u64,
         as_of: Day,
     ) -> Result<pb::ProgrammeSummary, ReadModelError> {
-        let snapshot = dispatch!(self, e => e.snapshot(generation, "", as_of).await)?;
+        let snapshot = dispatch!(&self.inner, e => e.snapshot(generation, "", as_of).await)?;
         Ok(replies::programme_summary(&snapshot, as_of))
     }
 
@@ -291,7 +281,7 @@ impl ReadModels {
         generation: u64,
         as_of: Day,
     ) -> Result<pb::Compliance, ReadModelError> {
-        let facts = dispatch!(self, e => e.compliance_facts(generation, as_of).await)?;
+        let facts = dispatch!(&self.inner, e => e.compliance_facts(generation, as_of).await)?;
         Ok(replies::compliance(&facts, as_of))
     }
 
@@ -301,7 +291,7 @@ impl ReadModels {
         generation: u64,
         as_of: Day,
     ) -> Result<pb::Cooperation, ReadModelError> {
-        let facts = dispatch!(self, e => e.cooperation_facts(generation, as_of).await)?;
+        let facts = dispatch!(&self.inner, e => e.cooperation_facts(generation, as_of).await)?;
         Ok(replies::cooperation(&facts, as_of))
     }
 
@@ -313,16 +303,17 @@ impl ReadModels {
     pub async fn zone_timeline(
         &self,
         generation: u64,
-        zone: &str,
+        zone: &ZoneCode,
         as_of: Day,
         page_size: u32,
         after_position: u64,
     ) -> Result<(Vec<pb::TimelineEntry>, Option<u64>), ReadModelError> {
-        if !dispatch!(self, e => e.zone_exists(generation, zone).await)? {
+        let zone = zone.as_str();
+        if !dispatch!(&self.inner, e => e.zone_exists(generation, zone).await)? {
             return Err(not_found_zone(zone));
         }
         let page_size = page_size.max(1);
-        let mut rows = dispatch!(self, e => e.timeline(generation, zone, as_of, after_position, page_size.saturating_add(1)).await)?;
+        let mut rows = dispatch!(&self.inner, e => e.timeline(generation, zone, as_of, after_position, page_size.saturating_add(1)).await)?;
         let more = rows.len() > page_size as usize;
         rows.truncate(page_size as usize);
         let next = if more {
@@ -338,7 +329,7 @@ impl ReadModels {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        dispatch!(self, e => e.pool.close().await)
+        dispatch!(&self.inner, e => e.pool.close().await)
     }
 }
 

@@ -1,27 +1,8 @@
 //! PostgreSQL: production.
 
-use std::str::FromStr;
-
 use sqlx::Postgres;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::ReadModelError;
-use super::engine::{Dialect, Engine};
-
-pub(super) async fn open(
-    url: &str,
-    max_connections: u32,
-) -> Result<Engine<Postgres>, ReadModelError> {
-    let options = PgConnectOptions::from_str(url)?.application_name("saman-projection");
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .connect_with(options)
-        .await?;
-    // sqlx's migrator holds an advisory lock while it runs: replicas starting together
-    // apply each migration once.
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-    Ok(Engine::new(pool))
-}
+use super::engine::Dialect;
 
 impl Dialect for Postgres {
     const BEGIN_WRITE: Option<&'static str> = None;
