@@ -19,18 +19,20 @@
 //!   acks: about 20x faster than awaiting each), but at most ONE event of a given stream
 //!   is in flight at any time. If the connection drops, an in-flight event k can be lost
 //!   while k+1, still queued in the client, goes out after the reconnect, and JetStream
-//!   would store k+1 before k. So a batch read from the outbox is grouped by stream
-//!   (each stream's events sorted by stream version); the oldest event of every stream
-//!   is sent at once, and a stream's next event is sent as soon as the ack of its
-//!   previous one arrives (pipelined across streams, one at a time within a stream).
+//!   would store k+1 before k. So a batch read from the outbox is sent in position
+//!   order, and an event whose stream still has one in flight waits for that ack;
+//!   the events after it wait too, so that JetStream also keeps the order in which
+//!   the events were recorded across streams (a subscriber sees a member approved
+//!   before the need that member declared). Pipelining thus spans the events up to
+//!   the next one of a stream already in flight.
 //!   When an event fails, the rest of its stream is left out of the round (other
 //!   streams go on) and stays in the outbox; what happens next depends on the failure
 //!   (transport or refusal, below). Every round reads the outbox afresh, so it also
 //!   sees rows committed out of position order.
 //!   Positions and stream versions agree within a stream because the writer commits a
 //!   stream's versions one after the other (optimistic concurrency), so the outbox
-//!   never holds version v+1 of a stream visible before v; the relay still sorts each
-//!   stream's events by version.
+//!   never holds version v+1 of a stream visible before v, and sorting by position
+//!   sorts each stream by version.
 //!   An event whose ack timed out is sent again by a later round; all copies travel
 //!   the one connection in order, so whichever copy JetStream stores precedes k+1.
 //!   This holds even if two relays ran at once: k+1 is only sent after k was
@@ -72,7 +74,7 @@
 //!   publishes; the others try to take the lease every `lease_retry`. (Correctness does
 //!   not depend on it, see above: it avoids duplicate work.)
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -376,7 +378,7 @@ struct Round {
     refusals: Vec<RelayError>,
 }
 
-/// What publishing a set of stream queues did.
+/// What publishing a batch did.
 #[derive(Default)]
 struct Outcome {
     /// The events acknowledged.
@@ -680,11 +682,7 @@ impl Relay {
                     self.unblock(stream, None);
                 }
             }
-            let queues = heads
-                .into_iter()
-                .map(|head| VecDeque::from([head]))
-                .collect();
-            let outcome = self.publish_queues(queues).await;
+            let outcome = self.publish_in_order(heads).await;
             self.settle(outcome, &mut round).await?;
         }
 
@@ -696,7 +694,7 @@ impl Relay {
             .await?;
         round.fetched = batch.len();
         if !batch.is_empty() {
-            let outcome = self.publish_queues(group_by_stream(batch)).await;
+            let outcome = self.publish_in_order(batch).await;
             self.settle(outcome, &mut round).await?;
         }
 
@@ -711,28 +709,41 @@ impl Relay {
         Ok(round)
     }
 
-    /// Publishes the queues (one per stream, each in version order): the first event of
-    /// every queue at once, a queue's next event as soon as the previous one's ack
-    /// arrives (pipelining across streams, never within one). A failed event drops the
-    /// rest of its queue (it stays in the outbox); a transport failure while sending also
-    /// stops every further send (the client cannot take messages).
-    async fn publish_queues(&self, mut queues: Vec<VecDeque<StoredEvent>>) -> Outcome {
+    /// Publishes `events` in position order, pipelined, with at most one event of a
+    /// stream in flight: an event whose stream is still awaiting an ack waits for it, and
+    /// so do the events after it (sending them first would reorder the streams against
+    /// each other). A failed event drops the rest of its stream from the round (they stay
+    /// in the outbox); a transport failure while sending also stops every further send
+    /// (the client cannot take messages).
+    async fn publish_in_order(&self, mut events: Vec<StoredEvent>) -> Outcome {
+        events.sort_by_key(|event| event.position);
         let timeout = self.cfg.ack_timeout;
         let mut out = Outcome::default();
-        let mut to_send: VecDeque<(usize, StoredEvent)> = queues
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(queue, events)| events.pop_front().map(|event| (queue, event)))
-            .collect();
+        let mut to_send = VecDeque::from(events);
         let mut in_flight = FuturesUnordered::new();
+        // Streams with an event awaiting its ack, and streams left out of the round.
+        let mut flying: HashSet<String> = HashSet::new();
+        let mut dropped: HashSet<String> = HashSet::new();
         // Set when sending itself fails for transport reasons: send no more.
         let mut send_failed = false;
         loop {
-            while !send_failed && let Some((queue, event)) = to_send.pop_front() {
-                match self.send(queue, event, timeout).await {
+            while !send_failed && let Some(next) = to_send.front() {
+                if dropped.contains(&next.stream_id) {
+                    to_send.pop_front();
+                    continue;
+                }
+                if flying.contains(&next.stream_id) {
+                    break;
+                }
+                let Some(event) = to_send.pop_front() else {
+                    break;
+                };
+                flying.insert(event.stream_id.clone());
+                match self.send(event, timeout).await {
                     Ok(ack) => in_flight.push(ack),
                     Err((meta, source)) => {
-                        queues[meta.queue].clear();
+                        flying.remove(&meta.stream_id);
+                        dropped.insert(meta.stream_id.clone());
                         let refused = is_refusal(&source);
                         let error = RelayError::Publish {
                             event_id: meta.event_id,
@@ -754,15 +765,13 @@ impl Relay {
             let Some((meta, result)) = in_flight.next().await else {
                 break;
             };
+            flying.remove(&meta.stream_id);
             let error = match result {
                 Ok(Ok(ack)) => {
                     // A duplicate ack means JetStream already holds the event
                     // (republished after a crash or a lost ack): a success.
                     if ack.duplicate {
                         out.duplicates += 1;
-                    }
-                    if let Some(next) = queues[meta.queue].pop_front() {
-                        to_send.push_back((meta.queue, next));
                     }
                     out.acked.push(meta);
                     continue;
@@ -779,7 +788,7 @@ impl Relay {
             };
             // The later events of this stream must not go out before this one: leave them
             // out of the round (they stay in the outbox). Other streams go on.
-            queues[meta.queue].clear();
+            dropped.insert(meta.stream_id.clone());
             if error.is_refusal() {
                 out.refused.push((meta, error));
             } else {
@@ -789,7 +798,7 @@ impl Relay {
         out
     }
 
-    /// Records what [`Self::publish_queues`] did: unblocks the streams whose head was
+    /// Records what [`Self::publish_in_order`] did: unblocks the streams whose head was
     /// accepted, blocks those whose event was refused, removes the acknowledged events
     /// from the outbox; the first transport failure is the round's error.
     async fn settle(&self, outcome: Outcome, round: &mut Round) -> Result<(), RelayError> {
@@ -915,12 +924,10 @@ impl Relay {
     /// that fails returns the event's [`Sent`] with the error.
     async fn send(
         &self,
-        queue: usize,
         event: StoredEvent,
         timeout: Duration,
     ) -> Result<impl Future<Output = (Sent, AckResult)> + use<>, (Sent, PublishError)> {
         let meta = Sent {
-            queue,
             position: event.position,
             event_id: event.event_id,
             stream_id: event.stream_id.clone(),
@@ -962,35 +969,12 @@ type AckResult = Result<Result<PublishAck, PublishError>, tokio::time::error::El
 
 /// What the relay keeps of an event while its publish is in flight.
 struct Sent {
-    /// Index of the event's stream queue in the round.
-    queue: usize,
     position: i64,
     event_id: Uuid,
     stream_id: String,
     stream_version: u64,
     subject: String,
     payload_bytes: usize,
-}
-
-/// Groups a batch by stream, each stream's events in stream-version order; streams in
-/// the order of their oldest event in the batch.
-fn group_by_stream(batch: Vec<StoredEvent>) -> Vec<VecDeque<StoredEvent>> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut queues: Vec<Vec<StoredEvent>> = Vec::new();
-    for event in batch {
-        let i = *index.entry(event.stream_id.clone()).or_insert_with(|| {
-            queues.push(Vec::new());
-            queues.len() - 1
-        });
-        queues[i].push(event);
-    }
-    queues
-        .into_iter()
-        .map(|mut q| {
-            q.sort_by_key(|e| e.stream_version);
-            VecDeque::from(q)
-        })
-        .collect()
 }
 
 /// Sleeps for `d` unless `shutdown` is cancelled first; true when cancelled.

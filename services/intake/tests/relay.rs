@@ -384,6 +384,30 @@ fn check_exactly_once_in_order(book: &Book, received: &[Received]) -> anyhow::Re
     Ok(())
 }
 
+/// Checks that `received`, in JetStream order, is in the order the events were recorded
+/// (their store positions) across streams, not only within each stream.
+fn check_in_recorded_order(received: &[Received]) -> anyhow::Result<()> {
+    let mut by_seq: Vec<&Received> = received.iter().collect();
+    by_seq.sort_by_key(|r| r.stream_sequence);
+    let positions: Vec<i64> = by_seq
+        .iter()
+        .map(|r| {
+            r.header("Saman-Position")
+                .context("Saman-Position header")?
+                .parse::<i64>()
+                .context("Saman-Position is a number")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if let Some(pair) = positions.windows(2).find(|pair| pair[0] > pair[1]) {
+        bail!(
+            "JetStream holds position {} after {}: streams reordered against each other",
+            pair[1],
+            pair[0]
+        );
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Tests
 
@@ -487,7 +511,8 @@ async fn ensure_stream_creates_then_updates_on_nats_2_9() -> anyhow::Result<()> 
 }
 
 /// Many streams interleaved, one of them much longer than a batch: each stream arrives
-/// in version order (small batches force many rounds and waves).
+/// in version order, and the streams in the order they were recorded (small batches
+/// force many rounds and waves).
 async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Result<()> {
     let env = env(backend).await?;
     let streams = [
@@ -537,6 +562,7 @@ async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Resul
     assert_eq!(env.store.outbox_len().await?, 0);
     let received = consume_all(&env.js, total).await?;
     check_exactly_once_in_order(&book, &received)?;
+    check_in_recorded_order(&received)?;
     Ok(())
 }
 
