@@ -6,7 +6,8 @@
 //! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
 //! [`grpc`] (health, reflection and a graceful stop, the same in both services),
 //! [`rpc`] (the layer every gRPC call passes: its span, its metrics),
-//! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint).
+//! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint), [`tls`] (rustls:
+//! trusted authorities, server certificates, an HTTPS listener).
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -20,6 +21,7 @@ pub mod grpc;
 pub mod metrics;
 pub mod rpc;
 pub mod telemetry;
+pub mod tls;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

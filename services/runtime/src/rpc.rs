@@ -17,8 +17,11 @@
 //! the services' descriptors: a path that names no method of them is passed through
 //! unmeasured, so callers cannot make up label values.
 //!
-//! What every call must pass before it reaches a service (authentication) belongs in
-//! [`Rpc::call`], inside the span.
+//! What every call must pass before it reaches a service (authentication) is an
+//! [`Admit`] given to the layer ([`RpcLayer::with_admit`]): it runs inside the call's
+//! span, before the service; a refusal is answered at once (and measured like any
+//! other answer), an admission's extensions (the caller) go on the request, where the
+//! service reads them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,6 +41,15 @@ use crate::telemetry;
 /// The span of one call, given its RPC's name; [`RpcLayer`] sets its parent.
 pub type MakeSpan = fn(rpc: &str) -> tracing::Span;
 
+/// The future of an admission: extensions for the request, or the refusal.
+pub type Admission = Pin<Box<dyn Future<Output = Result<http::Extensions, tonic::Status>> + Send>>;
+
+/// What admits a call before its service sees it.
+pub trait Admit: Send + Sync + 'static {
+    /// Admits the call to `path` (`/package.Service/Method`) with these headers.
+    fn admit(&self, path: &str, headers: &http::HeaderMap) -> Admission;
+}
+
 /// The layer; cheap to clone.
 #[derive(Clone)]
 pub struct RpcLayer {
@@ -50,6 +62,7 @@ struct Calls {
     /// `/package.Service/Method` -> `Method`.
     methods: HashMap<String, Arc<str>>,
     span: MakeSpan,
+    admit: Option<Arc<dyn Admit>>,
     /// The counter `{rpc, code}` and the histogram `{rpc}`.
     total: &'static str,
     duration: &'static str,
@@ -93,6 +106,7 @@ impl RpcLayer {
             calls: Arc::new(Calls {
                 methods,
                 span: request_span,
+                admit: None,
                 total,
                 duration,
             }),
@@ -103,6 +117,14 @@ impl RpcLayer {
     /// records) instead of a `request` span.
     pub fn with_span(mut self, span: MakeSpan) -> Self {
         Arc::make_mut(&mut self.calls).span = span;
+        self
+    }
+
+    /// Admits every call through `admit` first (every call: also those of services
+    /// the layer does not measure, such as health and reflection, which `admit`
+    /// decides on by their path).
+    pub fn with_admit(mut self, admit: Arc<dyn Admit>) -> Self {
+        Arc::make_mut(&mut self.calls).admit = Some(admit);
         self
     }
 }
@@ -127,8 +149,12 @@ pub struct Rpc<S> {
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Rpc<S>
 where
-    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
+    ReqBody: Send + 'static,
     ResBody: Body + Unpin,
 {
     type Response = http::Response<Measured<ResBody>>;
@@ -139,12 +165,25 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
+        // The service that was polled ready serves this call; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let admit = self.calls.admit.clone();
         let Some(rpc) = self.calls.methods.get(request.uri().path()).cloned() else {
-            let answer = self.inner.call(request);
-            return Box::pin(
-                async move { Ok(answer.await?.map(|body| Measured { body, call: None })) },
-            );
+            return Box::pin(async move {
+                if let Some(admit) = admit {
+                    let path = request.uri().path().to_owned();
+                    match admit.admit(&path, request.headers()).await {
+                        Ok(extensions) => request.extensions_mut().extend(extensions),
+                        Err(status) => return Ok(refusal(status, None)),
+                    }
+                }
+                Ok(inner.call(request).await?.map(|body| Measured {
+                    body: Some(body),
+                    call: None,
+                }))
+            });
         };
         let span = (self.calls.span)(&rpc);
         let traceparent = request
@@ -153,25 +192,45 @@ where
             .and_then(|v| v.to_str().ok());
         telemetry::set_parent(&span, traceparent);
         let started = Instant::now();
-        let answer = span.in_scope(|| self.inner.call(request));
         let calls = self.calls.clone();
-        Box::pin(async move {
-            let response = answer.instrument(span.clone()).await?;
-            // A refusal comes as headers only; an answer's status is in its trailers.
-            let status = tonic::Status::from_header_map(response.headers());
-            let call = Call {
-                calls,
-                rpc,
-                span,
-                started,
-                status,
-            };
-            Ok(response.map(|body| Measured {
-                body,
-                call: Some(call),
-            }))
-        })
+        Box::pin(
+            async move {
+                let call = |status| Call {
+                    calls,
+                    rpc,
+                    span: tracing::Span::current(),
+                    started,
+                    status,
+                };
+                if let Some(admit) = admit {
+                    let path = request.uri().path().to_owned();
+                    match admit.admit(&path, request.headers()).await {
+                        Ok(extensions) => request.extensions_mut().extend(extensions),
+                        Err(status) => {
+                            let headers_only = Some(status.clone());
+                            return Ok(refusal(status, Some(call(headers_only))));
+                        }
+                    }
+                }
+                let response = inner.call(request).await?;
+                // A refusal comes as headers only; an answer's status is in its trailers.
+                let status = tonic::Status::from_header_map(response.headers());
+                let call = call(status);
+                Ok(response.map(|body| Measured {
+                    body: Some(body),
+                    call: Some(call),
+                }))
+            }
+            .instrument(span),
+        )
     }
+}
+
+/// A refusal before the service: a headers-only answer with the status.
+fn refusal<B>(status: tonic::Status, call: Option<Call>) -> http::Response<Measured<B>> {
+    status
+        .into_http::<()>()
+        .map(|()| Measured { body: None, call })
 }
 
 /// One measured call, until its response ends.
@@ -210,9 +269,10 @@ impl Call {
 }
 
 /// A response body that records its call when it ends (its trailers, its end, or
-/// its drop: a call the caller left is CANCELLED).
+/// its drop: a call the caller left is CANCELLED). No body: a refusal made before the
+/// service, all in its headers.
 pub struct Measured<B> {
-    body: B,
+    body: Option<B>,
     call: Option<Call>,
 }
 
@@ -225,8 +285,14 @@ impl<B: Body + Unpin> Body for Measured<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.get_mut();
+        let Some(body) = this.body.as_mut() else {
+            if let Some(call) = this.call.take() {
+                call.end(None);
+            }
+            return Poll::Ready(None);
+        };
         let entered = this.call.as_ref().map(|call| call.span.enter());
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        let polled = Pin::new(body).poll_frame(cx);
         drop(entered);
         // The call ends with its trailers (an answer's status), an error, or the end.
         let status = match &polled {
@@ -249,11 +315,13 @@ impl<B: Body + Unpin> Body for Measured<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.body.as_ref().is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        self.body
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Test harness for Saman: fresh SQLite and PostgreSQL databases ([`TestDb`], in
-//! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), and
+//! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), a
+//! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), and
 //! [`on_both_backends!`], which runs a test once on each backend.
 //!
 //! Nothing here skips silently: a missing `DATABASE_URL` or a missing `nats-server`
@@ -10,9 +11,11 @@ use std::fmt;
 use std::net::TcpListener;
 
 mod db;
+mod issuer;
 mod nats;
 
 pub use db::TestDb;
+pub use issuer::TestIssuer;
 pub use nats::NatsServer;
 
 /// The SQL engines the event store and read models run on.

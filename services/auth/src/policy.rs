@@ -1,0 +1,278 @@
+//! Who may call what: one table of every RPC of both services against the roles, read
+//! by the gate that admits each call ([`crate::Gate`]) and printed in docs/security.md
+//! ([`markdown`]; a test keeps the two the same).
+//!
+//! A role admits a caller to an RPC; the scope says what the caller may then do with
+//! it. The scope is not checked here but follows from the actor being the token's: the
+//! domain's rules judge every write by its actor (an NGO member declares needs for their
+//! own NGO only while approved, an officer answers only their own agency's referrals),
+//! and a request can no longer name another actor than its token's.
+
+use std::fmt;
+
+/// A role of the programme, as a token's roles claim names it (with the configured
+/// prefix, [`crate::ClaimNames::role_prefix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// استانداری: the programme office at the Lorestan Governorate.
+    ProgrammeOffice,
+    /// فرمانداری: the Khorramabad county governorate, the NGOs' supervisor.
+    CountySupervisor,
+    /// A member of a Ministry-approved NGO (the token names the NGO and the member).
+    NgoMember,
+    /// An officer of an executive agency (the token names the agency and the user).
+    AgencyOfficer,
+    /// The operations team: the projection's admin RPCs.
+    Operator,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::ProgrammeOffice,
+        Role::CountySupervisor,
+        Role::NgoMember,
+        Role::AgencyOfficer,
+        Role::Operator,
+    ];
+
+    /// The role's value in a token's roles claim (before the configured prefix).
+    pub fn claim_value(self) -> &'static str {
+        match self {
+            Role::ProgrammeOffice => "programme-office",
+            Role::CountySupervisor => "county-supervisor",
+            Role::NgoMember => "ngo-member",
+            Role::AgencyOfficer => "agency-officer",
+            Role::Operator => "operator",
+        }
+    }
+
+    pub fn from_claim_value(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.claim_value() == value)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.claim_value())
+    }
+}
+
+/// Which callers an RPC admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The callers holding one of these roles.
+    Roles(&'static [Role]),
+    /// Any authenticated caller, or anyone when the service runs with public reads.
+    Readers,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The gRPC service's full name, e.g. `saman.intake.v1.Intake`.
+    pub service: &'static str,
+    /// The method, as the .proto spells it.
+    pub rpc: &'static str,
+    pub who: Who,
+    /// What the caller may do with it, beyond the role.
+    pub scope: &'static str,
+}
+
+impl Rule {
+    /// Whether a caller with `roles` is admitted (a reader rule admits every
+    /// authenticated caller).
+    pub fn admits(&self, roles: &[Role]) -> bool {
+        match self.who {
+            Who::Readers => true,
+            Who::Roles(allowed) => roles.iter().any(|r| allowed.contains(r)),
+        }
+    }
+
+    /// The roles the rule names, for messages and the docs ("any caller" for readers).
+    pub fn who_text(&self) -> String {
+        match self.who {
+            Who::Readers => "any authenticated caller (anyone with public reads)".into(),
+            Who::Roles(roles) => roles
+                .iter()
+                .map(|r| r.claim_value())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+pub const INTAKE: &str = "saman.intake.v1.Intake";
+pub const PROJECTION: &str = "saman.projection.v1.Projection";
+pub const PROJECTION_ADMIN: &str = "saman.projection.v1.ProjectionAdmin";
+
+const OFFICE: &[Role] = &[Role::ProgrammeOffice];
+const SUPERVISOR: &[Role] = &[Role::CountySupervisor];
+const MEMBER: &[Role] = &[Role::NgoMember];
+const OFFICER: &[Role] = &[Role::AgencyOfficer];
+const OPERATOR: &[Role] = &[Role::Operator];
+
+const fn rule(service: &'static str, rpc: &'static str, who: Who, scope: &'static str) -> Rule {
+    Rule {
+        service,
+        rpc,
+        who,
+        scope,
+    }
+}
+
+/// Every RPC of both services (health and reflection are open to all and not listed).
+pub const RULES: &[Rule] = &[
+    rule(
+        INTAKE,
+        "SetProgrammeDates",
+        Who::Roles(OFFICE),
+        "the programme",
+    ),
+    rule(INTAKE, "RegisterZone", Who::Roles(OFFICE), "any zone"),
+    rule(INTAKE, "RegisterAgency", Who::Roles(OFFICE), "any agency"),
+    rule(INTAKE, "RecordApprovedNgo", Who::Roles(OFFICE), "any NGO"),
+    rule(INTAKE, "ApproveNgoMember", Who::Roles(OFFICE), "any NGO"),
+    rule(INTAKE, "RevokeNgoMember", Who::Roles(OFFICE), "any NGO"),
+    rule(
+        INTAKE,
+        "DeclareNeed",
+        Who::Roles(MEMBER),
+        "for the token's NGO, while the member is approved",
+    ),
+    rule(
+        INTAKE,
+        "ReferNeed",
+        Who::Roles(MEMBER),
+        "for the token's NGO, while the member is approved",
+    ),
+    rule(
+        INTAKE,
+        "ReportSocialActivity",
+        Who::Roles(MEMBER),
+        "for the token's NGO, while the member is approved",
+    ),
+    rule(
+        INTAKE,
+        "AnswerReferral",
+        Who::Roles(OFFICER),
+        "referrals made to the token's agency",
+    ),
+    rule(
+        INTAKE,
+        "SubmitProposal",
+        Who::Roles(OFFICER),
+        "for the token's agency",
+    ),
+    rule(
+        INTAKE,
+        "ReportProgress",
+        Who::Roles(OFFICER),
+        "projects of the token's agency",
+    ),
+    rule(
+        INTAKE,
+        "CompleteProject",
+        Who::Roles(OFFICER),
+        "projects of the token's agency",
+    ),
+    rule(
+        INTAKE,
+        "DecideProposal",
+        Who::Roles(SUPERVISOR),
+        "any proposal",
+    ),
+    rule(
+        INTAKE,
+        "FileSupervisionReport",
+        Who::Roles(SUPERVISOR),
+        "any NGO",
+    ),
+    rule(PROJECTION, "GetZoneProgress", Who::Readers, "every zone"),
+    rule(PROJECTION, "ListZones", Who::Readers, "every zone"),
+    rule(
+        PROJECTION,
+        "GetProgrammeSummary",
+        Who::Readers,
+        "the programme",
+    ),
+    rule(PROJECTION, "GetCompliance", Who::Readers, "every NGO"),
+    rule(PROJECTION, "GetCooperation", Who::Readers, "every agency"),
+    rule(PROJECTION, "GetZoneTimeline", Who::Readers, "every zone"),
+    rule(PROJECTION, "WatchZoneProgress", Who::Readers, "every zone"),
+    rule(
+        PROJECTION_ADMIN,
+        "GetStatus",
+        Who::Readers,
+        "the projection",
+    ),
+    rule(
+        PROJECTION_ADMIN,
+        "ListParked",
+        Who::Roles(OPERATOR),
+        "the projection",
+    ),
+    rule(
+        PROJECTION_ADMIN,
+        "Rebuild",
+        Who::Roles(OPERATOR),
+        "the projection",
+    ),
+];
+
+/// The rule of a gRPC path (`/saman.intake.v1.Intake/DeclareNeed`); `None` for a path
+/// the table does not name (health, reflection, or no such method).
+pub fn rule_of(path: &str) -> Option<&'static Rule> {
+    let (service, rpc) = path.strip_prefix('/')?.split_once('/')?;
+    RULES.iter().find(|r| r.service == service && r.rpc == rpc)
+}
+
+/// The table as docs/security.md shows it: one row per RPC, one column per role.
+pub fn markdown() -> String {
+    let mut out = String::from("| service | RPC |");
+    for role in Role::ALL {
+        out.push_str(&format!(" `{role}` |"));
+    }
+    out.push_str(" scope |\n|---|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push_str("---|\n");
+    for rule in RULES {
+        let service = rule.service.rsplit('.').next().unwrap_or(rule.service);
+        out.push_str(&format!("| {service} | {} |", rule.rpc));
+        for role in Role::ALL {
+            let mark = match rule.who {
+                Who::Readers => "read",
+                Who::Roles(_) if rule.admits(&[role]) => "yes",
+                Who::Roles(_) => "",
+            };
+            out.push_str(&format!(" {mark} |"));
+        }
+        out.push_str(&format!(" {} |\n", rule.scope));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_find_their_rule_and_nothing_else() {
+        let rule = rule_of("/saman.intake.v1.Intake/DecideProposal").expect("a rule");
+        assert!(rule.admits(&[Role::CountySupervisor]));
+        assert!(!rule.admits(&[Role::ProgrammeOffice, Role::NgoMember]));
+        assert_eq!(rule_of("/grpc.health.v1.Health/Check"), None);
+        assert_eq!(rule_of("/saman.intake.v1.Intake/NoSuchThing"), None);
+        assert_eq!(rule_of("saman.intake.v1.Intake/DeclareNeed"), None);
+    }
+
+    #[test]
+    fn every_rpc_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for rule in RULES {
+            assert!(seen.insert((rule.service, rule.rpc)), "{} twice", rule.rpc);
+        }
+        assert_eq!(RULES.len(), 15 + 7 + 3);
+    }
+}
