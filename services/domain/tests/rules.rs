@@ -298,6 +298,18 @@ fn field_of(result: Result<Vec<Event>, DomainError>) -> (String, DomainError) {
     (err.field().to_owned(), err)
 }
 
+/// The name of `err`'s variant, for tables of refusals.
+fn kind_of(err: &DomainError) -> &'static str {
+    match err {
+        DomainError::Invalid { .. } => "Invalid",
+        DomainError::NotFound { .. } => "NotFound",
+        DomainError::AlreadyExists { .. } => "AlreadyExists",
+        DomainError::Rule { .. } => "Rule",
+        DomainError::PermissionDenied { .. } => "PermissionDenied",
+        DomainError::VersionConflict { .. } => "VersionConflict",
+    }
+}
+
 // ---- registration ---------------------------------------------------------------------
 
 #[test]
@@ -479,37 +491,54 @@ fn the_need_id_is_the_submission_id() {
     assert!(matches!(&events[..], [Event::NeedDeclared { need, .. }] if need.0 == submission));
 }
 
-#[test]
-fn a_need_from_an_ngo_not_approved_by_the_ministry_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-99", "m-001"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.ngo");
-}
+/// Needs refused for who declares them or where: (case, NGO, member, zone, the kind
+/// of refusal, the field it names).
+const REFUSED_NEEDS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "an NGO not approved by the ministry",
+        "ngo-99",
+        "m-001",
+        "zone-01",
+        "NotFound",
+        "submission.actor.ngo_member.ngo",
+    ),
+    (
+        "a revoked member",
+        "ngo-01",
+        "m-002",
+        "zone-01",
+        "PermissionDenied",
+        "submission.actor.ngo_member.member",
+    ),
+    (
+        "an unknown member",
+        "ngo-01",
+        "m-404",
+        "zone-01",
+        "NotFound",
+        "submission.actor.ngo_member.member",
+    ),
+    (
+        "an unknown zone",
+        "ngo-01",
+        "m-001",
+        "zone-42",
+        "NotFound",
+        "zone",
+    ),
+];
 
 #[test]
-fn a_need_from_a_revoked_member_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-002"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.member");
-}
-
-#[test]
-fn a_need_from_an_unknown_member_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-404"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.member");
+fn needs_from_unapproved_ngos_revoked_or_unknown_members_or_of_unknown_zones_are_refused() {
+    for (case, n, m, in_zone, kind, field) in REFUSED_NEEDS {
+        let (got, err) = field_of(given(registered()).when(
+            ngo_member(n, m),
+            "2018-04-01T10:00:00Z",
+            declare_need(in_zone),
+        ));
+        assert_eq!(kind_of(&err), *kind, "{case}: {err:?}");
+        assert_eq!(got, *field, "{case}: the field named");
+    }
 }
 
 #[test]
@@ -522,17 +551,6 @@ fn an_agency_cannot_declare_needs() {
         )
         .unwrap_err();
     assert!(matches!(err, DomainError::PermissionDenied { .. }));
-}
-
-#[test]
-fn a_need_of_an_unknown_zone_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-001"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-42"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "zone");
 }
 
 #[test]

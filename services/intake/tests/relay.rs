@@ -27,6 +27,15 @@ use saman_proto::events::v1::{
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+// Every test that runs on SQLite and on PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.
+saman_harness::on_both_backends!(
+    interleaved_streams_keep_their_order,
+    nats_outage_then_every_event_exactly_once,
+    an_event_over_max_payload_blocks_only_its_stream,
+    an_event_over_max_msg_size_blocks_only_its_stream,
+    outbox_reads_for_blocked_streams,
+);
+
 // ---------------------------------------------------------------------------------------
 // Set-up
 
@@ -566,16 +575,6 @@ async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Resul
     Ok(())
 }
 
-#[tokio::test]
-async fn interleaved_streams_keep_their_order_sqlite() -> anyhow::Result<()> {
-    interleaved_streams_keep_their_order(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn interleaved_streams_keep_their_order_postgres() -> anyhow::Result<()> {
-    interleaved_streams_keep_their_order(Backend::Postgres).await
-}
-
 /// NATS is killed while events keep being appended (and while the relay publishes),
 /// then restarted: appends never fail, and every event reaches the stream exactly once,
 /// each stream in order.
@@ -657,16 +656,6 @@ async fn nats_outage_then_every_event_exactly_once(backend: Backend) -> anyhow::
     let received = consume_all(&env.js, total).await?;
     check_exactly_once_in_order(&book, &received)?;
     Ok(())
-}
-
-#[tokio::test]
-async fn nats_outage_then_every_event_exactly_once_sqlite() -> anyhow::Result<()> {
-    nats_outage_then_every_event_exactly_once(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn nats_outage_then_every_event_exactly_once_postgres() -> anyhow::Result<()> {
-    nats_outage_then_every_event_exactly_once(Backend::Postgres).await
 }
 
 /// A crash between the publish ack and the removal of the outbox rows: the rows come
@@ -980,24 +969,12 @@ async fn a_refused_event_blocks_only_its_stream(
     Ok(())
 }
 
-#[tokio::test]
-async fn an_event_over_max_payload_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxPayload).await
+async fn an_event_over_max_payload_blocks_only_its_stream(backend: Backend) -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(backend, Refusal::MaxPayload).await
 }
 
-#[tokio::test]
-async fn an_event_over_max_payload_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxPayload).await
-}
-
-#[tokio::test]
-async fn an_event_over_max_msg_size_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxMsgSize).await
-}
-
-#[tokio::test]
-async fn an_event_over_max_msg_size_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxMsgSize).await
+async fn an_event_over_max_msg_size_blocks_only_its_stream(backend: Backend) -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(backend, Refusal::MaxMsgSize).await
 }
 
 /// The outbox reads the relay uses for blocked streams: a batch that skips streams, and
@@ -1046,16 +1023,6 @@ async fn outbox_reads_for_blocked_streams(backend: Backend) -> anyhow::Result<()
     assert_eq!(heads[0].stream_version, 2);
     assert!(store.outbox_heads(&[]).await?.is_empty());
     Ok(())
-}
-
-#[tokio::test]
-async fn outbox_reads_for_blocked_streams_sqlite() -> anyhow::Result<()> {
-    outbox_reads_for_blocked_streams(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn outbox_reads_for_blocked_streams_postgres() -> anyhow::Result<()> {
-    outbox_reads_for_blocked_streams(Backend::Postgres).await
 }
 
 /// The publish limit follows the server's `max_payload`: the default before any server
