@@ -175,6 +175,17 @@ pub fn water_proposal(zone: &str, need_ids: Vec<String>) -> pb::SubmitProposalRe
     }
 }
 
+/// The county supervisor's report on ngo-01 in zone-01, filed on 1397-03-01.
+pub fn supervision_report(rating: u32) -> pb::FileSupervisionReportRequest {
+    pb::FileSupervisionReportRequest {
+        submission: submission(supervisor(), "1397-03-01"),
+        ngo: "ngo-01".into(),
+        zone: "zone-01".into(),
+        findings: "Meetings held as planned.".into(),
+        rating,
+    }
+}
+
 /// A reading circle of 20 that m-001 of ngo-01 held in zone-01 on `held_on`.
 pub fn social_activity(held_on: &str) -> pb::ReportSocialActivityRequest {
     pb::ReportSocialActivityRequest {

@@ -101,16 +101,6 @@ fn activity(held_on: &str) -> pb::ReportSocialActivityRequest {
     social_activity(held_on)
 }
 
-fn supervision(rating: u32) -> pb::FileSupervisionReportRequest {
-    pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: "Meetings held as planned.".into(),
-        rating,
-    }
-}
-
 fn revoke(member_code: &str) -> pb::RevokeNgoMemberRequest {
     pb::RevokeNgoMemberRequest {
         submission: submission(office(), "1397-01-10"),
@@ -237,7 +227,7 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
             proposal("zone-01", &[])
         ) => InvalidArgument, "need_ids"),
         case!("rating 6", file_supervision_report(
-            supervision(6)
+            supervision_report(6)
         ) => InvalidArgument, "rating"),
         case!("decision unspecified", decide_proposal(
             decide(supervisor(), &pending, pb::Decision::Unspecified)

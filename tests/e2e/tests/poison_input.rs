@@ -188,12 +188,8 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         => InvalidArgument, "submission.occurred_at");
 
     // ---- 3. characters the stores or screens cannot hold ---------------------------------
-    refuse!(client, db, "a NUL in a member's full name", approve_ngo_member(pb::ApproveNgoMemberRequest {
-        submission: submission(office(), "1397-01-10"),
-        ngo: "ngo-01".into(),
-        member: "m-050".into(),
-        full_name: "Member\0 50".into(),
-    }) => InvalidArgument, "full_name");
+    refuse!(client, db, "a NUL in a member's full name", approve_ngo_member(pb::ApproveNgoMemberRequest { submission: submission(office(), "1397-01-10"), full_name: "Member\0 50".into(), ..ngo_member(50) })
+        => InvalidArgument, "full_name");
     refuse!(client, db, "a NUL in the acting official's user name", set_programme_dates({
         let mut r = dates();
         r.submission = submission(
@@ -206,20 +202,10 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         );
         r
     }) => InvalidArgument, "submission.actor.programme_office.user");
-    refuse!(client, db, "a NUL in a supervision report's findings", file_supervision_report(pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: "Meetings\0held".into(),
-        rating: 4,
-    }) => InvalidArgument, "findings");
-    refuse!(client, db, "a NUL in a ministry approval reference", record_approved_ngo(pb::RecordApprovedNgoRequest {
-        submission: submission(office(), "1396-12-26"),
-        code: "ngo-02".into(),
-        name_fa: "سمن دو".into(),
-        name_en: "NGO Two".into(),
-        ministry_approval_ref: "MOI\0-2".into(),
-    }) => InvalidArgument, "ministry_approval_ref");
+    refuse!(client, db, "a NUL in a supervision report's findings", file_supervision_report(pb::FileSupervisionReportRequest { findings: "Meetings\0held".into(), ..supervision_report(4) })
+        => InvalidArgument, "findings");
+    refuse!(client, db, "a NUL in a ministry approval reference", record_approved_ngo(pb::RecordApprovedNgoRequest { code: "ngo-02".into(), name_fa: "سمن دو".into(), name_en: "NGO Two".into(), ministry_approval_ref: "MOI\0-2".into(), ..approved_ngo() })
+        => InvalidArgument, "ministry_approval_ref");
 
     // ---- 4. refusals that must still fit in gRPC metadata --------------------------------
     refuse!(client, db, "a 100 KB zone code", declare_need(declare_need(&"z".repeat(100_000), "m-001", "Roof"))
@@ -248,18 +234,10 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         => InvalidArgument, "title");
     refuse!(client, db, "a title of a Hangul filler", declare_need(need_with(" \u{3164} "))
         => InvalidArgument, "title");
-    refuse!(client, db, "a name with a BEL", register_agency(pb::RegisterAgencyRequest {
-        submission: submission(office(), "1396-12-26"),
-        code: "roads".into(),
-        name_fa: "راه".into(),
-        name_en: "Roads\u{7}".into(),
-    }) => InvalidArgument, "name_en");
-    refuse!(client, db, "a name with a C1 control", approve_ngo_member(pb::ApproveNgoMemberRequest {
-        submission: submission(office(), "1397-01-10"),
-        ngo: "ngo-01".into(),
-        member: "m-051".into(),
-        full_name: "Member\u{85}51".into(),
-    }) => InvalidArgument, "full_name");
+    refuse!(client, db, "a name with a BEL", register_agency(pb::RegisterAgencyRequest { name_fa: "راه".into(), name_en: "Roads\u{7}".into(), ..agency("roads") })
+        => InvalidArgument, "name_en");
+    refuse!(client, db, "a name with a C1 control", approve_ngo_member(pb::ApproveNgoMemberRequest { submission: submission(office(), "1397-01-10"), full_name: "Member\u{85}51".into(), ..ngo_member(51) })
+        => InvalidArgument, "full_name");
     refuse!(client, db, "a title with a right-to-left isolate", declare_need(need_with("Roof \u{2067}repair"))
         => InvalidArgument, "title");
     refuse!(client, db, "an offset of -15:00", declare_need(at(need_with("Roof repair"), "2018-04-09T10:00:00-15:00"))
@@ -349,13 +327,8 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_naming_the_bulk
         => InvalidArgument, "goals");
     refuse!(client, db, "a need with 4,000 Persian characters of description", declare_need(altered(need_with("Roof repair"), |r| r.description = text_of(4000, "سقف ")))
         => InvalidArgument, "description");
-    refuse!(client, db, "a supervision report of 4,000 Persian characters", file_supervision_report(pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: text_of(4000, "جلسه "),
-        rating: 4,
-    }) => InvalidArgument, "findings");
+    refuse!(client, db, "a supervision report of 4,000 Persian characters", file_supervision_report(pb::FileSupervisionReportRequest { findings: text_of(4000, "جلسه "), ..supervision_report(4) })
+        => InvalidArgument, "findings");
     // A smaller one of the same kinds goes through, and everything is published.
     client
         .register_zone(zone_with_goals("zone-05", (0..5).map(long_goal).collect()))

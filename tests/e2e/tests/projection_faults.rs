@@ -64,6 +64,12 @@ impl Fixture {
         })
     }
 
+    /// The projection under test as a child process on its database, with `args`.
+    async fn projection_process(&self, args: &[&str]) -> anyhow::Result<ProjectionProcess> {
+        let (url, nats_url) = (self.projection_db.url(), self.nats.url());
+        ProjectionProcess::start_with(url, &nats_url, free_port(), args).await
+    }
+
     /// The projection under test with its admin and query clients.
     async fn serving(
         &self,
@@ -181,6 +187,17 @@ async fn declare_needs(
     Ok(by_zone)
 }
 
+/// A referral of `need_id` in `zone` to `agency`, by member `m` of ngo-01 on `day`.
+fn refer(zone: &str, m: &str, day: &str, need_id: &str, agency: &str) -> pb::ReferNeedRequest {
+    pb::ReferNeedRequest {
+        submission: submission(member("ngo-01", m), day),
+        zone: zone.into(),
+        need_id: need_id.into(),
+        agency: agency.into(),
+        note: String::new(),
+    }
+}
+
 /// The last day of month `m` of 1397.
 fn month_end(m: u32) -> String {
     let day = match m {
@@ -208,23 +225,11 @@ async fn run_projects(
             tokio::spawn(async move {
                 anyhow::ensure!(ids.len() >= 3, "{zone} has {} needs", ids.len());
                 let referral = client
-                    .refer_need(pb::ReferNeedRequest {
-                        submission: submission(member("ngo-01", "m-001"), "1397-03-01"),
-                        zone: zone.clone(),
-                        need_id: ids[0].clone(),
-                        agency: "water".into(),
-                        note: String::new(),
-                    })
+                    .refer_need(refer(&zone, "m-001", "1397-03-01", &ids[0], "water"))
                     .await?
                     .into_inner();
                 client
-                    .refer_need(pb::ReferNeedRequest {
-                        submission: submission(member("ngo-01", "m-002"), "1397-03-02"),
-                        zone: zone.clone(),
-                        need_id: ids[1].clone(),
-                        agency: "welfare".into(),
-                        note: String::new(),
-                    })
+                    .refer_need(refer(&zone, "m-002", "1397-03-02", &ids[1], "welfare"))
                     .await?;
                 client
                     .answer_referral(pb::AnswerReferralRequest {
@@ -355,13 +360,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     let nats_url = fixture.nats.url();
     // What it holds unacknowledged when killed is redelivered after the ack wait
     // (default 30 s).
-    let mut projection = ProjectionProcess::start_with(
-        fixture.projection_db.url(),
-        &nats_url,
-        free_port(),
-        &["--batch", "100"],
-    )
-    .await?;
+    let mut projection = fixture.projection_process(&["--batch", "100"]).await?;
     let mut admin = projection.admin().await?;
 
     let load = tokio::spawn(busy_year(
@@ -387,9 +386,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     projection.kill().await?;
     // Restarted at once (as a supervisor would), on the same read models and the same
     // durable consumer, while the load goes on.
-    let restarted =
-        ProjectionProcess::start_with(fixture.projection_db.url(), &nats_url, free_port(), &[])
-            .await?;
+    let restarted = fixture.projection_process(&[]).await?;
     load.await??;
     let total = fixture.stored().await?;
     eprintln!(
@@ -465,13 +462,7 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
     let nats_url = fixture.nats.url();
     // A short ack wait: whatever is not acknowledged within 200 ms is delivered again.
-    let projection = ProjectionProcess::start_with(
-        fixture.projection_db.url(),
-        &nats_url,
-        free_port(),
-        &["--ack-wait", "200ms"],
-    )
-    .await?;
+    let projection = fixture.projection_process(&["--ack-wait", "200ms"]).await?;
     let mut admin = projection.admin().await?;
     let mut client = projection.client().await?;
 
