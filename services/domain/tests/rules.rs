@@ -263,6 +263,26 @@ fn with(
     history
 }
 
+/// The register, `NEED` declared in zone-01, then `more`.
+fn with_need(more: Vec<(StreamId, Event)>) -> Vec<(StreamId, Event)> {
+    with(
+        with(registered(), vec![need_declared(NEED, "zone-01")]),
+        more,
+    )
+}
+
+/// `history`, then `events` recorded on zone-01's stream (what a command just decided).
+fn with_zone_01_events(
+    history: Vec<(StreamId, Event)>,
+    events: Vec<Event>,
+) -> Vec<(StreamId, Event)> {
+    let stream = zone_stream("zone-01");
+    with(
+        history,
+        events.into_iter().map(|e| (stream.clone(), e)).collect(),
+    )
+}
+
 fn declare_need(in_zone: &str) -> CommandBody {
     CommandBody::DeclareNeed {
         zone: zone(in_zone),
@@ -298,6 +318,33 @@ fn field_of(result: Result<Vec<Event>, DomainError>) -> (String, DomainError) {
     (err.field().to_owned(), err)
 }
 
+/// The name of `err`'s variant, for tables of refusals.
+fn kind_of(err: &DomainError) -> &'static str {
+    match err {
+        DomainError::Invalid { .. } => "Invalid",
+        DomainError::NotFound { .. } => "NotFound",
+        DomainError::AlreadyExists { .. } => "AlreadyExists",
+        DomainError::Rule { .. } => "Rule",
+        DomainError::PermissionDenied { .. } => "PermissionDenied",
+        DomainError::VersionConflict { .. } => "VersionConflict",
+    }
+}
+
+/// Asserts that `result` is a refusal of the kind `kind` (as [`kind_of`] names it).
+#[track_caller]
+fn assert_refused_as(result: Result<Vec<Event>, DomainError>, kind: &str) {
+    let err = result.expect_err("the command should have been refused");
+    assert_eq!(kind_of(&err), kind, "{err:?}");
+}
+
+/// Asserts that `result` is a refusal of the kind `kind` naming `field`.
+#[track_caller]
+fn assert_refused(result: Result<Vec<Event>, DomainError>, kind: &str, field: &str) {
+    let err = result.expect_err("the command should have been refused");
+    assert_eq!(kind_of(&err), kind, "{err:?}");
+    assert_eq!(err.field(), field, "the field {err:?} names");
+}
+
 // ---- registration ---------------------------------------------------------------------
 
 #[test]
@@ -323,17 +370,19 @@ fn the_programme_office_registers_a_zone_with_its_goals() {
 
 #[test]
 fn only_the_programme_office_registers_zones() {
-    let (field, err) = field_of(given(vec![]).when(
-        ngo_member("ngo-01", "m-001"),
-        "2018-03-18T10:00:00+03:30",
-        CommandBody::RegisterZone {
-            code: zone("zone-03"),
-            name: names("منطقه ۳", "Zone 03"),
-            goals: vec![goal("water", Approach::Infrastructural)],
-        },
-    ));
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
-    assert_eq!(field, "submission.actor");
+    assert_refused(
+        given(vec![]).when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-03-18T10:00:00+03:30",
+            CommandBody::RegisterZone {
+                code: zone("zone-03"),
+                name: names("منطقه ۳", "Zone 03"),
+                goals: vec![goal("water", Approach::Infrastructural)],
+            },
+        ),
+        "PermissionDenied",
+        "submission.actor",
+    );
 }
 
 #[test]
@@ -375,66 +424,66 @@ fn a_zone_without_goals_or_with_a_goal_twice_is_refused() {
 fn programme_dates_must_be_in_order() {
     let mut dates = dates_1397();
     dates.goal_date = day("1397-01-15");
-    let (field, err) = field_of(given(vec![]).when(
-        office(),
-        "2018-03-18T10:00:00Z",
-        CommandBody::SetProgrammeDates(dates),
-    ));
-    assert_eq!(field, "goal_date");
-    assert!(matches!(err, DomainError::Invalid { .. }));
+    assert_refused(
+        given(vec![]).when(
+            office(),
+            "2018-03-18T10:00:00Z",
+            CommandBody::SetProgrammeDates(dates),
+        ),
+        "Invalid",
+        "goal_date",
+    );
+}
+
+fn approve_member(m: &str) -> CommandBody {
+    CommandBody::ApproveNgoMember {
+        ngo: ngo("ngo-01"),
+        member: member(m),
+        full_name: text("Member"),
+    }
 }
 
 #[test]
 fn a_member_is_approved_once_and_revoked_once() {
-    let approve = CommandBody::ApproveNgoMember {
-        ngo: ngo("ngo-01"),
-        member: member("m-001"),
-        full_name: text("Member"),
-    };
-    let err = given(registered())
-        .when(office(), "2018-03-18T10:00:00Z", approve)
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
     let revoke = CommandBody::RevokeNgoMember {
         ngo: ngo("ngo-01"),
         member: member("m-002"),
         reason: text("again"),
     };
-    let err = given(registered())
-        .when(office(), "2018-03-18T10:00:00Z", revoke)
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
+    for (case, body) in [
+        ("m-001 approved again", approve_member("m-001")),
+        ("m-002 revoked again", revoke),
+    ] {
+        let err = given(registered())
+            .when(office(), "2018-03-18T10:00:00Z", body)
+            .expect_err(case);
+        assert_eq!(kind_of(&err), "Rule", "{case}: {err:?}");
+    }
 }
 
 #[test]
 fn a_revoked_member_can_be_approved_again() {
     let events = given(registered())
-        .when(
-            office(),
-            "2018-03-18T10:00:00Z",
-            CommandBody::ApproveNgoMember {
-                ngo: ngo("ngo-01"),
-                member: member("m-002"),
-                full_name: text("Member"),
-            },
-        )
+        .when(office(), "2018-03-18T10:00:00Z", approve_member("m-002"))
         .unwrap();
     assert!(matches!(&events[..], [Event::NgoMemberApproved { .. }]));
 }
 
 #[test]
 fn members_are_approved_only_in_recorded_ngos() {
-    let (field, err) = field_of(given(registered()).when(
-        office(),
-        "2018-03-18T10:00:00Z",
-        CommandBody::ApproveNgoMember {
-            ngo: ngo("ngo-77"),
-            member: member("m-001"),
-            full_name: text("Member"),
-        },
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "ngo");
+    assert_refused(
+        given(registered()).when(
+            office(),
+            "2018-03-18T10:00:00Z",
+            CommandBody::ApproveNgoMember {
+                ngo: ngo("ngo-77"),
+                member: member("m-001"),
+                full_name: text("Member"),
+            },
+        ),
+        "NotFound",
+        "ngo",
+    );
 }
 
 // ---- needs ------------------------------------------------------------------------------
@@ -479,73 +528,79 @@ fn the_need_id_is_the_submission_id() {
     assert!(matches!(&events[..], [Event::NeedDeclared { need, .. }] if need.0 == submission));
 }
 
-#[test]
-fn a_need_from_an_ngo_not_approved_by_the_ministry_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-99", "m-001"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.ngo");
-}
+/// Needs refused for who declares them or where: (case, NGO, member, zone, the kind
+/// of refusal, the field it names).
+const REFUSED_NEEDS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "an NGO not approved by the ministry",
+        "ngo-99",
+        "m-001",
+        "zone-01",
+        "NotFound",
+        "submission.actor.ngo_member.ngo",
+    ),
+    (
+        "a revoked member",
+        "ngo-01",
+        "m-002",
+        "zone-01",
+        "PermissionDenied",
+        "submission.actor.ngo_member.member",
+    ),
+    (
+        "an unknown member",
+        "ngo-01",
+        "m-404",
+        "zone-01",
+        "NotFound",
+        "submission.actor.ngo_member.member",
+    ),
+    (
+        "an unknown zone",
+        "ngo-01",
+        "m-001",
+        "zone-42",
+        "NotFound",
+        "zone",
+    ),
+];
 
 #[test]
-fn a_need_from_a_revoked_member_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-002"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.member");
-}
-
-#[test]
-fn a_need_from_an_unknown_member_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-404"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-01"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "submission.actor.ngo_member.member");
+fn needs_from_unapproved_ngos_revoked_or_unknown_members_or_of_unknown_zones_are_refused() {
+    for (case, n, m, in_zone, kind, field) in REFUSED_NEEDS {
+        let (got, err) = field_of(given(registered()).when(
+            ngo_member(n, m),
+            "2018-04-01T10:00:00Z",
+            declare_need(in_zone),
+        ));
+        assert_eq!(kind_of(&err), *kind, "{case}: {err:?}");
+        assert_eq!(got, *field, "{case}: the field named");
+    }
 }
 
 #[test]
 fn an_agency_cannot_declare_needs() {
-    let err = given(registered())
-        .when(
+    assert_refused_as(
+        given(registered()).when(
             officer("water"),
             "2018-04-01T10:00:00Z",
             declare_need("zone-01"),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
-}
-
-#[test]
-fn a_need_of_an_unknown_zone_is_refused() {
-    let (field, err) = field_of(given(registered()).when(
-        ngo_member("ngo-01", "m-001"),
-        "2018-04-01T10:00:00Z",
-        declare_need("zone-42"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "zone");
+        ),
+        "PermissionDenied",
+    );
 }
 
 #[test]
 fn needs_wait_for_the_programme_dates() {
     let without_dates: Vec<_> = registered().into_iter().skip(1).collect();
-    let err = given(without_dates)
-        .when(
+    assert_refused_as(
+        given(without_dates).when(
             ngo_member("ngo-01", "m-001"),
             "2018-04-01T10:00:00Z",
             declare_need("zone-01"),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
+        ),
+        "Rule",
+    );
 }
 
 #[test]
@@ -599,7 +654,7 @@ fn answer() -> CommandBody {
 
 #[test]
 fn a_need_is_referred_to_an_existing_agency() {
-    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let history = with_need(vec![]);
     let events = given(history.clone())
         .when(
             ngo_member("ngo-01", "m-001"),
@@ -608,41 +663,37 @@ fn a_need_is_referred_to_an_existing_agency() {
         )
         .unwrap();
     assert!(matches!(&events[..], [Event::NeedReferred { .. }]));
-    let (field, err) = field_of(given(history).when(
-        ngo_member("ngo-01", "m-001"),
-        "2018-04-02T10:00:00Z",
-        refer("roads"),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "agency");
+    assert_refused(
+        given(history).when(
+            ngo_member("ngo-01", "m-001"),
+            "2018-04-02T10:00:00Z",
+            refer("roads"),
+        ),
+        "NotFound",
+        "agency",
+    );
 }
 
 #[test]
 fn a_need_has_one_open_referral_per_agency() {
-    let history = with(
-        registered(),
-        vec![need_declared(NEED, "zone-01"), referred()],
-    );
-    let err = given(history)
-        .when(
+    let history = with_need(vec![referred()]);
+    assert_refused_as(
+        given(history).when(
             ngo_member("ngo-01", "m-001"),
             "2018-04-02T10:00:00Z",
             refer("water"),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
+        ),
+        "Rule",
+    );
 }
 
 #[test]
 fn only_the_referred_agency_answers_and_only_once() {
-    let history = with(
-        registered(),
-        vec![need_declared(NEED, "zone-01"), referred()],
+    let history = with_need(vec![referred()]);
+    assert_refused_as(
+        given(history.clone()).when(officer("welfare"), "2018-04-03T10:00:00Z", answer()),
+        "PermissionDenied",
     );
-    let err = given(history.clone())
-        .when(officer("welfare"), "2018-04-03T10:00:00Z", answer())
-        .unwrap_err();
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
     let events = given(history.clone())
         .when(officer("water"), "2018-04-03T10:00:00Z", answer())
         .unwrap();
@@ -650,17 +701,11 @@ fn only_the_referred_agency_answers_and_only_once() {
         &events[..],
         [Event::ReferralAnswered { accepted: true, .. }]
     ));
-    let answered = with(
-        history,
-        events
-            .into_iter()
-            .map(|e| (zone_stream("zone-01"), e))
-            .collect(),
+    let answered = with_zone_01_events(history, events);
+    assert_refused_as(
+        given(answered).when(officer("water"), "2018-04-04T10:00:00Z", answer()),
+        "Rule",
     );
-    let err = given(answered)
-        .when(officer("water"), "2018-04-04T10:00:00Z", answer())
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
 }
 
 // ---- proposals --------------------------------------------------------------------------
@@ -690,25 +735,29 @@ fn a_proposal_answers_needs_of_its_own_zone() {
         .when(officer("water"), "2018-04-10T10:00:00Z", submit(vec![NEED]))
         .unwrap();
     assert!(!is_late(&events));
-    let (field, err) = field_of(given(history.clone()).when(
-        officer("water"),
-        "2018-04-10T10:00:00Z",
-        submit(vec![NEED, OTHER_NEED]),
-    ));
-    assert!(matches!(err, DomainError::Rule { .. }), "{err:?}");
-    assert_eq!(field, "need_ids[1]");
-    let (field, err) = field_of(given(history).when(
-        officer("water"),
-        "2018-04-10T10:00:00Z",
-        submit(vec![Uuid::now_v7()]),
-    ));
-    assert!(matches!(err, DomainError::NotFound { .. }));
-    assert_eq!(field, "need_ids[0]");
+    assert_refused(
+        given(history.clone()).when(
+            officer("water"),
+            "2018-04-10T10:00:00Z",
+            submit(vec![NEED, OTHER_NEED]),
+        ),
+        "Rule",
+        "need_ids[1]",
+    );
+    assert_refused(
+        given(history).when(
+            officer("water"),
+            "2018-04-10T10:00:00Z",
+            submit(vec![Uuid::now_v7()]),
+        ),
+        "NotFound",
+        "need_ids[0]",
+    );
 }
 
 #[test]
 fn a_proposal_after_the_deadline_is_recorded_and_marked_late() {
-    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let history = with_need(vec![]);
     let events = given(history)
         .when(officer("water"), "2018-05-10T10:00:00Z", submit(vec![NEED]))
         .unwrap();
@@ -717,7 +766,7 @@ fn a_proposal_after_the_deadline_is_recorded_and_marked_late() {
 
 #[test]
 fn a_proposal_ends_after_it_starts() {
-    let history = with(registered(), vec![need_declared(NEED, "zone-01")]);
+    let history = with_need(vec![]);
     let mut body = submit(vec![NEED]);
     if let CommandBody::SubmitProposal { planned_end, .. } = &mut body {
         *planned_end = day("1397-01-15");
@@ -736,18 +785,15 @@ fn decide(decision: Decision) -> CommandBody {
 
 #[test]
 fn only_the_county_supervisor_decides_a_proposal_and_only_once() {
-    let history = with(
-        registered(),
-        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
-    );
-    let err = given(history.clone())
-        .when(
+    let history = with_need(vec![proposal_submitted()]);
+    assert_refused_as(
+        given(history.clone()).when(
             office(),
             "2018-04-25T10:00:00Z",
             decide(Decision::Approve { reason: text("") }),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+        ),
+        "PermissionDenied",
+    );
     let events = given(history.clone())
         .when(
             supervisor(),
@@ -756,23 +802,20 @@ fn only_the_county_supervisor_decides_a_proposal_and_only_once() {
         )
         .unwrap();
     assert!(matches!(&events[..], [Event::ProposalApproved { .. }]));
-    let err = given(with(history, vec![approved()]))
-        .when(
+    assert_refused(
+        given(with(history, vec![approved()])).when(
             supervisor(),
             "2018-04-26T10:00:00Z",
             decide(Decision::Reject { reason: text("no") }),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
-    assert_eq!(err.field(), "proposal_id");
+        ),
+        "Rule",
+        "proposal_id",
+    );
 }
 
 #[test]
 fn a_rejection_needs_a_reason() {
-    let history = with(
-        registered(),
-        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
-    );
+    let history = with_need(vec![proposal_submitted()]);
     let (field, _) = field_of(given(history).when(
         supervisor(),
         "2018-04-25T10:00:00Z",
@@ -784,30 +827,20 @@ fn a_rejection_needs_a_reason() {
 // ---- progress ---------------------------------------------------------------------------
 
 fn project() -> Vec<(StreamId, Event)> {
-    with(
-        registered(),
-        vec![
-            need_declared(NEED, "zone-01"),
-            proposal_submitted(),
-            approved(),
-        ],
-    )
+    with_need(vec![proposal_submitted(), approved()])
 }
 
 #[test]
 fn progress_is_reported_only_on_approved_proposals() {
-    let pending = with(
-        registered(),
-        vec![need_declared(NEED, "zone-01"), proposal_submitted()],
-    );
-    let err = given(pending)
-        .when(
+    let pending = with_need(vec![proposal_submitted()]);
+    assert_refused_as(
+        given(pending).when(
             officer("water"),
             "2018-06-01T10:00:00Z",
             report_progress(10, ""),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
+        ),
+        "Rule",
+    );
     let events = given(project())
         .when(
             officer("water"),
@@ -822,26 +855,28 @@ fn progress_is_reported_only_on_approved_proposals() {
 
 #[test]
 fn progress_is_reported_by_the_proposals_own_agency() {
-    let err = given(project())
-        .when(
+    assert_refused_as(
+        given(project()).when(
             officer("welfare"),
             "2018-06-01T10:00:00Z",
             report_progress(10, ""),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::PermissionDenied { .. }));
+        ),
+        "PermissionDenied",
+    );
 }
 
 #[test]
 fn progress_never_goes_back_unless_it_is_a_correction_with_a_reason() {
     let history = with(project(), vec![progress(60)]);
-    let (field, err) = field_of(given(history.clone()).when(
-        officer("water"),
-        "2018-07-01T10:00:00Z",
-        report_progress(40, ""),
-    ));
-    assert!(matches!(err, DomainError::Rule { .. }));
-    assert_eq!(field, "percent");
+    assert_refused(
+        given(history.clone()).when(
+            officer("water"),
+            "2018-07-01T10:00:00Z",
+            report_progress(40, ""),
+        ),
+        "Rule",
+        "percent",
+    );
     let events = given(history)
         .when(
             officer("water"),
@@ -874,21 +909,15 @@ fn completing_a_project_records_full_progress_then_completion() {
         [Event::ProgressReported { percent, .. }, Event::ProjectCompleted { completed_on, .. }]
             if percent.get() == 100 && *completed_on == day("1397-11-12")
     ));
-    let done = with(
-        history,
-        events
-            .into_iter()
-            .map(|e| (zone_stream("zone-01"), e))
-            .collect(),
-    );
-    let err = given(done)
-        .when(
+    let done = with_zone_01_events(history, events);
+    assert_refused_as(
+        given(done).when(
             officer("water"),
             "2019-02-02T10:00:00Z",
             report_progress(100, ""),
-        )
-        .unwrap_err();
-    assert!(matches!(err, DomainError::Rule { .. }));
+        ),
+        "Rule",
+    );
 }
 
 // ---- supervision --------------------------------------------------------------------------
@@ -908,10 +937,10 @@ fn the_county_supervisor_files_reports_on_recorded_ngos() {
         &events[..],
         [Event::SupervisionReportFiled { .. }]
     ));
-    let err = given(registered())
-        .when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-55"))
-        .unwrap_err();
-    assert!(matches!(err, DomainError::NotFound { .. }));
+    assert_refused_as(
+        given(registered()).when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-55")),
+        "NotFound",
+    );
 }
 
 // ---- streams ------------------------------------------------------------------------------

@@ -27,6 +27,15 @@ use saman_proto::events::v1::{
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+// Every test that runs on SQLite and on PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.
+saman_harness::on_both_backends!(
+    interleaved_streams_keep_their_order,
+    nats_outage_then_every_event_exactly_once,
+    an_event_over_max_payload_blocks_only_its_stream,
+    an_event_over_max_msg_size_blocks_only_its_stream,
+    outbox_reads_for_blocked_streams,
+);
+
 // ---------------------------------------------------------------------------------------
 // Set-up
 
@@ -36,6 +45,13 @@ struct Env {
     db_url: String,
     store: EventStore,
     js: jetstream::Context,
+}
+
+impl Env {
+    /// A relay on this store and stream.
+    fn relay(&self, config: RelayConfig) -> Relay {
+        Relay::new(self.store.clone(), self.js.clone(), config)
+    }
 }
 
 async fn env(backend: Backend) -> anyhow::Result<Env> {
@@ -327,6 +343,18 @@ fn traceparent_of(event_id: &str) -> String {
 
 /// Checks that `received` holds every appended event exactly once, with its subject,
 /// headers and payload, and each stream's events in version order.
+/// Consumes the `expected` messages of the stream and checks that every event of `book`
+/// is among them exactly once, each stream in order.
+async fn received_exactly_once(
+    env: &Env,
+    book: &Book,
+    expected: usize,
+) -> anyhow::Result<Vec<Received>> {
+    let received = consume_all(&env.js, expected).await?;
+    check_exactly_once_in_order(book, &received)?;
+    Ok(received)
+}
+
 fn check_exactly_once_in_order(book: &Book, received: &[Received]) -> anyhow::Result<()> {
     let mut seen = HashSet::new();
     let mut last_version: BTreeMap<String, u64> = BTreeMap::new();
@@ -425,7 +453,7 @@ async fn publishes_subject_headers_and_protobuf_payload() -> anyhow::Result<()> 
     let stored = env.store.read_all(0, 100).await?;
     assert_eq!(stored.len(), 5);
 
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     assert_eq!(relay.publish_pending().await?, 5);
     assert_eq!(env.store.outbox_len().await?, 0);
     assert_eq!(relay.stats().published(), 5);
@@ -434,8 +462,7 @@ async fn publishes_subject_headers_and_protobuf_payload() -> anyhow::Result<()> 
     // Nothing left: a second pass publishes nothing.
     assert_eq!(relay.publish_pending().await?, 0);
 
-    let received = consume_all(&env.js, 5).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    let received = received_exactly_once(&env, &book, 5).await?;
     for r in &received {
         let envelope = Envelope::decode(r.payload.as_ref())?;
         let event = stored
@@ -493,7 +520,7 @@ async fn ensure_stream_creates_then_updates_on_nats_2_9() -> anyhow::Result<()> 
     // Changed settings: updated in place (messages kept).
     let mut book = Book::default();
     append_all(&env.store, &[book.append("zone.zone-02", 3)]).await?;
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     assert_eq!(relay.publish_pending().await?, 3);
     let changed = StreamSettings {
         duplicate_window: Duration::from_secs(120),
@@ -542,14 +569,10 @@ async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Resul
         append_all(&env.store, &appends).await?;
     }
 
-    let relay = Relay::new(
-        env.store.clone(),
-        env.js.clone(),
-        RelayConfig {
-            batch_size: 16,
-            ..fast_config()
-        },
-    );
+    let relay = env.relay(RelayConfig {
+        batch_size: 16,
+        ..fast_config()
+    });
     let stats = relay.stats();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(relay.run(shutdown.clone()));
@@ -560,20 +583,9 @@ async fn interleaved_streams_keep_their_order(backend: Backend) -> anyhow::Resul
     assert_eq!(stats.published(), total as u64);
     assert_eq!(stats.duplicates(), 0);
     assert_eq!(env.store.outbox_len().await?, 0);
-    let received = consume_all(&env.js, total).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    let received = received_exactly_once(&env, &book, total).await?;
     check_in_recorded_order(&received)?;
     Ok(())
-}
-
-#[tokio::test]
-async fn interleaved_streams_keep_their_order_sqlite() -> anyhow::Result<()> {
-    interleaved_streams_keep_their_order(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn interleaved_streams_keep_their_order_postgres() -> anyhow::Result<()> {
-    interleaved_streams_keep_their_order(Backend::Postgres).await
 }
 
 /// NATS is killed while events keep being appended (and while the relay publishes),
@@ -581,14 +593,10 @@ async fn interleaved_streams_keep_their_order_postgres() -> anyhow::Result<()> {
 /// each stream in order.
 async fn nats_outage_then_every_event_exactly_once(backend: Backend) -> anyhow::Result<()> {
     let mut env = env(backend).await?;
-    let relay = Relay::new(
-        env.store.clone(),
-        env.js.clone(),
-        RelayConfig {
-            batch_size: 32,
-            ..fast_config()
-        },
-    );
+    let relay = env.relay(RelayConfig {
+        batch_size: 32,
+        ..fast_config()
+    });
     let stats = relay.stats();
     let waker = relay.waker();
     let shutdown = CancellationToken::new();
@@ -654,19 +662,8 @@ async fn nats_outage_then_every_event_exactly_once(backend: Backend) -> anyhow::
     // Every outbox row was acknowledged once, counting duplicate acks (lost acks).
     assert!(stats.published() >= total as u64);
 
-    let received = consume_all(&env.js, total).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, total).await?;
     Ok(())
-}
-
-#[tokio::test]
-async fn nats_outage_then_every_event_exactly_once_sqlite() -> anyhow::Result<()> {
-    nats_outage_then_every_event_exactly_once(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn nats_outage_then_every_event_exactly_once_postgres() -> anyhow::Result<()> {
-    nats_outage_then_every_event_exactly_once(Backend::Postgres).await
 }
 
 /// A crash between the publish ack and the removal of the outbox rows: the rows come
@@ -680,7 +677,7 @@ async fn republishing_after_a_crash_adds_no_duplicates() -> anyhow::Result<()> {
         .map(|i| book.append(&format!("zone.zone-{i:02}"), 4))
         .collect();
     append_all(&env.store, &batch).await?;
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     assert_eq!(relay.publish_pending().await?, 20);
     wait_for_messages(&env.js, 20, Duration::from_secs(5)).await?;
 
@@ -693,7 +690,7 @@ async fn republishing_after_a_crash_adds_no_duplicates() -> anyhow::Result<()> {
     assert_eq!(env.store.outbox_len().await?, 20);
 
     // A new relay (the restarted process) publishes them all again...
-    let restarted = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let restarted = env.relay(fast_config());
     assert_eq!(restarted.publish_pending().await?, 20);
     assert_eq!(restarted.stats().duplicates(), 20);
     assert_eq!(env.store.outbox_len().await?, 0);
@@ -701,8 +698,7 @@ async fn republishing_after_a_crash_adds_no_duplicates() -> anyhow::Result<()> {
     // ... and the stream still holds each event once.
     let info = env.js.get_stream(STREAM_NAME).await?.get_info().await?;
     assert_eq!(info.state.messages, 20);
-    let received = consume_all(&env.js, 20).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, 20).await?;
     Ok(())
 }
 
@@ -715,7 +711,7 @@ async fn nats_down_keeps_the_outbox_and_shutdown_is_bounded() -> anyhow::Result<
     let mut book = Book::default();
     append_all(&env.store, &[book.append("ngo.ngo-01", 3)]).await?;
 
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     let err = relay.publish_pending().await.unwrap_err();
     assert!(matches!(err, RelayError::NatsUnavailable), "{err}");
     assert_eq!(env.store.outbox_len().await?, 3);
@@ -741,14 +737,13 @@ async fn nats_down_keeps_the_outbox_and_shutdown_is_bounded() -> anyhow::Result<
 
     // Next start, NATS back: everything goes out.
     env.nats.restart().await?;
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(relay.run(shutdown.clone()));
     wait_for_messages(&env.js, 3, Duration::from_secs(20)).await?;
     shutdown.cancel();
     task.await??;
-    let received = consume_all(&env.js, 3).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, 3).await?;
     Ok(())
 }
 
@@ -789,7 +784,7 @@ async fn a_refused_event_holds_back_its_stream_only() -> anyhow::Result<()> {
     big.push(book.append("zone.zone-02", 3));
     append_all(&env.store, &big).await?;
 
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let relay = env.relay(fast_config());
     for _ in 0..2 {
         match relay.publish_pending().await {
             Err(RelayError::Publish { event_id, .. }) => assert_eq!(event_id, big_id),
@@ -805,8 +800,7 @@ async fn a_refused_event_holds_back_its_stream_only() -> anyhow::Result<()> {
     set_max_message_size(&env.js, 0).await?;
     assert_eq!(relay.publish_pending().await?, 2);
     assert!(relay.stats().healthy());
-    let received = consume_all(&env.js, 6).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, 6).await?;
     Ok(())
 }
 
@@ -896,16 +890,12 @@ async fn a_refused_event_blocks_only_its_stream(
         append_all(&env.store, &[book.append(c, 1)]).await?;
     }
 
-    let relay = Relay::new(
-        env.store.clone(),
-        env.js.clone(),
-        RelayConfig {
-            batch_size: 4,
-            refused_retry: Duration::from_millis(100),
-            refused_retry_max: Duration::from_millis(400),
-            ..fast_config()
-        },
-    );
+    let relay = env.relay(RelayConfig {
+        batch_size: 4,
+        refused_retry: Duration::from_millis(100),
+        refused_retry_max: Duration::from_millis(400),
+        ..fast_config()
+    });
     let stats = relay.stats();
     let limit = relay.publish_limit();
     let waker = relay.waker();
@@ -933,8 +923,7 @@ async fn a_refused_event_blocks_only_its_stream(
         assert_eq!(limit.max_payload(), LIMIT);
         assert_eq!(limit.max_event_bytes(), LIMIT / 2);
     }
-    let received = consume_all(&env.js, expected).await?;
-    check_exactly_once_in_order(&held_back, &received)?;
+    received_exactly_once(&env, &held_back, expected).await?;
 
     // A later round still publishes B's new events; A stays where it is.
     for _ in 0..2 {
@@ -975,29 +964,16 @@ async fn a_refused_event_blocks_only_its_stream(
     assert_eq!(stats.blocked_streams(), 0);
     assert_eq!(stats.refused_events(), 1);
     assert!(stats.healthy());
-    let received = consume_all(&env.js, total).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, total).await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn an_event_over_max_payload_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxPayload).await
+async fn an_event_over_max_payload_blocks_only_its_stream(backend: Backend) -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(backend, Refusal::MaxPayload).await
 }
 
-#[tokio::test]
-async fn an_event_over_max_payload_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxPayload).await
-}
-
-#[tokio::test]
-async fn an_event_over_max_msg_size_blocks_only_its_stream_sqlite() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Sqlite, Refusal::MaxMsgSize).await
-}
-
-#[tokio::test]
-async fn an_event_over_max_msg_size_blocks_only_its_stream_postgres() -> anyhow::Result<()> {
-    a_refused_event_blocks_only_its_stream(Backend::Postgres, Refusal::MaxMsgSize).await
+async fn an_event_over_max_msg_size_blocks_only_its_stream(backend: Backend) -> anyhow::Result<()> {
+    a_refused_event_blocks_only_its_stream(backend, Refusal::MaxMsgSize).await
 }
 
 /// The outbox reads the relay uses for blocked streams: a batch that skips streams, and
@@ -1048,16 +1024,6 @@ async fn outbox_reads_for_blocked_streams(backend: Backend) -> anyhow::Result<()
     Ok(())
 }
 
-#[tokio::test]
-async fn outbox_reads_for_blocked_streams_sqlite() -> anyhow::Result<()> {
-    outbox_reads_for_blocked_streams(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn outbox_reads_for_blocked_streams_postgres() -> anyhow::Result<()> {
-    outbox_reads_for_blocked_streams(Backend::Postgres).await
-}
-
 /// The publish limit follows the server's `max_payload`: the default before any server
 /// was seen, the server's value once connected (read by the relay), and the new
 /// server's value after a reconnect.
@@ -1072,8 +1038,7 @@ async fn publish_limit_reads_the_server_max_payload() -> anyhow::Result<()> {
         NatsServer::start_with_max_payload(Some(4096)).await?,
     )
     .await?;
-    let relay = Relay::new(env.store.clone(), env.js.clone(), fast_config())
-        .with_publish_limit(limit.clone());
+    let relay = env.relay(fast_config()).with_publish_limit(limit.clone());
     assert_eq!(relay.publish_pending().await?, 0);
     assert_eq!(limit.max_payload(), 4096);
     assert_eq!(limit.max_event_bytes(), 2048);
@@ -1102,7 +1067,7 @@ async fn only_the_lease_holder_publishes_postgres() -> anyhow::Result<()> {
     let mut book = Book::default();
     append_all(&env.store, &[book.append("zone.zone-01", 2)]).await?;
 
-    let first = Relay::new(env.store.clone(), env.js.clone(), fast_config());
+    let first = env.relay(fast_config());
     let first_stats = first.stats();
     let shutdown = CancellationToken::new();
     let first_task = tokio::spawn(first.run(shutdown.clone()));
@@ -1122,8 +1087,7 @@ async fn only_the_lease_holder_publishes_postgres() -> anyhow::Result<()> {
     append_all(&env.store, &[book.append("zone.zone-01", 1)]).await?;
     assert_eq!(second.publish_pending().await?, 1);
     assert!(second.stats().holds_lease());
-    let received = consume_all(&env.js, 3).await?;
-    check_exactly_once_in_order(&book, &received)?;
+    received_exactly_once(&env, &book, 3).await?;
     Ok(())
 }
 
@@ -1140,9 +1104,7 @@ async fn docs_example_durable_pull_consumer() -> anyhow::Result<()> {
         ],
     )
     .await?;
-    Relay::new(env.store.clone(), env.js.clone(), fast_config())
-        .publish_pending()
-        .await?;
+    env.relay(fast_config()).publish_pending().await?;
 
     // From docs/events.md (connect URL from the harness; stops after the zone's 2 events).
     let client = async_nats::connect(env.nats.url()).await?;

@@ -41,6 +41,19 @@ saman_harness::on_both_backends!(
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+/// Runs `test` on a store opened on a fresh database of `backend`, then closes the store.
+async fn on_fresh_store<F, T>(backend: DbBackend, test: F) -> Result
+where
+    F: FnOnce(EventStore) -> T,
+    T: Future<Output = Result>,
+{
+    let db = TestDb::new(backend).await?;
+    let store = open(&db).await?;
+    let outcome = test(store.clone()).await;
+    store.close().await;
+    outcome
+}
+
 async fn open(db: &TestDb) -> Result<EventStore> {
     let store = EventStore::open(db.url(), 4)
         .await
@@ -143,348 +156,348 @@ fn assert_stored(stored: &StoredEvent, append: &Append, event: &NewEvent, positi
 // tests
 
 async fn append_new_stream(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let first = append("zone.zone-01", 0, 2);
+    on_fresh_store(backend, |store| async move {
+        let first = append("zone.zone-01", 0, 2);
 
-    let outcomes = store.append(std::slice::from_ref(&first)).await?;
-    let got = positions(&outcomes[0])?;
-    assert_eq!(got.len(), 2);
-    assert!(got[0] < got[1], "positions {got:?} not increasing");
+        let outcomes = store.append(std::slice::from_ref(&first)).await?;
+        let got = positions(&outcomes[0])?;
+        assert_eq!(got.len(), 2);
+        assert!(got[0] < got[1], "positions {got:?} not increasing");
 
-    let events = store.read_stream("zone.zone-01", 0).await?;
-    assert_eq!(events.len(), 2);
-    for (k, stored) in events.iter().enumerate() {
-        assert_stored(stored, &first, &first.events[k], got[k]);
-    }
-    assert_eq!(
-        store
-            .stream_versions(&["zone.zone-01".into(), "zone.zone-02".into()])
-            .await?,
-        HashMap::from([("zone.zone-01".to_owned(), 2)])
-    );
-    assert_eq!(
-        store
-            .submissions(&[first.submission_id, Uuid::now_v7()])
-            .await?,
-        HashMap::from([(
-            first.submission_id,
-            PriorSubmission {
-                request_hash: first.request_hash,
-                reply: first.reply.clone()
-            }
-        )])
-    );
-    assert_eq!(store.outbox_len().await?, 2);
-    assert_eq!(store.outbox_batch(10).await?, events);
-    assert_eq!(store.read_all(0, 10).await?, events);
-    store.close().await;
-    Ok(())
+        let events = store.read_stream("zone.zone-01", 0).await?;
+        assert_eq!(events.len(), 2);
+        for (k, stored) in events.iter().enumerate() {
+            assert_stored(stored, &first, &first.events[k], got[k]);
+        }
+        assert_eq!(
+            store
+                .stream_versions(&["zone.zone-01".into(), "zone.zone-02".into()])
+                .await?,
+            HashMap::from([("zone.zone-01".to_owned(), 2)])
+        );
+        assert_eq!(
+            store
+                .submissions(&[first.submission_id, Uuid::now_v7()])
+                .await?,
+            HashMap::from([(
+                first.submission_id,
+                PriorSubmission {
+                    request_hash: first.request_hash,
+                    reply: first.reply.clone()
+                }
+            )])
+        );
+        assert_eq!(store.outbox_len().await?, 2);
+        assert_eq!(store.outbox_batch(10).await?, events);
+        assert_eq!(store.read_all(0, 10).await?, events);
+        Ok(())
+    })
+    .await
 }
 
 async fn append_chains_versions_within_a_batch(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let batch = vec![
-        append("zone.zone-01", 0, 1),
-        append("ngo.ngo-01", 0, 1),
-        append("zone.zone-01", 1, 2),
-        append("zone.zone-01", 3, 1),
-    ];
-    let outcomes = store.append(&batch).await?;
-    let all: Vec<Vec<i64>> = outcomes.iter().map(positions).collect::<Result<_>>()?;
+    on_fresh_store(backend, |store| async move {
+        let batch = vec![
+            append("zone.zone-01", 0, 1),
+            append("ngo.ngo-01", 0, 1),
+            append("zone.zone-01", 1, 2),
+            append("zone.zone-01", 3, 1),
+        ];
+        let outcomes = store.append(&batch).await?;
+        let all: Vec<Vec<i64>> = outcomes.iter().map(positions).collect::<Result<_>>()?;
 
-    let zone = store.read_stream("zone.zone-01", 0).await?;
-    assert_eq!(
-        zone.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
-        [1, 2, 3, 4]
-    );
-    let zone_positions: Vec<i64> = zone.iter().map(|e| e.position).collect();
-    assert_eq!(zone_positions, [all[0][0], all[2][0], all[2][1], all[3][0]]);
-    assert!(
-        zone_positions.is_sorted(),
-        "stream order and position order differ"
-    );
-    assert_stored(&zone[2], &batch[2], &batch[2].events[1], all[2][1]);
-    assert_eq!(
-        store
-            .stream_versions(&["zone.zone-01".into(), "ngo.ngo-01".into()])
-            .await?,
-        HashMap::from([("zone.zone-01".to_owned(), 4), ("ngo.ngo-01".to_owned(), 1)])
-    );
-    assert_eq!(store.outbox_len().await?, 5);
+        let zone = store.read_stream("zone.zone-01", 0).await?;
+        assert_eq!(
+            zone.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        let zone_positions: Vec<i64> = zone.iter().map(|e| e.position).collect();
+        assert_eq!(zone_positions, [all[0][0], all[2][0], all[2][1], all[3][0]]);
+        assert!(
+            zone_positions.is_sorted(),
+            "stream order and position order differ"
+        );
+        assert_stored(&zone[2], &batch[2], &batch[2].events[1], all[2][1]);
+        assert_eq!(
+            store
+                .stream_versions(&["zone.zone-01".into(), "ngo.ngo-01".into()])
+                .await?,
+            HashMap::from([("zone.zone-01".to_owned(), 4), ("ngo.ngo-01".to_owned(), 1)])
+        );
+        assert_eq!(store.outbox_len().await?, 5);
 
-    // A later batch continues from there.
-    let next = store.append(&[append("zone.zone-01", 4, 1)]).await?;
-    assert!(positions(&next[0])?[0] > all[3][0]);
-    store.close().await;
-    Ok(())
+        // A later batch continues from there.
+        let next = store.append(&[append("zone.zone-01", 4, 1)]).await?;
+        assert!(positions(&next[0])?[0] > all[3][0]);
+        Ok(())
+    })
+    .await
 }
 
 async fn append_wrong_expected_version_conflicts_and_writes_nothing(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    store.append(&[append("zone.zone-01", 0, 2)]).await?;
-    let streams = ["zone.zone-01", "zone.zone-02"];
-    let before = snapshot(&store, &streams).await?;
+    on_fresh_store(backend, |store| async move {
+        store.append(&[append("zone.zone-01", 0, 2)]).await?;
+        let streams = ["zone.zone-01", "zone.zone-02"];
+        let before = snapshot(&store, &streams).await?;
 
-    let stale = append("zone.zone-01", 1, 1);
-    let ahead = append("zone.zone-01", 5, 1);
-    let new_but_expects = append("zone.zone-02", 3, 1);
-    let outcomes = store
-        .append(&[stale.clone(), ahead, new_but_expects.clone()])
-        .await?;
-    assert_eq!(
-        outcomes,
-        [
-            AppendOutcome::Conflict { actual_version: 2 },
-            AppendOutcome::Conflict { actual_version: 2 },
-            AppendOutcome::Conflict { actual_version: 0 },
-        ]
-    );
-    assert_eq!(snapshot(&store, &streams).await?, before);
-    assert!(
-        store
-            .submissions(&[stale.submission_id, new_but_expects.submission_id])
-            .await?
-            .is_empty()
-    );
+        let stale = append("zone.zone-01", 1, 1);
+        let ahead = append("zone.zone-01", 5, 1);
+        let new_but_expects = append("zone.zone-02", 3, 1);
+        let outcomes = store
+            .append(&[stale.clone(), ahead, new_but_expects.clone()])
+            .await?;
+        assert_eq!(
+            outcomes,
+            [
+                AppendOutcome::Conflict { actual_version: 2 },
+                AppendOutcome::Conflict { actual_version: 2 },
+                AppendOutcome::Conflict { actual_version: 0 },
+            ]
+        );
+        assert_eq!(snapshot(&store, &streams).await?, before);
+        assert!(
+            store
+                .submissions(&[stale.submission_id, new_but_expects.submission_id])
+                .await?
+                .is_empty()
+        );
 
-    // The conflicting appends do not hold back the others in the batch.
-    let good = append("zone.zone-02", 0, 1);
-    let outcomes = store.append(&[stale, good]).await?;
-    assert_eq!(outcomes[0], AppendOutcome::Conflict { actual_version: 2 });
-    positions(&outcomes[1])?;
-    assert_eq!(store.read_stream("zone.zone-01", 0).await?.len(), 2);
-    assert_eq!(store.read_stream("zone.zone-02", 0).await?.len(), 1);
-    store.close().await;
-    Ok(())
+        // The conflicting appends do not hold back the others in the batch.
+        let good = append("zone.zone-02", 0, 1);
+        let outcomes = store.append(&[stale, good]).await?;
+        assert_eq!(outcomes[0], AppendOutcome::Conflict { actual_version: 2 });
+        positions(&outcomes[1])?;
+        assert_eq!(store.read_stream("zone.zone-01", 0).await?.len(), 2);
+        assert_eq!(store.read_stream("zone.zone-02", 0).await?.len(), 1);
+        Ok(())
+    })
+    .await
 }
 
 async fn append_duplicate_submission_returns_prior_reply_and_writes_nothing(
     backend: DbBackend,
 ) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let first = append("zone.zone-01", 0, 1);
-    positions(&store.append(std::slice::from_ref(&first)).await?[0])?;
-    let streams = ["zone.zone-01", "zone.zone-09"];
-    let before = snapshot(&store, &streams).await?;
-    let prior = PriorSubmission {
-        request_hash: first.request_hash,
-        reply: first.reply.clone(),
-    };
+    on_fresh_store(backend, |store| async move {
+        let first = append("zone.zone-01", 0, 1);
+        positions(&store.append(std::slice::from_ref(&first)).await?[0])?;
+        let streams = ["zone.zone-01", "zone.zone-09"];
+        let before = snapshot(&store, &streams).await?;
+        let prior = PriorSubmission {
+            request_hash: first.request_hash,
+            reply: first.reply.clone(),
+        };
 
-    // The same request again, five times: the first reply each time, nothing new.
-    for _ in 0..5 {
-        let outcomes = store.append(std::slice::from_ref(&first)).await?;
-        assert_eq!(outcomes, [AppendOutcome::Duplicate(prior.clone())]);
-    }
-    // The same id with other content (other stream, other hash, an expectation that would
-    // succeed): still the first submission, whose hash tells the caller it is a reuse.
-    let mut reuse = append("zone.zone-09", 0, 1);
-    reuse.submission_id = first.submission_id;
-    let outcomes = store.append(&[reuse]).await?;
-    assert_eq!(outcomes, [AppendOutcome::Duplicate(prior)]);
-    assert_eq!(snapshot(&store, &streams).await?, before);
-    store.close().await;
-    Ok(())
+        // The same request again, five times: the first reply each time, nothing new.
+        for _ in 0..5 {
+            let outcomes = store.append(std::slice::from_ref(&first)).await?;
+            assert_eq!(outcomes, [AppendOutcome::Duplicate(prior.clone())]);
+        }
+        // The same id with other content (other stream, other hash, an expectation that would
+        // succeed): still the first submission, whose hash tells the caller it is a reuse.
+        let mut reuse = append("zone.zone-09", 0, 1);
+        reuse.submission_id = first.submission_id;
+        let outcomes = store.append(&[reuse]).await?;
+        assert_eq!(outcomes, [AppendOutcome::Duplicate(prior)]);
+        assert_eq!(snapshot(&store, &streams).await?, before);
+        Ok(())
+    })
+    .await
 }
 
 async fn append_duplicate_within_a_batch(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let first = append("zone.zone-01", 0, 1);
-    let mut again = append("zone.zone-01", 1, 1);
-    again.submission_id = first.submission_id;
-    // A conflicting append records nothing, so a later append with its id is decided afresh.
-    let conflicting = append("zone.zone-02", 7, 1);
-    let mut retried = append("zone.zone-02", 0, 1);
-    retried.submission_id = conflicting.submission_id;
+    on_fresh_store(backend, |store| async move {
+        let first = append("zone.zone-01", 0, 1);
+        let mut again = append("zone.zone-01", 1, 1);
+        again.submission_id = first.submission_id;
+        // A conflicting append records nothing, so a later append with its id is decided afresh.
+        let conflicting = append("zone.zone-02", 7, 1);
+        let mut retried = append("zone.zone-02", 0, 1);
+        retried.submission_id = conflicting.submission_id;
 
-    let outcomes = store
-        .append(&[first.clone(), again, conflicting, retried.clone()])
-        .await?;
-    positions(&outcomes[0])?;
-    assert_eq!(
-        outcomes[1],
-        AppendOutcome::Duplicate(PriorSubmission {
-            request_hash: first.request_hash,
-            reply: first.reply.clone()
-        })
-    );
-    assert_eq!(outcomes[2], AppendOutcome::Conflict { actual_version: 0 });
-    positions(&outcomes[3])?;
-    assert_eq!(store.read_all(0, 100).await?.len(), 2);
-    let recorded = store.submissions(&[retried.submission_id]).await?;
-    assert_eq!(
-        recorded[&retried.submission_id].request_hash,
-        retried.request_hash
-    );
-    store.close().await;
-    Ok(())
+        let outcomes = store
+            .append(&[first.clone(), again, conflicting, retried.clone()])
+            .await?;
+        positions(&outcomes[0])?;
+        assert_eq!(
+            outcomes[1],
+            AppendOutcome::Duplicate(PriorSubmission {
+                request_hash: first.request_hash,
+                reply: first.reply.clone()
+            })
+        );
+        assert_eq!(outcomes[2], AppendOutcome::Conflict { actual_version: 0 });
+        positions(&outcomes[3])?;
+        assert_eq!(store.read_all(0, 100).await?.len(), 2);
+        let recorded = store.submissions(&[retried.submission_id]).await?;
+        assert_eq!(
+            recorded[&retried.submission_id].request_hash,
+            retried.request_hash
+        );
+        Ok(())
+    })
+    .await
 }
 
 async fn append_refuses_events_with_wrong_versions(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let good = append("zone.zone-01", 0, 1);
-    let mut bad = append("zone.zone-02", 0, 2);
-    bad.events[1].stream_version = 3;
-    let result = store.append(&[good, bad]).await;
-    assert!(
-        matches!(result, Err(StoreError::Corrupt(_))),
-        "got {result:?}"
-    );
-    // Refused whole, before anything was written.
-    assert!(store.read_all(0, 10).await?.is_empty());
-    assert_eq!(store.outbox_len().await?, 0);
-    store.close().await;
-    Ok(())
+    on_fresh_store(backend, |store| async move {
+        let good = append("zone.zone-01", 0, 1);
+        let mut bad = append("zone.zone-02", 0, 2);
+        bad.events[1].stream_version = 3;
+        let result = store.append(&[good, bad]).await;
+        assert!(
+            matches!(result, Err(StoreError::Corrupt(_))),
+            "got {result:?}"
+        );
+        // Refused whole, before anything was written.
+        assert!(store.read_all(0, 10).await?.is_empty());
+        assert_eq!(store.outbox_len().await?, 0);
+        Ok(())
+    })
+    .await
 }
 
 async fn append_without_events_records_the_submission_only(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    assert!(store.append(&[]).await?.is_empty());
-    let empty = append("zone.zone-01", 0, 0);
-    let outcomes = store.append(std::slice::from_ref(&empty)).await?;
-    assert_eq!(outcomes, [AppendOutcome::Appended { positions: vec![] }]);
-    assert!(
-        store
-            .stream_versions(&["zone.zone-01".into()])
-            .await?
-            .is_empty()
-    );
-    assert_eq!(store.submissions(&[empty.submission_id]).await?.len(), 1);
-    assert_eq!(
-        store.append(std::slice::from_ref(&empty)).await?,
-        [AppendOutcome::Duplicate(PriorSubmission {
-            request_hash: empty.request_hash,
-            reply: empty.reply
-        })]
-    );
-    store.close().await;
-    Ok(())
+    on_fresh_store(backend, |store| async move {
+        assert!(store.append(&[]).await?.is_empty());
+        let empty = append("zone.zone-01", 0, 0);
+        let outcomes = store.append(std::slice::from_ref(&empty)).await?;
+        assert_eq!(outcomes, [AppendOutcome::Appended { positions: vec![] }]);
+        assert!(
+            store
+                .stream_versions(&["zone.zone-01".into()])
+                .await?
+                .is_empty()
+        );
+        assert_eq!(store.submissions(&[empty.submission_id]).await?.len(), 1);
+        assert_eq!(
+            store.append(std::slice::from_ref(&empty)).await?,
+            [AppendOutcome::Duplicate(PriorSubmission {
+                request_hash: empty.request_hash,
+                reply: empty.reply
+            })]
+        );
+        Ok(())
+    })
+    .await
 }
 
 async fn append_large_batch_spanning_several_statements(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    // 3,000 events in one append and 3,000 one-event appends: more rows than one statement
-    // takes, so every insert is split.
-    let mut batch = vec![append("zone.zone-01", 0, 3_000)];
-    batch.extend((0..3_000).map(|i| append(&format!("ngo.ngo-{i:04}"), 0, 1)));
-    let outcomes = store.append(&batch).await?;
-    let big = positions(&outcomes[0])?;
-    assert_eq!(big.len(), 3_000);
-    assert!(big.is_sorted());
-    assert_eq!(store.outbox_len().await?, 6_000);
-    let ids: Vec<Uuid> = batch.iter().map(|a| a.submission_id).collect();
-    assert_eq!(store.submissions(&ids).await?.len(), 3_001);
-    let streams: Vec<String> = batch.iter().map(|a| a.stream_id.clone()).collect();
-    assert_eq!(store.stream_versions(&streams).await?.len(), 3_001);
-    let stream = store.read_stream("zone.zone-01", 2_990).await?;
-    assert_eq!(stream.len(), 10);
-    assert_stored(&stream[9], &batch[0], &batch[0].events[2_999], big[2_999]);
-    // And the same batch again is 3,001 duplicates.
-    let again = store.append(&batch).await?;
-    assert!(
-        again
+    on_fresh_store(backend, |store| async move {
+        // 3,000 events in one append and 3,000 one-event appends: more rows than one statement
+        // takes, so every insert is split.
+        let mut batch = vec![append("zone.zone-01", 0, 3_000)];
+        batch.extend((0..3_000).map(|i| append(&format!("ngo.ngo-{i:04}"), 0, 1)));
+        let outcomes = store.append(&batch).await?;
+        let big = positions(&outcomes[0])?;
+        assert_eq!(big.len(), 3_000);
+        assert!(big.is_sorted());
+        assert_eq!(store.outbox_len().await?, 6_000);
+        let ids: Vec<Uuid> = batch.iter().map(|a| a.submission_id).collect();
+        assert_eq!(store.submissions(&ids).await?.len(), 3_001);
+        let streams: Vec<String> = batch.iter().map(|a| a.stream_id.clone()).collect();
+        assert_eq!(store.stream_versions(&streams).await?.len(), 3_001);
+        let stream = store.read_stream("zone.zone-01", 2_990).await?;
+        assert_eq!(stream.len(), 10);
+        assert_stored(&stream[9], &batch[0], &batch[0].events[2_999], big[2_999]);
+        // And the same batch again is 3,001 duplicates.
+        let again = store.append(&batch).await?;
+        assert!(
+            again
+                .iter()
+                .all(|o| matches!(o, AppendOutcome::Duplicate(_)))
+        );
+        let all: Vec<i64> = store
+            .outbox_batch(10_000)
+            .await?
             .iter()
-            .all(|o| matches!(o, AppendOutcome::Duplicate(_)))
-    );
-    let all: Vec<i64> = store
-        .outbox_batch(10_000)
-        .await?
-        .iter()
-        .map(|e| e.position)
-        .collect();
-    store.outbox_done(&all).await?;
-    assert_eq!(store.outbox_len().await?, 0);
-    store.close().await;
-    Ok(())
+            .map(|e| e.position)
+            .collect();
+        store.outbox_done(&all).await?;
+        assert_eq!(store.outbox_len().await?, 0);
+        Ok(())
+    })
+    .await
 }
 
 async fn read_stream_after_version(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    store
-        .append(&[append("zone.zone-01", 0, 3), append("zone.zone-02", 0, 1)])
-        .await?;
-    store.append(&[append("zone.zone-01", 3, 2)]).await?;
-
-    let versions =
-        |events: Vec<StoredEvent>| events.iter().map(|e| e.stream_version).collect::<Vec<_>>();
-    assert_eq!(
-        versions(store.read_stream("zone.zone-01", 0).await?),
-        [1, 2, 3, 4, 5]
-    );
-    assert_eq!(
-        versions(store.read_stream("zone.zone-01", 3).await?),
-        [4, 5]
-    );
-    assert!(store.read_stream("zone.zone-01", 5).await?.is_empty());
-    assert!(
+    on_fresh_store(backend, |store| async move {
         store
-            .read_stream("zone.zone-01", u64::MAX)
-            .await?
-            .is_empty()
-    );
-    assert!(store.read_stream("zone.zone-03", 0).await?.is_empty());
-    let after = store.read_stream("zone.zone-01", 3).await?;
-    assert!(after.iter().all(|e| e.stream_id == "zone.zone-01"));
-    assert_eq!(after[0].payload, b"zone.zone-01 v4");
-    store.close().await;
-    Ok(())
+            .append(&[append("zone.zone-01", 0, 3), append("zone.zone-02", 0, 1)])
+            .await?;
+        store.append(&[append("zone.zone-01", 3, 2)]).await?;
+
+        let versions =
+            |events: Vec<StoredEvent>| events.iter().map(|e| e.stream_version).collect::<Vec<_>>();
+        assert_eq!(
+            versions(store.read_stream("zone.zone-01", 0).await?),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            versions(store.read_stream("zone.zone-01", 3).await?),
+            [4, 5]
+        );
+        assert!(store.read_stream("zone.zone-01", 5).await?.is_empty());
+        assert!(
+            store
+                .read_stream("zone.zone-01", u64::MAX)
+                .await?
+                .is_empty()
+        );
+        assert!(store.read_stream("zone.zone-03", 0).await?.is_empty());
+        let after = store.read_stream("zone.zone-01", 3).await?;
+        assert!(after.iter().all(|e| e.stream_id == "zone.zone-01"));
+        assert_eq!(after[0].payload, b"zone.zone-01 v4");
+        Ok(())
+    })
+    .await
 }
 
 async fn outbox_in_position_order_and_done_removes(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    store
-        .append(&[append("zone.zone-01", 0, 2), append("zone.zone-02", 0, 1)])
-        .await?;
-    store
-        .append(&[append("zone.zone-02", 1, 1), append("zone.zone-01", 2, 1)])
-        .await?;
-    let all = store.read_all(0, 100).await?;
-    assert_eq!(all.len(), 5);
-    assert!(all.windows(2).all(|w| w[0].position < w[1].position));
-    assert_eq!(store.read_all(all[1].position, 2).await?, all[2..4]);
+    on_fresh_store(backend, |store| async move {
+        store
+            .append(&[append("zone.zone-01", 0, 2), append("zone.zone-02", 0, 1)])
+            .await?;
+        store
+            .append(&[append("zone.zone-02", 1, 1), append("zone.zone-01", 2, 1)])
+            .await?;
+        let all = store.read_all(0, 100).await?;
+        assert_eq!(all.len(), 5);
+        assert!(all.windows(2).all(|w| w[0].position < w[1].position));
+        assert_eq!(store.read_all(all[1].position, 2).await?, all[2..4]);
 
-    let outbox = store.outbox_batch(100).await?;
-    assert_eq!(outbox, all, "the outbox holds every event, oldest first");
-    assert_eq!(store.outbox_batch(2).await?, all[..2]);
-    assert!(store.outbox_batch(0).await?.is_empty());
+        let outbox = store.outbox_batch(100).await?;
+        assert_eq!(outbox, all, "the outbox holds every event, oldest first");
+        assert_eq!(store.outbox_batch(2).await?, all[..2]);
+        assert!(store.outbox_batch(0).await?.is_empty());
 
-    store
-        .outbox_done(&[all[0].position, all[1].position])
-        .await?;
-    assert_eq!(store.outbox_len().await?, 3);
-    assert_eq!(store.outbox_batch(100).await?, all[2..]);
-    // Out of order and repeated: harmless.
-    store
-        .outbox_done(&[all[4].position, all[0].position])
-        .await?;
-    assert_eq!(store.outbox_batch(100).await?, all[2..4]);
-    store
-        .outbox_done(&[all[2].position, all[3].position])
-        .await?;
-    store.outbox_done(&[]).await?;
-    assert_eq!(store.outbox_len().await?, 0);
-    assert!(store.outbox_batch(100).await?.is_empty());
-    // Publishing removes nothing from history.
-    assert_eq!(store.read_all(0, 100).await?, all);
+        store
+            .outbox_done(&[all[0].position, all[1].position])
+            .await?;
+        assert_eq!(store.outbox_len().await?, 3);
+        assert_eq!(store.outbox_batch(100).await?, all[2..]);
+        // Out of order and repeated: harmless.
+        store
+            .outbox_done(&[all[4].position, all[0].position])
+            .await?;
+        assert_eq!(store.outbox_batch(100).await?, all[2..4]);
+        store
+            .outbox_done(&[all[2].position, all[3].position])
+            .await?;
+        store.outbox_done(&[]).await?;
+        assert_eq!(store.outbox_len().await?, 0);
+        assert!(store.outbox_batch(100).await?.is_empty());
+        // Publishing removes nothing from history.
+        assert_eq!(store.read_all(0, 100).await?, all);
 
-    // New events land in the outbox after the old ones.
-    let outcomes = store.append(&[append("zone.zone-01", 3, 1)]).await?;
-    let outbox = store.outbox_batch(100).await?;
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].position, positions(&outcomes[0])?[0]);
-    assert!(outbox[0].position > all[4].position);
-    store.close().await;
-    Ok(())
+        // New events land in the outbox after the old ones.
+        let outcomes = store.append(&[append("zone.zone-01", 3, 1)]).await?;
+        let outbox = store.outbox_batch(100).await?;
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].position, positions(&outcomes[0])?[0]);
+        assert!(outbox[0].position > all[4].position);
+        Ok(())
+    })
+    .await
 }
 
 /// For each of `rounds` rounds, both stores append their side's `batch(side, round)` at the
@@ -706,32 +719,32 @@ async fn unsupported_url_is_refused(backend: DbBackend) -> Result {
 /// Information, not a gate: 2,000 one-event appends to 2,000 streams, in batches of 50, one
 /// batch at a time. Run with `--nocapture` to see the figure.
 async fn throughput_2000_appends_in_batches_of_50(backend: DbBackend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let store = open(&db).await?;
-    let batches: Vec<Vec<Append>> = (0..40)
-        .map(|b| {
-            (0..50)
-                .map(|i| append(&format!("zone.z{b:02}-{i:02}"), 0, 1))
-                .collect()
-        })
-        .collect();
-    let started = Instant::now();
-    for batch in &batches {
-        let outcomes = store.append(batch).await?;
-        ensure!(
-            outcomes
-                .iter()
-                .all(|o| matches!(o, AppendOutcome::Appended { .. }))
+    on_fresh_store(backend, |store| async move {
+        let batches: Vec<Vec<Append>> = (0..40)
+            .map(|b| {
+                (0..50)
+                    .map(|i| append(&format!("zone.z{b:02}-{i:02}"), 0, 1))
+                    .collect()
+            })
+            .collect();
+        let started = Instant::now();
+        for batch in &batches {
+            let outcomes = store.append(batch).await?;
+            ensure!(
+                outcomes
+                    .iter()
+                    .all(|o| matches!(o, AppendOutcome::Appended { .. }))
+            );
+        }
+        let elapsed = started.elapsed();
+        eprintln!(
+            "{backend:?}: 2000 single-event appends in batches of 50: {elapsed:.2?} ({:.0} appends/s)",
+            2000.0 / elapsed.as_secs_f64()
         );
-    }
-    let elapsed = started.elapsed();
-    eprintln!(
-        "{backend:?}: 2000 single-event appends in batches of 50: {elapsed:.2?} ({:.0} appends/s)",
-        2000.0 / elapsed.as_secs_f64()
-    );
-    assert_eq!(store.outbox_len().await?, 2_000);
-    store.close().await;
-    Ok(())
+        assert_eq!(store.outbox_len().await?, 2_000);
+        Ok(())
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,13 @@ pub fn submission(actor: events::Actor, occurred_at: &str) -> Option<pb::Submiss
     })
 }
 
+/// `request` with one change made to it: a test's variation of a valid request, as
+/// `altered(declare_need(..), |r| r.priority = 99)`.
+pub fn altered<T>(mut request: T, change: impl FnOnce(&mut T)) -> T {
+    change(&mut request);
+    request
+}
+
 pub fn goal(code: &str, approach: events::Approach) -> pb::GoalInput {
     pb::GoalInput {
         code: code.into(),
@@ -150,6 +157,32 @@ pub fn declare_need(zone: &str, member_code: &str, title: &str) -> pb::DeclareNe
         description: "".into(),
         households_affected: 12,
         priority: events::Priority::High as i32,
+    }
+}
+
+/// Agency water's proposal "Water pipes" in `zone`, answering `need_ids`: submitted
+/// on 1397-01-25, infrastructural, 1,500,000,000 rials, from 1397-02-10 to 1397-08-30.
+pub fn water_proposal(zone: &str, need_ids: Vec<String>) -> pb::SubmitProposalRequest {
+    pb::SubmitProposalRequest {
+        submission: submission(officer("water"), "1397-01-25"),
+        zone: zone.into(),
+        need_ids,
+        approach: events::Approach::Infrastructural as i32,
+        title: "Water pipes".into(),
+        budget_rials: 1_500_000_000,
+        planned_start: "1397-02-10".into(),
+        planned_end: "1397-08-30".into(),
+    }
+}
+
+/// The county supervisor's report on ngo-01 in zone-01, filed on 1397-03-01.
+pub fn supervision_report(rating: u32) -> pb::FileSupervisionReportRequest {
+    pb::FileSupervisionReportRequest {
+        submission: submission(supervisor(), "1397-03-01"),
+        ngo: "ngo-01".into(),
+        zone: "zone-01".into(),
+        findings: "Meetings held as planned.".into(),
+        rating,
     }
 }
 

@@ -29,16 +29,16 @@ struct Case {
 
 /// A proposal by agency water in `zone`, answering `need_ids`.
 fn proposal(zone: &str, need_ids: &[&str]) -> pb::SubmitProposalRequest {
+    let need_ids = need_ids.iter().map(|id| id.to_string()).collect();
     pb::SubmitProposalRequest {
-        submission: submission(officer("water"), "1397-01-25"),
-        zone: zone.into(),
-        need_ids: need_ids.iter().map(|id| id.to_string()).collect(),
-        approach: events::Approach::Infrastructural as i32,
         title: "Water pipes for the village".into(),
-        budget_rials: 1_500_000_000,
-        planned_start: "1397-02-10".into(),
-        planned_end: "1397-08-30".into(),
+        ..water_proposal(zone, need_ids)
     }
+}
+
+/// The need most cases vary: m-001's "Roof repair" in zone-01.
+fn roof_repair() -> pb::DeclareNeedRequest {
+    declare_need("zone-01", "m-001", "Roof repair")
 }
 
 fn decide(
@@ -99,16 +99,6 @@ fn referral(need_id: &str, agency: &str) -> pb::ReferNeedRequest {
 
 fn activity(held_on: &str) -> pb::ReportSocialActivityRequest {
     social_activity(held_on)
-}
-
-fn supervision(rating: u32) -> pb::FileSupervisionReportRequest {
-    pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: "Meetings held as planned.".into(),
-        rating,
-    }
 }
 
 fn revoke(member_code: &str) -> pb::RevokeNgoMemberRequest {
@@ -176,94 +166,68 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
 
     let cases = vec![
         // ---- the submission header -------------------------------------------------
-        case!("no submission header", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission = None;
-            r
-        }) => InvalidArgument, "submission"),
-        case!("a malformed submission id", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission.as_mut().unwrap().submission_id = "need-42".into();
-            r
-        }) => InvalidArgument, "submission.submission_id"),
-        case!("a missing actor", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission.as_mut().unwrap().actor = None;
-            r
-        }) => InvalidArgument, "submission.actor"),
-        case!("occurred_at in the future", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission.as_mut().unwrap().occurred_at = "2100-01-01T10:00:00+03:30".into();
-            r
-        }) => InvalidArgument, "submission.occurred_at"),
-        case!("occurred_at as a local time without an offset", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission.as_mut().unwrap().occurred_at = "2018-04-09T10:00:00".into();
-            r
-        }) => InvalidArgument, "submission.occurred_at"),
-        case!("a wrong expected_version", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission.as_mut().unwrap().expected_version = Some(1);
-            r
-        }) => Aborted, "submission.expected_version"),
-        case!("a submission id reused with other content", declare_need({
-            let mut r = declared_01.clone();
-            r.title = "Something else".into();
-            r
-        }) => AlreadyExists, "submission.submission_id"),
+        case!("no submission header", declare_need(
+            altered(roof_repair(), |r| r.submission = None)
+        ) => InvalidArgument, "submission"),
+        case!("a malformed submission id", declare_need(
+            altered(roof_repair(), |r| r.submission.as_mut().unwrap().submission_id = "need-42".into())
+        ) => InvalidArgument, "submission.submission_id"),
+        case!("a missing actor", declare_need(
+            altered(roof_repair(), |r| r.submission.as_mut().unwrap().actor = None)
+        ) => InvalidArgument, "submission.actor"),
+        case!("occurred_at in the future", declare_need(
+            altered(roof_repair(), |r| r.submission.as_mut().unwrap().occurred_at = "2100-01-01T10:00:00+03:30".into())
+        ) => InvalidArgument, "submission.occurred_at"),
+        case!("occurred_at as a local time without an offset", declare_need(
+            altered(roof_repair(), |r| r.submission.as_mut().unwrap().occurred_at = "2018-04-09T10:00:00".into())
+        ) => InvalidArgument, "submission.occurred_at"),
+        case!("a wrong expected_version", declare_need(
+            altered(roof_repair(), |r| r.submission.as_mut().unwrap().expected_version = Some(1))
+        ) => Aborted, "submission.expected_version"),
+        case!("a submission id reused with other content", declare_need(
+            altered(declared_01.clone(), |r| r.title = "Something else".into())
+        ) => AlreadyExists, "submission.submission_id"),
         // ---- dates -------------------------------------------------------------------
-        case!("Solar Hijri date 1397-12-30 (Esfand 30 of a common year)", set_programme_dates({
-            let mut r = dates();
-            r.goal_date = "1397-12-30".into();
-            r
-        }) => InvalidArgument, "goal_date"),
+        case!("Solar Hijri date 1397-12-30 (Esfand 30 of a common year)", set_programme_dates(
+            altered(dates(), |r| r.goal_date = "1397-12-30".into())
+        ) => InvalidArgument, "goal_date"),
         case!("month 13 in a Solar Hijri date", report_social_activity(
             activity("1397-13-01")
         ) => InvalidArgument, "held_on"),
-        case!("month 13 in a Solar Hijri date in Persian digits", submit_proposal({
-            let mut r = proposal("zone-01", &[&need_01]);
-            r.planned_start = "۱۳۹۷-۱۳-۰۵".into();
-            r
-        }) => InvalidArgument, "planned_start"),
-        case!("planned_end before planned_start", submit_proposal({
-            let mut r = proposal("zone-01", &[&need_01]);
-            r.planned_end = "1397-02-01".into();
-            r
-        }) => InvalidArgument, "planned_end"),
+        case!("month 13 in a Solar Hijri date in Persian digits", submit_proposal(
+            altered(proposal("zone-01", &[&need_01]), |r| r.planned_start = "۱۳۹۷-۱۳-۰۵".into())
+        ) => InvalidArgument, "planned_start"),
+        case!("planned_end before planned_start", submit_proposal(
+            altered(proposal("zone-01", &[&need_01]), |r| r.planned_end = "1397-02-01".into())
+        ) => InvalidArgument, "planned_end"),
         // ---- values ------------------------------------------------------------------
         case!("an empty title", declare_need(
             declare_need("zone-01", "m-001", "   ")
         ) => InvalidArgument, "title"),
-        case!("approach unspecified", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.approach = events::Approach::Unspecified as i32;
-            r
-        }) => InvalidArgument, "approach"),
+        case!("approach unspecified", declare_need(
+            altered(roof_repair(), |r| r.approach = events::Approach::Unspecified as i32)
+        ) => InvalidArgument, "approach"),
         // Several bad fields: BadRequest lists them all, ErrorInfo names the first.
         case!("an empty zone and an empty title at once", declare_need(
             declare_need("", "m-001", "")
         ) => InvalidArgument, "zone"),
-        case!("an unknown priority", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.priority = 99;
-            r
-        }) => InvalidArgument, "priority"),
+        case!("an unknown priority", declare_need(
+            altered(roof_repair(), |r| r.priority = 99)
+        ) => InvalidArgument, "priority"),
         case!("a zone code with a '.'", register_zone(
             zone("zone.03")
         ) => InvalidArgument, "code"),
         case!("percent 101", report_progress(
             progress(officer("water"), &approved, 101)
         ) => InvalidArgument, "percent"),
-        case!("budget 0", submit_proposal({
-            let mut r = proposal("zone-01", &[&need_01]);
-            r.budget_rials = 0;
-            r
-        }) => InvalidArgument, "budget_rials"),
+        case!("budget 0", submit_proposal(
+            altered(proposal("zone-01", &[&need_01]), |r| r.budget_rials = 0)
+        ) => InvalidArgument, "budget_rials"),
         case!("a proposal answering no need", submit_proposal(
             proposal("zone-01", &[])
         ) => InvalidArgument, "need_ids"),
         case!("rating 6", file_supervision_report(
-            supervision(6)
+            supervision_report(6)
         ) => InvalidArgument, "rating"),
         case!("decision unspecified", decide_proposal(
             decide(supervisor(), &pending, pb::Decision::Unspecified)
@@ -284,19 +248,15 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
         case!("an unknown agency in a referral", refer_need(
             referral(&need_01, "roads")
         ) => NotFound, "agency"),
-        case!("a need from an NGO not approved by the Ministry", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission = submission(member("ngo-99", "m-001"), "1397-01-20");
-            r
-        }) => NotFound, "submission.actor.ngo_member.ngo"),
+        case!("a need from an NGO not approved by the Ministry", declare_need(
+            altered(roof_repair(), |r| r.submission = submission(member("ngo-99", "m-001"), "1397-01-20"))
+        ) => NotFound, "submission.actor.ngo_member.ngo"),
         case!("a need from a member the NGO never had approved", declare_need(
             declare_need("zone-01", "m-009", "Roof repair")
         ) => NotFound, "submission.actor.ngo_member.member"),
-        case!("a proposal by an unregistered agency", submit_proposal({
-            let mut r = proposal("zone-01", &[&need_01]);
-            r.submission = submission(officer("roads"), "1397-01-25");
-            r
-        }) => NotFound, "submission.actor.agency_officer.agency"),
+        case!("a proposal by an unregistered agency", submit_proposal(
+            altered(proposal("zone-01", &[&need_01]), |r| r.submission = submission(officer("roads"), "1397-01-25"))
+        ) => NotFound, "submission.actor.agency_officer.agency"),
         case!("registering an existing zone", register_zone(
             zone("zone-01")
         ) => AlreadyExists, "code"),
@@ -307,11 +267,9 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
         case!("an NGO member deciding a proposal", decide_proposal(
             decide(member("ngo-01", "m-001"), &pending, pb::Decision::Approve)
         ) => PermissionDenied, "submission.actor"),
-        case!("an agency officer declaring a need", declare_need({
-            let mut r = declare_need("zone-01", "m-001", "Roof repair");
-            r.submission = submission(officer("water"), "1397-01-20");
-            r
-        }) => PermissionDenied, "submission.actor"),
+        case!("an agency officer declaring a need", declare_need(
+            altered(roof_repair(), |r| r.submission = submission(officer("water"), "1397-01-20"))
+        ) => PermissionDenied, "submission.actor"),
         case!("progress reported by another agency", report_progress(
             progress(officer("welfare"), &approved, 70)
         ) => PermissionDenied, "submission.actor.agency_officer.agency"),
@@ -322,11 +280,9 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
         case!("progress on a pending proposal", report_progress(
             progress(officer("water"), &pending, 10)
         ) => FailedPrecondition, "proposal_id"),
-        case!("a second decision on one proposal", decide_proposal({
-            let mut r = decide(supervisor(), &approved, pb::Decision::Reject);
-            r.reason = "changed my mind".into();
-            r
-        }) => FailedPrecondition, "proposal_id"),
+        case!("a second decision on one proposal", decide_proposal(
+            altered(decide(supervisor(), &approved, pb::Decision::Reject), |r| r.reason = "changed my mind".into())
+        ) => FailedPrecondition, "proposal_id"),
         case!("a proposal answering another zone's need", submit_proposal(
             proposal("zone-01", &[&need_02])
         ) => FailedPrecondition, "need_ids[0]"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use saman_e2e::*;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 
 const MEMBER: &str = "member:ngo-01/m-001";
 const REVOKED: &str = "member:ngo-01/m-002";
@@ -278,6 +278,14 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     system.stop().await
 }
 
+/// The next line `lines` gives within 20 s ("" once they end).
+async fn next_line<R: AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+) -> anyhow::Result<String> {
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await??;
+    Ok(line.unwrap_or_default())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<()> {
     let system = System::start_registered(Backend::Sqlite, 1, 1).await?;
@@ -302,25 +310,19 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
 
     let mut watch = saman.spawn(&["watch", "zone-01", "--as-of", "1397-06-31", "--count", "2"])?;
     let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-    let heading = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await??
-        .unwrap_or_default();
+    let heading = next_line(&mut lines).await?;
     assert!(
         heading.starts_with("watching zone-01 Zone 01 as of 31 Shahrivar 1397"),
         "{heading}"
     );
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await??
-        .unwrap_or_default();
+    let first = next_line(&mut lines).await?;
     assert!(first.contains("overall 0.0%"), "{first}");
 
     saman
         .run(&format!("progress report zone-01 {proposal} 60 --as-of 1397-06-15 --as {OFFICER} --at 1397-06-16"))
         .await?
         .ok()?;
-    let update = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await??
-        .unwrap_or_default();
+    let update = next_line(&mut lines).await?;
     // The zone's two goals: water (infrastructural, at 60%) and literacy (social, 0%).
     assert!(update.contains("infrastructural 60.0%"), "{update}");
     assert!(update.contains("overall 30.0%"), "{update}");

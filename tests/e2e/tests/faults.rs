@@ -50,6 +50,17 @@ fn load(client: &IntakeClient<Channel>, acked: Arc<AtomicUsize>) -> Vec<JoinHand
         .collect()
 }
 
+/// Registers the programme through `client`, then starts the load on it: the count of
+/// acknowledgements and the clients.
+async fn registered_then_loaded(
+    mut client: IntakeClient<Channel>,
+) -> anyhow::Result<(Arc<AtomicUsize>, Vec<JoinHandle<Vec<String>>>)> {
+    register_programme(&mut client, ZONES, CLIENTS).await?;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let tasks = load(&client, acked.clone());
+    Ok((acked, tasks))
+}
+
 /// Waits until `n` submissions were acknowledged; an error after a minute (intake
 /// stopped acknowledging).
 async fn reached(counter: &AtomicUsize, n: usize) -> anyhow::Result<()> {
@@ -117,11 +128,7 @@ async fn nats_outage(backend: Backend) -> anyhow::Result<()> {
     let mut nats = NatsServer::start().await?;
     let intake = Intake::start(db.url(), &nats.url()).await?;
     wait_serving(intake.addr).await?;
-    let client = intake.client().await?;
-    register_programme(&mut client.clone(), ZONES, CLIENTS).await?;
-
-    let acked = Arc::new(AtomicUsize::new(0));
-    let tasks = load(&client, acked.clone());
+    let (acked, tasks) = registered_then_loaded(intake.client().await?).await?;
     reached(&acked, 60).await?;
     nats.stop().await?;
     let at_stop = acked.load(Ordering::SeqCst);
@@ -146,11 +153,7 @@ async fn sigkill(backend: Backend) -> anyhow::Result<()> {
     let nats = NatsServer::start().await?;
     let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
     wait_serving(intake.addr).await?;
-    let client = intake.client().await?;
-    register_programme(&mut client.clone(), ZONES, CLIENTS).await?;
-
-    let acked = Arc::new(AtomicUsize::new(0));
-    let tasks = load(&client, acked.clone());
+    let (acked, tasks) = registered_then_loaded(intake.client().await?).await?;
     reached(&acked, 100).await?;
     intake.kill().await?;
     let before_restart = acknowledged(tasks).await?;

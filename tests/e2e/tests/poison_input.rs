@@ -13,7 +13,9 @@ use saman_e2e::*;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
+use saman_proto::projection::v1::projection_client::ProjectionClient;
 use tonic::Code;
+use tonic::transport::Channel;
 
 on_both_backends! {
     poison_inputs_of_every_class_are_refused_with_their_status_and_field => refusals;
@@ -57,16 +59,7 @@ fn long_goal(i: usize) -> pb::GoalInput {
 }
 
 fn proposal(need_ids: Vec<String>) -> pb::SubmitProposalRequest {
-    pb::SubmitProposalRequest {
-        submission: submission(officer("water"), "1397-01-25"),
-        zone: "zone-01".into(),
-        need_ids,
-        approach: events::Approach::Infrastructural as i32,
-        title: "Water pipes".into(),
-        budget_rials: 1_500_000_000,
-        planned_start: "1397-02-10".into(),
-        planned_end: "1397-08-30".into(),
-    }
+    water_proposal("zone-01", need_ids)
 }
 
 fn activity() -> pb::ReportSocialActivityRequest {
@@ -181,38 +174,22 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         => InvalidArgument, "need_ids");
     refuse!(client, db, "a title of 201 characters", declare_need(need_with(&"t".repeat(201)))
         => InvalidArgument, "title");
-    refuse!(client, db, "a description of 4,001 Persian characters", declare_need({
-        let mut r = need_with("Roof repair");
-        r.description = text_of(4001, "سقف ");
-        r
-    }) => InvalidArgument, "description");
+    refuse!(client, db, "a description of 4,001 Persian characters", declare_need(altered(need_with("Roof repair"), |r| r.description = text_of(4001, "سقف ")))
+        => InvalidArgument, "description");
 
     // ---- 2. days no submission may name (they would be stored as other years) ----------
-    refuse!(client, db, "held_on in Solar Hijri year 397", report_social_activity({
-        let mut r = activity();
-        r.held_on = "0397-01-20".into();
-        r
-    }) => InvalidArgument, "held_on");
-    refuse!(client, db, "planned_start in ISO year 1700", submit_proposal({
-        let mut r = proposal(vec![need.clone()]);
-        r.planned_start = "1700-03-01".into();
-        r
-    }) => InvalidArgument, "planned_start");
-    refuse!(client, db, "a goal date in Solar Hijri 1500", set_programme_dates({
-        let mut r = dates();
-        r.goal_date = "۱۵۰۰/۰۱/۰۱".into();
-        r
-    }) => InvalidArgument, "goal_date");
+    refuse!(client, db, "held_on in Solar Hijri year 397", report_social_activity(altered(activity(), |r| r.held_on = "0397-01-20".into()))
+        => InvalidArgument, "held_on");
+    refuse!(client, db, "planned_start in ISO year 1700", submit_proposal(altered(proposal(vec![need.clone()]), |r| r.planned_start = "1700-03-01".into()))
+        => InvalidArgument, "planned_start");
+    refuse!(client, db, "a goal date in Solar Hijri 1500", set_programme_dates(altered(dates(), |r| r.goal_date = "۱۵۰۰/۰۱/۰۱".into()))
+        => InvalidArgument, "goal_date");
     refuse!(client, db, "occurred_at in ISO year 1018", declare_need(at(need_with("Roof repair"), "1018-04-09T10:00:00Z"))
         => InvalidArgument, "submission.occurred_at");
 
     // ---- 3. characters the stores or screens cannot hold ---------------------------------
-    refuse!(client, db, "a NUL in a member's full name", approve_ngo_member(pb::ApproveNgoMemberRequest {
-        submission: submission(office(), "1397-01-10"),
-        ngo: "ngo-01".into(),
-        member: "m-050".into(),
-        full_name: "Member\0 50".into(),
-    }) => InvalidArgument, "full_name");
+    refuse!(client, db, "a NUL in a member's full name", approve_ngo_member(pb::ApproveNgoMemberRequest { submission: submission(office(), "1397-01-10"), full_name: "Member\0 50".into(), ..ngo_member(50) })
+        => InvalidArgument, "full_name");
     refuse!(client, db, "a NUL in the acting official's user name", set_programme_dates({
         let mut r = dates();
         r.submission = submission(
@@ -225,29 +202,16 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         );
         r
     }) => InvalidArgument, "submission.actor.programme_office.user");
-    refuse!(client, db, "a NUL in a supervision report's findings", file_supervision_report(pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: "Meetings\0held".into(),
-        rating: 4,
-    }) => InvalidArgument, "findings");
-    refuse!(client, db, "a NUL in a ministry approval reference", record_approved_ngo(pb::RecordApprovedNgoRequest {
-        submission: submission(office(), "1396-12-26"),
-        code: "ngo-02".into(),
-        name_fa: "سمن دو".into(),
-        name_en: "NGO Two".into(),
-        ministry_approval_ref: "MOI\0-2".into(),
-    }) => InvalidArgument, "ministry_approval_ref");
+    refuse!(client, db, "a NUL in a supervision report's findings", file_supervision_report(pb::FileSupervisionReportRequest { findings: "Meetings\0held".into(), ..supervision_report(4) })
+        => InvalidArgument, "findings");
+    refuse!(client, db, "a NUL in a ministry approval reference", record_approved_ngo(pb::RecordApprovedNgoRequest { code: "ngo-02".into(), name_fa: "سمن دو".into(), name_en: "NGO Two".into(), ministry_approval_ref: "MOI\0-2".into(), ..approved_ngo() })
+        => InvalidArgument, "ministry_approval_ref");
 
     // ---- 4. refusals that must still fit in gRPC metadata --------------------------------
     refuse!(client, db, "a 100 KB zone code", declare_need(declare_need(&"z".repeat(100_000), "m-001", "Roof"))
         => InvalidArgument, "zone");
-    refuse!(client, db, "a 200 KB date", report_social_activity({
-        let mut r = activity();
-        r.held_on = "1397-".repeat(40_000);
-        r
-    }) => InvalidArgument, "held_on");
+    refuse!(client, db, "a 200 KB date", report_social_activity(altered(activity(), |r| r.held_on = "1397-".repeat(40_000)))
+        => InvalidArgument, "held_on");
     refuse!(client, db, "50 goals with every field empty (200 problems)", register_zone(zone_with_goals("zone-77", (0..MAX_GOALS).map(|_| pb::GoalInput::default()).collect()))
         => InvalidArgument, "goals[0].code");
     refuse!(client, db, "50 malformed need ids of 10 KB each", submit_proposal(proposal(vec!["x".repeat(10_000); MAX_NEED_IDS]))
@@ -257,40 +221,23 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
 
     // ---- 5. numbers the read models cannot hold ------------------------------------------
     for budget in [u64::MAX, 1u64 << 63, 100_000_000_000_001] {
-        refuse!(client, db, format!("a budget of {budget} rials"), submit_proposal({
-            let mut r = proposal(vec![need.clone()]);
-            r.budget_rials = budget;
-            r
-        }) => InvalidArgument, "budget_rials");
+        refuse!(client, db, format!("a budget of {budget} rials"), submit_proposal(altered(proposal(vec![need.clone()]), |r| r.budget_rials = budget))
+            => InvalidArgument, "budget_rials");
     }
-    refuse!(client, db, "4,000,000,000 households", declare_need({
-        let mut r = need_with("Roof repair");
-        r.households_affected = 4_000_000_000;
-        r
-    }) => InvalidArgument, "households_affected");
-    refuse!(client, db, "1,000,001 participants", report_social_activity({
-        let mut r = activity();
-        r.participants = 1_000_001;
-        r
-    }) => InvalidArgument, "participants");
+    refuse!(client, db, "4,000,000,000 households", declare_need(altered(need_with("Roof repair"), |r| r.households_affected = 4_000_000_000))
+        => InvalidArgument, "households_affected");
+    refuse!(client, db, "1,000,001 participants", report_social_activity(altered(activity(), |r| r.participants = 1_000_001))
+        => InvalidArgument, "participants");
 
     // ---- 7. accepted although meaningless -------------------------------------------------
     refuse!(client, db, "a title of joiners and marks", declare_need(need_with("\u{200D}\u{200E}\u{2060}"))
         => InvalidArgument, "title");
     refuse!(client, db, "a title of a Hangul filler", declare_need(need_with(" \u{3164} "))
         => InvalidArgument, "title");
-    refuse!(client, db, "a name with a BEL", register_agency(pb::RegisterAgencyRequest {
-        submission: submission(office(), "1396-12-26"),
-        code: "roads".into(),
-        name_fa: "راه".into(),
-        name_en: "Roads\u{7}".into(),
-    }) => InvalidArgument, "name_en");
-    refuse!(client, db, "a name with a C1 control", approve_ngo_member(pb::ApproveNgoMemberRequest {
-        submission: submission(office(), "1397-01-10"),
-        ngo: "ngo-01".into(),
-        member: "m-051".into(),
-        full_name: "Member\u{85}51".into(),
-    }) => InvalidArgument, "full_name");
+    refuse!(client, db, "a name with a BEL", register_agency(pb::RegisterAgencyRequest { name_fa: "راه".into(), name_en: "Roads\u{7}".into(), ..agency("roads") })
+        => InvalidArgument, "name_en");
+    refuse!(client, db, "a name with a C1 control", approve_ngo_member(pb::ApproveNgoMemberRequest { submission: submission(office(), "1397-01-10"), full_name: "Member\u{85}51".into(), ..ngo_member(51) })
+        => InvalidArgument, "full_name");
     refuse!(client, db, "a title with a right-to-left isolate", declare_need(need_with("Roof \u{2067}repair"))
         => InvalidArgument, "title");
     refuse!(client, db, "an offset of -15:00", declare_need(at(need_with("Roof repair"), "2018-04-09T10:00:00-15:00"))
@@ -301,31 +248,16 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         => InvalidArgument, "submission.occurred_at");
     refuse!(client, db, "nanoseconds that cannot be kept", declare_need(at(need_with("Roof repair"), "2018-04-09T10:00:00.000000001Z"))
         => InvalidArgument, "submission.occurred_at");
-    refuse!(client, db, "Latin digits then Persian ones", report_social_activity({
-        let mut r = activity();
-        r.held_on = "1397-۰۱-20".into();
-        r
-    }) => InvalidArgument, "held_on");
-    refuse!(client, db, "Arabic-Indic and Persian digits", submit_proposal({
-        let mut r = proposal(vec![need.clone()]);
-        r.planned_end = "١٣٩٧-۰۸-۳۰".into();
-        r
-    }) => InvalidArgument, "planned_end");
-    refuse!(client, db, "a dash then a slash", submit_proposal({
-        let mut r = proposal(vec![need.clone()]);
-        r.planned_start = "1397-02/10".into();
-        r
-    }) => InvalidArgument, "planned_start");
-    refuse!(client, db, "a proposals deadline before the needs deadline", set_programme_dates({
-        let mut r = dates();
-        r.proposals_deadline = "1397-01-15".into();
-        r
-    }) => InvalidArgument, "proposals_deadline");
-    refuse!(client, db, "a goal date on the operational start", set_programme_dates({
-        let mut r = dates();
-        r.goal_date = "1397-02-01".into();
-        r
-    }) => InvalidArgument, "goal_date");
+    refuse!(client, db, "Latin digits then Persian ones", report_social_activity(altered(activity(), |r| r.held_on = "1397-۰۱-20".into()))
+        => InvalidArgument, "held_on");
+    refuse!(client, db, "Arabic-Indic and Persian digits", submit_proposal(altered(proposal(vec![need.clone()]), |r| r.planned_end = "١٣٩٧-۰۸-۳۰".into()))
+        => InvalidArgument, "planned_end");
+    refuse!(client, db, "a dash then a slash", submit_proposal(altered(proposal(vec![need.clone()]), |r| r.planned_start = "1397-02/10".into()))
+        => InvalidArgument, "planned_start");
+    refuse!(client, db, "a proposals deadline before the needs deadline", set_programme_dates(altered(dates(), |r| r.proposals_deadline = "1397-01-15".into()))
+        => InvalidArgument, "proposals_deadline");
+    refuse!(client, db, "a goal date on the operational start", set_programme_dates(altered(dates(), |r| r.goal_date = "1397-02-01".into()))
+        => InvalidArgument, "goal_date");
     refuse!(client, db, "progress as of a day before the approval", report_progress(progress(&project, "1397-02-01", "1397-03-01"))
         => InvalidArgument, "as_of");
     refuse!(client, db, "progress as of a day after the report", report_progress(progress(&project, "1397-03-02", "1397-03-01"))
@@ -338,17 +270,19 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
     // A request larger than intake decodes (1 MiB by default) is RESOURCE_EXHAUSTED, as
     // gRPC specifies, with the limit in an ErrorInfo.
     for (what, request) in [
-        ("a 1.5 MB description", {
-            let mut r = need_with("Roof repair");
-            r.description = "d".repeat(1_500_000);
-            r
-        }),
+        (
+            "a 1.5 MB description",
+            altered(need_with("Roof repair"), |r| {
+                r.description = "d".repeat(1_500_000)
+            }),
+        ),
         ("a 3 MB title", need_with(&"t".repeat(3_000_000))),
-        ("a 1.1 MB submission id", {
-            let mut r = need_with("Roof repair");
-            r.submission.as_mut().unwrap().submission_id = "s".repeat(1_100_000);
-            r
-        }),
+        (
+            "a 1.1 MB submission id",
+            altered(need_with("Roof repair"), |r| {
+                r.submission.as_mut().unwrap().submission_id = "s".repeat(1_100_000)
+            }),
+        ),
     ] {
         let status = client.clone().declare_need(request).await.expect_err(what);
         assert_eq!(status.code(), Code::ResourceExhausted, "{what}: {status:?}");
@@ -391,18 +325,10 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_naming_the_bulk
 
     refuse!(client, db, "a zone of 50 long goals", register_zone(zone_with_goals("zone-50", (0..MAX_GOALS).map(long_goal).collect()))
         => InvalidArgument, "goals");
-    refuse!(client, db, "a need with 4,000 Persian characters of description", declare_need({
-        let mut r = need_with("Roof repair");
-        r.description = text_of(4000, "سقف ");
-        r
-    }) => InvalidArgument, "description");
-    refuse!(client, db, "a supervision report of 4,000 Persian characters", file_supervision_report(pb::FileSupervisionReportRequest {
-        submission: submission(supervisor(), "1397-03-01"),
-        ngo: "ngo-01".into(),
-        zone: "zone-01".into(),
-        findings: text_of(4000, "جلسه "),
-        rating: 4,
-    }) => InvalidArgument, "findings");
+    refuse!(client, db, "a need with 4,000 Persian characters of description", declare_need(altered(need_with("Roof repair"), |r| r.description = text_of(4000, "سقف ")))
+        => InvalidArgument, "description");
+    refuse!(client, db, "a supervision report of 4,000 Persian characters", file_supervision_report(pb::FileSupervisionReportRequest { findings: text_of(4000, "جلسه "), ..supervision_report(4) })
+        => InvalidArgument, "findings");
     // A smaller one of the same kinds goes through, and everything is published.
     client
         .register_zone(zone_with_goals("zone-05", (0..5).map(long_goal).collect()))
@@ -594,11 +520,10 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
     p.zone = "zone-50".into();
     client.submit_proposal(p).await?;
     client
-        .report_progress({
-            let mut r = progress(&proposal_id, "1397-03-01", "1397-03-01");
-            r.zone = "zone-50".into();
-            r
-        })
+        .report_progress(altered(
+            progress(&proposal_id, "1397-03-01", "1397-03-01"),
+            |r| r.zone = "zone-50".into(),
+        ))
         .await?;
     projection.stop().await?;
     intake.stop().await?;
@@ -734,6 +659,34 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The refusal of a zone-01 timeline page of 10 asked with `page_token`.
+async fn refused_page(
+    client: &mut ProjectionClient<Channel>,
+    page_token: String,
+    what: &str,
+) -> tonic::Status {
+    client
+        .get_zone_timeline(query::GetZoneTimelineRequest {
+            read: None,
+            zone: "zone-01".into(),
+            page_size: 10,
+            page_token,
+        })
+        .await
+        .expect_err(what)
+}
+
+/// The reason, domain and metadata `field` of the ErrorInfo `status` carries.
+fn error_info(status: &tonic::Status) -> (String, String, Option<String>) {
+    use tonic_types::StatusExt;
+    let info = status.get_details_error_info().expect("an ErrorInfo");
+    (
+        info.reason,
+        info.domain,
+        info.metadata.get("field").cloned(),
+    )
+}
+
 /// The projection bounds its requests and refusals the same way: a message over its
 /// limit is RESOURCE_EXHAUSTED, an oversized or malformed value is INVALID_ARGUMENT
 /// naming the field in a refusal that fits in gRPC metadata.
@@ -749,15 +702,7 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
     let projection = Projection::start(db.url(), &nats.url()).await?;
     let mut client = projection.client().await?;
 
-    let status = client
-        .get_zone_timeline(query::GetZoneTimelineRequest {
-            read: None,
-            zone: "zone-01".into(),
-            page_size: 10,
-            page_token: "t".repeat(2_000_000),
-        })
-        .await
-        .expect_err("a 2 MB request");
+    let status = refused_page(&mut client, "t".repeat(2_000_000), "a 2 MB request").await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     let info = status.get_details_error_info().expect("an ErrorInfo");
     assert_eq!(
@@ -823,14 +768,13 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
     // The refusals carry their google.rpc details: an unknown zone its ResourceInfo, a
     // bad page token a BadRequest naming `page_token`.
-    let info = status.get_details_error_info().expect("an ErrorInfo");
     assert_eq!(
+        error_info(&status),
         (
-            info.reason.as_str(),
-            info.domain.as_str(),
-            info.metadata.get("field").map(String::as_str)
+            "NOT_FOUND".into(),
+            "saman.projection.v1".into(),
+            Some("zone".into())
         ),
-        ("NOT_FOUND", "saman.projection.v1", Some("zone")),
         "{status:?}"
     );
     let resource = status.get_details_resource_info().expect("a ResourceInfo");
@@ -842,31 +786,23 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
         ("zone", "zone-77"),
         "{status:?}"
     );
-    let status = client
-        .get_zone_timeline(query::GetZoneTimelineRequest {
-            read: None,
-            zone: "zone-01".into(),
-            page_size: 10,
-            page_token: "not-a-token".repeat(1_000),
-        })
-        .await
-        .expect_err("a page token of no reply");
+    let status = refused_page(
+        &mut client,
+        "not-a-token".repeat(1_000),
+        "a page token of no reply",
+    )
+    .await;
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert!(
         status_metadata_size(&status) <= MAX_REFUSAL_BYTES,
         "{status:?}"
     );
-    let info = status.get_details_error_info().expect("an ErrorInfo");
     assert_eq!(
+        error_info(&status),
         (
-            info.reason.as_str(),
-            info.domain.as_str(),
-            info.metadata.get("field").map(String::as_str)
-        ),
-        (
-            "INVALID_ARGUMENT",
-            "saman.projection.v1",
-            Some("page_token")
+            "INVALID_ARGUMENT".into(),
+            "saman.projection.v1".into(),
+            Some("page_token".into())
         ),
         "{status:?}"
     );

@@ -13,6 +13,7 @@ use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
+use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
 use tonic::transport::Channel;
 
@@ -33,11 +34,22 @@ const DAYS: [&str; 3] = ["1397-01-31", "1397-06-31", "1397-12-29"];
 const CATCH_UP: Duration = Duration::from_secs(120);
 
 /// NATS, intake (in-process) on its own database, and the programme registered:
-/// dates, 10 zones, ngo-01 with 8 members, agencies water and welfare.
+/// dates, 10 zones, ngo-01 with 8 members, agencies water and welfare; and a database
+/// for the projection under test.
 struct Fixture {
     nats: NatsServer,
     intake_db: TestDb,
     intake: Intake,
+    projection_db: TestDb,
+}
+
+/// A projection instance that read the whole stream from the first event on a fresh
+/// database, caught up with every event and every message acknowledged.
+struct Rebuilt {
+    _db: TestDb,
+    projection: Projection,
+    status: query::ProjectionStatus,
+    dumps: Vec<Dump>,
 }
 
 impl Fixture {
@@ -48,7 +60,39 @@ impl Fixture {
             nats,
             intake_db,
             intake,
+            projection_db: TestDb::new(backend).await?,
         })
+    }
+
+    /// The projection under test as a child process on its database, with `args`.
+    async fn projection_process(&self, args: &[&str]) -> anyhow::Result<ProjectionProcess> {
+        let (url, nats_url) = (self.projection_db.url(), self.nats.url());
+        ProjectionProcess::start_with(url, &nats_url, free_port(), args).await
+    }
+
+    /// The projection under test with its admin and query clients.
+    async fn serving(
+        &self,
+    ) -> anyhow::Result<(
+        Projection,
+        ProjectionAdminClient<Channel>,
+        ProjectionClient<Channel>,
+    )> {
+        let projection = self.projection().await?;
+        let admin = projection.admin().await?;
+        let client = projection.client().await?;
+        Ok((projection, admin, client))
+    }
+
+    /// The projection under test, in-process on its database (started again after a
+    /// stop, it goes on from where it was).
+    async fn projection(&self) -> anyhow::Result<Projection> {
+        Projection::start(self.projection_db.url(), &self.nats.url()).await
+    }
+
+    /// Stops intake (the test has stopped its projections).
+    async fn stop(self) -> anyhow::Result<()> {
+        self.intake.stop().await
     }
 
     /// How many events intake has stored (the stream must reach as many).
@@ -68,6 +112,21 @@ impl Fixture {
         config.consumer = consumer.into();
         let projection = Projection::start_with(config).await?;
         Ok((db, projection))
+    }
+
+    /// A fresh instance (consumer `fresh-rebuild`) once it has applied the stream up to
+    /// `head` and acknowledged every message, with its replies.
+    async fn rebuilt(&self, backend: Backend, head: u64) -> anyhow::Result<Rebuilt> {
+        let (db, projection) = self.fresh_projection(backend, "fresh-rebuild").await?;
+        let status = wait_caught_up(&mut projection.admin().await?, head, CATCH_UP).await?;
+        wait_consumer_drained(&self.nats.url(), "fresh-rebuild", CATCH_UP).await?;
+        let dumps = dumps(&mut projection.client().await?).await?;
+        Ok(Rebuilt {
+            _db: db,
+            projection,
+            status,
+            dumps,
+        })
     }
 }
 
@@ -128,6 +187,17 @@ async fn declare_needs(
     Ok(by_zone)
 }
 
+/// A referral of `need_id` in `zone` to `agency`, by member `m` of ngo-01 on `day`.
+fn refer(zone: &str, m: &str, day: &str, need_id: &str, agency: &str) -> pb::ReferNeedRequest {
+    pb::ReferNeedRequest {
+        submission: submission(member("ngo-01", m), day),
+        zone: zone.into(),
+        need_id: need_id.into(),
+        agency: agency.into(),
+        note: String::new(),
+    }
+}
+
 /// The last day of month `m` of 1397.
 fn month_end(m: u32) -> String {
     let day = match m {
@@ -155,23 +225,11 @@ async fn run_projects(
             tokio::spawn(async move {
                 anyhow::ensure!(ids.len() >= 3, "{zone} has {} needs", ids.len());
                 let referral = client
-                    .refer_need(pb::ReferNeedRequest {
-                        submission: submission(member("ngo-01", "m-001"), "1397-03-01"),
-                        zone: zone.clone(),
-                        need_id: ids[0].clone(),
-                        agency: "water".into(),
-                        note: String::new(),
-                    })
+                    .refer_need(refer(&zone, "m-001", "1397-03-01", &ids[0], "water"))
                     .await?
                     .into_inner();
                 client
-                    .refer_need(pb::ReferNeedRequest {
-                        submission: submission(member("ngo-01", "m-002"), "1397-03-02"),
-                        zone: zone.clone(),
-                        need_id: ids[1].clone(),
-                        agency: "welfare".into(),
-                        note: String::new(),
-                    })
+                    .refer_need(refer(&zone, "m-002", "1397-03-02", &ids[1], "welfare"))
                     .await?;
                 client
                     .answer_referral(pb::AnswerReferralRequest {
@@ -274,6 +332,19 @@ fn assert_same_dumps(a: &[Dump], b: &[Dump], what: &str) {
     }
 }
 
+/// zone-01's progress as of the last day, once the projection has applied `writes`.
+async fn zone_01(
+    client: &mut ProjectionClient<Channel>,
+    writes: &Writes,
+) -> anyhow::Result<query::ZoneProgress> {
+    let read = writes.read(DAYS[2]);
+    let request = query::GetZoneProgressRequest {
+        read,
+        zone: "zone-01".into(),
+    };
+    Ok(client.get_zone_progress(request).await?.into_inner())
+}
+
 /// The needs the summary counts as of the last day: every need declared, once.
 fn needs_counted(dumps: &[Dump]) -> u32 {
     dumps.last().map(|d| d.summary.needs).unwrap_or_default()
@@ -286,17 +357,10 @@ const BUSY_NEEDS_PER_CLIENT: usize = 300;
 
 async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
     let nats_url = fixture.nats.url();
     // What it holds unacknowledged when killed is redelivered after the ack wait
     // (default 30 s).
-    let mut projection = ProjectionProcess::start_with(
-        projection_db.url(),
-        &nats_url,
-        free_port(),
-        &["--batch", "100"],
-    )
-    .await?;
+    let mut projection = fixture.projection_process(&["--batch", "100"]).await?;
     let mut admin = projection.admin().await?;
 
     let load = tokio::spawn(busy_year(
@@ -322,8 +386,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     projection.kill().await?;
     // Restarted at once (as a supervisor would), on the same read models and the same
     // durable consumer, while the load goes on.
-    let restarted =
-        ProjectionProcess::start_with(projection_db.url(), &nats_url, free_port(), &[]).await?;
+    let restarted = fixture.projection_process(&[]).await?;
     load.await??;
     let total = fixture.stored().await?;
     eprintln!(
@@ -356,16 +419,13 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     let restarted_dumps = dumps(&mut client).await?;
 
     // A fresh instance reads the whole stream from the first event.
-    let (_fresh_db, fresh) = fixture.fresh_projection(backend, "fresh-rebuild").await?;
-    let fresh_status = wait_caught_up(&mut fresh.admin().await?, total, CATCH_UP).await?;
-    wait_consumer_drained(&nats_url, "fresh-rebuild", CATCH_UP).await?;
-    assert_eq!(fresh_status.position, restarted_status.position);
-    let fresh_dumps = dumps(&mut fresh.client().await?).await?;
+    let fresh = fixture.rebuilt(backend, total).await?;
+    assert_eq!(fresh.status.position, restarted_status.position);
 
     // Exactly once: the restarted read models equal the rebuilt ones.
     assert_same_dumps(
         &restarted_dumps,
-        &fresh_dumps,
+        &fresh.dumps,
         "restarted after SIGKILL (all acknowledged) vs fresh rebuild",
     );
     assert_eq!(
@@ -394,23 +454,15 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
             at_lag_0.position, at_lag_0.head
         ),
     );
-    fresh.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fresh.projection.stop().await?;
+    fixture.stop().await
 }
 
 async fn redelivery(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
     let nats_url = fixture.nats.url();
     // A short ack wait: whatever is not acknowledged within 200 ms is delivered again.
-    let projection = ProjectionProcess::start_with(
-        projection_db.url(),
-        &nats_url,
-        free_port(),
-        &["--ack-wait", "200ms"],
-    )
-    .await?;
+    let projection = fixture.projection_process(&["--ack-wait", "200ms"]).await?;
     let mut admin = projection.admin().await?;
     let mut client = projection.client().await?;
 
@@ -464,14 +516,11 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
         info.delivered
     );
 
-    let (_fresh_db, fresh) = fixture.fresh_projection(backend, "fresh-rebuild").await?;
-    wait_caught_up(&mut fresh.admin().await?, total, CATCH_UP).await?;
-    wait_consumer_drained(&nats_url, "fresh-rebuild", CATCH_UP).await?;
+    let fresh = fixture.rebuilt(backend, total).await?;
     let redelivered = dumps(&mut client).await?;
-    let fresh_dumps = dumps(&mut fresh.client().await?).await?;
     assert_same_dumps(
         &redelivered,
-        &fresh_dumps,
+        &fresh.dumps,
         "after redeliveries vs fresh rebuild",
     );
     assert_eq!(needs_counted(&redelivered), u32::try_from(CLIENTS * 150)?);
@@ -484,18 +533,14 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
             at_lag_0.position
         ),
     );
-    fresh.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fresh.projection.stop().await?;
+    fixture.stop().await
 }
 
 async fn event_twice(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
     let nats_url = fixture.nats.url();
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
-    let mut admin = projection.admin().await?;
-    let mut client = projection.client().await?;
+    let (projection, mut admin, mut client) = fixture.serving().await?;
     busy_year(fixture.intake.client().await?, 10).await?;
     let total = fixture.stored().await?;
     wait_caught_up(&mut admin, total, CATCH_UP).await?;
@@ -564,31 +609,25 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
 
     // The same after a restart (the dedupe survives it) and for a fresh instance.
     projection.stop().await?;
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
+    let projection = fixture.projection().await?;
     wait_caught_up(&mut projection.admin().await?, head, CATCH_UP).await?;
     let restarted = dumps(&mut projection.client().await?).await?;
     assert_same_dumps(&before, &restarted, "before vs restarted after the copies");
-    let (_fresh_db, fresh) = fixture.fresh_projection(backend, "fresh-rebuild").await?;
-    wait_caught_up(&mut fresh.admin().await?, head, CATCH_UP).await?;
-    let fresh_dumps = dumps(&mut fresh.client().await?).await?;
+    let fresh = fixture.rebuilt(backend, head).await?;
     assert_same_dumps(
         &before,
-        &fresh_dumps,
+        &fresh.dumps,
         "before vs a fresh rebuild with the copies",
     );
-    fresh.stop().await?;
+    fresh.projection.stop().await?;
     projection.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fixture.stop().await
 }
 
 async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
     let nats_url = fixture.nats.url();
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
-    let mut admin = projection.admin().await?;
-    let mut client = projection.client().await?;
+    let (projection, mut admin, mut client) = fixture.serving().await?;
     let mut intake = fixture.intake.client().await?;
     let first = intake
         .declare_need(declare_need("zone-01", "m-001", "before the garbage"))
@@ -596,13 +635,7 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
         .into_inner();
     let mut writes = Writes::default();
     writes.record(&first);
-    let before = client
-        .get_zone_progress(query::GetZoneProgressRequest {
-            read: writes.read("1397-12-29"),
-            zone: "zone-01".into(),
-        })
-        .await?
-        .into_inner();
+    let before = zone_01(&mut client, &writes).await?;
     assert_eq!(before.needs.as_ref().map(|n| n.total), Some(1));
 
     // Garbage on a subject the projection reads.
@@ -618,13 +651,7 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
         .await?
         .into_inner();
     writes.record(&second);
-    let after = client
-        .get_zone_progress(query::GetZoneProgressRequest {
-            read: writes.read("1397-12-29"),
-            zone: "zone-01".into(),
-        })
-        .await?
-        .into_inner();
+    let after = zone_01(&mut client, &writes).await?;
     assert_eq!(
         after.needs.as_ref().map(|n| n.total),
         Some(2),
@@ -655,19 +682,17 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
 
     // A restart neither loses the parked event nor parks it twice.
     projection.stop().await?;
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
+    let projection = fixture.projection().await?;
     let mut admin = projection.admin().await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!(s.parked, 1, "after a restart: {s:?}");
     projection.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fixture.stop().await
 }
 
 async fn watch_latency(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let projection = Projection::start(projection_db.url(), &fixture.nats.url()).await?;
+    let projection = fixture.projection().await?;
     let mut client = projection.client().await?;
     let mut intake = fixture.intake.client().await?;
     let mut writes = Writes::default();
@@ -680,14 +705,10 @@ async fn watch_latency(backend: Backend) -> anyhow::Result<()> {
     writes.record(&need);
     let proposal = intake
         .submit_proposal(pb::SubmitProposalRequest {
-            submission: submission(officer("water"), "1397-01-25"),
-            zone: "zone-01".into(),
-            need_ids: vec![need.entity_id.clone()],
-            approach: events::Approach::Infrastructural as i32,
-            title: "Water pipes".into(),
             budget_rials: 1_000_000,
             planned_start: "1397-02-01".into(),
             planned_end: "1397-12-29".into(),
+            ..water_proposal("zone-01", vec![need.entity_id.clone()])
         })
         .await?
         .into_inner();
@@ -704,12 +725,7 @@ async fn watch_latency(backend: Backend) -> anyhow::Result<()> {
         .into_inner();
     writes.record(&approved);
     // Wait until the projection has the project, then watch.
-    client
-        .get_zone_progress(query::GetZoneProgressRequest {
-            read: writes.read("1397-12-29"),
-            zone: "zone-01".into(),
-        })
-        .await?;
+    zone_01(&mut client, &writes).await?;
     let mut stream = client
         .watch_zone_progress(query::WatchZoneProgressRequest {
             zone: "zone-01".into(),
@@ -765,16 +781,12 @@ async fn watch_latency(backend: Backend) -> anyhow::Result<()> {
     }
     eprintln!("[{backend}] slowest progress update: {worst:?} after the submission");
     projection.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fixture.stop().await
 }
 
 async fn rebuild_while_serving(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let projection_db = TestDb::new(backend).await?;
-    let projection = Projection::start(projection_db.url(), &fixture.nats.url()).await?;
-    let mut admin = projection.admin().await?;
-    let mut client = projection.client().await?;
+    let (projection, mut admin, mut client) = fixture.serving().await?;
     busy_year(fixture.intake.client().await?, 100).await?;
     let total = fixture.stored().await?;
     let before_status = wait_caught_up(&mut admin, total, CATCH_UP).await?;
@@ -856,6 +868,5 @@ async fn rebuild_while_serving(backend: Backend) -> anyhow::Result<()> {
         "the 40 needs declared during the second rebuild are counted once"
     );
     projection.stop().await?;
-    fixture.intake.stop().await?;
-    Ok(())
+    fixture.stop().await
 }

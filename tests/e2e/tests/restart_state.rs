@@ -12,6 +12,7 @@ use saman_intake::writer::{Writer, WriterConfig, fold_history, request_hash};
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 on_both_backends! {
     the_state_folded_at_a_restart_is_the_state_decided_on => restart;
@@ -32,27 +33,47 @@ fn long(chars: usize, unit: &str) -> String {
     unit.repeat(chars).chars().take(chars).collect()
 }
 
-async fn restart(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let store = EventStore::open(db.url(), 4).await?;
-    let (writer, task) = Writer::start(
+/// The writer on `store`, as intake starts it (folding the store's history first).
+async fn start_writer(store: &EventStore) -> anyhow::Result<(Writer, JoinHandle<()>)> {
+    let started = Writer::start(
         store.clone(),
         Arc::new(Notify::new()),
         WriterConfig::default(),
     )
     .await?;
+    Ok(started)
+}
 
-    submit(
-        &writer,
+/// Stops the writer (its task ends once the last handle is dropped) and closes the store.
+async fn stop_writer(
+    writer: Writer,
+    task: JoinHandle<()>,
+    store: EventStore,
+) -> anyhow::Result<()> {
+    drop(writer);
+    task.await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Submits `requests` one after the other.
+async fn submit_all(writer: &Writer, requests: Vec<Request>) -> anyhow::Result<()> {
+    for request in requests {
+        submit(writer, request).await?;
+    }
+    Ok(())
+}
+
+/// The register, values at their limits: the dates (one in Persian digits, one in ISO),
+/// a zone of 50 long goals, ngo-01 with two long-named members (m-002 revoked later),
+/// agency water.
+fn register() -> Vec<Request> {
+    let mut requests = vec![
         Request::SetProgrammeDates(pb::SetProgrammeDatesRequest {
             proposals_deadline: "۱۳۹۷/۰۲/۱۰".into(),
             goal_date: "2019-03-20".into(),
             ..programme_dates()
         }),
-    )
-    .await?;
-    submit(
-        &writer,
         Request::RegisterZone(pb::RegisterZoneRequest {
             submission: submission(office(), "1396-12-26"),
             code: " Zone-01 ".into(),
@@ -72,36 +93,81 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
                 })
                 .collect(),
         }),
-    )
-    .await?;
-    submit(&writer, Request::RecordApprovedNgo(approved_ngo())).await?;
+        Request::RecordApprovedNgo(approved_ngo()),
+    ];
     for m in [1, 2] {
-        let member = pb::ApproveNgoMemberRequest {
+        requests.push(Request::ApproveNgoMember(pb::ApproveNgoMemberRequest {
             full_name: long(200, "نام "),
             ..ngo_member(m)
-        };
-        submit(&writer, Request::ApproveNgoMember(member)).await?;
+        }));
     }
-    submit(
-        &writer,
-        Request::RevokeNgoMember(pb::RevokeNgoMemberRequest {
-            submission: submission(office(), "1397-01-05"),
+    requests.push(Request::RevokeNgoMember(pb::RevokeNgoMemberRequest {
+        submission: submission(office(), "1397-01-05"),
+        ngo: "ngo-01".into(),
+        member: "m-002".into(),
+        reason: "left".into(),
+    }));
+    requests.push(Request::RegisterAgency(pb::RegisterAgencyRequest {
+        submission: submission(office(), "1396-12-26"),
+        code: "water".into(),
+        name_fa: "آب".into(),
+        name_en: "Water".into(),
+    }));
+    requests
+}
+
+/// What follows the decisions on the `approved` project: two progress reports (the
+/// second a correction down), its completion, a social activity dated 1300 and a
+/// supervision report of 4,000 characters.
+fn after_the_decisions(approved: &str) -> Vec<Request> {
+    let mut requests = Vec::new();
+    for (percent, correction, at) in [(60, "", "1397-05-01"), (40, "double counted", "1397-06-01")]
+    {
+        requests.push(Request::ReportProgress(pb::ReportProgressRequest {
+            submission: submission(officer("water"), at),
+            zone: "zone-01".into(),
+            proposal_id: approved.into(),
+            percent,
+            note: "".into(),
+            as_of: "".into(),
+            correction: correction.into(),
+        }));
+    }
+    requests.push(Request::CompleteProject(pb::CompleteProjectRequest {
+        submission: submission(officer("water"), "1397-12-01"),
+        zone: "zone-01".into(),
+        proposal_id: approved.into(),
+        completed_on: "1397-11-30".into(),
+        note: "".into(),
+    }));
+    requests.push(Request::ReportSocialActivity(
+        pb::ReportSocialActivityRequest {
+            submission: submission(member("ngo-01", "m-001"), "1397-03-01"),
+            zone: "zone-01".into(),
+            title: "Reading circle".into(),
+            description: "".into(),
+            participants: 1_000_000,
+            held_on: "۱۳۰۰/۰۱/۰۱".into(),
+        },
+    ));
+    requests.push(Request::FileSupervisionReport(
+        pb::FileSupervisionReportRequest {
+            submission: submission(supervisor(), "1397-04-01"),
             ngo: "ngo-01".into(),
-            member: "m-002".into(),
-            reason: "left".into(),
-        }),
-    )
-    .await?;
-    submit(
-        &writer,
-        Request::RegisterAgency(pb::RegisterAgencyRequest {
-            submission: submission(office(), "1396-12-26"),
-            code: "water".into(),
-            name_fa: "آب".into(),
-            name_en: "Water".into(),
-        }),
-    )
-    .await?;
+            zone: "".into(),
+            findings: long(4000, "گزارش "),
+            rating: 5,
+        },
+    ));
+    requests
+}
+
+async fn restart(backend: Backend) -> anyhow::Result<()> {
+    let db = TestDb::new(backend).await?;
+    let store = EventStore::open(db.url(), 4).await?;
+    let (writer, task) = start_writer(&store).await?;
+
+    submit_all(&writer, register()).await?;
     let mut need = declare_need("zone-01", "m-001", &long(200, "نیاز "));
     need.description = format!("{}\r\nline\tend", long(3990, "شرح "));
     need.households_affected = 1_000_000;
@@ -125,17 +191,14 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
     )
     .await?
     .entity_id;
-    submit(
-        &writer,
-        Request::AnswerReferral(pb::AnswerReferralRequest {
-            submission: submission(officer("water"), "1397-01-25"),
-            zone: "zone-01".into(),
-            referral_id: referral,
-            accepted: true,
-            answer: "yes".into(),
-        }),
-    )
-    .await?;
+    let answer = pb::AnswerReferralRequest {
+        submission: submission(officer("water"), "1397-01-25"),
+        zone: "zone-01".into(),
+        referral_id: referral,
+        accepted: true,
+        answer: "yes".into(),
+    };
+    submit(&writer, Request::AnswerReferral(answer)).await?;
     let mut proposal = pb::SubmitProposalRequest {
         submission: submission(officer("water"), "1397-01-25"),
         zone: "zone-01".into(),
@@ -169,56 +232,7 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
         )
         .await?;
     }
-    for (percent, correction, at) in [(60, "", "1397-05-01"), (40, "double counted", "1397-06-01")]
-    {
-        submit(
-            &writer,
-            Request::ReportProgress(pb::ReportProgressRequest {
-                submission: submission(officer("water"), at),
-                zone: "zone-01".into(),
-                proposal_id: approved.clone(),
-                percent,
-                note: "".into(),
-                as_of: "".into(),
-                correction: correction.into(),
-            }),
-        )
-        .await?;
-    }
-    submit(
-        &writer,
-        Request::CompleteProject(pb::CompleteProjectRequest {
-            submission: submission(officer("water"), "1397-12-01"),
-            zone: "zone-01".into(),
-            proposal_id: approved,
-            completed_on: "1397-11-30".into(),
-            note: "".into(),
-        }),
-    )
-    .await?;
-    submit(
-        &writer,
-        Request::ReportSocialActivity(pb::ReportSocialActivityRequest {
-            submission: submission(member("ngo-01", "m-001"), "1397-03-01"),
-            zone: "zone-01".into(),
-            title: "Reading circle".into(),
-            description: "".into(),
-            participants: 1_000_000,
-            held_on: "۱۳۰۰/۰۱/۰۱".into(),
-        }),
-    )
-    .await?;
-    submit(
-        &writer,
-        Request::FileSupervisionReport(pb::FileSupervisionReportRequest {
-            submission: submission(supervisor(), "1397-04-01"),
-            ngo: "ngo-01".into(),
-            zone: "".into(),
-            findings: long(4000, "گزارش "),
-            rating: 5,
-        }),
-    )
-    .await?;
+    submit_all(&writer, after_the_decisions(&approved)).await?;
 
     let before = writer.state().await?;
     assert!(
@@ -226,9 +240,7 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
             .zone(&saman_domain::values::ZoneCode::parse("zone-01")?)
             .is_some()
     );
-    drop(writer);
-    task.await?;
-    store.close().await;
+    stop_writer(writer, task, store).await?;
 
     // A restart: a new pool, the history folded again.
     let store = EventStore::open(db.url(), 4).await?;
@@ -237,19 +249,11 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
         before,
         "[{backend}] the fold of the store"
     );
-    let (writer, task) = Writer::start(
-        store.clone(),
-        Arc::new(Notify::new()),
-        WriterConfig::default(),
-    )
-    .await?;
+    let (writer, task) = start_writer(&store).await?;
     assert_eq!(
         writer.state().await?,
         before,
         "[{backend}] the state after a restart"
     );
-    drop(writer);
-    task.await?;
-    store.close().await;
-    Ok(())
+    stop_writer(writer, task, store).await
 }
