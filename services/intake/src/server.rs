@@ -35,22 +35,24 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
-        .await;
+    let (health, health_service) =
+        saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
+            .await;
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
         .await
-        .context("Failed to open the event store")?;
+        .with_context(|| {
+            let url = saman_sql::redact(&config.database_url);
+            format!("Failed to open the event store at {url}")
+        })?;
 
     let nats = async_nats::ConnectOptions::new()
         .name("saman-intake")
         .retry_on_initial_connect()
-        .connect(saman_runtime::nats_servers(&config.nats_url))
+        .connect(config.nats.servers())
         .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
     let js = async_nats::jetstream::new(nats.clone());
     // The server's max_payload (1 MiB until a server is seen), kept up to date by the
     // relay and the stream set-up below; `publish_limit.max_event_bytes()` is the

@@ -31,10 +31,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_not_serving::<ProjectionServer<ProjectionService>>()
-        .await;
+    let (health, health_service) =
+        saman_runtime::grpc::health_not_serving::<ProjectionServer<ProjectionService>>().await;
 
     let web_listener = TcpListener::bind(config.web_listen)
         .await
@@ -44,7 +42,10 @@ pub async fn run(
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let models = ReadModels::open(&config.database_url, config.database_max_connections)
         .await
-        .context("Failed to open the read models")?;
+        .with_context(|| {
+            let url = saman_sql::redact(&config.database_url);
+            format!("Failed to open the read models at {url}")
+        })?;
     let state = State::open(models.clone())
         .await
         .context("Failed to read the read models' generation")?;
@@ -52,9 +53,9 @@ pub async fn run(
     let nats = async_nats::ConnectOptions::new()
         .name("saman-projection")
         .retry_on_initial_connect()
-        .connect(saman_runtime::nats_servers(&config.nats_url))
+        .connect(config.nats.servers())
         .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
     let js = async_nats::jetstream::new(nats.clone());
     let feed = FeedConfig {
         stream: config.stream.clone(),

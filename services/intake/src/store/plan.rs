@@ -130,6 +130,14 @@ mod tests {
     use super::*;
     use crate::store::NewEvent;
 
+    fn bump(stream_id: &str, from: u64, to: u64) -> Bump {
+        Bump {
+            stream_id: stream_id.into(),
+            from,
+            to,
+        }
+    }
+
     // Test data: the low byte of the submission number tells the hashes and replies apart.
     #[allow(clippy::cast_possible_truncation)]
     fn append(submission: u128, stream: &str, expected: u64, events: u64) -> Append {
@@ -165,21 +173,7 @@ mod tests {
         let versions = HashMap::from([("b".to_owned(), 5)]);
         let plan = plan(&batch, &HashMap::new(), &versions);
         assert_eq!(plan.decisions, vec![Decision::Append; 3]);
-        assert_eq!(
-            plan.bumps,
-            vec![
-                Bump {
-                    stream_id: "a".into(),
-                    from: 0,
-                    to: 3
-                },
-                Bump {
-                    stream_id: "b".into(),
-                    from: 5,
-                    to: 6
-                },
-            ]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 3), bump("b", 5, 6)]);
     }
 
     #[test]
@@ -198,14 +192,7 @@ mod tests {
                 Decision::Conflict { actual_version: 0 },
             ]
         );
-        assert_eq!(
-            plan.bumps,
-            vec![Bump {
-                stream_id: "a".into(),
-                from: 0,
-                to: 2
-            }]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 2)]);
     }
 
     #[test]
@@ -238,14 +225,7 @@ mod tests {
                 Decision::Append,
             ]
         );
-        assert_eq!(
-            plan.bumps,
-            vec![Bump {
-                stream_id: "a".into(),
-                from: 0,
-                to: 2
-            }]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 2)]);
     }
 
     #[test]
