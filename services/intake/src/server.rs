@@ -17,6 +17,7 @@ use anyhow::Context;
 use saman_proto::intake::v1::intake_server::IntakeServer;
 use saman_proto::writes::IntakeWrites;
 use saman_runtime::backoff::Backoff;
+use saman_runtime::service::{finish_within, last_flush};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
@@ -130,19 +131,17 @@ pub async fn run(
     // The server (and with it every Writer handle) is gone: the writer ends after
     // committing what was queued.
     let grace = config.shutdown_grace;
-    if tokio::time::timeout(grace, writer_task).await.is_err() {
-        tracing::warn!("the writer did not finish within the grace period");
-    }
+    finish_within(grace, writer_task, "the writer did not finish").await;
     stop_relay.cancel();
-    if tokio::time::timeout(grace + Duration::from_secs(1), background)
-        .await
-        .is_err()
-    {
-        tracing::warn!("the relay did not finish its last flush within the grace period");
-    }
+    let relay_grace = grace + Duration::from_secs(1);
+    finish_within(
+        relay_grace,
+        background,
+        "the relay did not finish its last flush",
+    )
+    .await;
     store.close().await;
-    // Bounded: with NATS unreachable a flush would wait forever.
-    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
+    last_flush(nats.flush()).await;
     tracing::info!("intake stopped");
     Ok(())
 }

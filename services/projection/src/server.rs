@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use saman_proto::projection::v1::projection_admin_server::ProjectionAdminServer;
 use saman_proto::projection::v1::projection_server::ProjectionServer;
+use saman_runtime::service::{finish_within, last_flush};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
@@ -145,15 +146,10 @@ pub async fn run(
         .set_not_serving::<ProjectionServer<ProjectionService>>()
         .await;
     stop_feeds.cancel();
-    if tokio::time::timeout(config.shutdown_grace, live)
-        .await
-        .is_err()
-    {
-        tracing::warn!("the live feed did not stop within the grace period");
-    }
+    let grace = config.shutdown_grace;
+    finish_within(grace, live, "the live feed did not stop").await;
     models.close().await;
-    // Bounded: with NATS unreachable a flush would wait forever.
-    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
+    last_flush(nats.flush()).await;
     tracing::info!("projection stopped");
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! What a service binary does around its server, the same in both services: logs and
 //! traces first, then the metrics endpoint, then the gRPC listener; the server runs on
-//! it until SIGTERM/SIGINT, and the last trace spans are flushed when it returns.
+//! it until SIGTERM/SIGINT, and the last trace spans are flushed when it returns. And
+//! how a server's parts stop: each within a bound, so one stuck part cannot hold the
+//! process.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -64,4 +67,20 @@ impl Binary {
         telemetry.shutdown();
         result
     }
+}
+
+/// Waits for `part` of a stopping service at most `grace`; past it, warns that it did
+/// not finish (`late`, e.g. "the writer did not finish") and lets it go.
+pub async fn finish_within<F: Future>(grace: Duration, part: F, late: &str) -> Option<F::Output> {
+    let finished = tokio::time::timeout(grace, part).await.ok();
+    if finished.is_none() {
+        tracing::warn!("{late} within the grace period");
+    }
+    finished
+}
+
+/// A last flush (of the NATS client), bounded: with NATS unreachable it would wait
+/// forever.
+pub async fn last_flush<F: Future>(flush: F) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
 }
