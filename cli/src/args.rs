@@ -44,12 +44,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The intake service (writes).
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "SAMAN_INTAKE",
         default_value = "http://127.0.0.1:50051",
         value_name = "URL"
@@ -59,7 +59,6 @@ pub struct Global {
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "SAMAN_PROJECTION",
         default_value = "http://127.0.0.1:50052",
         value_name = "URL"
@@ -67,15 +66,14 @@ pub struct Global {
     pub projection: String,
     /// Print the reply as JSON (proto3 JSON mapping, field names as in the .proto
     /// files, every field present) instead of a table; errors too, on stderr.
-    #[arg(long, global = true, help_heading = "Global options")]
+    #[arg(long, global = true)]
     pub json: bool,
     /// Show names and dates in Persian (names of zones, NGOs, agencies, goals; Solar
     /// Hijri dates in Persian digits).
-    #[arg(long, global = true, help_heading = "Global options")]
+    #[arg(long, global = true)]
     pub fa: bool,
     /// How long to try to connect to a service before giving up (exit code 7).
-    #[arg(long, global = true,
-        help_heading = "Global options", env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
+    #[arg(long, global = true, env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
           value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
 }
@@ -253,14 +251,21 @@ pub enum ZoneCommand {
     },
 }
 
+/// What is registered under a name in both languages: `--name-fa` and `--name-en`.
 #[derive(Debug, Args)]
-pub struct RegisterZoneArgs {
-    /// The zone's code: lower-case letters, digits and '-', e.g. zone-01.
-    pub code: String,
+pub struct NameArgs {
     #[arg(long)]
     pub name_fa: String,
     #[arg(long)]
     pub name_en: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterZoneArgs {
+    /// The zone's code: lower-case letters, digits and '-', e.g. zone-01.
+    pub code: String,
+    #[command(flatten)]
+    pub names: NameArgs,
     /// A goal, CODE:APPROACH:WEIGHT:TITLE_EN[:TITLE_FA]; APPROACH is
     /// infrastructural or social, WEIGHT 1..100. Repeat for each goal.
     #[arg(long = "goal", value_name = "GOAL", required = true)]
@@ -376,10 +381,8 @@ pub enum AgencyCommand {
     )]
     Register {
         code: String,
-        #[arg(long)]
-        name_fa: String,
-        #[arg(long)]
-        name_en: String,
+        #[command(flatten)]
+        names: NameArgs,
         #[command(flatten)]
         write: WriteOpts,
     },
@@ -394,10 +397,8 @@ pub enum NgoCommand {
     )]
     Register {
         code: String,
-        #[arg(long)]
-        name_fa: String,
-        #[arg(long)]
-        name_en: String,
+        #[command(flatten)]
+        names: NameArgs,
         /// The Ministry of Interior's approval reference.
         #[arg(long, value_name = "REF")]
         ministry_ref: String,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::actor::Role;
 use crate::args::{
-    ActivityCommand, AgencyCommand, Global, MemberCommand, NeedCommand, NgoCommand,
+    ActivityCommand, AgencyCommand, Global, MemberCommand, NameArgs, NeedCommand, NgoCommand,
     ProgrammeCommand, ProgressCommand, ProjectCommand, ProposalCommand, ReferralCommand,
     RegisterZoneArgs, SupervisionCommand, WriteCommand, WriteOpts,
 };
@@ -121,8 +121,8 @@ pub fn zone(args: RegisterZoneArgs) -> Write {
         pb::RegisterZoneRequest {
             submission: None,
             code: args.code,
-            name_fa: args.name_fa,
-            name_en: args.name_en,
+            name_fa: args.names.name_fa,
+            name_en: args.names.name_en,
             goals: args.goals.into_iter().map(|g| g.0).collect(),
         },
     )
@@ -151,8 +151,7 @@ pub fn request(command: WriteCommand) -> Write {
         ),
         W::Agency(AgencyCommand::Register {
             code,
-            name_fa,
-            name_en,
+            names: NameArgs { name_fa, name_en },
             write: opts,
         }) => write(
             Role::Office,
@@ -166,8 +165,7 @@ pub fn request(command: WriteCommand) -> Write {
         ),
         W::Ngo(NgoCommand::Register {
             code,
-            name_fa,
-            name_en,
+            names: NameArgs { name_fa, name_en },
             ministry_ref,
             write: opts,
         }) => write(

@@ -47,29 +47,31 @@ pub trait Ids: Clone + fmt::Debug + PartialEq + Eq {
     type Report: EventId;
 }
 
+/// An [`Ids`]: the id types of needs, referrals, proposals, activities and reports, in
+/// that order.
+macro_rules! ids {
+    ($ids:ident: $need:ty, $referral:ty, $proposal:ty, $activity:ty, $report:ty) => {
+        impl Ids for $ids {
+            type Need = $need;
+            type Referral = $referral;
+            type Proposal = $proposal;
+            type Activity = $activity;
+            type Report = $report;
+        }
+    };
+}
+
 /// The ids intake issues: UUIDs ([`NeedId`], [`ProposalId`], ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Issued {}
 
-impl Ids for Issued {
-    type Need = NeedId;
-    type Referral = ReferralId;
-    type Proposal = ProposalId;
-    type Activity = ActivityId;
-    type Report = ReportId;
-}
+ids!(Issued: NeedId, ReferralId, ProposalId, ActivityId, ReportId);
 
 /// Ids as text, whatever it holds: how a subscriber reads events it did not record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AsText {}
 
-impl Ids for AsText {
-    type Need = String;
-    type Referral = String;
-    type Proposal = String;
-    type Activity = String;
-    type Report = String;
-}
+ids!(AsText: String, String, String, String, String);
 
 /// An event as intake decides and records it.
 pub type Event = EventOf<Issued>;

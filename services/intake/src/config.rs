@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use saman_runtime::flags::NatsFlags;
 use saman_runtime::metrics::MetricsListen;
+use saman_runtime::service::Binary;
 pub use saman_runtime::{LogFormat, parse_duration};
 
 #[derive(Debug, Clone, Parser)]
@@ -39,9 +41,8 @@ pub struct Config {
     #[arg(long, env = "SAMAN_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub database_max_connections: u32,
 
-    /// NATS server(s), comma-separated.
-    #[arg(long, env = "SAMAN_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub nats_url: String,
+    #[command(flatten)]
+    pub nats: NatsFlags,
 
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
@@ -74,13 +75,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// How the binary starts: its name, where gRPC and the metrics listen, its logs.
+    pub fn binary(&self) -> Binary {
+        Binary::new(
+            "saman-intake",
+            self.listen,
+            self.metrics_listen,
+            self.log_format,
+        )
+    }
+
     /// The defaults, with the given event store and NATS server (tests, embedding).
     pub fn new(database_url: impl Into<String>, nats_url: impl Into<String>) -> Self {
         let mut config = Self::parse_from(["saman-intake"]);
         // Tests run several services in one process: the recorder is process-wide.
         config.metrics_listen = MetricsListen(None);
         config.database_url = database_url.into();
-        config.nats_url = nats_url.into();
+        config.nats.url = nats_url.into();
         config
     }
 }

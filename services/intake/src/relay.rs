@@ -283,46 +283,45 @@ impl StatsInner {
     }
 }
 
-impl RelayStats {
+/// Each reader of [`RelayStats`] loads its field alone (relaxed: no value is read
+/// together with another).
+macro_rules! readers {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        impl RelayStats {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> $ty {
+                    self.inner.$name.load(Ordering::Relaxed)
+                }
+            )*
+        }
+    };
+}
+
+readers! {
     /// Events acknowledged by JetStream since start (duplicates included: each is an
     /// outbox row that was cleared).
-    pub fn published(&self) -> u64 {
-        self.inner.published.load(Ordering::Relaxed)
-    }
+    published: u64;
     /// Of [`Self::published`], the acks JetStream flagged as duplicates (republished
     /// after a crash or a lost ack, dropped by the duplicate window).
-    pub fn duplicates(&self) -> u64 {
-        self.inner.duplicates.load(Ordering::Relaxed)
-    }
+    duplicates: u64;
     /// Rounds that failed (NATS down, ack timeout, store error). A refused event does
     /// not fail its round.
-    pub fn failed_rounds(&self) -> u64 {
-        self.inner.failed_rounds.load(Ordering::Relaxed)
-    }
+    failed_rounds: u64;
     /// Events refused by the client or JetStream since start, each counted once when it
     /// blocked its stream (not again on every retry).
-    pub fn refused_events(&self) -> u64 {
-        self.inner.refused_events.load(Ordering::Relaxed)
-    }
+    refused_events: u64;
     /// Streams held back now by a refused head event.
-    pub fn blocked_streams(&self) -> u64 {
-        self.inner.blocked_streams.load(Ordering::Relaxed)
-    }
+    blocked_streams: u64;
     /// Outbox rows waiting, as last seen by the relay (blocked streams' rows included).
-    pub fn outbox_len(&self) -> u64 {
-        self.inner.outbox_len.load(Ordering::Relaxed)
-    }
+    outbox_len: u64;
     /// Whether this relay holds the relay lease (publishes).
-    pub fn holds_lease(&self) -> bool {
-        self.inner.holds_lease.load(Ordering::Relaxed)
-    }
+    holds_lease: bool;
     /// Whether the last round published everything it read and no stream is blocked:
     /// false during a NATS outage, while an event keeps failing, or while a refused
     /// event holds back its stream ([`Self::blocked_streams`] > 0; the other streams
     /// are still published). See the logs.
-    pub fn healthy(&self) -> bool {
-        self.inner.healthy.load(Ordering::Relaxed)
-    }
+    healthy: bool;
 }
 
 /// Publishes the outbox to JetStream. See the module documentation for the guarantees.

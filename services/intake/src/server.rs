@@ -17,6 +17,7 @@ use anyhow::Context;
 use saman_proto::intake::v1::intake_server::IntakeServer;
 use saman_proto::writes::IntakeWrites;
 use saman_runtime::backoff::Backoff;
+use saman_runtime::service::{finish_within, last_flush};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
@@ -35,22 +36,24 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
-        .await;
+    let (health, health_service) =
+        saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
+            .await;
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
         .await
-        .context("Failed to open the event store")?;
+        .with_context(|| {
+            let url = saman_sql::redact(&config.database_url);
+            format!("Failed to open the event store at {url}")
+        })?;
 
     let nats = async_nats::ConnectOptions::new()
         .name("saman-intake")
         .retry_on_initial_connect()
-        .connect(saman_runtime::nats_servers(&config.nats_url))
+        .connect(config.nats.servers())
         .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
     let js = async_nats::jetstream::new(nats.clone());
     // The server's max_payload (1 MiB until a server is seen), kept up to date by the
     // relay and the stream set-up below; `publish_limit.max_event_bytes()` is the
@@ -128,19 +131,17 @@ pub async fn run(
     // The server (and with it every Writer handle) is gone: the writer ends after
     // committing what was queued.
     let grace = config.shutdown_grace;
-    if tokio::time::timeout(grace, writer_task).await.is_err() {
-        tracing::warn!("the writer did not finish within the grace period");
-    }
+    finish_within(grace, writer_task, "the writer did not finish").await;
     stop_relay.cancel();
-    if tokio::time::timeout(grace + Duration::from_secs(1), background)
-        .await
-        .is_err()
-    {
-        tracing::warn!("the relay did not finish its last flush within the grace period");
-    }
+    let relay_grace = grace + Duration::from_secs(1);
+    finish_within(
+        relay_grace,
+        background,
+        "the relay did not finish its last flush",
+    )
+    .await;
     store.close().await;
-    // Bounded: with NATS unreachable a flush would wait forever.
-    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
+    last_flush(nats.flush()).await;
     tracing::info!("intake stopped");
     Ok(())
 }

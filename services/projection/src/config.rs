@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use saman_runtime::flags::NatsFlags;
 use saman_runtime::metrics::MetricsListen;
+use saman_runtime::service::Binary;
 pub use saman_runtime::{LogFormat, parse_duration};
 
 #[derive(Debug, Clone, Parser)]
@@ -55,9 +57,8 @@ pub struct Config {
     )]
     pub database_max_connections: u32,
 
-    /// NATS server(s), comma-separated.
-    #[arg(long, env = "SAMAN_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub nats_url: String,
+    #[command(flatten)]
+    pub nats: NatsFlags,
 
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
@@ -99,6 +100,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// How the binary starts: its name, where gRPC and the metrics listen, its logs.
+    pub fn binary(&self) -> Binary {
+        Binary::new(
+            "saman-projection",
+            self.listen,
+            self.metrics_listen,
+            self.log_format,
+        )
+    }
+
     /// The defaults, with the given read-model database and NATS server, except that
     /// the web page listens on a port of its own (127.0.0.1:0), so that several
     /// projections in one process (tests) do not compete for the default port.
@@ -108,7 +119,7 @@ impl Config {
         config.metrics_listen = MetricsListen(None);
         config.web_listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = database_url.into();
-        config.nats_url = nats_url.into();
+        config.nats.url = nats_url.into();
         config
     }
 }

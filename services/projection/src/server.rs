@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use saman_proto::projection::v1::projection_admin_server::ProjectionAdminServer;
 use saman_proto::projection::v1::projection_server::ProjectionServer;
+use saman_runtime::service::{finish_within, last_flush};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
@@ -31,10 +32,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_not_serving::<ProjectionServer<ProjectionService>>()
-        .await;
+    let (health, health_service) =
+        saman_runtime::grpc::health_not_serving::<ProjectionServer<ProjectionService>>().await;
 
     let web_listener = TcpListener::bind(config.web_listen)
         .await
@@ -44,7 +43,10 @@ pub async fn run(
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let models = ReadModels::open(&config.database_url, config.database_max_connections)
         .await
-        .context("Failed to open the read models")?;
+        .with_context(|| {
+            let url = saman_sql::redact(&config.database_url);
+            format!("Failed to open the read models at {url}")
+        })?;
     let state = State::open(models.clone())
         .await
         .context("Failed to read the read models' generation")?;
@@ -52,9 +54,9 @@ pub async fn run(
     let nats = async_nats::ConnectOptions::new()
         .name("saman-projection")
         .retry_on_initial_connect()
-        .connect(saman_runtime::nats_servers(&config.nats_url))
+        .connect(config.nats.servers())
         .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats_url))?;
+        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
     let js = async_nats::jetstream::new(nats.clone());
     let feed = FeedConfig {
         stream: config.stream.clone(),
@@ -144,15 +146,10 @@ pub async fn run(
         .set_not_serving::<ProjectionServer<ProjectionService>>()
         .await;
     stop_feeds.cancel();
-    if tokio::time::timeout(config.shutdown_grace, live)
-        .await
-        .is_err()
-    {
-        tracing::warn!("the live feed did not stop within the grace period");
-    }
+    let grace = config.shutdown_grace;
+    finish_within(grace, live, "the live feed did not stop").await;
     models.close().await;
-    // Bounded: with NATS unreachable a flush would wait forever.
-    let _ = tokio::time::timeout(Duration::from_secs(1), nats.flush()).await;
+    last_flush(nats.flush()).await;
     tracing::info!("projection stopped");
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Serving gRPC the same way in both services: health and reflection beside the
-//! service, and a graceful stop bounded by a grace period.
+//! Serving gRPC the same way in both services: health (NOT_SERVING until ready) and
+//! reflection beside the service, and a graceful stop bounded by a grace period.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,6 +9,17 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Router;
+
+/// The health service with `S` reported NOT_SERVING: both services serve gRPC at once
+/// and turn SERVING when their NATS side is ready.
+pub async fn health_not_serving<S: tonic::server::NamedService>() -> (
+    tonic_health::server::HealthReporter,
+    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) {
+    let (health, service) = tonic_health::server::health_reporter();
+    health.set_not_serving::<S>().await;
+    (health, service)
+}
 
 /// Server reflection (grpc.reflection.v1) for the given encoded descriptor sets and
 /// the health service's.

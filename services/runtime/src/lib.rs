@@ -4,6 +4,8 @@
 //! [`parse_duration`] (flag values like `10s`), [`backoff`] (the pauses of every retry
 //! loop), [`shutdown_signal`] (SIGTERM/SIGINT),
 //! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
+//! [`flags`] (the flags both services take alike), [`service`] (what a service binary
+//! does around its server),
 //! [`grpc`] (health, reflection and a graceful stop, the same in both services),
 //! [`rpc`] (the layer every gRPC call passes: its span, its metrics),
 //! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint), [`tls`] (rustls:
@@ -17,9 +19,11 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 pub mod backoff;
+pub mod flags;
 pub mod grpc;
 pub mod metrics;
 pub mod rpc;
+pub mod service;
 pub mod telemetry;
 pub mod tls;
 

@@ -4,11 +4,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Database, Pool};
 
 use crate::{Backend, OnBackend, Pools, UnsupportedUrl};
 
@@ -51,23 +51,18 @@ where
 {
     Ok(match Backend::of_url(url)? {
         Backend::Sqlite => {
-            OnBackend::Sqlite(open_sqlite::<E>(url, config, migrations.sqlite).await?)
+            let options = sqlite_options(url, config)?;
+            OnBackend::Sqlite(pool::<_, E>(config, options, migrations.sqlite).await?)
         }
         Backend::Postgres => {
-            OnBackend::Postgres(open_postgres::<E>(url, config, migrations.postgres).await?)
+            let options = postgres_options(url, config)?;
+            OnBackend::Postgres(pool::<_, E>(config, options, migrations.postgres).await?)
         }
     })
 }
 
-async fn open_sqlite<E>(
-    url: &str,
-    config: &PoolConfig<'_>,
-    migrator: &Migrator,
-) -> Result<SqlitePool, E>
-where
-    E: From<sqlx::Error> + From<MigrateError>,
-{
-    let mut options = SqliteConnectOptions::from_str(url)?
+fn sqlite_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<SqliteConnectOptions> {
+    let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         // WAL: readers (the relay, queries) never block the writer, nor it them.
         .journal_mode(SqliteJournalMode::Wal)
@@ -78,35 +73,38 @@ where
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(config.busy_timeout)
         .foreign_keys(true);
-    if let Some(capacity) = config.statement_cache {
-        options = options.statement_cache_capacity(capacity);
-    }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(config.max_connections.max(1))
-        .connect_with(options)
-        .await?;
-    migrator.run(&pool).await?;
-    Ok(pool)
+    Ok(match config.statement_cache {
+        Some(capacity) => options.statement_cache_capacity(capacity),
+        None => options,
+    })
 }
 
-async fn open_postgres<E>(
-    url: &str,
+fn postgres_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)?.application_name(config.application_name);
+    Ok(match config.statement_cache {
+        Some(capacity) => options.statement_cache_capacity(capacity),
+        None => options,
+    })
+}
+
+/// The pool of either backend from its connect options, bounded as `config` says, with
+/// the migrations run before it is handed out.
+async fn pool<DB, E>(
     config: &PoolConfig<'_>,
+    options: <DB::Connection as Connection>::Options,
     migrator: &Migrator,
-) -> Result<PgPool, E>
+) -> Result<Pool<DB>, E>
 where
+    DB: Database,
+    DB::Connection: Migrate,
     E: From<sqlx::Error> + From<MigrateError>,
 {
-    let mut options = PgConnectOptions::from_str(url)?.application_name(config.application_name);
-    if let Some(capacity) = config.statement_cache {
-        options = options.statement_cache_capacity(capacity);
-    }
-    let pool = PgPoolOptions::new()
+    let pool = PoolOptions::<DB>::new()
         .max_connections(config.max_connections.max(1))
         .connect_with(options)
         .await?;
-    // sqlx's migrator holds an advisory lock while it runs: replicas starting together apply
-    // each migration once.
+    // On PostgreSQL sqlx's migrator holds an advisory lock while it runs: replicas starting
+    // together apply each migration once.
     migrator.run(&pool).await?;
     Ok(pool)
 }

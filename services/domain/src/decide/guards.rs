@@ -58,29 +58,32 @@ pub(super) fn expected_version(
 }
 
 pub(super) fn programme_office(actor: &Actor, act: &str) -> Result<(), DomainError> {
-    match actor {
-        Actor::ProgrammeOffice { .. } => Ok(()),
-        other => Err(DomainError::denied(
-            ACTOR,
-            format!(
-                "only the programme office may {act}, not the {}",
-                other.role()
-            ),
-        )),
-    }
+    only_the(
+        "programme office",
+        matches!(actor, Actor::ProgrammeOffice { .. }),
+        actor,
+        act,
+    )
 }
 
 pub(super) fn county_supervisor(actor: &Actor, act: &str) -> Result<(), DomainError> {
-    match actor {
-        Actor::CountySupervisor { .. } => Ok(()),
-        other => Err(DomainError::denied(
-            ACTOR,
-            format!(
-                "only the county supervisor may {act}, not the {}",
-                other.role()
-            ),
-        )),
+    only_the(
+        "county supervisor",
+        matches!(actor, Actor::CountySupervisor { .. }),
+        actor,
+        act,
+    )
+}
+
+/// Only the `role` may `act`; `is_role`: the actor is in it.
+fn only_the(role: &str, is_role: bool, actor: &Actor, act: &str) -> Result<(), DomainError> {
+    if is_role {
+        return Ok(());
     }
+    Err(DomainError::denied(
+        ACTOR,
+        format!("only the {role} may {act}, not the {}", actor.role()),
+    ))
 }
 
 impl World {

@@ -108,6 +108,25 @@ impl Rules<'_> {
         Ok(Outcome::one(event, proposal))
     }
 
+    /// The acting officer's running project `proposal` in `zone`, and the day of an act
+    /// on it (`field`; by default the day it is reported, in Tehran), checked to fall
+    /// within the project.
+    fn dated_on_running_project(
+        &self,
+        zone: &ZoneCode,
+        proposal: &ProposalId,
+        day: Option<Day>,
+        field: &str,
+    ) -> Result<(&Proposal, Day), DomainError> {
+        let meta = self.meta;
+        let agency = self.world.officer_agency(&meta.actor)?;
+        let found = self.world.zone_named(zone, "zone")?;
+        let state = running_project(found, proposal, agency)?;
+        let day = day.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
+        check_dated_within_project(state, day, meta.occurred_at, field)?;
+        Ok((state, day))
+    }
+
     pub(super) fn report_progress(
         &self,
         zone: &ZoneCode,
@@ -117,12 +136,7 @@ impl Rules<'_> {
         as_of: Option<Day>,
         correction: &Text,
     ) -> Result<Outcome, DomainError> {
-        let meta = self.meta;
-        let agency = self.world.officer_agency(&meta.actor)?;
-        let found = self.world.zone_named(zone, "zone")?;
-        let state = running_project(found, proposal, agency)?;
-        let as_of = as_of.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
-        check_dated_within_project(state, as_of, meta.occurred_at, "as_of")?;
+        let (state, as_of) = self.dated_on_running_project(zone, proposal, as_of, "as_of")?;
         if let Some((last, _)) = state.last_progress
             && percent < last
             && correction.is_empty()
@@ -155,12 +169,8 @@ impl Rules<'_> {
         completed_on: Option<Day>,
         note: &Text,
     ) -> Result<Outcome, DomainError> {
-        let meta = self.meta;
-        let agency = self.world.officer_agency(&meta.actor)?;
-        let found = self.world.zone_named(zone, "zone")?;
-        let state = running_project(found, proposal, agency)?;
-        let completed_on = completed_on.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
-        check_dated_within_project(state, completed_on, meta.occurred_at, "completed_on")?;
+        let (state, completed_on) =
+            self.dated_on_running_project(zone, proposal, completed_on, "completed_on")?;
         let mut events = Vec::with_capacity(2);
         // A completed project is at 100%: record it, so progress read models need no
         // special case for completion.

@@ -121,18 +121,14 @@ where
         let Ok(after_version) = i64::try_from(after_version) else {
             return Ok(Vec::new());
         };
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query::<DB>(concat!(
+        let query = sqlx::query::<DB>(concat!(
             "SELECT ",
             event_columns!(),
             " FROM events e WHERE e.stream_id = $1 AND e.stream_version > $2 \
              ORDER BY e.stream_version"
-        ))
-        .bind(stream_id)
-        .bind(after_version)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        ));
+        self.fetch_events(query.bind(stream_id).bind(after_version))
+            .await
     }
 
     pub(super) async fn read_all(
@@ -143,17 +139,13 @@ where
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query::<DB>(concat!(
+        let query = sqlx::query::<DB>(concat!(
             "SELECT ",
             event_columns!(),
             " FROM events e WHERE e.position > $1 ORDER BY e.position LIMIT $2"
-        ))
-        .bind(after_position)
-        .bind(sql_limit(limit))
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        ));
+        self.fetch_events(query.bind(after_position).bind(sql_limit(limit)))
+            .await
     }
 
     // Why an outbox and no "published up to position N" watermark: PostgreSQL hands out
@@ -170,17 +162,13 @@ where
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query::<DB>(concat!(
+        let query = sqlx::query::<DB>(concat!(
             "SELECT ",
             event_columns!(),
             " FROM outbox o JOIN events e ON e.position = o.position \
              ORDER BY o.position LIMIT $1"
-        ))
-        .bind(sql_limit(limit))
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        ));
+        self.fetch_events(query.bind(sql_limit(limit))).await
     }
 
     /// [`Self::outbox_batch`] without the rows of the streams in `skip` (the relay's blocked
@@ -214,8 +202,16 @@ where
         }
         query.push(") ORDER BY o.position LIMIT ");
         query.push_bind(sql_limit(limit));
+        self.fetch_events(query.build()).await
+    }
+
+    /// The events a query selecting [`event_columns!`] finds, in its order.
+    async fn fetch_events(
+        &self,
+        query: sqlx::query::Query<'_, DB, DB::Arguments>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let rows = query.build().fetch_all(&mut *conn).await?;
+        let rows = query.fetch_all(&mut *conn).await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -357,13 +353,23 @@ where
         let plan = plan::plan(batch, &prior, &versions);
 
         // 1. Move the streams, in stream id order (see `Plan::bumps`).
-        let (moved, created): (Vec<_>, Vec<_>) = plan.bumps.iter().partition(|b| b.from > 0);
+        let bumps = plan
+            .bumps
+            .iter()
+            .map(|bump| {
+                let from = to_i64(bump.from, "stream version")?;
+                Ok((
+                    bump.stream_id.as_str(),
+                    from,
+                    to_i64(bump.to, "stream version")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (moved, created): (Vec<_>, Vec<_>) = bumps.iter().partition(|(_, from, _)| *from > 0);
         for chunk in moved.chunks(MAX_PARAMS / 3) {
             let mut query = QueryBuilder::<DB>::new("WITH v (sid, old_version, new_version) AS (");
-            query.push_values(chunk, |mut row, bump| {
-                row.push_bind(bump.stream_id.as_str())
-                    .push_bind(as_column(bump.from))
-                    .push_bind(as_column(bump.to));
+            query.push_values(chunk, |mut row, (stream_id, from, to)| {
+                row.push_bind(*stream_id).push_bind(*from).push_bind(*to);
             });
             query.push(
                 ") UPDATE streams SET version = v.new_version FROM v \
@@ -377,9 +383,8 @@ where
         }
         for chunk in created.chunks(MAX_PARAMS / 2) {
             let mut query = QueryBuilder::<DB>::new("INSERT INTO streams (stream_id, version) ");
-            query.push_values(chunk, |mut row, bump| {
-                row.push_bind(bump.stream_id.as_str())
-                    .push_bind(as_column(bump.to));
+            query.push_values(chunk, |mut row, (stream_id, _, to)| {
+                row.push_bind(*stream_id).push_bind(*to);
             });
             query.push(" ON CONFLICT (stream_id) DO NOTHING");
             let done = query.build().execute(&mut *tx).await?;
@@ -423,26 +428,34 @@ where
             .iter()
             .flat_map(|append| append.events.iter().map(move |event| (*append, event)))
             .collect();
+        let versions = events
+            .iter()
+            .map(|(_, event)| to_i64(event.stream_version, "stream version"))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut positions: HashMap<(&str, u64), i64> = HashMap::with_capacity(events.len());
-        for chunk in events.chunks(MAX_PARAMS / 12) {
+        let rows = MAX_PARAMS / 12;
+        for (chunk, versions) in events.chunks(rows).zip(versions.chunks(rows)) {
             let mut query = QueryBuilder::<DB>::new(
                 "INSERT INTO events (event_id, stream_id, stream_version, event_type, \
                  schema_version, subject, submission_id, occurred_at_us, recorded_at_us, payload, \
                  traceparent) ",
             );
-            query.push_values(chunk, |mut row, (append, event)| {
-                row.push_bind(DbUuid(event.event_id))
-                    .push_bind(append.stream_id.as_str())
-                    .push_bind(as_column(event.stream_version))
-                    .push_bind(event.event_type.as_str())
-                    .push_bind(as_int_column(event.schema_version))
-                    .push_bind(event.subject.as_str())
-                    .push_bind(DbUuid(append.submission_id))
-                    .push_bind(event.occurred_at_us)
-                    .push_bind(event.recorded_at_us)
-                    .push_bind(&event.payload[..])
-                    .push_bind(event.traceparent.as_deref());
-            });
+            query.push_values(
+                chunk.iter().zip(versions),
+                |mut row, ((append, event), version)| {
+                    row.push_bind(DbUuid(event.event_id))
+                        .push_bind(append.stream_id.as_str())
+                        .push_bind(*version)
+                        .push_bind(event.event_type.as_str())
+                        .push_bind(as_int_column(event.schema_version))
+                        .push_bind(event.subject.as_str())
+                        .push_bind(DbUuid(append.submission_id))
+                        .push_bind(event.occurred_at_us)
+                        .push_bind(event.recorded_at_us)
+                        .push_bind(&event.payload[..])
+                        .push_bind(event.traceparent.as_deref());
+                },
+            );
             query.push(" RETURNING position, stream_id, stream_version");
             // RETURNING order is unspecified (SQLite says so): match rows by stream version.
             let inserted: HashMap<(&str, u64), &str> = chunk
@@ -626,6 +639,11 @@ fn to_u64(value: i64, column: &str) -> Result<u64, StoreError> {
     Ok(saman_sql::to_u64(value, column)?)
 }
 
+/// An unsigned value as its BIGINT column holds it (past `i64::MAX`: a corrupt batch).
+fn to_i64(value: u64, column: &str) -> Result<i64, StoreError> {
+    Ok(saman_sql::to_i64(value, column)?)
+}
+
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -634,13 +652,6 @@ fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
-/// A stream version as its BIGINT column holds it. Versions count the events of one
-/// stream, one at a time: they never come near `i64::MAX`, so the cast cannot wrap.
-#[allow(clippy::cast_possible_wrap)]
-fn as_column(version: u64) -> i64 {
-    version as i64
 }
 
 /// A schema version as its INTEGER column holds it (a small number the code sets).

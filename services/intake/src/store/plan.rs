@@ -130,6 +130,24 @@ mod tests {
     use super::*;
     use crate::store::NewEvent;
 
+    /// Appends of (submission, stream, expected version, events), as [`append`] makes them.
+    fn batch(appends: &[(u128, &str, u64, u64)]) -> Vec<Append> {
+        appends
+            .iter()
+            .map(|&(submission, stream, expected, events)| {
+                append(submission, stream, expected, events)
+            })
+            .collect()
+    }
+
+    fn bump(stream_id: &str, from: u64, to: u64) -> Bump {
+        Bump {
+            stream_id: stream_id.into(),
+            from,
+            to,
+        }
+    }
+
     // Test data: the low byte of the submission number tells the hashes and replies apart.
     #[allow(clippy::cast_possible_truncation)]
     fn append(submission: u128, stream: &str, expected: u64, events: u64) -> Append {
@@ -157,38 +175,16 @@ mod tests {
 
     #[test]
     fn chains_versions_within_a_batch() {
-        let batch = [
-            append(1, "a", 0, 2),
-            append(2, "a", 2, 1),
-            append(3, "b", 5, 1),
-        ];
+        let batch = batch(&[(1, "a", 0, 2), (2, "a", 2, 1), (3, "b", 5, 1)]);
         let versions = HashMap::from([("b".to_owned(), 5)]);
         let plan = plan(&batch, &HashMap::new(), &versions);
         assert_eq!(plan.decisions, vec![Decision::Append; 3]);
-        assert_eq!(
-            plan.bumps,
-            vec![
-                Bump {
-                    stream_id: "a".into(),
-                    from: 0,
-                    to: 3
-                },
-                Bump {
-                    stream_id: "b".into(),
-                    from: 5,
-                    to: 6
-                },
-            ]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 3), bump("b", 5, 6)]);
     }
 
     #[test]
     fn conflict_reports_the_version_left_by_earlier_appends_and_moves_nothing() {
-        let batch = [
-            append(1, "a", 0, 2),
-            append(2, "a", 0, 1),
-            append(3, "c", 1, 1),
-        ];
+        let batch = batch(&[(1, "a", 0, 2), (2, "a", 0, 1), (3, "c", 1, 1)]);
         let plan = plan(&batch, &HashMap::new(), &HashMap::new());
         assert_eq!(
             plan.decisions,
@@ -198,14 +194,7 @@ mod tests {
                 Decision::Conflict { actual_version: 0 },
             ]
         );
-        assert_eq!(
-            plan.bumps,
-            vec![Bump {
-                stream_id: "a".into(),
-                from: 0,
-                to: 2
-            }]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 2)]);
     }
 
     #[test]
@@ -217,13 +206,13 @@ mod tests {
         let prior = HashMap::from([(Uuid::from_u128(7), recorded.clone())]);
         // 7 was recorded before; 1 is written then repeated; 2 conflicts, so its repeat is
         // decided afresh (and written).
-        let batch = [
-            append(7, "a", 0, 1),
-            append(1, "a", 0, 1),
-            append(1, "a", 1, 1),
-            append(2, "a", 0, 1),
-            append(2, "a", 1, 1),
-        ];
+        let batch = batch(&[
+            (7, "a", 0, 1),
+            (1, "a", 0, 1),
+            (1, "a", 1, 1),
+            (2, "a", 0, 1),
+            (2, "a", 1, 1),
+        ]);
         let plan = plan(&batch, &prior, &HashMap::new());
         assert_eq!(
             plan.decisions,
@@ -238,14 +227,7 @@ mod tests {
                 Decision::Append,
             ]
         );
-        assert_eq!(
-            plan.bumps,
-            vec![Bump {
-                stream_id: "a".into(),
-                from: 0,
-                to: 2
-            }]
-        );
+        assert_eq!(plan.bumps, vec![bump("a", 0, 2)]);
     }
 
     #[test]
