@@ -466,6 +466,42 @@ async fn loaded(backend: Backend) -> Result<(TestDb, ReadModels, Script)> {
     Ok((db, models, script))
 }
 
+/// A zone's needs: (total, infrastructural, social, on time, late).
+fn need_counts(n: &pb::NeedCounts) -> (u32, u32, u32, u32, u32) {
+    (n.total, n.infrastructural, n.social, n.on_time, n.late)
+}
+
+/// A zone's proposals: (total, pending, approved, rejected).
+fn proposal_counts(p: &pb::ProposalCounts) -> (u32, u32, u32, u32) {
+    (p.total, p.pending, p.approved, p.rejected)
+}
+
+/// (zones, needs, proposals, projects, completed projects) of the programme.
+fn sizes(s: &pb::ProgrammeSummary) -> (u32, u32, u32, u32, u32) {
+    (
+        s.zones,
+        s.needs,
+        s.proposals,
+        s.projects,
+        s.completed_projects,
+    )
+}
+
+/// The programme's (infrastructural, social, overall, expected).
+fn means(s: &pb::ProgrammeSummary) -> (f64, f64, f64, f64) {
+    (s.infrastructural, s.social, s.overall, s.expected)
+}
+
+/// Zones (on track, at risk, behind), and the days left.
+fn statuses(s: &pb::ProgrammeSummary) -> (u32, u32, u32, i32) {
+    (
+        s.zones_on_track,
+        s.zones_at_risk,
+        s.zones_behind,
+        s.days_left,
+    )
+}
+
 /// (infrastructural, social, overall, expected, status, days_left)
 fn figures(p: &pb::Progress) -> (f64, f64, f64, f64, TrackStatus, i32) {
     (
@@ -498,29 +534,12 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     assert_eq!((name.fa.as_str(), name.en.as_str()), ("منطقه ۱", "Zone 01"));
     // Needs declared by then: n1 (01-10), n2 (01-20); n3 comes on 02-05.
     let needs = z1.needs.clone().unwrap();
-    assert_eq!(
-        (
-            needs.total,
-            needs.infrastructural,
-            needs.social,
-            needs.on_time,
-            needs.late
-        ),
-        (2, 1, 1, 2, 0)
-    );
+    assert_eq!(need_counts(&needs), (2, 1, 1, 2, 0));
     assert_eq!(counts(&needs.by_ngo), [("ngo-01", 1), ("ngo-02", 1)]);
     assert_eq!(needs.by_ngo[0].name.clone().unwrap().en, "NGO 1");
     // Proposals by then: p1 (01-25), p2 (01-30), both still pending (approved in Ordibehesht).
     let proposals = z1.proposals.clone().unwrap();
-    assert_eq!(
-        (
-            proposals.total,
-            proposals.pending,
-            proposals.approved,
-            proposals.rejected
-        ),
-        (2, 2, 0, 0)
-    );
+    assert_eq!(proposal_counts(&proposals), (2, 2, 0, 0));
     // Both needs are answered by a pending proposal; there are no projects yet.
     assert!(z1.unanswered_needs.is_empty());
     assert!(z1.projects.is_empty());
@@ -554,16 +573,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
         .reply(None);
     let needs = z1.needs.clone().unwrap();
     // n1, n2 on time; n3 late.
-    assert_eq!(
-        (
-            needs.total,
-            needs.infrastructural,
-            needs.social,
-            needs.on_time,
-            needs.late
-        ),
-        (3, 2, 1, 2, 1)
-    );
+    assert_eq!(need_counts(&needs), (3, 2, 1, 2, 1));
     assert_eq!(counts(&needs.by_ngo), [("ngo-01", 2), ("ngo-02", 1)]);
     // p1, p2 approved; p3 (infra, water) rejected.
     let proposals = z1.proposals.clone().unwrap();
@@ -735,77 +745,26 @@ async fn list_zones_and_programme_summary_as_of_three_days(backend: Backend) -> 
 
     // D1: 3 needs (n1, n2, n4), 3 proposals (p1, p4, p2), no project; nothing expected yet.
     let s = models.programme_summary(1, day(D1)).await?.reply(None);
-    assert_eq!(
-        (
-            s.zones,
-            s.needs,
-            s.proposals,
-            s.projects,
-            s.completed_projects
-        ),
-        (2, 3, 3, 0, 0)
-    );
-    assert_eq!(
-        (s.infrastructural, s.social, s.overall, s.expected),
-        (0.0, 0.0, 0.0, 0.0)
-    );
-    assert_eq!(
-        (
-            s.zones_on_track,
-            s.zones_at_risk,
-            s.zones_behind,
-            s.days_left
-        ),
-        (2, 0, 0, 334)
-    );
+    assert_eq!(sizes(&s), (2, 3, 3, 0, 0));
+    assert_eq!(means(&s), (0.0, 0.0, 0.0, 0.0));
+    assert_eq!(statuses(&s), (2, 0, 0, 334));
     assert_eq!(s.approved_budget_rials, 0);
 
     // D2: means over the two zones: infra (45 + 40) / 2 = 42.5; social (20 + 0) / 2 = 10;
     // overall (35 + 20) / 2 = 27.5; expected 46.4. Budget approved: p1 5,000,000,000 +
     // p2 800,000,000 + p4 3,000,000,000 = 8,800,000,000 rials.
     let s = models.programme_summary(1, day(D2)).await?.reply(None);
-    assert_eq!(
-        (
-            s.zones,
-            s.needs,
-            s.proposals,
-            s.projects,
-            s.completed_projects
-        ),
-        (2, 5, 4, 3, 0)
-    );
-    assert_eq!(
-        (s.infrastructural, s.social, s.overall, s.expected),
-        (42.5, 10.0, 27.5, 46.4)
-    );
-    assert_eq!(
-        (
-            s.zones_on_track,
-            s.zones_at_risk,
-            s.zones_behind,
-            s.days_left
-        ),
-        (0, 1, 1, 179)
-    );
+    assert_eq!(sizes(&s), (2, 5, 4, 3, 0));
+    assert_eq!(means(&s), (42.5, 10.0, 27.5, 46.4));
+    assert_eq!(statuses(&s), (0, 1, 1, 179));
     assert_eq!(s.approved_budget_rials, 8_800_000_000);
     assert_eq!(s.goal_date.unwrap().solar_hijri_en, "29 Esfand 1397");
 
     // D3: infra (100 + 70) / 2 = 85; social (60 + 0) / 2 = 30; overall (84 + 35) / 2 = 59.5.
     let s = models.programme_summary(1, day(D3)).await?.reply(None);
     assert_eq!((s.projects, s.completed_projects), (3, 1));
-    assert_eq!(
-        (s.infrastructural, s.social, s.overall, s.expected),
-        (85.0, 30.0, 59.5, 100.0)
-    );
-    assert_eq!(
-        (
-            s.zones_on_track,
-            s.zones_at_risk,
-            s.zones_behind,
-            s.days_left
-        ),
-        (0, 1, 1, 0)
-    );
+    assert_eq!(means(&s), (85.0, 30.0, 59.5, 100.0));
+    assert_eq!(statuses(&s), (0, 1, 1, 0));
     // A day after the goal: days left go negative.
     let s = models
         .programme_summary(1, day("1398-01-02"))
