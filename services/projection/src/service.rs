@@ -2,6 +2,7 @@
 //! operators' controls (`ProjectionAdmin`). Each query reads the served generation
 //! after the `Read` header's wait, and says which position it reflects.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ use tonic::{Request, Response, Status};
 
 use crate::consumer::{self, FeedConfig};
 use crate::error::ProjectionError;
-use crate::readmodel::date;
+use crate::readmodel::{ParkKind, ReadModelError, ReadModels};
+use crate::reply::{self, Reply, date};
 use crate::request;
 use crate::state::State;
 
@@ -61,6 +63,25 @@ impl ProjectionService {
         };
         Ok((self.state.generation(), as_of, reflects))
     }
+
+    /// Answers a query: reads the served generation as the `Read` header asks, and builds
+    /// the reply from the read model's result, saying what it reflects.
+    async fn answer<T, F, Fut>(
+        &self,
+        read: Option<pb::Read>,
+        query: F,
+    ) -> Result<Response<T::Pb>, Status>
+    where
+        T: Reply,
+        F: FnOnce(ReadModels, u64, Day) -> Fut,
+        Fut: Future<Output = Result<T, ReadModelError>>,
+    {
+        let (generation, as_of, reflects) = self.read(read).await?;
+        let result = query(self.state.models().clone(), generation, as_of)
+            .await
+            .map_err(ProjectionError::from)?;
+        Ok(Response::new(result.reply(Some(reflects))))
+    }
 }
 
 type ProgressStream = Pin<Box<dyn Stream<Item = Result<pb::ZoneProgress, Status>> + Send>>;
@@ -73,75 +94,53 @@ impl pb::projection_server::Projection for ProjectionService {
     ) -> Result<Response<pb::ZoneProgress>, Status> {
         let request = request.into_inner();
         let zone = request::zone(&request.zone, "zone")?;
-        let (generation, as_of, reflects) = self.read(request.read).await?;
-        let mut reply = self
-            .state
-            .models()
-            .zone_progress(generation, &zone, as_of)
-            .await
-            .map_err(ProjectionError::from)?;
-        reply.reflects = Some(reflects);
-        Ok(Response::new(reply))
+        self.answer(request.read, move |models, generation, as_of| async move {
+            models.zone_progress(generation, &zone, as_of).await
+        })
+        .await
     }
 
     async fn list_zones(
         &self,
         request: Request<pb::ListZonesRequest>,
     ) -> Result<Response<pb::ListZonesReply>, Status> {
-        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
-        let mut reply = self
-            .state
-            .models()
-            .list_zones(generation, as_of)
-            .await
-            .map_err(ProjectionError::from)?;
-        reply.reflects = Some(reflects);
-        Ok(Response::new(reply))
+        self.answer(
+            request.into_inner().read,
+            |models, generation, as_of| async move { models.list_zones(generation, as_of).await },
+        )
+        .await
     }
 
     async fn get_programme_summary(
         &self,
         request: Request<pb::GetProgrammeSummaryRequest>,
     ) -> Result<Response<pb::ProgrammeSummary>, Status> {
-        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
-        let mut reply = self
-            .state
-            .models()
-            .programme_summary(generation, as_of)
-            .await
-            .map_err(ProjectionError::from)?;
-        reply.reflects = Some(reflects);
-        Ok(Response::new(reply))
+        self.answer(request.into_inner().read, |models, generation, as_of| async move {
+            models.programme_summary(generation, as_of).await
+        })
+        .await
     }
 
     async fn get_compliance(
         &self,
         request: Request<pb::GetComplianceRequest>,
     ) -> Result<Response<pb::Compliance>, Status> {
-        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
-        let mut reply = self
-            .state
-            .models()
-            .compliance(generation, as_of)
-            .await
-            .map_err(ProjectionError::from)?;
-        reply.reflects = Some(reflects);
-        Ok(Response::new(reply))
+        self.answer(
+            request.into_inner().read,
+            |models, generation, as_of| async move { models.compliance(generation, as_of).await },
+        )
+        .await
     }
 
     async fn get_cooperation(
         &self,
         request: Request<pb::GetCooperationRequest>,
     ) -> Result<Response<pb::Cooperation>, Status> {
-        let (generation, as_of, reflects) = self.read(request.into_inner().read).await?;
-        let mut reply = self
-            .state
-            .models()
-            .cooperation(generation, as_of)
-            .await
-            .map_err(ProjectionError::from)?;
-        reply.reflects = Some(reflects);
-        Ok(Response::new(reply))
+        self.answer(
+            request.into_inner().read,
+            |models, generation, as_of| async move { models.cooperation(generation, as_of).await },
+        )
+        .await
     }
 
     async fn get_zone_timeline(
@@ -155,18 +154,12 @@ impl pb::projection_server::Projection for ProjectionService {
             0 => 50,
             n => n.min(500),
         };
-        let (generation, as_of, reflects) = self.read(request.read).await?;
-        let (entries, next) = self
-            .state
-            .models()
-            .zone_timeline(generation, &zone, as_of, page_size, after)
-            .await
-            .map_err(ProjectionError::from)?;
-        Ok(Response::new(pb::ZoneTimeline {
-            reflects: Some(reflects),
-            entries,
-            next_page_token: next.map(|n| n.to_string()).unwrap_or_default(),
-        }))
+        self.answer(request.read, move |models, generation, as_of| async move {
+            models
+                .zone_timeline(generation, &zone, as_of, page_size, after)
+                .await
+        })
+        .await
     }
 
     type WatchZoneProgressStream = ProgressStream;
@@ -213,16 +206,15 @@ async fn progress_now(
 ) -> Result<pb::ZoneProgress, Status> {
     let as_of = day.unwrap_or_else(|| Day::in_tehran(Timestamp::now()));
     let position = state.position();
-    let mut reply = state
+    let progress = state
         .models()
         .zone_progress(state.generation(), zone, as_of)
         .await
         .map_err(ProjectionError::from)?;
-    reply.reflects = Some(pb::Reflects {
+    Ok(progress.reply(Some(pb::Reflects {
         position,
         as_of: Some(date(as_of)),
-    });
-    Ok(reply)
+    })))
 }
 
 /// A stream fed by a task through a small channel; the task ends when the client
@@ -290,7 +282,7 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .map_err(ProjectionError::from)?;
         let conflicts = parked
             .iter()
-            .filter(|p| p.kind() == pb::ParkedKind::Conflict)
+            .filter(|p| p.kind == ParkKind::Conflict)
             .count();
         Ok(Response::new(pb::ProjectionStatus {
             position,
@@ -313,7 +305,9 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .parked(self.state.generation())
             .await
             .map_err(ProjectionError::from)?;
-        Ok(Response::new(pb::ListParkedReply { events }))
+        Ok(Response::new(pb::ListParkedReply {
+            events: events.into_iter().map(reply::parked_event).collect(),
+        }))
     }
 
     async fn rebuild(

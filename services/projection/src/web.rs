@@ -23,15 +23,16 @@ use axum::extract::{Path, Query, State as Shared};
 use axum::http::{StatusCode, Uri};
 use axum::response::Html;
 use axum::routing::get;
-use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use saman_domain::Day;
-use saman_proto::projection::v1 as pb;
+use saman_domain::progress::TrackStatus;
+use saman_domain::values::Approach;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ProjectionError;
-use crate::readmodel::date;
+use crate::readmodel::{Names, Progress, TimelineEntry};
+use crate::reply::date;
 use crate::request;
 use crate::state::State;
 
@@ -157,12 +158,11 @@ fn header(day: Day, position: u64, generation: u64, action: &str) -> Markup {
     }
 }
 
-fn status_cell(status: i32) -> Markup {
-    let (class, en, fa_name) = match pb::TrackStatus::try_from(status) {
-        Ok(pb::TrackStatus::OnTrack) => ("on-track", "on track", "در مسیر"),
-        Ok(pb::TrackStatus::AtRisk) => ("at-risk", "at risk", "در معرض خطر"),
-        Ok(pb::TrackStatus::Behind) => ("behind", "behind", "عقب"),
-        _ => ("", "unknown", "نامشخص"),
+fn status_cell(status: TrackStatus) -> Markup {
+    let (class, en, fa_name) = match status {
+        TrackStatus::OnTrack => ("on-track", "on track", "در مسیر"),
+        TrackStatus::AtRisk => ("at-risk", "at risk", "در معرض خطر"),
+        TrackStatus::Behind => ("behind", "behind", "عقب"),
     };
     html! { td class=(class) { (en) " · " (fa(fa_name)) } }
 }
@@ -175,26 +175,43 @@ fn num(value: impl std::fmt::Display) -> Markup {
     html! { td.n { (value.to_string()) } }
 }
 
-/// A row of one cell across `columns`, saying there is nothing to show.
-fn none_row(columns: u32, text: &str) -> Markup {
-    html! { tr { td colspan=(columns) class="muted" { (text) } } }
+/// A table: its header row, then `rows`, or one row across saying `empty` if there are
+/// none.
+fn table(headers: &[&str], rows: Vec<Markup>, empty: &str) -> Markup {
+    html! {
+        table {
+            tr { @for h in headers { th { (h) } } }
+            @if rows.is_empty() {
+                tr { td colspan=(headers.len()) class="muted" { (empty) } }
+            }
+            @for row in rows { (row) }
+        }
+    }
 }
 
-fn names(names: Option<&pb::Names>) -> (String, String) {
-    names.map_or_else(Default::default, |n| (n.fa.clone(), n.en.clone()))
+fn approach(a: Approach) -> Markup {
+    html! { (a.name_en()) " · " (fa(a.name_fa())) }
 }
 
-fn approach(a: Option<&pb::ApproachName>) -> Markup {
-    let (fa_name, en) = names(a.and_then(|a| a.name.as_ref()));
-    html! { (en) " · " (fa(&fa_name)) }
-}
-
-fn day_cell(d: Option<&pb::Date>) -> Markup {
+fn day_cell(d: Option<Day>) -> Markup {
     html! {
         @match d {
-            Some(d) => td { (d.iso) " · " (fa(&d.solar_hijri_fa)) },
+            Some(d) => td { (d.iso()) " · " (fa(&d.solar_hijri_long_fa())) },
             None => td.muted { "—" },
         }
+    }
+}
+
+/// A zone's progress figures, as cells: infrastructural, social, overall, expected, status,
+/// days left.
+fn progress_cells(p: &Progress) -> Markup {
+    html! {
+        (pct(p.infrastructural))
+        (pct(p.social))
+        (pct(p.overall))
+        (pct(p.expected))
+        (status_cell(p.status))
+        (num(p.days_left))
     }
 }
 
@@ -222,10 +239,30 @@ async fn index(
 
     let goal = s
         .goal_date
-        .as_ref()
-        .map(|d| format!("{} ({})", d.solar_hijri_en, d.iso))
+        .map(|d| format!("{} ({})", d.solar_hijri_long_en(), d.iso()))
         .unwrap_or_default();
     let as_of_param = url_encode(&day.iso());
+    let rows = zones
+        .iter()
+        .map(|zone| {
+            html! {
+                tr {
+                    td {
+                        a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&zone.code))) {
+                            (zone.code)
+                        }
+                    }
+                    td { (fa(&zone.name.fa)) }
+                    td { (zone.name.en) }
+                    (num(zone.needs))
+                    (num(zone.unanswered_needs))
+                    (num(zone.proposals))
+                    (num(zone.projects))
+                    (progress_cells(&zone.progress))
+                }
+            }
+        })
+        .collect();
     let body = html! {
         h1 { "Saman: the zones side by side " span dir="rtl" lang="fa" { "· سامان: مناطق" } }
         (header(day, position, generation, "/"))
@@ -240,43 +277,14 @@ async fn index(
                 s.zones_on_track, s.zones_at_risk, s.zones_behind, s.days_left,
             ))
         }
-        table {
-            thead {
-                tr {
-                    th { "Code" } th { "نام" } th { "Name" } th { "Needs" } th { "Unanswered" }
-                    th { "Proposals" } th { "Projects" } th { "Infrastructural" } th { "Social" }
-                    th { "Overall" } th { "Expected" } th { "Status" } th { "Days left" }
-                }
-            }
-            tbody {
-                @if zones.zones.is_empty() {
-                    (none_row(13, "No zones registered by this day."))
-                }
-                @for zone in &zones.zones {
-                    @let (fa_name, en) = names(zone.name.as_ref());
-                    @let progress = zone.progress.clone().unwrap_or_default();
-                    tr {
-                        td {
-                            a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&zone.code))) {
-                                (zone.code)
-                            }
-                        }
-                        td { (fa(&fa_name)) }
-                        td { (en) }
-                        (num(zone.needs))
-                        (num(zone.unanswered_needs))
-                        (num(zone.proposals))
-                        (num(zone.projects))
-                        (pct(progress.infrastructural))
-                        (pct(progress.social))
-                        (pct(progress.overall))
-                        (pct(progress.expected))
-                        (status_cell(progress.status))
-                        (num(progress.days_left))
-                    }
-                }
-            }
-        }
+        (table(
+            &[
+                "Code", "نام", "Name", "Needs", "Unanswered", "Proposals", "Projects",
+                "Infrastructural", "Social", "Overall", "Expected", "Status", "Days left",
+            ],
+            rows,
+            "No zones registered by this day.",
+        ))
     };
     Ok(Html(page("Zones", body).into_string()))
 }
@@ -296,17 +304,84 @@ async fn zone(
     let position = state.position();
     let models = state.models();
     let zone = models.zone_progress(generation, &code, day).await?;
-    let (timeline, more) = models
+    let timeline = models
         .zone_timeline(generation, &code, day, TIMELINE_ENTRIES, 0)
         .await?;
 
-    let (fa_name, en) = names(zone.name.as_ref());
-    let progress = zone.progress.clone().unwrap_or_default();
-    let needs = zone.needs.clone().unwrap_or_default();
-    let proposals = zone.proposals.clone().unwrap_or_default();
+    let Names { fa: fa_name, en } = &zone.name;
+    let progress = &zone.progress;
+    let needs = &zone.needs;
+    let proposals = &zone.proposals;
+    let goals = zone
+        .goals
+        .iter()
+        .map(|goal| {
+            html! {
+                tr {
+                    td { (goal.code) }
+                    td { (fa(&goal.title.fa)) }
+                    td { (goal.title.en) }
+                    td { (approach(goal.approach)) }
+                    (num(goal.weight))
+                    (pct(goal.percent))
+                }
+            }
+        })
+        .collect();
+    let projects = zone
+        .projects
+        .iter()
+        .map(|project| {
+            html! {
+                tr {
+                    td dir="auto" { (project.title) }
+                    td { (project.agency) }
+                    td { (approach(project.approach)) }
+                    (num(project.budget_rials))
+                    td.n {
+                        (project.percent) "%"
+                        @if project.completed { " (completed)" }
+                    }
+                    (day_cell(project.reported_as_of))
+                    (day_cell(project.approved_on))
+                }
+            }
+        })
+        .collect();
+    let unanswered = zone
+        .unanswered_needs
+        .iter()
+        .map(|need| {
+            html! {
+                tr {
+                    td dir="auto" { (need.title) }
+                    td { (need.ngo) }
+                    td { (approach(need.approach)) }
+                    (day_cell(Some(need.declared_on)))
+                    td { @if need.late { "late" } @else { "on time" } }
+                    (num(need.households_affected))
+                }
+            }
+        })
+        .collect();
+    let entries = timeline
+        .entries
+        .iter()
+        .map(|entry| {
+            html! {
+                tr {
+                    (num(entry.position))
+                    td dir="auto" { (entry.who) }
+                    (when_cell(entry))
+                    td { (entry.what_en) }
+                    td dir="rtl" lang="fa" { (entry.what_fa) }
+                }
+            }
+        })
+        .collect();
     let body = html! {
         p { a href=(format!("/?as_of={}", url_encode(&day.iso()))) { "All zones" } }
-        h1 { (zone.code) ": " (en) " · " (fa(&fa_name)) }
+        h1 { (zone.code) ": " (en) " · " (fa(fa_name)) }
         (header(day, position, generation, &format!("/zones/{}", url_encode(&zone.code))))
 
         (heading("Progress", "پیشرفت"))
@@ -316,14 +391,9 @@ async fn zone(
                 th { "Status" } th { "Days left" } th { "Operational start" } th { "Goal date" }
             }
             tr {
-                (pct(progress.infrastructural))
-                (pct(progress.social))
-                (pct(progress.overall))
-                (pct(progress.expected))
-                (status_cell(progress.status))
-                (num(progress.days_left))
-                (day_cell(progress.operational_start.as_ref()))
-                (day_cell(progress.goal_date.as_ref()))
+                (progress_cells(progress))
+                (day_cell(progress.operational_start))
+                (day_cell(progress.goal_date))
             }
         }
         p {
@@ -336,94 +406,36 @@ async fn zone(
         }
 
         (heading("Goals", "اهداف"))
-        table {
-            tr {
-                th { "Code" } th { "عنوان" } th { "Title" } th { "Approach" } th { "Weight" }
-                th { "Progress" }
-            }
-            @if zone.goals.is_empty() {
-                (none_row(6, "No goals."))
-            }
-            @for goal in &zone.goals {
-                @let (fa_title, en_title) = names(goal.title.as_ref());
-                tr {
-                    td { (goal.code) }
-                    td { (fa(&fa_title)) }
-                    td { (en_title) }
-                    td { (approach(goal.approach.as_ref())) }
-                    (num(goal.weight))
-                    (pct(goal.percent))
-                }
-            }
-        }
+        (table(
+            &["Code", "عنوان", "Title", "Approach", "Weight", "Progress"],
+            goals,
+            "No goals.",
+        ))
 
         (heading("Projects", "پروژه‌ها"))
-        table {
-            tr {
-                th { "Title" } th { "Agency" } th { "Approach" } th { "Budget (rials)" }
-                th { "Percent" } th { "Reported as of" } th { "Approved on" }
-            }
-            @if zone.projects.is_empty() {
-                (none_row(7, "No approved projects."))
-            }
-            @for project in &zone.projects {
-                tr {
-                    td dir="auto" { (project.title) }
-                    td { (project.agency) }
-                    td { (approach(project.approach.as_ref())) }
-                    (num(project.budget_rials))
-                    td.n {
-                        (project.percent) "%"
-                        @if project.completed { " (completed)" }
-                    }
-                    (day_cell(project.reported_as_of.as_ref()))
-                    (day_cell(project.approved_on.as_ref()))
-                }
-            }
-        }
+        (table(
+            &[
+                "Title", "Agency", "Approach", "Budget (rials)", "Percent", "Reported as of",
+                "Approved on",
+            ],
+            projects,
+            "No approved projects.",
+        ))
 
         (heading("Unanswered needs", "نیازهای بی‌پاسخ"))
-        table {
-            tr {
-                th { "Title" } th { "NGO" } th { "Approach" } th { "Declared on" } th { "Late" }
-                th { "Households" }
-            }
-            @if zone.unanswered_needs.is_empty() {
-                (none_row(6, "None."))
-            }
-            @for need in &zone.unanswered_needs {
-                tr {
-                    td dir="auto" { (need.title) }
-                    td { (need.ngo) }
-                    td { (approach(need.approach.as_ref())) }
-                    (day_cell(need.declared_on.as_ref()))
-                    td { @if need.late { "late" } @else { "on time" } }
-                    (num(need.households_affected))
-                }
-            }
-        }
+        (table(
+            &["Title", "NGO", "Approach", "Declared on", "Late", "Households"],
+            unanswered,
+            "None.",
+        ))
 
         (heading("Timeline", "رویدادها"))
         p.muted {
             "The first " (TIMELINE_ENTRIES) " entries, oldest first"
-            @if more.is_some() { "; more follow" }
+            @if timeline.next.is_some() { "; more follow" }
             "."
         }
-        table {
-            tr { th { "Position" } th { "Who" } th { "When" } th { "What" } th { "چه" } }
-            @if timeline.is_empty() {
-                (none_row(5, "Nothing yet."))
-            }
-            @for entry in &timeline {
-                tr {
-                    (num(entry.position))
-                    td dir="auto" { (entry.who) }
-                    (when_cell(entry))
-                    td { (entry.what_en) }
-                    td dir="rtl" lang="fa" { (entry.what_fa) }
-                }
-            }
-        }
+        (table(&["Position", "Who", "When", "What", "چه"], entries, "Nothing yet."))
     };
     Ok(Html(
         page(&format!("{} {en}", zone.code), body).into_string(),
@@ -431,23 +443,14 @@ async fn zone(
 }
 
 /// When an entry happened: the day in both calendars and the time in Tehran.
-fn when_cell(entry: &pb::TimelineEntry) -> Markup {
+fn when_cell(entry: &TimelineEntry) -> Markup {
     let time = entry
         .occurred_at
-        .as_ref()
-        .and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
-        .map(|t| {
-            t.in_tz("Asia/Tehran")
-                .map(|z| z.strftime("%H:%M").to_string())
-        })
-        .and_then(Result::ok)
+        .in_tz("Asia/Tehran")
+        .map(|z| z.strftime("%H:%M").to_string())
         .unwrap_or_default();
-    html! {
-        @match entry.occurred_on.as_ref() {
-            Some(d) => td { (d.iso) " " (time) " · " (fa(&d.solar_hijri_fa)) },
-            None => td { (time) },
-        }
-    }
+    let d = entry.occurred_on;
+    html! { td { (d.iso()) " " (time) " · " (fa(&d.solar_hijri_long_fa())) } }
 }
 
 #[cfg(test)]

@@ -14,6 +14,16 @@ use sqlx::{Connection, Executor, PgConnection, Row, SqliteConnection};
 
 type Result<T = ()> = anyhow::Result<T>;
 
+/// Asserts that `result` failed with a failure of `expected` kind; returns the error's text.
+fn assert_kind<T: std::fmt::Debug>(
+    result: std::result::Result<T, sqlx::Error>,
+    expected: FailureKind,
+) -> String {
+    let (kind, text) = kind_of(result);
+    assert_eq!(kind, expected, "{text}");
+    text
+}
+
 /// The classification of what `result` failed with; fails the test if it did not fail.
 fn kind_of<T: std::fmt::Debug>(
     result: std::result::Result<T, sqlx::Error>,
@@ -37,35 +47,37 @@ async fn sqlite_failures_are_classified() -> Result {
     a.execute("INSERT INTO t VALUES (1, 'one')").await?;
 
     // A constraint: the same key again, a NULL where none may be.
-    let (kind, text) = kind_of(a.execute("INSERT INTO t VALUES (1, 'again')").await);
-    assert_eq!(kind, Deterministic, "{text}");
-    let (kind, text) = kind_of(a.execute("INSERT INTO t VALUES (2, NULL)").await);
-    assert_eq!(kind, Deterministic, "{text}");
+    assert_kind(
+        a.execute("INSERT INTO t VALUES (1, 'again')").await,
+        Deterministic,
+    );
+    assert_kind(
+        a.execute("INSERT INTO t VALUES (2, NULL)").await,
+        Deterministic,
+    );
     // A type a STRICT table refuses (SQLITE_CONSTRAINT_DATATYPE).
-    let (kind, text) = kind_of(a.execute("INSERT INTO t VALUES ('two', 'x')").await);
-    assert_eq!(kind, Deterministic, "{text}");
+    assert_kind(
+        a.execute("INSERT INTO t VALUES ('two', 'x')").await,
+        Deterministic,
+    );
     // An SQL error (no such column).
-    let (kind, text) = kind_of(a.execute("SELECT nope FROM t").await);
-    assert_eq!(kind, Deterministic, "{text}");
+    assert_kind(a.execute("SELECT nope FROM t").await, Deterministic);
     // A value that does not decode as asked.
     let row = sqlx::query("SELECT v FROM t").fetch_one(&mut a).await?;
-    let (kind, text) = kind_of(row.try_get::<i64, _>(0));
-    assert_eq!(kind, Deterministic, "{text}");
+    assert_kind(row.try_get::<i64, _>(0), Deterministic);
 
     // Busy: another connection holds the write lock (and this one does not wait).
     a.execute("BEGIN IMMEDIATE").await?;
     let impatient = SqliteConnectOptions::from_str(db.url())?.busy_timeout(Duration::ZERO);
     let mut b = SqliteConnection::connect_with(&impatient).await?;
-    let (kind, text) = kind_of(b.execute("BEGIN IMMEDIATE").await);
-    assert_eq!(kind, Transient, "{text}");
+    let text = assert_kind(b.execute("BEGIN IMMEDIATE").await, Transient);
     assert!(text.contains("code: 5"), "SQLITE_BUSY: {text}");
     a.execute("ROLLBACK").await?;
 
     // A pool closed while the feed asks for a connection.
     let pool = SqlitePoolOptions::new().connect(db.url()).await?;
     pool.close().await;
-    let (kind, text) = kind_of(pool.acquire().await);
-    assert_eq!(kind, Transient, "{text}");
+    assert_kind(pool.acquire().await, Transient);
     Ok(())
 }
 
@@ -81,13 +93,13 @@ async fn postgres_failures_are_classified() -> Result {
         .await?;
 
     // Text with a NUL character: 22021, which SQLite stores.
-    let (kind, text) = kind_of(
+    let text = assert_kind(
         sqlx::query("INSERT INTO t VALUES (3, $1)")
             .bind("a\0b")
             .execute(&mut a)
             .await,
+        Deterministic,
     );
-    assert_eq!(kind, Deterministic, "{text}");
     assert!(text.contains("0x00"), "{text}");
     // A constraint (23505, 23502), a number out of range (22003), a syntax error (42601),
     // an undefined column (42703).
@@ -105,29 +117,28 @@ async fn postgres_failures_are_classified() -> Result {
     let row = sqlx::query("SELECT v FROM t WHERE k = 1")
         .fetch_one(&mut a)
         .await?;
-    let (kind, text) = kind_of(row.try_get::<i64, _>(0));
-    assert_eq!(kind, Deterministic, "{text}");
+    assert_kind(row.try_get::<i64, _>(0), Deterministic);
 
     // A statement timeout (57014).
     a.execute("SET statement_timeout = '20ms'").await?;
-    let (kind, text) = kind_of(a.execute("SELECT pg_sleep(2)").await);
-    assert_eq!(kind, Transient, "{text}");
+    assert_kind(a.execute("SELECT pg_sleep(2)").await, Transient);
     a.execute("SET statement_timeout = 0").await?;
 
     // A serialization failure (40001): a row changed since the transaction's snapshot.
     a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
     a.execute("SELECT * FROM t").await?;
     b.execute("UPDATE t SET v = 'b' WHERE k = 1").await?;
-    let (kind, text) = kind_of(a.execute("UPDATE t SET v = 'a' WHERE k = 1").await);
-    assert_eq!(kind, Transient, "{text}");
+    assert_kind(
+        a.execute("UPDATE t SET v = 'a' WHERE k = 1").await,
+        Transient,
+    );
     a.execute("ROLLBACK").await?;
 
     // A lock not available (55P03).
     a.execute("BEGIN").await?;
     a.execute("LOCK TABLE t").await?;
     b.execute("SET lock_timeout = '20ms'").await?;
-    let (kind, text) = kind_of(b.execute("SELECT * FROM t").await);
-    assert_eq!(kind, Transient, "{text}");
+    assert_kind(b.execute("SELECT * FROM t").await, Transient);
     a.execute("ROLLBACK").await?;
     b.execute("SET lock_timeout = 0").await?;
 
@@ -166,7 +177,6 @@ async fn postgres_failures_are_classified() -> Result {
         .execute(&mut a)
         .await
         .context("pg_terminate_backend")?;
-    let (kind, text) = kind_of(b.execute("SELECT 1").await);
-    assert_eq!(kind, Transient, "{text}");
+    assert_kind(b.execute("SELECT 1").await, Transient);
     Ok(())
 }

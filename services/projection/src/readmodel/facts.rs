@@ -172,7 +172,7 @@ impl ProposalRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub(super) struct ProposalNeedRow {
     pub proposal_id: String,
     pub need_id: String,
@@ -201,10 +201,13 @@ pub(super) struct SupervisionRow {
 
 /// Who acted, flattened: kind is `programme_office`, `county_supervisor`, `ngo_member`,
 /// `agency_officer` or empty; `org` the NGO or agency; `user` the user or member.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub(super) struct ActorCols {
+    #[sqlx(rename = "actor_kind")]
     pub kind: String,
+    #[sqlx(rename = "actor_org")]
     pub org: String,
+    #[sqlx(rename = "actor_user")]
     pub user: String,
 }
 
@@ -247,7 +250,7 @@ pub(super) struct ParkedRow {
 
 /// Why a message was parked (`parked.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ParkKind {
+pub enum ParkKind {
     /// What the event contract cannot decode: not an envelope, one without a valid
     /// stream id or version, or a field that is not what the contract says.
     Unreadable,
@@ -260,7 +263,7 @@ pub(super) enum ParkKind {
 }
 
 impl ParkKind {
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             ParkKind::Unreadable => "unreadable",
             ParkKind::Refused => "refused",
@@ -269,7 +272,7 @@ impl ParkKind {
         }
     }
 
-    pub fn parse(s: &str) -> Result<ParkKind, ReadModelError> {
+    pub(super) fn parse(s: &str) -> Result<ParkKind, ReadModelError> {
         match s {
             "unreadable" => Ok(ParkKind::Unreadable),
             "refused" => Ok(ParkKind::Refused),

@@ -1,6 +1,12 @@
 //! The read models of the projection, in SQL: SQLite (the embedded default: one file) or
 //! PostgreSQL (production). Both behave the same: one SQL text serves both (see
-//! `engine.rs`), and the same tests run on both.
+//! `sql.rs`, where the few differences are), and the same tests run on both.
+//!
+//! Layout: [`ReadModels`] (here) opens the database and hands each call to the module of
+//! its concern: `generations` (which one is served, checkpoints, rebuilds, dumps),
+//! `apply` (a batch, per aggregate), `queries` (one module per read model, returning
+//! plain results; the edges turn them into replies). `facts` holds the tables' rows and
+//! `records` how they are read back.
 //!
 //! Design:
 //! - **Facts, aggregated as of a day.** The tables are normalised facts taken from the
@@ -11,7 +17,7 @@
 //!   aggregates the facts "as of" a day D: those that happened (the event's
 //!   `occurred_at`, as an Asia/Tehran day) on or before D, and for progress the reports
 //!   whose own `as_of` is on or before D. The rules are in [`saman_domain::progress`] and
-//!   `replies.rs`.
+//!   `queries`.
 //! - **Exactly-once effect.** [`ReadModels::apply`] applies a batch of JetStream messages
 //!   and moves the checkpoint in ONE transaction. A redelivered message, or a copy of an
 //!   event at another stream sequence, is recognised (`applied` holds every (stream,
@@ -29,29 +35,35 @@
 //! Migrations are embedded in the binary and run by [`ReadModels::open`].
 
 mod apply;
-mod engine;
 mod error;
 mod facts;
-mod postgres;
-mod replies;
+mod generations;
+mod queries;
+mod records;
 mod schema;
 mod sentences;
-mod sqlite;
+mod sql;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use saman_domain::Day;
 use saman_domain::values::ZoneCode;
-use saman_proto::projection::v1 as pb;
-use saman_sql::{Migrations, OnBackend, PoolConfig, dispatch};
+use saman_sql::{Migrations, PoolConfig, Pools, dispatch};
 use sqlx::migrate::Migrator;
-use sqlx::{Postgres, Sqlite};
 
 pub use error::{FailureKind, ReadModelError};
-pub use replies::date;
-
-use engine::Engine;
+pub use facts::ParkKind;
+pub use queries::Names;
+pub use queries::compliance::{Compliance, Submitter};
+pub use queries::cooperation::AgencyCooperation;
+pub use queries::parked::ParkedEvent;
+pub use queries::programme::ProgrammeSummary;
+pub use queries::timeline::{TimelineEntry, TimelinePage};
+pub use queries::zones::{
+    Count, GoalProgress, NeedCounts, NeedSummary, Progress, Project, ProposalCounts, ZoneProgress,
+    ZoneSummary,
+};
 
 /// One message from JetStream.
 #[derive(Debug, Clone)]
@@ -105,10 +117,8 @@ pub use saman_sql::Backend;
 /// The read models. Cheap to clone: the connection pool inside is shared.
 #[derive(Clone)]
 pub struct ReadModels {
-    inner: Inner,
+    pools: Pools,
 }
-
-type Inner = OnBackend<Engine<Sqlite>, Engine<Postgres>>;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -143,27 +153,23 @@ impl ReadModels {
             postgres: &POSTGRES_MIGRATIONS,
         };
         let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations).await?;
-        let models = ReadModels {
-            inner: pools.map(Engine::new, Engine::new),
-        };
-        dispatch!(&models.inner, e => e.init().await)?;
-        Ok(models)
+        dispatch!(&pools, pool => generations::init(pool).await)?;
+        Ok(ReadModels { pools })
     }
 
     pub fn backend(&self) -> Backend {
-        self.inner.backend()
+        self.pools.backend()
     }
 
     /// The generation queries should read.
     pub async fn current_generation(&self) -> Result<u64, ReadModelError> {
-        dispatch!(&self.inner, e => e.current_generation().await)
+        dispatch!(&self.pools, pool => generations::current(pool).await)
     }
 
     /// The generation's checkpoint: the highest JetStream sequence it has seen.
     pub async fn position(&self, generation: u64) -> Result<u64, ReadModelError> {
-        dispatch!(&self.inner, e => e.position(generation).await)
+        dispatch!(&self.pools, pool => generations::position(pool, generation).await)
     }
-
     /// Applies a batch to `generation` in ONE transaction, message by message in order:
     /// - a message seen before (redelivered at or below the checkpoint: parked then, or
     ///   its (stream, version) applied) is skipped and counted a duplicate;
@@ -202,20 +208,20 @@ impl ReadModels {
         generation: u64,
         batch: &[Incoming],
     ) -> Result<ApplyReport, ReadModelError> {
-        dispatch!(&self.inner, e => e.apply(generation, batch).await)
+        dispatch!(&self.pools, pool => apply::apply(pool, generation, batch).await)
     }
 
     /// Starts a rebuild: a new, empty generation (one above the highest ever), not
     /// current. Leftovers of an abandoned rebuild (any generation but the current one)
     /// are deleted.
     pub async fn start_generation(&self) -> Result<u64, ReadModelError> {
-        dispatch!(&self.inner, e => e.start_generation().await)
+        dispatch!(&self.pools, pool => generations::start(pool).await)
     }
 
     /// Makes `generation` the current one and deletes every other generation's rows, in
     /// one transaction.
     pub async fn promote(&self, generation: u64) -> Result<(), ReadModelError> {
-        dispatch!(&self.inner, e => e.promote(generation).await)
+        dispatch!(&self.pools, pool => generations::promote(pool, generation).await)
     }
 
     /// Whether the event (stream, version) was applied to `generation` (or parked after
@@ -227,79 +233,72 @@ impl ReadModels {
         stream_id: &str,
         version: u64,
     ) -> Result<bool, ReadModelError> {
-        dispatch!(&self.inner, e => e.has_applied(generation, stream_id, version).await)
+        dispatch!(&self.pools, pool => generations::has_applied(pool, generation, stream_id, version).await)
     }
 
     /// The parked messages of a generation, by position.
-    pub async fn parked(&self, generation: u64) -> Result<Vec<pb::ParkedEvent>, ReadModelError> {
-        dispatch!(&self.inner, e => e.parked(generation).await)
+    pub async fn parked(&self, generation: u64) -> Result<Vec<ParkedEvent>, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::parked::parked(pool, generation).await)
     }
 
     /// Every read-model row of a generation as sorted text lines (`table: col=value ...`,
     /// without the generation and the parking time), to compare two builds.
     pub async fn dump(&self, generation: u64) -> Result<String, ReadModelError> {
-        dispatch!(&self.inner, e => e.dump(generation).await)
+        dispatch!(&self.pools, pool => generations::dump(pool, generation).await)
     }
 
     /// One zone as of `as_of`. [`ReadModelError::NotFound`] if the zone was never
-    /// registered. Without `reflects`.
+    /// registered.
     pub async fn zone_progress(
         &self,
         generation: u64,
         zone: &ZoneCode,
         as_of: Day,
-    ) -> Result<pb::ZoneProgress, ReadModelError> {
-        let snapshot =
-            dispatch!(&self.inner, e => e.snapshot(generation, zone.as_str(), as_of).await)?;
-        replies::zone_progress(&snapshot, as_of).ok_or_else(|| not_found_zone(zone.as_str()))
+    ) -> Result<ZoneProgress, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::zones::zone_progress(pool, generation, zone, as_of).await)
     }
 
-    /// The zones registered by `as_of`, by code. Without `reflects`.
+    /// The zones registered by `as_of`, by code.
     pub async fn list_zones(
         &self,
         generation: u64,
         as_of: Day,
-    ) -> Result<pb::ListZonesReply, ReadModelError> {
-        let snapshot = dispatch!(&self.inner, e => e.snapshot(generation, "", as_of).await)?;
-        Ok(replies::list_zones(&snapshot, as_of))
+    ) -> Result<Vec<ZoneSummary>, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::zones::list_zones(pool, generation, as_of).await)
     }
 
-    /// The programme as of `as_of`. Without `reflects`.
+    /// The programme as of `as_of`.
     pub async fn programme_summary(
         &self,
         generation: u64,
         as_of: Day,
-    ) -> Result<pb::ProgrammeSummary, ReadModelError> {
-        let snapshot = dispatch!(&self.inner, e => e.snapshot(generation, "", as_of).await)?;
-        Ok(replies::programme_summary(&snapshot, as_of))
+    ) -> Result<ProgrammeSummary, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::programme::programme_summary(pool, generation, as_of).await)
     }
 
     /// Every NGO and agency (registered by `as_of`, or with submissions by then), by code,
-    /// zeros included. Without `reflects`.
+    /// zeros included.
     pub async fn compliance(
         &self,
         generation: u64,
         as_of: Day,
-    ) -> Result<pb::Compliance, ReadModelError> {
-        let facts = dispatch!(&self.inner, e => e.compliance_facts(generation, as_of).await)?;
-        Ok(replies::compliance(&facts, as_of))
+    ) -> Result<Compliance, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::compliance::compliance(pool, generation, as_of).await)
     }
 
-    /// Referrals per agency as of `as_of`, by code. Without `reflects`.
+    /// Referrals per agency as of `as_of`, by code.
     pub async fn cooperation(
         &self,
         generation: u64,
         as_of: Day,
-    ) -> Result<pb::Cooperation, ReadModelError> {
-        let facts = dispatch!(&self.inner, e => e.cooperation_facts(generation, as_of).await)?;
-        Ok(replies::cooperation(&facts, as_of))
+    ) -> Result<Vec<AgencyCooperation>, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::cooperation::cooperation(pool, generation, as_of).await)
     }
 
     /// A page of a zone's timeline (its stream's events and the supervision reports naming
     /// it) that happened on or before `as_of`, oldest first, after position
-    /// `after_position` (0 for the first page). Returns the entries and, if more follow,
-    /// the `after_position` of the next page. [`ReadModelError::NotFound`] for a zone never
-    /// registered.
+    /// `after_position` (0 for the first page), with the `after_position` of the next page
+    /// if more follow. [`ReadModelError::NotFound`] for a zone never registered.
     pub async fn zone_timeline(
         &self,
         generation: u64,
@@ -307,35 +306,12 @@ impl ReadModels {
         as_of: Day,
         page_size: u32,
         after_position: u64,
-    ) -> Result<(Vec<pb::TimelineEntry>, Option<u64>), ReadModelError> {
-        let zone = zone.as_str();
-        if !dispatch!(&self.inner, e => e.zone_exists(generation, zone).await)? {
-            return Err(not_found_zone(zone));
-        }
-        let page_size = page_size.max(1);
-        let mut rows = dispatch!(&self.inner, e => e.timeline(generation, zone, as_of, after_position, page_size.saturating_add(1)).await)?;
-        let more = rows.len() > page_size as usize;
-        rows.truncate(page_size as usize);
-        let next = if more {
-            rows.last().map(|r| r.position)
-        } else {
-            None
-        };
-        Ok((
-            rows.into_iter().map(replies::timeline_entry).collect(),
-            next,
-        ))
+    ) -> Result<TimelinePage, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::timeline::zone_timeline(pool, generation, zone, as_of, page_size, after_position).await)
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        dispatch!(&self.inner, e => e.pool.close().await)
-    }
-}
-
-fn not_found_zone(zone: &str) -> ReadModelError {
-    ReadModelError::NotFound {
-        what: "zone",
-        id: zone.to_owned(),
+        dispatch!(&self.pools, pool => pool.close().await)
     }
 }

@@ -7,7 +7,6 @@
 use saman_domain::calendar::to_persian_digits;
 use saman_domain::values::{AgencyCode, Approach, MemberCode, Names, NgoCode, Text, ZoneCode};
 use saman_domain::{Actor, Day};
-use saman_proto::events::v1 as ev;
 
 use super::facts::ActorCols;
 
@@ -55,8 +54,8 @@ pub(super) fn who(actor: Option<&Actor>) -> Who {
     }
 }
 
-/// The actor back in its protobuf form (the event contract's).
-pub(super) fn actor_of(cols: &ActorCols) -> Option<ev::Actor> {
+/// The actor back from its columns; `None` when the event named nobody.
+pub(super) fn actor_of(cols: &ActorCols) -> Option<Actor> {
     let user = || Text::stored(&cols.user);
     let actor = match cols.kind.as_str() {
         "programme_office" => Actor::ProgrammeOffice { user: user() },
@@ -71,7 +70,7 @@ pub(super) fn actor_of(cols: &ActorCols) -> Option<ev::Actor> {
         },
         _ => return None,
     };
-    Some(saman_contract::actor_to_pb(&actor))
+    Some(actor)
 }
 
 /// A sentence in both languages.

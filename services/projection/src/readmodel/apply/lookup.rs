@@ -1,0 +1,238 @@
+//! What a batch refers to, loaded before it applies: the facts its events name
+//! ([`Wanted`] -> [`Known`]), and what was applied or parked before (redeliveries,
+//! duplicates, conflicts).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use saman_contract::PublishedEvent;
+use saman_domain::StreamId;
+use saman_domain::values::ZoneCode;
+
+use super::Published;
+use crate::readmodel::ReadModelError;
+use crate::readmodel::facts::{ProposalRow, ReferralRow, to_u64};
+use crate::readmodel::records::{
+    PROPOSAL_COLS, ProposalRecord, REFERRAL_COLS, ReferralRecord, facts,
+};
+use crate::readmodel::sql::{Param, Session};
+
+type Result<T, E = ReadModelError> = std::result::Result<T, E>;
+
+/// What a batch refers to, to load before applying it.
+#[derive(Debug, Default)]
+pub(super) struct Wanted {
+    pub zones: BTreeSet<String>,
+    pub needs: BTreeSet<String>,
+    pub proposals: BTreeSet<String>,
+    pub referrals: BTreeSet<String>,
+}
+
+impl Wanted {
+    pub fn add(&mut self, published: &Published) {
+        use PublishedEvent as E;
+        let zone = |w: &mut Wanted, z: &ZoneCode| {
+            w.zones.insert(z.to_string());
+        };
+        match &published.event {
+            Some(E::ZoneRegistered { code, .. }) => zone(self, code),
+            Some(E::NeedDeclared { need, zone: z, .. }) => {
+                zone(self, z);
+                self.needs.insert(need.clone());
+            }
+            Some(E::NeedReferred {
+                referral,
+                zone: z,
+                need,
+                ..
+            }) => {
+                zone(self, z);
+                self.needs.insert(need.clone());
+                self.referrals.insert(referral.clone());
+            }
+            Some(E::ReferralAnswered {
+                referral, zone: z, ..
+            }) => {
+                zone(self, z);
+                self.referrals.insert(referral.clone());
+            }
+            Some(E::SocialActivityReported { zone: z, .. }) => zone(self, z),
+            Some(E::ProposalSubmitted {
+                proposal,
+                zone: z,
+                needs,
+                ..
+            }) => {
+                zone(self, z);
+                self.proposals.insert(proposal.clone());
+                self.needs.extend(needs.iter().cloned());
+            }
+            Some(
+                E::ProposalApproved {
+                    proposal, zone: z, ..
+                }
+                | E::ProposalRejected {
+                    proposal, zone: z, ..
+                }
+                | E::ProgressReported {
+                    proposal, zone: z, ..
+                }
+                | E::ProjectCompleted {
+                    proposal, zone: z, ..
+                },
+            ) => {
+                zone(self, z);
+                self.proposals.insert(proposal.clone());
+            }
+            Some(
+                E::ProgrammeDatesSet(_)
+                | E::AgencyRegistered { .. }
+                | E::NgoApproved { .. }
+                | E::NgoMemberApproved { .. }
+                | E::NgoMemberRevoked { .. }
+                | E::SupervisionReportFiled { .. },
+            )
+            | None => {}
+        }
+        // An event of a type this version does not know still goes on its zone's
+        // timeline if its stream is a zone's.
+        if let StreamId::Zone(z) = &published.stream {
+            zone(self, z);
+        }
+    }
+}
+
+/// A need as far as applying needs it.
+#[derive(Debug, Clone)]
+pub(super) struct NeedRef {
+    pub zone: String,
+    pub title: String,
+}
+
+/// The facts already stored that a batch refers to; grows as the batch applies.
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    pub zones: HashSet<String>,
+    pub needs: HashMap<String, NeedRef>,
+    pub proposals: HashMap<String, ProposalRow>,
+    pub referrals: HashMap<String, ReferralRow>,
+}
+
+/// What `applied` holds for a (stream, version).
+pub(super) struct Applied {
+    /// `None` for a row written before event ids were recorded.
+    pub event_id: Option<String>,
+    pub position: u64,
+}
+
+/// Keys as one-column rows of an `IN (VALUES ...)`.
+fn one_column<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<[Param<'a>; 1]> {
+    keys.into_iter().map(|k| [Param::from(k)]).collect()
+}
+
+/// Which of `positions` are parked.
+pub(super) async fn parked_positions(
+    db: &mut impl Session,
+    g: i64,
+    positions: &[i64],
+) -> Result<HashSet<u64>> {
+    let keys: Vec<[Param<'_>; 1]> = positions.iter().map(|&p| [Param::from(p)]).collect();
+    let rows: Vec<(i64,)> = db
+        .fetch_in("SELECT position FROM parked", g, "position", &keys)
+        .await?;
+    rows.into_iter()
+        .map(|(position,)| to_u64(position, "position"))
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct AppliedRecord {
+    stream_id: String,
+    stream_version: i64,
+    event_id: Option<String>,
+    position: i64,
+}
+
+/// Which of `keys` were applied (or parked after decoding), with the event id and
+/// position of what was.
+pub(super) async fn applied_among(
+    db: &mut impl Session,
+    g: i64,
+    keys: &[(&str, i64)],
+) -> Result<HashMap<(String, u64), Applied>> {
+    let keys: Vec<[Param<'_>; 2]> = keys
+        .iter()
+        .map(|&(stream, version)| [stream.into(), version.into()])
+        .collect();
+    let rows: Vec<AppliedRecord> = db
+        .fetch_in(
+            "SELECT stream_id, stream_version, event_id, position FROM applied",
+            g,
+            "stream_id, stream_version",
+            &keys,
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                (r.stream_id, to_u64(r.stream_version, "stream version")?),
+                Applied {
+                    event_id: r.event_id,
+                    position: to_u64(r.position, "position")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The facts `wanted` names that are stored (a referral brings its need).
+pub(super) async fn load_known(db: &mut impl Session, g: i64, mut wanted: Wanted) -> Result<Known> {
+    let mut known = Known::default();
+    if !wanted.referrals.is_empty() {
+        let select = format!("SELECT {REFERRAL_COLS} FROM referrals");
+        let records: Vec<ReferralRecord> = db
+            .fetch_in(&select, g, "referral_id", &one_column(&wanted.referrals))
+            .await?;
+        for referral in facts::<_, ReferralRow>(records)? {
+            wanted.needs.insert(referral.need_id.clone());
+            known
+                .referrals
+                .insert(referral.referral_id.clone(), referral);
+        }
+    }
+    if !wanted.needs.is_empty() {
+        let rows: Vec<(String, String, String)> = db
+            .fetch_in(
+                "SELECT need_id, zone, title FROM needs",
+                g,
+                "need_id",
+                &one_column(&wanted.needs),
+            )
+            .await?;
+        for (need_id, zone, title) in rows {
+            known.needs.insert(need_id, NeedRef { zone, title });
+        }
+    }
+    if !wanted.proposals.is_empty() {
+        let select = format!("SELECT {PROPOSAL_COLS} FROM proposals");
+        let records: Vec<ProposalRecord> = db
+            .fetch_in(&select, g, "proposal_id", &one_column(&wanted.proposals))
+            .await?;
+        for proposal in facts::<_, ProposalRow>(records)? {
+            known
+                .proposals
+                .insert(proposal.proposal_id.clone(), proposal);
+        }
+    }
+    if !wanted.zones.is_empty() {
+        let rows: Vec<(String,)> = db
+            .fetch_in(
+                "SELECT code FROM zones",
+                g,
+                "code",
+                &one_column(&wanted.zones),
+            )
+            .await?;
+        known.zones.extend(rows.into_iter().map(|(code,)| code));
+    }
+    Ok(known)
+}

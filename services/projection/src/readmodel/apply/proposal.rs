@@ -1,0 +1,300 @@
+//! The proposals of a zone and, once approved, their projects: the events and the tables
+//! they write.
+
+use saman_contract::PublishedEvent;
+use saman_domain::Day;
+use saman_domain::values::{Text, ZoneCode};
+
+use super::applier::{Applier, Changes, Meta, Refused};
+use super::lookup::Known;
+use crate::readmodel::ReadModelError;
+use crate::readmodel::facts::{
+    Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status, approach_str, to_i64,
+};
+use crate::readmodel::sentences;
+use crate::readmodel::sql::{Param, Session, Table};
+
+impl Applier {
+    /// A proposal's or project's event (of its zone's stream).
+    pub(super) fn proposal_stream(
+        &mut self,
+        meta: &Meta<'_>,
+        event: &PublishedEvent,
+    ) -> Result<(), Refused> {
+        use PublishedEvent as E;
+        match event {
+            E::ProposalSubmitted {
+                proposal,
+                zone,
+                agency,
+                needs,
+                approach,
+                title,
+                budget,
+                planned_start,
+                planned_end,
+                late,
+            } => {
+                self.zone_event(meta, zone)?;
+                if self.known.proposals.contains_key(proposal) {
+                    return Err(format!("proposal {proposal} is already submitted"));
+                }
+                let mut need_ids: Vec<&String> = needs.iter().collect();
+                need_ids.sort_unstable();
+                need_ids.dedup();
+                for need in &need_ids {
+                    self.need_in_zone(need, zone)?;
+                }
+                let budget_rials = budget.get();
+                if i64::try_from(budget_rials).is_err() {
+                    return Err(format!("budget {budget_rials} rials is out of range"));
+                }
+                self.known.proposals.insert(
+                    proposal.clone(),
+                    ProposalRow {
+                        proposal_id: proposal.clone(),
+                        zone: zone.to_string(),
+                        agency: agency.to_string(),
+                        approach: *approach,
+                        title: title.to_string(),
+                        budget_rials,
+                        planned_start: *planned_start,
+                        planned_end: *planned_end,
+                        late: *late,
+                        submitted_at_us: meta.occurred_at_us,
+                        submitted_day: meta.day,
+                        stream_version: meta.published.version,
+                        decision: None,
+                        completed_on: None,
+                    },
+                );
+                self.changes.proposals.insert(proposal.clone());
+                self.changes
+                    .proposal_needs
+                    .extend(need_ids.into_iter().map(|need| ProposalNeedRow {
+                        proposal_id: proposal.clone(),
+                        need_id: need.clone(),
+                        zone: zone.to_string(),
+                    }));
+                let what = sentences::proposal_submitted(
+                    &meta.who,
+                    title,
+                    *approach,
+                    budget_rials,
+                    needs.len(),
+                    *late,
+                );
+                self.timeline(meta, zone, what);
+                Ok(())
+            }
+            E::ProposalApproved {
+                proposal,
+                zone,
+                reason,
+            } => self.proposal_decided(meta, zone, proposal, Status::Approved, reason),
+            E::ProposalRejected {
+                proposal,
+                zone,
+                reason,
+            } => self.proposal_decided(meta, zone, proposal, Status::Rejected, reason),
+            E::ProgressReported {
+                proposal,
+                zone,
+                percent,
+                as_of,
+                correction,
+                ..
+            } => {
+                self.zone_event(meta, zone)?;
+                let title = self.project_in_zone(proposal, zone)?.title.clone();
+                let percent = u32::from(percent.get());
+                self.changes.progress.push(ProgressRow {
+                    proposal_id: proposal.clone(),
+                    stream_version: meta.published.version,
+                    zone: zone.to_string(),
+                    percent,
+                    as_of: *as_of,
+                    reported_day: meta.day,
+                });
+                let what =
+                    sentences::progress_reported(&meta.who, percent, correction, &title, *as_of);
+                self.timeline(meta, zone, what);
+                Ok(())
+            }
+            E::ProjectCompleted {
+                proposal,
+                zone,
+                completed_on,
+                ..
+            } => self.project_completed(meta, zone, proposal, *completed_on),
+            _ => unreachable!("proposal_stream of another event"),
+        }
+    }
+
+    fn proposal_in_zone(
+        &self,
+        proposal_id: &str,
+        zone: &ZoneCode,
+    ) -> Result<&ProposalRow, Refused> {
+        match self.known.proposals.get(proposal_id) {
+            Some(p) if p.zone == zone.as_str() => Ok(p),
+            Some(p) => Err(format!(
+                "proposal {proposal_id} belongs to zone {}, not {zone}",
+                p.zone
+            )),
+            None => Err(format!("proposal {proposal_id} is not submitted")),
+        }
+    }
+
+    /// A project: an approved proposal of the zone.
+    fn project_in_zone(&self, proposal_id: &str, zone: &ZoneCode) -> Result<&ProposalRow, Refused> {
+        let proposal = self.proposal_in_zone(proposal_id, zone)?;
+        if proposal.approved_on().is_none() {
+            return Err(format!("proposal {proposal_id} is not approved"));
+        }
+        Ok(proposal)
+    }
+
+    fn proposal_decided(
+        &mut self,
+        meta: &Meta<'_>,
+        zone: &ZoneCode,
+        proposal_id: &str,
+        status: Status,
+        reason: &Text,
+    ) -> Result<(), Refused> {
+        self.zone_event(meta, zone)?;
+        let proposal = self.proposal_in_zone(proposal_id, zone)?;
+        if let Some(decision) = proposal.decision {
+            return Err(format!(
+                "proposal {proposal_id} is already {}",
+                decision.status.as_str()
+            ));
+        }
+        let title = proposal.title.clone();
+        if let Some(p) = self.known.proposals.get_mut(proposal_id) {
+            p.decision = Some(Decision {
+                status,
+                day: meta.day,
+                stream_version: meta.published.version,
+            });
+        }
+        self.changes.proposals.insert(proposal_id.to_owned());
+        let what = sentences::proposal_decided(
+            &meta.who,
+            status == Status::Approved,
+            &title,
+            reason.as_str(),
+        );
+        self.timeline(meta, zone, what);
+        Ok(())
+    }
+
+    fn project_completed(
+        &mut self,
+        meta: &Meta<'_>,
+        zone: &ZoneCode,
+        proposal_id: &str,
+        completed_on: Day,
+    ) -> Result<(), Refused> {
+        self.zone_event(meta, zone)?;
+        let project = self.project_in_zone(proposal_id, zone)?;
+        if project.completed_on.is_some() {
+            return Err(format!("project {proposal_id} is already completed"));
+        }
+        let title = project.title.clone();
+        if let Some(p) = self.known.proposals.get_mut(proposal_id) {
+            p.completed_on = Some(completed_on);
+        }
+        self.changes.proposals.insert(proposal_id.to_owned());
+        let what = sentences::project_completed(&meta.who, &title, completed_on);
+        self.timeline(meta, zone, what);
+        Ok(())
+    }
+}
+
+/// Writes the proposals (new, decided or completed), the needs they answer and the
+/// progress reports of a batch.
+pub(super) async fn write(
+    db: &mut impl Session,
+    g: i64,
+    c: &Changes,
+    known: &Known,
+) -> Result<(), ReadModelError> {
+    let proposals: Vec<&ProposalRow> = c
+        .proposals
+        .iter()
+        .filter_map(|id| known.proposals.get(id))
+        .collect();
+    db.insert(g, &proposals, "").await?;
+    db.insert(g, &c.proposal_needs.iter().collect::<Vec<_>>(), "")
+        .await?;
+    db.insert(g, &c.progress.iter().collect::<Vec<_>>(), "")
+        .await?;
+    Ok(())
+}
+
+impl Table for ProposalRow {
+    const INSERT: &'static str = "proposals (generation, proposal_id, zone, agency, approach, \
+         title, budget_rials, planned_start, planned_end, late, submitted_at_us, submitted_day, \
+         stream_version, status, decided_day, decided_version, completed_on)";
+    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, proposal_id) DO UPDATE SET \
+         status = excluded.status, decided_day = excluded.decided_day, \
+         decided_version = excluded.decided_version, completed_on = excluded.completed_on";
+
+    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
+        let status = self.decision.map_or(Status::Pending, |d| d.status);
+        let decided_version = self
+            .decision
+            .map(|d| to_i64(d.stream_version, "decided version"))
+            .transpose()?;
+        Ok(vec![
+            self.proposal_id.as_str().into(),
+            self.zone.as_str().into(),
+            self.agency.as_str().into(),
+            approach_str(self.approach).into(),
+            self.title.as_str().into(),
+            to_i64(self.budget_rials, "budget")?.into(),
+            self.planned_start.iso().into(),
+            self.planned_end.iso().into(),
+            self.late.into(),
+            self.submitted_at_us.into(),
+            self.submitted_day.iso().into(),
+            to_i64(self.stream_version, "stream version")?.into(),
+            status.as_str().into(),
+            self.decision.map(|d| d.day.iso()).into(),
+            decided_version.into(),
+            self.completed_on.map(|d| d.iso()).into(),
+        ])
+    }
+}
+
+impl Table for ProposalNeedRow {
+    const INSERT: &'static str = "proposal_needs (generation, proposal_id, need_id, zone)";
+    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, proposal_id, need_id) DO NOTHING";
+
+    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
+        Ok(vec![
+            self.proposal_id.as_str().into(),
+            self.need_id.as_str().into(),
+            self.zone.as_str().into(),
+        ])
+    }
+}
+
+impl Table for ProgressRow {
+    const INSERT: &'static str = "progress_reports (generation, proposal_id, stream_version, \
+         zone, percent, as_of, reported_day)";
+    const ON_CONFLICT: &'static str = "";
+
+    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
+        Ok(vec![
+            self.proposal_id.as_str().into(),
+            to_i64(self.stream_version, "stream version")?.into(),
+            self.zone.as_str().into(),
+            self.percent.into(),
+            self.as_of.iso().into(),
+            self.reported_day.iso().into(),
+        ])
+    }
+}

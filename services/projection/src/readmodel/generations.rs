@@ -1,0 +1,186 @@
+//! Generations: which one is served, each one's checkpoint, starting a rebuild into a new
+//! one and switching to it, and dumping one to compare two builds.
+
+use super::ReadModelError;
+use super::facts::{to_i64, to_u64, valid_stream_id};
+use super::schema::TABLES;
+use super::sql::{Param, Session, Sql, Store};
+
+type Result<T, E = ReadModelError> = std::result::Result<T, E>;
+
+/// Creates generation 1, current, if there is no generation yet.
+pub(super) async fn init(store: &impl Store) -> Result<()> {
+    let mut db = store.connect().await?;
+    db.execute(
+        "INSERT INTO generations (generation, is_current, position) \
+         SELECT 1, $1, 0 WHERE NOT EXISTS (SELECT 1 FROM generations) \
+         ON CONFLICT (generation) DO NOTHING"
+            .into(),
+        &[true.into()],
+    )
+    .await
+}
+
+pub(super) async fn current(store: &impl Store) -> Result<u64> {
+    let mut db = store.connect().await?;
+    let (generation,): (i64,) = db
+        .fetch_optional(
+            "SELECT generation FROM generations WHERE is_current".into(),
+            &[],
+        )
+        .await?
+        .ok_or_else(|| ReadModelError::NotFound {
+            what: "current generation",
+            id: String::new(),
+        })?;
+    to_u64(generation, "generation")
+}
+
+pub(super) async fn position(store: &impl Store, generation: u64) -> Result<u64> {
+    let mut db = store.connect().await?;
+    let (position,): (i64,) = db
+        .fetch_optional(
+            "SELECT position FROM generations WHERE generation = $1".into(),
+            &[to_i64(generation, "generation")?.into()],
+        )
+        .await?
+        .ok_or_else(|| not_found(generation))?;
+    to_u64(position, "position")
+}
+
+/// The generation's checkpoint, its row held until commit (see
+/// [`Session::CHECKPOINT_FOR_UPDATE`]).
+pub(super) async fn checkpoint<S: Session>(db: &mut S, generation: u64) -> Result<u64> {
+    let (position,): (i64,) = db
+        .fetch_optional(
+            S::CHECKPOINT_FOR_UPDATE.into(),
+            &[to_i64(generation, "generation")?.into()],
+        )
+        .await?
+        .ok_or_else(|| not_found(generation))?;
+    to_u64(position, "position")
+}
+
+/// Moves the generation's checkpoint (in the transaction that applied what it covers).
+pub(super) async fn move_checkpoint(db: &mut impl Session, g: i64, position: u64) -> Result<()> {
+    db.execute(
+        "UPDATE generations SET position = $2 WHERE generation = $1".into(),
+        &[g.into(), to_i64(position, "position")?.into()],
+    )
+    .await
+}
+
+pub(super) async fn start(store: &impl Store) -> Result<u64> {
+    let mut db = store.write().await?;
+    let (max,): (i64,) = db
+        .fetch_optional(
+            "SELECT COALESCE(MAX(generation), 0) FROM generations".into(),
+            &[],
+        )
+        .await?
+        .unwrap_or((0,));
+    delete_rows(
+        &mut db,
+        "generation IN (SELECT generation FROM generations WHERE NOT is_current)",
+        &[],
+    )
+    .await?;
+    db.execute("DELETE FROM generations WHERE NOT is_current".into(), &[])
+        .await?;
+    let generation = max + 1;
+    db.execute(
+        "INSERT INTO generations (generation, is_current, position) VALUES ($1, $2, 0)".into(),
+        &[generation.into(), false.into()],
+    )
+    .await?;
+    db.commit().await?;
+    to_u64(generation, "generation")
+}
+
+pub(super) async fn promote(store: &impl Store, generation: u64) -> Result<()> {
+    let g = to_i64(generation, "generation")?;
+    let mut db = store.write().await?;
+    checkpoint(&mut db, generation).await?;
+    delete_rows(&mut db, "generation <> $1", &[g.into()]).await?;
+    db.execute(
+        "DELETE FROM generations WHERE generation <> $1".into(),
+        &[g.into()],
+    )
+    .await?;
+    db.execute(
+        "UPDATE generations SET is_current = $2 WHERE generation = $1".into(),
+        &[g.into(), true.into()],
+    )
+    .await?;
+    db.commit().await
+}
+
+/// Deletes the rows of every read-model table that `condition` (on `generation`) picks.
+async fn delete_rows(db: &mut impl Session, condition: &str, params: &[Param<'_>]) -> Result<()> {
+    for (table, _) in TABLES {
+        let sql = format!("DELETE FROM {table} WHERE {condition}");
+        db.execute(Sql::Assembled(sql), params).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn has_applied(
+    store: &impl Store,
+    generation: u64,
+    stream_id: &str,
+    version: u64,
+) -> Result<bool> {
+    // What no stream can have was never applied (and a NUL character cannot even be
+    // sent to PostgreSQL).
+    let Ok(version) = to_i64(version, "stream version") else {
+        return Ok(false);
+    };
+    if !valid_stream_id(stream_id) {
+        return Ok(false);
+    }
+    let mut db = store.connect().await?;
+    let found: Option<(i64,)> = db
+        .fetch_optional(
+            "SELECT stream_version FROM applied \
+             WHERE generation = $1 AND stream_id = $2 AND stream_version = $3"
+                .into(),
+            &[
+                to_i64(generation, "generation")?.into(),
+                stream_id.into(),
+                version.into(),
+            ],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+pub(super) async fn dump(store: &impl Store, generation: u64) -> Result<String> {
+    let g = to_i64(generation, "generation")?;
+    let mut db = store.read().await?;
+    let mut lines = Vec::new();
+    for (table, columns) in TABLES {
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let kinds: Vec<_> = columns.iter().map(|(_, kind)| *kind).collect();
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE generation = $1",
+            names.join(", ")
+        );
+        for row in db.fetch_text(sql, g, &kinds).await? {
+            let mut line = format!("{table}:");
+            for (name, value) in names.iter().zip(row) {
+                line.push_str(&format!(" {name}={}", value.as_deref().unwrap_or("NULL")));
+            }
+            lines.push(line);
+        }
+    }
+    db.commit().await?;
+    lines.sort();
+    Ok(lines.iter().map(|line| format!("{line}\n")).collect())
+}
+
+pub(super) fn not_found(generation: u64) -> ReadModelError {
+    ReadModelError::NotFound {
+        what: "generation",
+        id: generation.to_string(),
+    }
+}

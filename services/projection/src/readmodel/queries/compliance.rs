@@ -1,0 +1,109 @@
+//! Compliance: needs per NGO and proposals per agency, on time and late, as of a day.
+
+use saman_domain::Day;
+
+use super::{Directory, Names, Result, agencies, ngos, parties_as_of, programme};
+use crate::readmodel::facts::{PartyRow, to_i64, to_u32};
+use crate::readmodel::sql::{Session, Store};
+
+/// Every NGO and agency registered by the day, or with submissions by then, by code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compliance {
+    pub needs_deadline: Option<Day>,
+    pub proposals_deadline: Option<Day>,
+    /// Needs declared per NGO.
+    pub ngos: Vec<Submitter>,
+    /// Proposals submitted per agency.
+    pub agencies: Vec<Submitter>,
+}
+
+/// An NGO's needs or an agency's proposals, zeros included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitter {
+    pub code: String,
+    pub name: Names,
+    pub on_time: u32,
+    pub late: u32,
+}
+
+/// Submissions of one party, on time or late.
+#[derive(sqlx::FromRow)]
+struct Submissions {
+    code: String,
+    late: bool,
+    count: i64,
+}
+
+pub(in crate::readmodel) async fn compliance(
+    store: &impl Store,
+    generation: u64,
+    as_of: Day,
+) -> Result<Compliance> {
+    let g = to_i64(generation, "generation")?;
+    let day = as_of.iso();
+    let mut db = store.read().await?;
+    let programme = programme(&mut db, g).await?;
+    let ngos = ngos(&mut db, g).await?;
+    let agencies = agencies(&mut db, g).await?;
+    let needs = submissions(
+        &mut db,
+        "SELECT ngo AS code, late, COUNT(*) AS count FROM needs \
+         WHERE generation = $1 AND declared_day <= $2 GROUP BY ngo, late",
+        g,
+        &day,
+    )
+    .await?;
+    let proposals = submissions(
+        &mut db,
+        "SELECT agency AS code, late, COUNT(*) AS count FROM proposals \
+         WHERE generation = $1 AND submitted_day <= $2 GROUP BY agency, late",
+        g,
+        &day,
+    )
+    .await?;
+    db.commit().await?;
+    Ok(Compliance {
+        needs_deadline: programme.as_ref().map(|p| p.needs_deadline),
+        proposals_deadline: programme.as_ref().map(|p| p.proposals_deadline),
+        ngos: submitters(&ngos, &needs, as_of),
+        agencies: submitters(&agencies, &proposals, as_of),
+    })
+}
+
+/// (code, late, count) per party.
+async fn submissions(
+    db: &mut impl Session,
+    sql: &'static str,
+    g: i64,
+    day: &str,
+) -> Result<Vec<(String, bool, u32)>> {
+    let rows: Vec<Submissions> = db.fetch_all(sql.into(), &[g.into(), day.into()]).await?;
+    rows.into_iter()
+        .map(|r| Ok((r.code, r.late, to_u32(r.count, "count")?)))
+        .collect()
+}
+
+fn submitters(parties: &[PartyRow], rows: &[(String, bool, u32)], as_of: Day) -> Vec<Submitter> {
+    let directory = Directory::new(parties);
+    parties_as_of(
+        parties,
+        rows.iter().map(|(code, _, _)| code.as_str()),
+        as_of,
+    )
+    .into_iter()
+    .map(|code| {
+        let sum = |late: bool| -> u32 {
+            rows.iter()
+                .filter(|(c, l, _)| c == code && *l == late)
+                .map(|(_, _, n)| *n)
+                .sum()
+        };
+        Submitter {
+            code: code.to_owned(),
+            name: directory.names(code),
+            on_time: sum(false),
+            late: sum(true),
+        }
+    })
+    .collect()
+}

@@ -1,0 +1,126 @@
+//! The read models' queries, one module per read model, each reading its facts from one
+//! snapshot and returning plain results (domain types: days, approaches, track
+//! statuses; no protobuf: the edges build their replies from these, see `crate::reply`).
+//! No `reflects` either: what a reply reflects is the edge's to say.
+//!
+//! As of a day D (the rules of `saman_domain::progress`):
+//! - a zone, NGO or agency is listed once registered (or approved) on or before D;
+//! - a need counts once declared (its `occurred_at`, in Tehran) on or before D;
+//! - a proposal counts once submitted on or before D, and is pending until the day it is
+//!   approved or rejected;
+//! - a need is unanswered while no proposal submitted by D and not rejected by D lists
+//!   it (a rejected proposal answers nothing);
+//! - a project is an approved proposal; its percent follows `progress::project_progress`;
+//! - a referral is open until the day it is answered.
+
+pub(super) mod compliance;
+pub(super) mod cooperation;
+pub(super) mod parked;
+pub(super) mod programme;
+pub(super) mod timeline;
+pub(super) mod zones;
+
+use std::collections::{BTreeSet, HashMap};
+
+use saman_domain::Day;
+
+use super::ReadModelError;
+use super::facts::{PartyRow, ProgrammeRow};
+use super::records::{PROGRAMME_COLS, PartyRecord, ProgrammeRecord, facts};
+use super::sql::{Session, Sql};
+
+type Result<T, E = ReadModelError> = std::result::Result<T, E>;
+
+/// A name in Persian and in English.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub fa: String,
+    pub en: String,
+}
+
+impl Names {
+    fn new(fa: &str, en: &str) -> Self {
+        Names {
+            fa: fa.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+}
+
+/// A count up to `u32::MAX`.
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn days_i32(days: i64) -> i32 {
+    i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
+}
+
+/// The programme's dates, if set.
+async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>> {
+    let record: Option<ProgrammeRecord> = db
+        .fetch_optional(
+            Sql::Assembled(format!(
+                "SELECT {PROGRAMME_COLS} FROM programme WHERE generation = $1"
+            )),
+            &[g.into()],
+        )
+        .await?;
+    record.map(ProgrammeRow::try_from).transpose()
+}
+
+/// The NGOs (`since` their approval), by code.
+async fn ngos(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
+    let records: Vec<PartyRecord> = db
+        .fetch_all(
+            "SELECT code, name_fa, name_en, approved_day AS since FROM ngos \
+             WHERE generation = $1 ORDER BY code"
+                .into(),
+            &[g.into()],
+        )
+        .await?;
+    facts(records)
+}
+
+/// The agencies (`since` their registration), by code.
+async fn agencies(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
+    let records: Vec<PartyRecord> = db
+        .fetch_all(
+            "SELECT code, name_fa, name_en, registered_day AS since FROM agencies \
+             WHERE generation = $1 ORDER BY code"
+                .into(),
+            &[g.into()],
+        )
+        .await?;
+    facts(records)
+}
+
+/// Names of NGOs or agencies by code; a code without a registration shows as itself.
+struct Directory<'a>(HashMap<&'a str, &'a PartyRow>);
+
+impl<'a> Directory<'a> {
+    fn new(parties: &'a [PartyRow]) -> Self {
+        Directory(parties.iter().map(|p| (p.code.as_str(), p)).collect())
+    }
+
+    fn names(&self, code: &str) -> Names {
+        match self.0.get(code) {
+            Some(p) => Names::new(&p.name_fa, &p.name_en),
+            None => Names::new(code, code),
+        }
+    }
+}
+
+/// Every party registered by the day, and any other code that has counts.
+fn parties_as_of<'a>(
+    parties: &'a [PartyRow],
+    with_facts: impl Iterator<Item = &'a str>,
+    as_of: Day,
+) -> BTreeSet<&'a str> {
+    parties
+        .iter()
+        .filter(|p| p.since <= as_of)
+        .map(|p| p.code.as_str())
+        .chain(with_facts)
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! A zone's timeline: its stream's events and the supervision reports naming it, one
+//! sentence each in English and Persian, a page at a time.
+
+use jiff::Timestamp;
+use saman_domain::values::ZoneCode;
+use saman_domain::{Actor, Day};
+
+use super::Result;
+use super::zones::{exists, not_found};
+use crate::readmodel::apply::micros_to_timestamp;
+use crate::readmodel::facts::{TimelineRow, to_i64};
+use crate::readmodel::records::{TIMELINE_COLS, TimelineRecord, facts};
+use crate::readmodel::sentences::actor_of;
+use crate::readmodel::sql::{Session, Sql, Store};
+
+/// A page of a timeline, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelinePage {
+    pub entries: Vec<TimelineEntry>,
+    /// The `after_position` of the next page, if more follow.
+    pub next: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    pub position: u64,
+    pub event_id: String,
+    pub event_type: String,
+    pub stream_version: u64,
+    /// `None` when the event named nobody.
+    pub actor: Option<Actor>,
+    pub who: String,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub occurred_on: Day,
+    pub what_en: String,
+    pub what_fa: String,
+}
+
+impl From<TimelineRow> for TimelineEntry {
+    fn from(row: TimelineRow) -> Self {
+        TimelineEntry {
+            position: row.position,
+            actor: actor_of(&row.actor),
+            event_id: row.event_id,
+            event_type: row.event_type,
+            stream_version: row.stream_version,
+            who: row.who,
+            occurred_at: micros_to_timestamp(row.occurred_at_us),
+            recorded_at: micros_to_timestamp(row.recorded_at_us),
+            occurred_on: row.occurred_day,
+            what_en: row.what_en,
+            what_fa: row.what_fa,
+        }
+    }
+}
+
+/// See [`ReadModels::zone_timeline`](crate::readmodel::ReadModels::zone_timeline).
+pub(in crate::readmodel) async fn zone_timeline(
+    store: &impl Store,
+    generation: u64,
+    zone: &ZoneCode,
+    as_of: Day,
+    page_size: u32,
+    after_position: u64,
+) -> Result<TimelinePage> {
+    let g = to_i64(generation, "generation")?;
+    let mut db = store.connect().await?;
+    if !exists(&mut db, g, zone).await? {
+        return Err(not_found(zone));
+    }
+    let page_size = page_size.max(1);
+    let records: Vec<TimelineRecord> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT {TIMELINE_COLS} FROM timeline WHERE generation = $1 AND zone = $2 \
+                 AND occurred_day <= $3 AND position > $4 ORDER BY position LIMIT $5"
+            )),
+            &[
+                g.into(),
+                zone.as_str().into(),
+                as_of.iso().into(),
+                to_i64(after_position, "position")?.into(),
+                i64::from(page_size.saturating_add(1)).into(),
+            ],
+        )
+        .await?;
+    let mut rows: Vec<TimelineRow> = facts(records)?;
+    let more = rows.len() > page_size as usize;
+    rows.truncate(page_size as usize);
+    let next = if more {
+        rows.last().map(|r| r.position)
+    } else {
+        None
+    };
+    Ok(TimelinePage {
+        entries: rows.into_iter().map(TimelineEntry::from).collect(),
+        next,
+    })
+}

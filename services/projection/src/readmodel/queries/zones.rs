@@ -1,0 +1,507 @@
+//! The zones as of a day: one zone's progress, and the list of zones side by side. Both
+//! read the same facts ([`Snapshot`]) and judge them the same way ([`ZoneView`]); the
+//! programme's summary (`programme`) adds the zones up.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use saman_domain::Day;
+use saman_domain::progress::{
+    self, ProgressDates, ProjectProgress, Report, TrackStatus, ZoneFigures,
+};
+use saman_domain::values::{Approach, ZoneCode};
+
+use super::{Directory, Names, Result, agencies, count, days_i32, ngos, programme};
+use crate::readmodel::ReadModelError;
+use crate::readmodel::facts::{
+    GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow, ProposalRow, Status,
+    ZoneRow, to_i64,
+};
+use crate::readmodel::records::{
+    GOAL_COLS, GoalRecord, NEED_COLS, NeedRecord, PROPOSAL_COLS, ProgressRecord, ProposalRecord,
+    ZONE_COLS, ZoneRecord, facts,
+};
+use crate::readmodel::sql::{Session, Sql, Store};
+
+/// One zone as of a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneProgress {
+    pub code: String,
+    pub name: Names,
+    pub needs: NeedCounts,
+    pub proposals: ProposalCounts,
+    pub unanswered_needs: Vec<NeedSummary>,
+    /// Approved by the day, in approval order.
+    pub projects: Vec<Project>,
+    pub progress: Progress,
+    pub goals: Vec<GoalProgress>,
+}
+
+/// A zone's figures, rounded to one decimal as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub infrastructural: f64,
+    pub social: f64,
+    pub overall: f64,
+    pub expected: f64,
+    pub status: TrackStatus,
+    pub days_left: i32,
+    pub operational_start: Option<Day>,
+    pub goal_date: Option<Day>,
+}
+
+/// Something counted per NGO or agency, with its names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    pub key: String,
+    pub name: Names,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedCounts {
+    pub total: u32,
+    pub infrastructural: u32,
+    pub social: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub by_ngo: Vec<Count>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalCounts {
+    pub total: u32,
+    pub pending: u32,
+    pub approved: u32,
+    pub rejected: u32,
+    pub infrastructural: u32,
+    pub social: u32,
+    pub by_agency: Vec<Count>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedSummary {
+    pub need_id: String,
+    pub title: String,
+    pub approach: Approach,
+    pub ngo: String,
+    pub declared_on: Day,
+    pub late: bool,
+    pub households_affected: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub proposal_id: String,
+    pub title: String,
+    pub agency: String,
+    pub approach: Approach,
+    pub budget_rials: u64,
+    pub percent: u32,
+    pub reported_as_of: Option<Day>,
+    pub completed: bool,
+    pub approved_on: Option<Day>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalProgress {
+    pub code: String,
+    pub title: Names,
+    pub approach: Approach,
+    pub weight: u32,
+    /// The zone's progress on the goal's approach.
+    pub percent: f64,
+}
+
+/// A zone in the list of zones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneSummary {
+    pub code: String,
+    pub name: Names,
+    pub needs: u32,
+    pub unanswered_needs: u32,
+    pub proposals: u32,
+    pub projects: u32,
+    pub progress: Progress,
+}
+
+/// What the zone queries read, for one zone or all of them, as of a day.
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    pub programme: Option<ProgrammeRow>,
+    pub zones: Vec<ZoneRow>,
+    pub goals: Vec<GoalRow>,
+    /// Declared on or before the day.
+    pub needs: Vec<NeedRow>,
+    /// Submitted on or before the day (decisions and completions as stored: judge them
+    /// as of the day).
+    pub proposals: Vec<ProposalRow>,
+    pub proposal_needs: Vec<ProposalNeedRow>,
+    /// Reports whose own `as_of` is on or before the day.
+    pub progress: Vec<ProgressRow>,
+    pub ngos: Vec<PartyRow>,
+    pub agencies: Vec<PartyRow>,
+}
+
+/// The facts of one zone (`zone` non-empty) or all zones, as of `as_of`, from one
+/// snapshot.
+pub(super) async fn snapshot(
+    store: &impl Store,
+    generation: u64,
+    zone: &str,
+    as_of: Day,
+) -> Result<Snapshot> {
+    let g = to_i64(generation, "generation")?;
+    let day = as_of.iso();
+    let mut db = store.read().await?;
+    let in_zone = [g.into(), zone.into()];
+    let by_day = [g.into(), day.as_str().into(), zone.into()];
+    let zones: Vec<ZoneRecord> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT {ZONE_COLS} FROM zones WHERE generation = $1 \
+                 AND ($2 = '' OR code = $2) ORDER BY code"
+            )),
+            &in_zone,
+        )
+        .await?;
+    let goals: Vec<GoalRecord> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT {GOAL_COLS} FROM goals WHERE generation = $1 \
+                 AND ($2 = '' OR zone = $2) ORDER BY zone, ordinal"
+            )),
+            &in_zone,
+        )
+        .await?;
+    let needs: Vec<NeedRecord> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT {NEED_COLS} FROM needs WHERE generation = $1 AND ($3 = '' OR zone = $3) \
+                 AND declared_day <= $2 ORDER BY zone, stream_version"
+            )),
+            &by_day,
+        )
+        .await?;
+    let proposals: Vec<ProposalRecord> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT {PROPOSAL_COLS} FROM proposals WHERE generation = $1 \
+                 AND ($3 = '' OR zone = $3) AND submitted_day <= $2 \
+                 ORDER BY zone, stream_version"
+            )),
+            &by_day,
+        )
+        .await?;
+    let proposal_needs: Vec<ProposalNeedRow> = db
+        .fetch_all(
+            "SELECT proposal_id, need_id, zone FROM proposal_needs \
+             WHERE generation = $1 AND ($2 = '' OR zone = $2)"
+                .into(),
+            &in_zone,
+        )
+        .await?;
+    let progress: Vec<ProgressRecord> = db
+        .fetch_all(
+            "SELECT proposal_id, stream_version, zone, percent, as_of, reported_day \
+             FROM progress_reports WHERE generation = $1 AND ($3 = '' OR zone = $3) \
+             AND as_of <= $2"
+                .into(),
+            &by_day,
+        )
+        .await?;
+    let snapshot = Snapshot {
+        programme: programme(&mut db, g).await?,
+        zones: facts(zones)?,
+        goals: facts(goals)?,
+        needs: facts(needs)?,
+        proposals: facts(proposals)?,
+        proposal_needs,
+        progress: facts(progress)?,
+        ngos: ngos(&mut db, g).await?,
+        agencies: agencies(&mut db, g).await?,
+    };
+    db.commit().await?;
+    Ok(snapshot)
+}
+
+/// Whether the zone is registered in the generation (whatever the day).
+pub(super) async fn exists(db: &mut impl Session, g: i64, zone: &ZoneCode) -> Result<bool> {
+    let found: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT code FROM zones WHERE generation = $1 AND code = $2".into(),
+            &[g.into(), zone.as_str().into()],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+pub(super) fn not_found(zone: &ZoneCode) -> ReadModelError {
+    ReadModelError::NotFound {
+        what: "zone",
+        id: zone.to_string(),
+    }
+}
+
+/// One zone as of a day, before it becomes a result.
+pub(super) struct ZoneView<'a> {
+    pub zone: &'a ZoneRow,
+    goals: Vec<&'a GoalRow>,
+    pub needs: Vec<&'a NeedRow>,
+    unanswered: Vec<&'a NeedRow>,
+    /// With their status as of the day.
+    pub proposals: Vec<(&'a ProposalRow, Status)>,
+    /// Approved by the day, in approval order.
+    pub projects: Vec<(&'a ProposalRow, ProjectProgress)>,
+    pub figures: ZoneFigures,
+}
+
+pub(super) fn dates_of(programme: Option<&ProgrammeRow>) -> Option<ProgressDates> {
+    programme.map(|p| ProgressDates {
+        operational_start: p.operational_start,
+        goal_date: p.goal_date,
+    })
+}
+
+/// The views of the snapshot's zones (all of them: callers filter on registration).
+fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
+    let mut goals: HashMap<&str, Vec<&GoalRow>> = HashMap::new();
+    for g in &s.goals {
+        goals.entry(g.zone.as_str()).or_default().push(g);
+    }
+    let mut needs: HashMap<&str, Vec<&NeedRow>> = HashMap::new();
+    for n in &s.needs {
+        needs.entry(n.zone.as_str()).or_default().push(n);
+    }
+    let mut proposals: HashMap<&str, Vec<(&ProposalRow, Status)>> = HashMap::new();
+    for p in &s.proposals {
+        proposals
+            .entry(p.zone.as_str())
+            .or_default()
+            .push((p, p.status_as_of(as_of)));
+    }
+    // Needs answered by a proposal submitted by the day and not rejected by then.
+    let answering: HashSet<&str> = s
+        .proposals
+        .iter()
+        .filter(|p| p.status_as_of(as_of) != Status::Rejected)
+        .map(|p| p.proposal_id.as_str())
+        .collect();
+    let answered: HashSet<&str> = s
+        .proposal_needs
+        .iter()
+        .filter(|pn| answering.contains(pn.proposal_id.as_str()))
+        .map(|pn| pn.need_id.as_str())
+        .collect();
+    let mut reports: HashMap<&str, Vec<Report>> = HashMap::new();
+    for r in &s.progress {
+        reports
+            .entry(r.proposal_id.as_str())
+            .or_default()
+            .push(Report {
+                as_of: r.as_of,
+                order: r.stream_version,
+                percent: r.percent,
+            });
+    }
+    let dates = dates_of(s.programme.as_ref());
+
+    s.zones
+        .iter()
+        .map(|zone| {
+            let code = zone.code.as_str();
+            let goals = goals.remove(code).unwrap_or_default();
+            let needs = needs.remove(code).unwrap_or_default();
+            let unanswered = needs
+                .iter()
+                .copied()
+                .filter(|n| !answered.contains(n.need_id.as_str()))
+                .collect();
+            let proposals = proposals.remove(code).unwrap_or_default();
+            let mut projects: Vec<(&ProposalRow, ProjectProgress)> = proposals
+                .iter()
+                .filter_map(|(p, _)| {
+                    let reports = reports
+                        .get(p.proposal_id.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    progress::project_progress(p.approved_on(), reports, p.completed_on, as_of)
+                        .map(|progress| (*p, progress))
+                })
+                .collect();
+            projects.sort_by_key(|(p, _)| {
+                (
+                    p.decision.map(|d| (d.day, d.stream_version)),
+                    p.stream_version,
+                )
+            });
+            let percents: Vec<(Approach, u32)> = projects
+                .iter()
+                .map(|(p, pr)| (p.approach, pr.percent))
+                .collect();
+            let weights: Vec<(Approach, u32)> =
+                goals.iter().map(|g| (g.approach, g.weight)).collect();
+            let figures = progress::zone_figures(&percents, &weights, dates, as_of);
+            ZoneView {
+                zone,
+                goals,
+                needs,
+                unanswered,
+                proposals,
+                projects,
+                figures,
+            }
+        })
+        .collect()
+}
+
+/// The views of the zones registered by the day.
+pub(super) fn registered(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
+    views(s, as_of)
+        .into_iter()
+        .filter(|v| v.zone.registered_day <= as_of)
+        .collect()
+}
+
+fn progress_of(f: &ZoneFigures, programme: Option<&ProgrammeRow>) -> Progress {
+    Progress {
+        infrastructural: progress::round1(f.infrastructural),
+        social: progress::round1(f.social),
+        overall: progress::round1(f.overall),
+        expected: progress::round1(f.expected),
+        status: f.status,
+        days_left: days_i32(f.days_left),
+        operational_start: programme.map(|p| p.operational_start),
+        goal_date: programme.map(|p| p.goal_date),
+    }
+}
+
+/// Counts per code, sorted by code, with names.
+fn counts<'a>(codes: impl Iterator<Item = &'a str>, directory: &Directory<'_>) -> Vec<Count> {
+    let mut by: BTreeMap<&str, u32> = BTreeMap::new();
+    for code in codes {
+        *by.entry(code).or_default() += 1;
+    }
+    by.into_iter()
+        .map(|(key, count)| Count {
+            key: key.to_owned(),
+            name: directory.names(key),
+            count,
+        })
+        .collect()
+}
+
+/// See [`ReadModels::zone_progress`](crate::readmodel::ReadModels::zone_progress).
+pub(in crate::readmodel) async fn zone_progress(
+    store: &impl Store,
+    generation: u64,
+    zone: &ZoneCode,
+    as_of: Day,
+) -> Result<ZoneProgress> {
+    let s = snapshot(store, generation, zone.as_str(), as_of).await?;
+    let ngos = Directory::new(&s.ngos);
+    let agencies = Directory::new(&s.agencies);
+    let view = views(&s, as_of)
+        .into_iter()
+        .next()
+        .ok_or_else(|| not_found(zone))?;
+    let of_approach = |a: Approach| view.needs.iter().filter(|n| n.approach == a).count();
+    let needs = NeedCounts {
+        total: count(view.needs.len()),
+        infrastructural: count(of_approach(Approach::Infrastructural)),
+        social: count(of_approach(Approach::Social)),
+        on_time: count(view.needs.iter().filter(|n| !n.late).count()),
+        late: count(view.needs.iter().filter(|n| n.late).count()),
+        by_ngo: counts(view.needs.iter().map(|n| n.ngo.as_str()), &ngos),
+    };
+    let with = |st: Status| view.proposals.iter().filter(|(_, s)| *s == st).count();
+    let of = |a: Approach| {
+        view.proposals
+            .iter()
+            .filter(|(p, _)| p.approach == a)
+            .count()
+    };
+    let proposals = ProposalCounts {
+        total: count(view.proposals.len()),
+        pending: count(with(Status::Pending)),
+        approved: count(with(Status::Approved)),
+        rejected: count(with(Status::Rejected)),
+        infrastructural: count(of(Approach::Infrastructural)),
+        social: count(of(Approach::Social)),
+        by_agency: counts(
+            view.proposals.iter().map(|(p, _)| p.agency.as_str()),
+            &agencies,
+        ),
+    };
+    let unanswered_needs = view
+        .unanswered
+        .iter()
+        .map(|n| NeedSummary {
+            need_id: n.need_id.clone(),
+            title: n.title.clone(),
+            approach: n.approach,
+            ngo: n.ngo.clone(),
+            declared_on: n.declared_day,
+            late: n.late,
+            households_affected: n.households,
+        })
+        .collect();
+    let projects = view
+        .projects
+        .iter()
+        .map(|(p, pr)| Project {
+            proposal_id: p.proposal_id.clone(),
+            title: p.title.clone(),
+            agency: p.agency.clone(),
+            approach: p.approach,
+            budget_rials: p.budget_rials,
+            percent: pr.percent,
+            reported_as_of: pr.reported_as_of,
+            completed: pr.completed,
+            approved_on: p.approved_on(),
+        })
+        .collect();
+    let goals = view
+        .goals
+        .iter()
+        .map(|g| GoalProgress {
+            code: g.code.clone(),
+            title: Names::new(&g.title_fa, &g.title_en),
+            approach: g.approach,
+            weight: g.weight,
+            percent: progress::round1(match g.approach {
+                Approach::Infrastructural => view.figures.infrastructural,
+                Approach::Social => view.figures.social,
+            }),
+        })
+        .collect();
+    Ok(ZoneProgress {
+        code: view.zone.code.clone(),
+        name: Names::new(&view.zone.name_fa, &view.zone.name_en),
+        needs,
+        proposals,
+        unanswered_needs,
+        projects,
+        progress: progress_of(&view.figures, s.programme.as_ref()),
+        goals,
+    })
+}
+
+/// See [`ReadModels::list_zones`](crate::readmodel::ReadModels::list_zones).
+pub(in crate::readmodel) async fn list_zones(
+    store: &impl Store,
+    generation: u64,
+    as_of: Day,
+) -> Result<Vec<ZoneSummary>> {
+    let s = snapshot(store, generation, "", as_of).await?;
+    Ok(registered(&s, as_of)
+        .iter()
+        .map(|v| ZoneSummary {
+            code: v.zone.code.clone(),
+            name: Names::new(&v.zone.name_fa, &v.zone.name_en),
+            needs: count(v.needs.len()),
+            unanswered_needs: count(v.unanswered.len()),
+            proposals: count(v.proposals.len()),
+            projects: count(v.projects.len()),
+            progress: progress_of(&v.figures, s.programme.as_ref()),
+        })
+        .collect())
+}
