@@ -76,6 +76,32 @@ pub struct Global {
     #[arg(long, global = true, env = "SAMAN_CONNECT_TIMEOUT", default_value = "5s",
           value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
+    /// The bearer token sent with every call: from the identity provider (see
+    /// docs/security.md), or `saman token mint` in development.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "SAMAN_TOKEN",
+        hide_env_values = true,
+        value_name = "JWT"
+    )]
+    pub token: Option<String>,
+    /// Development only: instead of --token, sign a token for each call with this key
+    /// (scripts/dev makes .saman/dev-signing-key.pem): each write as its actor, queries
+    /// as an operator.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "SAMAN_DEV_KEY",
+        value_name = "PEM"
+    )]
+    pub dev_key: Option<std::path::PathBuf>,
+    /// The issuer named by tokens signed with --dev-key.
+    #[arg(long, global = true, help_heading = "Global options", env = "SAMAN_DEV_ISSUER",
+          default_value = saman_auth::dev::DEV_ISSUER, value_name = "URL")]
+    pub dev_issuer: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +137,9 @@ pub enum Command {
     /// For operators: the projection's status, parked events, rebuilds.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Development tokens: a signing key and its JWKS, tokens minted with it.
+    #[command(subcommand)]
+    Token(TokenCommand),
 
     // ---- writes ----
     #[command(flatten)]
@@ -794,4 +823,32 @@ mod tests {
         assert_eq!(arg.version, 7);
         assert!("zone.zone-01".parse::<StreamVersionArg>().is_err());
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a token for an identity, signed with the development key (--dev-key);
+    /// refused without one. Real tokens come from the identity provider.
+    #[command(
+        after_help = "Examples:\n  saman token mint --as member:ngo-01/m-001 --dev-key .saman/dev-signing-key.pem\n  \
+                            export SAMAN_TOKEN=$(saman token mint --as operator:ops)"
+    )]
+    Mint {
+        /// Whom the token names: office:USER, supervisor:USER, member:NGO/MEMBER,
+        /// officer:AGENCY/USER or operator:USER.
+        #[arg(long = "as", value_name = "IDENTITY")]
+        identity: String,
+        /// How long the token is valid.
+        #[arg(long, default_value = "1h", value_parser = saman_runtime::parse_duration,
+              value_name = "DURATION")]
+        ttl: Duration,
+    },
+    /// Make a development signing key and the JWKS that publishes it, unless they
+    /// exist: DIR/dev-signing-key.pem (readable by you only) and DIR/dev-jwks.json, for
+    /// services started with --auth-jwks-file DIR/dev-jwks.json.
+    #[command(after_help = "Example:\n  saman token dev-keys --dir .saman")]
+    DevKeys {
+        #[arg(long, default_value = ".saman", value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }

@@ -4,10 +4,40 @@
 use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::args::Global;
+use crate::credentials::Credentials;
 use crate::error::{CliError, Kind};
+
+/// A channel to the projection whose calls carry the CLI's token.
+pub type ProjectionChannel = InterceptedService<Channel, Authorize>;
+
+/// Adds `authorization` to every call (nothing when the CLI has no credentials).
+#[derive(Clone)]
+pub struct Authorize(Option<AsciiMetadataValue>);
+
+impl tonic::service::Interceptor for Authorize {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+async fn projection_channel(global: &Global) -> Result<ProjectionChannel, CliError> {
+    let authorization = Credentials::of(global)?.for_projection()?;
+    let channel = channel("projection", &global.projection, global).await?;
+    Ok(InterceptedService::new(channel, Authorize(authorization)))
+}
 
 pub async fn intake(global: &Global) -> Result<IntakeClient<Channel>, CliError> {
     Ok(IntakeClient::new(
@@ -15,15 +45,13 @@ pub async fn intake(global: &Global) -> Result<IntakeClient<Channel>, CliError> 
     ))
 }
 
-pub async fn projection(global: &Global) -> Result<ProjectionClient<Channel>, CliError> {
-    Ok(ProjectionClient::new(
-        channel("projection", &global.projection, global).await?,
-    ))
+pub async fn projection(global: &Global) -> Result<ProjectionClient<ProjectionChannel>, CliError> {
+    Ok(ProjectionClient::new(projection_channel(global).await?))
 }
 
-pub async fn admin(global: &Global) -> Result<ProjectionAdminClient<Channel>, CliError> {
+pub async fn admin(global: &Global) -> Result<ProjectionAdminClient<ProjectionChannel>, CliError> {
     Ok(ProjectionAdminClient::new(
-        channel("projection", &global.projection, global).await?,
+        projection_channel(global).await?,
     ))
 }
 

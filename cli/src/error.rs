@@ -31,6 +31,8 @@ pub enum Kind {
     Unreachable,
     /// A read waited for writes the projection has not applied yet (DEADLINE_EXCEEDED).
     TimedOut,
+    /// No token, or the service refused the token (UNAUTHENTICATED).
+    Unauthenticated,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Conflict => 6,
             Kind::Unreachable => 7,
             Kind::TimedOut => 8,
+            Kind::Unauthenticated => 9,
         }
     }
 
@@ -56,6 +59,7 @@ impl Kind {
             Code::Aborted | Code::AlreadyExists => Kind::Conflict,
             Code::Unavailable => Kind::Unreachable,
             Code::DeadlineExceeded => Kind::TimedOut,
+            Code::Unauthenticated => Kind::Unauthenticated,
             _ => Kind::Unexpected,
         }
     }
@@ -76,7 +80,9 @@ macro_rules! exit_codes {
   6  conflict: the stream moved on (--expected-version), already registered, or a
      submission id reused with other content
   7  unreachable: the service is not running or not reachable
-  8  timed out: a read waited for writes the projection has not applied yet"
+  8  timed out: a read waited for writes the projection has not applied yet
+  9  not authenticated: no token (--token, or --dev-key in development), or the
+     service refused it (the reason is named)"
     };
 }
 
@@ -188,6 +194,7 @@ impl fmt::Display for CliError {
             Kind::Conflict => "conflict",
             Kind::Unreachable => "unreachable",
             Kind::TimedOut => "timed out",
+            Kind::Unauthenticated => "not authenticated",
         };
         write!(f, "{kind}")?;
         if !self.fields.is_empty() {

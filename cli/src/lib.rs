@@ -15,12 +15,14 @@
 pub mod actor;
 pub mod args;
 pub mod connect;
+pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod output;
 pub mod read;
 pub mod scenario;
 pub mod submit;
+pub mod token;
 pub mod watch;
 pub mod write;
 
@@ -63,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Watch(watch) => watch::run(watch, global).await,
         Command::Events(events) => events::run(events, global).await,
         Command::Admin(admin) => read::admin(admin, global).await,
+        Command::Token(token) => token::run(token, global),
         Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }

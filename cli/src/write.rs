@@ -11,6 +11,7 @@ use crate::args::{
     RegisterZoneArgs, SupervisionCommand, WriteCommand, WriteOpts,
 };
 use crate::connect;
+use crate::credentials::Credentials;
 use crate::error::{CliError, Kind};
 use crate::output::{Style, json_line};
 use crate::submit::Request;
@@ -53,10 +54,11 @@ pub async fn run(write: Write, global: &Global) -> Result<(), CliError> {
         expected_version: opts.expected_version,
         occurred_at: opts.occurred_at.clone().unwrap_or_default(),
     };
+    let authorization = Credentials::of(global)?.for_write(submission.actor.as_ref())?;
     let request = request.with_submission(submission);
     let mut client = connect::intake(global).await?;
     let reply = request
-        .send(&mut client)
+        .send(&mut client, authorization)
         .await
         .map_err(|s| CliError::from_status("intake", &s))?;
     let style = Style {

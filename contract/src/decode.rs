@@ -14,6 +14,7 @@
 
 use jiff::Timestamp;
 use prost::Message;
+use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
 use saman_domain::event::{AsText, EventId, EventOf, Goal, Ids, ProgrammeDates};
 use saman_domain::values::{
@@ -45,6 +46,8 @@ pub struct Recorded<E = Event> {
     pub submission: String,
     /// Who acted, as recorded; `None` when the envelope names no one.
     pub actor: Option<Actor>,
+    /// The authenticated caller behind the actor; `None` when authentication was off.
+    pub principal: Option<Principal>,
     /// When the act happened, according to its submitter.
     pub occurred_at: Timestamp,
     /// When intake recorded it; `None` when the envelope has no readable one.
@@ -99,6 +102,7 @@ impl Recorded<()> {
             version: self.version,
             submission: self.submission,
             actor: self.actor,
+            principal: self.principal,
             occurred_at: self.occurred_at,
             recorded_at: self.recorded_at,
             event,
@@ -147,6 +151,10 @@ fn metadata(payload: &[u8]) -> Result<(Recorded<()>, Option<Body>), DecodeError>
         version: envelope.stream_version,
         submission: envelope.submission_id,
         actor: envelope.actor.and_then(actor),
+        principal: envelope.principal.map(|p| Principal {
+            issuer: Text::stored(&p.issuer),
+            subject: Text::stored(&p.subject),
+        }),
         occurred_at: Timestamp::UNIX_EPOCH,
         recorded_at: instant(envelope.recorded_at.as_ref(), "recorded_at").ok(),
         event: (),
@@ -434,6 +442,10 @@ mod tests {
                 ngo: NgoCode::parse("ngo-01").unwrap(),
                 member: MemberCode::parse("m-001").unwrap(),
             },
+            principal: Some(Principal {
+                issuer: Text::stored("https://id.example/realms/saman"),
+                subject: Text::stored("4b1c-77"),
+            }),
             occurred_at: "2018-04-20T07:30:00Z".parse().unwrap(),
             recorded_at: "2018-04-20T07:30:02.5Z".parse().unwrap(),
         }
@@ -465,6 +477,7 @@ mod tests {
         assert_eq!((back.stream, back.version), (zone(), 3));
         assert_eq!(back.submission, meta.submission.to_string());
         assert_eq!(back.actor, Some(meta.actor.clone()));
+        assert_eq!(back.principal, meta.principal);
         assert_eq!(back.occurred_at, meta.occurred_at);
         assert_eq!(back.recorded_at, Some(meta.recorded_at));
 

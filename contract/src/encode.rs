@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use prost::Message;
+use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
 use saman_domain::event::{EventOf, Ids};
 use saman_domain::values::{Approach, Priority};
@@ -19,6 +20,8 @@ pub struct EventMeta {
     pub stream_version: u64,
     pub submission: Uuid,
     pub actor: Actor,
+    /// The authenticated caller behind the actor (`None`: authentication was off).
+    pub principal: Option<Principal>,
     pub occurred_at: Timestamp,
     pub recorded_at: Timestamp,
 }
@@ -40,6 +43,10 @@ pub fn envelope<I: Ids>(meta: &EventMeta, event: &EventOf<I>) -> pb::Envelope {
         actor: Some(actor_to_pb(&meta.actor)),
         occurred_at: Some(timestamp(meta.occurred_at)),
         recorded_at: Some(timestamp(meta.recorded_at)),
+        principal: meta.principal.as_ref().map(|p| pb::Principal {
+            issuer: p.issuer.to_string(),
+            subject: p.subject.to_string(),
+        }),
         body: Some(body(event)),
     }
 }

@@ -63,13 +63,25 @@ macro_rules! writes {
                 }
             }
 
-            /// Calls the request's RPC: the reply, or the status intake answered with.
+            /// Calls the request's RPC, with `authorization` (`Bearer <token>`) when
+            /// given: the reply, or the status intake answered with.
             pub async fn send(
                 self,
                 client: &mut IntakeClient<Channel>,
+                authorization: Option<tonic::metadata::AsciiMetadataValue>,
             ) -> Result<SubmissionReply, tonic::Status> {
+                fn request<T>(
+                    message: T,
+                    authorization: Option<tonic::metadata::AsciiMetadataValue>,
+                ) -> tonic::Request<T> {
+                    let mut request = tonic::Request::new(message);
+                    if let Some(value) = authorization {
+                        request.metadata_mut().insert("authorization", value);
+                    }
+                    request
+                }
                 let reply = match self {
-                    $(Self::$rpc(r) => client.$method(r).await,)*
+                    $(Self::$rpc(r) => client.$method(request(r, authorization)).await,)*
                 }?;
                 Ok(reply.into_inner())
             }

@@ -15,7 +15,8 @@ pub async fn scenario(args: ScenarioArgs, global: &Global) -> Result<(), CliErro
     let plan = plan::plan(args.seed);
     let client = connect::intake(global).await?;
     let progress = !args.no_progress && !global.json;
-    let outcome = run::run(&plan, client, args.concurrency, progress).await?;
+    let credentials = crate::credentials::Credentials::of(global)?;
+    let outcome = run::run(&plan, client, &credentials, args.concurrency, progress).await?;
     if global.json {
         let line = serde_json::json!({
             "year": args.year,

@@ -16,6 +16,7 @@ use saman_runtime::backoff::{self, Retryable};
 use tonic::transport::Channel;
 
 use super::plan::{Lane, Plan};
+use crate::credentials::Credentials;
 use crate::error::{CliError, Kind};
 use crate::submit::Request;
 
@@ -37,6 +38,7 @@ const RETRIES: usize = 8;
 pub async fn run(
     plan: &Plan,
     client: IntakeClient<Channel>,
+    credentials: &Credentials,
     concurrency: usize,
     progress: bool,
 ) -> Result<Outcome, CliError> {
@@ -62,7 +64,7 @@ pub async fn run(
         let lanes = futures::stream::iter(phase.lanes.iter().map(|lane| {
             let client = client.clone();
             let bar = bar.clone();
-            async move { run_lane(lane, client, &bar).await }
+            async move { run_lane(lane, client, credentials, &bar).await }
         }))
         .buffer_unordered(concurrency.max(1));
         let results: Vec<_> = lanes.collect().await;
@@ -86,6 +88,7 @@ pub async fn run(
 async fn run_lane(
     lane: &Lane,
     mut client: IntakeClient<Channel>,
+    credentials: &Credentials,
     bar: &ProgressBar,
 ) -> Result<Vec<(&'static str, pb::SubmissionReply)>, CliError> {
     // What this lane's steps created, by the plan's names, with the ids intake gave.
@@ -102,21 +105,26 @@ async fn run_lane(
             )
         })?;
         let rpc = request.rpc();
-        let reply = send_with_retries(request, &mut client).await.map_err(|e| {
-            // A registration refused as a duplicate: the system holds another year.
-            let hint = if e.kind == Kind::Conflict
-                && (step.key.ends_with("/register") || step.key.ends_with("/record"))
-            {
-                " (the system already holds a programme this plan did not make: another \
+        // Each step with a token of its own actor.
+        let actor = request.submission().and_then(|s| s.actor.as_ref());
+        let authorization = credentials.for_write(actor)?;
+        let reply = send_with_retries(request, &mut client, authorization)
+            .await
+            .map_err(|e| {
+                // A registration refused as a duplicate: the system holds another year.
+                let hint = if e.kind == Kind::Conflict
+                    && (step.key.ends_with("/register") || step.key.ends_with("/record"))
+                {
+                    " (the system already holds a programme this plan did not make: another \
                      --seed, or data of its own; load the scenario into an empty system)"
-            } else {
-                ""
-            };
-            CliError {
-                message: format!("step {} ({rpc}): {}{hint}", step.key, e.message),
-                ..e
-            }
-        })?;
+                } else {
+                    ""
+                };
+                CliError {
+                    message: format!("step {} ({rpc}): {}{hint}", step.key, e.message),
+                    ..e
+                }
+            })?;
         if let Some(name) = &step.creates {
             created.insert(name, reply.entity_id.clone());
         }
@@ -129,6 +137,7 @@ async fn run_lane(
 async fn send_with_retries(
     request: Request,
     client: &mut IntakeClient<Channel>,
+    authorization: Option<tonic::metadata::AsciiMetadataValue>,
 ) -> Result<pb::SubmissionReply, CliError> {
     // 200 ms, doubling up to 3.2 s.
     let pauses = backoff::doubling(Duration::from_millis(200), Duration::from_millis(3200))
@@ -136,7 +145,8 @@ async fn send_with_retries(
     let client = &*client;
     (|| {
         let (request, mut client) = (request.clone(), client.clone());
-        async move { request.send(&mut client).await }
+        let authorization = authorization.clone();
+        async move { request.send(&mut client, authorization).await }
     })
     .retry(pauses)
     .when(|status| status.code() == tonic::Code::Unavailable)

@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use saman_runtime::parse_duration;
 
+use crate::caller::ClaimNames;
 use crate::gate::Gate;
 use crate::keys::{KeyConfig, KeySource, Keys};
-use crate::principal::ClaimNames;
 use crate::verify::{Expect, Verifier};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -48,9 +48,9 @@ pub struct AuthArgs {
 }
 
 impl AuthArgs {
-    /// The gate these flags describe; reads the keys once, so that a wrong file or
-    /// issuer shows at start.
-    pub async fn gate(&self, public_reads: bool) -> anyhow::Result<Gate> {
+    /// The gate these flags describe, for a service whose ErrorInfo domain is `domain`;
+    /// reads the keys once, so that a wrong file or issuer shows at start.
+    pub async fn gate(&self, public_reads: bool, domain: &'static str) -> anyhow::Result<Gate> {
         if self.insecure_no_auth {
             tracing::warn!(
                 "authentication is OFF (--insecure-no-auth): any caller may act as anyone"
@@ -95,6 +95,7 @@ impl AuthArgs {
         Ok(Gate::Tokens {
             verifier: Arc::new(Verifier::new(expect, keys)),
             public_reads,
+            domain,
         })
     }
 }

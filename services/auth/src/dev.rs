@@ -15,8 +15,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore as _;
 use serde_json::{Value, json};
 
+use crate::caller::ClaimNames;
 use crate::policy::Role;
-use crate::principal::ClaimNames;
 
 /// The issuer development tokens name, unless told otherwise.
 pub const DEV_ISSUER: &str = "https://saman.dev.invalid";

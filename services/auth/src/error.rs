@@ -4,19 +4,19 @@
 //! UNAVAILABLE when the issuer's keys cannot be had (the caller may retry).
 //!
 //! Each status carries a `google.rpc.ErrorInfo` with the reason (`TOKEN_EXPIRED`, ...),
-//! the domain `saman.auth` and the metadata `field` = `authorization` (the header the
-//! credential travels in). Messages quote at most a few characters of what the caller
-//! sent, so a refusal always fits in gRPC metadata.
+//! the domain of the service that refused (`saman.intake.v1`, ...) and the metadata
+//! `field`: `authorization` (the header the credential travels in), or
+//! `submission.actor` when an intake write's actor (the token's) may not make it.
+//! Messages quote at most a few characters of what the caller sent, so a refusal
+//! always fits in gRPC metadata.
 
 use std::collections::HashMap;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// The `domain` of every `google.rpc.ErrorInfo` of an authentication refusal.
-pub const ERROR_DOMAIN: &str = "saman.auth";
-
-/// The request "field" every refusal names: the header of the credential.
+/// The request "field" a refusal names unless told otherwise: the header of the
+/// credential.
 pub const FIELD: &str = "authorization";
 
 /// What is wrong, as the `reason` of the `google.rpc.ErrorInfo`.
@@ -93,6 +93,8 @@ impl Reason {
 pub struct AuthError {
     pub reason: Reason,
     pub message: String,
+    /// The request field the refusal is about ([`FIELD`] unless said otherwise).
+    pub field: &'static str,
 }
 
 impl AuthError {
@@ -100,7 +102,14 @@ impl AuthError {
         Self {
             reason,
             message: message.into(),
+            field: FIELD,
         }
+    }
+
+    /// The same refusal, about another request field.
+    pub fn about(mut self, field: &'static str) -> Self {
+        self.field = field;
+        self
     }
 
     pub fn code(&self) -> Code {
@@ -108,15 +117,15 @@ impl AuthError {
     }
 }
 
-impl From<AuthError> for Status {
-    fn from(err: AuthError) -> Status {
-        let metadata = HashMap::from([("field".to_owned(), FIELD.to_owned())]);
-        let details = ErrorDetails::with_error_info(err.reason.as_str(), ERROR_DOMAIN, metadata);
-        let code = err.code();
-        let message = match err.reason {
-            Reason::RoleNotAdmitted | Reason::KeysUnavailable => err.message,
-            _ => format!("{FIELD}: {}", err.message),
+impl AuthError {
+    /// The status of this refusal, from a service whose ErrorInfo domain is `domain`.
+    pub fn to_status(&self, domain: &str) -> Status {
+        let metadata = HashMap::from([("field".to_owned(), self.field.to_owned())]);
+        let details = ErrorDetails::with_error_info(self.reason.as_str(), domain, metadata);
+        let message = match self.reason {
+            Reason::KeysUnavailable => self.message.clone(),
+            _ => format!("{}: {}", self.field, self.message),
         };
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(self.code(), message, details)
     }
 }

@@ -1,13 +1,13 @@
 //! The gate every call of a service passes before it is handled: the call's rule
 //! ([`crate::policy`]), its token verified ([`Verifier`]), its caller's roles checked
 //! against the rule. The runtime's RPC layer calls it for every call and hands the
-//! [`Principal`] to the service in the request's extensions.
+//! [`Caller`] to the service in the request's extensions.
 
 use std::sync::Arc;
 
+use crate::caller::Caller;
 use crate::error::{AuthError, FIELD, Reason};
 use crate::policy::{self, Who};
-use crate::principal::Principal;
 use crate::verify::Verifier;
 
 /// How a service admits calls.
@@ -18,6 +18,8 @@ pub enum Gate {
     Tokens {
         verifier: Arc<Verifier>,
         public_reads: bool,
+        /// The service's ErrorInfo domain, which its refusals carry.
+        domain: &'static str,
     },
     /// No authentication at all: only when the operator asked for it by name
     /// (`--insecure-no-auth`); every call is admitted without a caller.
@@ -31,10 +33,11 @@ impl Gate {
         &self,
         path: &str,
         header: Option<&[u8]>,
-    ) -> Result<Option<Principal>, AuthError> {
+    ) -> Result<Option<Caller>, AuthError> {
         let Gate::Tokens {
             verifier,
             public_reads,
+            ..
         } = self
         else {
             return Ok(None);
@@ -45,39 +48,51 @@ impl Gate {
         if rule.who == Who::Readers && *public_reads {
             return Ok(None);
         }
-        let principal = verifier.verify_header(header).await?;
-        if !rule.admits(&principal.roles) {
-            let held = principal
+        let caller = verifier.verify_header(header).await?;
+        if !rule.admits(&caller.roles) {
+            let held = caller
                 .roles
                 .iter()
                 .map(|r| r.claim_value())
                 .collect::<Vec<_>>()
                 .join(", ");
+            // A write's actor is the token's: it is the actor that may not do this.
+            let field = if rule.service == policy::INTAKE {
+                "submission.actor"
+            } else {
+                FIELD
+            };
             return Err(AuthError::new(
                 Reason::RoleNotAdmitted,
                 format!(
-                    "{FIELD}: {} is for {}; this token's roles are {held}",
+                    "{} is for the {}; this token's roles are {held}",
                     rule.rpc,
                     rule.who_text()
                 ),
-            ));
+            )
+            .about(field));
         }
-        Ok(Some(principal))
+        Ok(Some(caller))
     }
 }
 
 impl saman_runtime::rpc::Admit for Gate {
     fn admit(&self, path: &str, headers: &http::HeaderMap) -> saman_runtime::rpc::Admission {
         let gate = self.clone();
+        let domain = match self {
+            Gate::Tokens { domain, .. } => *domain,
+            Gate::Open => "",
+        };
         let path = path.to_owned();
         let header = headers
             .get(http::header::AUTHORIZATION)
             .map(|v| v.as_bytes().to_vec());
         Box::pin(async move {
             let mut extensions = http::Extensions::new();
-            if let Some(principal) = gate.admit(&path, header.as_deref()).await? {
-                tracing::Span::current().record("principal", principal.subject.as_str());
-                extensions.insert(principal);
+            let admitted = gate.admit(&path, header.as_deref()).await;
+            if let Some(caller) = admitted.map_err(|e| e.to_status(domain))? {
+                tracing::Span::current().record("principal", caller.principal.subject.as_str());
+                extensions.insert(caller);
             }
             Ok(extensions)
         })

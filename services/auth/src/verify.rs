@@ -6,7 +6,7 @@
 //! every service that verifies also mint; only EdDSA, ES256 and RS256); the key id, the
 //! issuer's key of that id, and that the key is of the token's algorithm; the signature;
 //! then, on a signed token only, the claims: `exp` and `nbf` (with a small leeway for
-//! clocks), the issuer, the audience, the subject, and the roles ([`Principal`]).
+//! clocks), the issuer, the audience, the subject, and the roles ([`Caller`]).
 
 use std::time::Duration;
 
@@ -17,9 +17,9 @@ use jsonwebtoken::{Algorithm, Validation};
 use saman_domain::values::quote;
 use serde_json::Value;
 
+use crate::caller::{Caller, ClaimNames};
 use crate::error::{AuthError, Reason};
 use crate::keys::{ACCEPTED, Keys};
-use crate::principal::{ClaimNames, Principal};
 
 /// The longest token accepted, in bytes: far above what providers issue (Keycloak's
 /// are 1-2 kB), far below gRPC's metadata limit.
@@ -58,7 +58,7 @@ impl Verifier {
 
     /// The caller of a request whose `authorization` header is `header` (`None`: no
     /// such header).
-    pub async fn verify_header(&self, header: Option<&[u8]>) -> Result<Principal, AuthError> {
+    pub async fn verify_header(&self, header: Option<&[u8]>) -> Result<Caller, AuthError> {
         let Some(header) = header else {
             return Err(AuthError::new(
                 Reason::MissingCredentials,
@@ -85,7 +85,7 @@ impl Verifier {
     }
 
     /// The caller a token names, once every check passed.
-    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         if token.is_empty() {
             return Err(AuthError::new(
                 Reason::EmptyToken,
@@ -138,7 +138,7 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let data = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
             .map_err(|e| self.refusal(e.into_kind(), parts[1]))?;
-        Principal::from_claims(&data.claims, &self.expect.claims)
+        Caller::from_claims(&data.claims, &self.expect.claims)
     }
 
     /// The refusal for a failed signature or claims check; `payload` is the token's

@@ -39,3 +39,19 @@ impl fmt::Display for Actor {
         }
     }
 }
+
+/// An authenticated caller, as its identity provider names it: who stands behind an
+/// actor. Recorded with every event made while authentication was on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    /// The token's issuer (`iss`).
+    pub issuer: Text,
+    /// The caller's id at that issuer (`sub`).
+    pub subject: Text,
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.subject, self.issuer)
+    }
+}

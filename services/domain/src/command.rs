@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Principal};
 use crate::calendar::Day;
 use crate::event::{Goal, ProgrammeDates};
 use crate::values::{
@@ -17,6 +17,8 @@ use crate::values::{
 pub struct Meta {
     pub submission: SubmissionId,
     pub actor: Actor,
+    /// The authenticated caller behind the actor (`None`: authentication was off).
+    pub principal: Option<Principal>,
     /// The version of the target stream the client last saw (0: it must not exist).
     pub expected_version: Option<u64>,
     /// When the act happened, as the submitter says; lateness is judged on it.

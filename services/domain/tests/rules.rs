@@ -47,6 +47,7 @@ fn command(actor: Actor, at: &str, body: CommandBody) -> Command {
         meta: Meta {
             submission: SubmissionId(Uuid::now_v7()),
             actor,
+            principal: None,
             expected_version: None,
             occurred_at: instant(at),
         },

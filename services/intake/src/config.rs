@@ -44,6 +44,9 @@ pub struct Config {
     #[command(flatten)]
     pub nats: NatsFlags,
 
+    #[command(flatten)]
+    pub auth: saman_auth::AuthArgs,
+
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,

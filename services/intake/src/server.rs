@@ -40,6 +40,10 @@ pub async fn run(
         saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
             .await;
 
+    // Who may call: read the issuer's keys before anything else, so that a wrong
+    // issuer or key file stops the start at once.
+    let gate = config.auth.gate(false, crate::error::ERROR_DOMAIN).await?;
+
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
         .await
@@ -107,9 +111,10 @@ pub async fn run(
     });
 
     // The span and metrics of every call first, so they see the rewritten refusal of
-    // a message too large.
+    // a message too large; then who the caller is (the layer admits every call through
+    // the gate before the service sees it).
     let router = Server::builder()
-        .layer(crate::edge::service::layer()?)
+        .layer(crate::edge::service::layer()?.with_admit(std::sync::Arc::new(gate)))
         .layer(saman_runtime::grpc::message_size_layer(
             crate::error::ERROR_DOMAIN,
             "--max-request-bytes (SAMAN_INTAKE_MAX_REQUEST_BYTES)",

@@ -412,6 +412,7 @@ impl WriterTask {
                 stream_version: version,
                 submission: meta.submission.0,
                 actor: meta.actor.clone(),
+                principal: meta.principal.clone(),
                 occurred_at: meta.occurred_at,
                 recorded_at: now,
             };

@@ -158,6 +158,7 @@ fn envelope(stream_id: &str, version: u64, submission: Uuid) -> Envelope {
             seconds: 1_524_200_100 + i64::try_from(version).unwrap(),
             nanos: 5_000,
         }),
+        principal: None,
         body: Some(body),
     }
 }

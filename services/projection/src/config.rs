@@ -60,6 +60,14 @@ pub struct Config {
     #[command(flatten)]
     pub nats: NatsFlags,
 
+    #[command(flatten)]
+    pub auth: saman_auth::AuthArgs,
+
+    /// Answer the read RPCs (and GetStatus) to anyone, without a token; Rebuild and
+    /// ListParked still need the operator role.
+    #[arg(long, env = "SAMAN_PROJECTION_PUBLIC_READS")]
+    pub public_reads: bool,
+
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,

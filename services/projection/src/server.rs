@@ -35,6 +35,12 @@ pub async fn run(
     let (health, health_service) =
         saman_runtime::grpc::health_not_serving::<ProjectionServer<ProjectionService>>().await;
 
+    // Who may call: read the issuer's keys before anything else.
+    let gate = config
+        .auth
+        .gate(config.public_reads, crate::error::ERROR_DOMAIN)
+        .await?;
+
     let web_listener = TcpListener::bind(config.web_listen)
         .await
         .with_context(|| format!("Failed to listen on {} (the web page)", config.web_listen))?;
@@ -100,17 +106,20 @@ pub async fn run(
     };
 
     // Each query's span (a child of the caller's trace) and metrics, around the
-    // rewritten refusal of a message too large.
+    // rewritten refusal of a message too large; every call admitted through the gate.
     let router = Server::builder()
-        .layer(saman_runtime::rpc::RpcLayer::new(
-            saman_proto::FILE_DESCRIPTOR_SET,
-            &[
-                "saman.projection.v1.Projection",
-                "saman.projection.v1.ProjectionAdmin",
-            ],
-            "saman_projection_requests_total",
-            "saman_projection_request_duration_seconds",
-        )?)
+        .layer(
+            saman_runtime::rpc::RpcLayer::new(
+                saman_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    "saman.projection.v1.Projection",
+                    "saman.projection.v1.ProjectionAdmin",
+                ],
+                "saman_projection_requests_total",
+                "saman_projection_request_duration_seconds",
+            )?
+            .with_admit(std::sync::Arc::new(gate)),
+        )
         .layer(saman_runtime::grpc::message_size_layer(
             "saman.projection.v1",
             "--max-request-bytes (SAMAN_PROJECTION_MAX_REQUEST_BYTES)",

@@ -167,6 +167,7 @@ fn envelope(stream: &str, version: u64, body: Body) -> Envelope {
             nanos: 0,
         }),
         recorded_at: None,
+        principal: None,
         body: Some(body),
     }
 }

@@ -147,6 +147,7 @@ impl Script {
             actor: Some(actor),
             occurred_at: Some(ts(noon)),
             recorded_at: Some(ts(noon + jiff::SignedDuration::from_secs(2))),
+            principal: None,
             body: Some(body),
         };
         self.publish(&envelope);
@@ -1505,6 +1506,7 @@ fn envelope_at(
         actor: Some(actor),
         occurred_at: Some(ts(noon)),
         recorded_at: Some(ts(noon)),
+        principal: None,
         body: Some(body),
     }
 }

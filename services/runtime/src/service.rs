@@ -53,6 +53,7 @@ impl Binary {
         F: FnOnce(C, TcpListener, Shutdown) -> Fut,
         Fut: Future<Output = anyhow::Result<()>>,
     {
+        crate::tls::install_crypto_provider();
         let telemetry = telemetry::init(self.name, self.log_format);
         if let Some(listen) = self.metrics_listen.0 {
             let addr = crate::metrics::serve(listen).await?;

@@ -23,6 +23,13 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes ring the process's rustls provider, for the clients that use the process
+/// default (reqwest builds one even for plain HTTP). Idempotent.
+pub fn install_crypto_provider() {
+    // An error means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The certificate authorities of a PEM file, or the system's without one.
 pub fn roots(ca_file: Option<&Path>) -> anyhow::Result<RootCertStore> {
     let mut roots = RootCertStore::empty();

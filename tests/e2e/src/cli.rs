@@ -135,6 +135,10 @@ impl Saman {
         command
             .args(args)
             .env_remove("SAMAN_AS")
+            .env_remove("SAMAN_TOKEN")
+            // Each call with a token of the test process's issuer (writes as their actor).
+            .env("SAMAN_DEV_KEY", crate::issuer().signing_key_file())
+            .env("SAMAN_DEV_ISSUER", crate::issuer().url())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .kill_on_drop(true);

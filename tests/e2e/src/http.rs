@@ -26,6 +26,7 @@ impl HttpResponse {
 
 /// One GET of `http://{addr}{path}` (no proxy, at most 10 s).
 pub async fn http_get_response(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
+    saman_runtime::tls::install_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))

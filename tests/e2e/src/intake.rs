@@ -8,10 +8,9 @@ use anyhow::Context;
 use saman_intake::config::Config;
 use saman_intake::store::EventStore;
 use saman_proto::intake::v1::intake_client::IntakeClient;
-use tonic::transport::Channel;
 
 use crate::process::{Binary, Service, wait_ready, wait_until_listening};
-use crate::{InProcess, channel, serving};
+use crate::{Channel, InProcess, channel, serving};
 
 /// The gRPC service whose health says whether intake serves.
 pub const INTAKE_SERVICE: &str = "saman.intake.v1.Intake";
@@ -29,8 +28,13 @@ impl Intake {
         Self::start_with(config).await
     }
 
+    /// Starts with `config`; unless it names an issuer of its own, intake trusts the
+    /// test process's ([`crate::issuer`]).
     pub async fn start_with(mut config: Config) -> anyhow::Result<Intake> {
         config.shutdown_grace = Duration::from_secs(5);
+        if config.auth.auth_issuer.is_none() {
+            config.auth = crate::auth_args();
+        }
         let database_url = config.database_url.clone();
         let (addr, running) =
             InProcess::spawn(|_, listener, stop| saman_intake::server::run(config, listener, stop))

@@ -10,7 +10,9 @@
 //! - `requests`: actors, submission headers, [`register_programme`];
 //! - `refusals`: what a refusal must carry ([`refused`]);
 //! - `read_back`: what the event store and JetStream hold ([`published`]);
-//! - `http`, `process`: plain HTTP GETs, child processes and their signals.
+//! - `http`, `process`: plain HTTP GETs, child processes and their signals;
+//! - `auth`: the token issuer of the test process, and channels whose calls carry
+//!   tokens ([`Channel`], [`Tokens`]).
 //!
 //! The nats-server and the databases come from the harness ([`NatsServer`], [`TestDb`]),
 //! and so does [`on_both_backends!`].
@@ -22,8 +24,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tonic::transport::Channel;
 
+mod auth;
 mod cli;
 mod http;
 mod intake;
@@ -34,6 +36,9 @@ mod refusals;
 mod requests;
 mod system;
 
+pub use auth::{
+    AuthChannel as Channel, OPERATOR, Tokens, as_caller, auth_args, identity_of, issuer,
+};
 pub use cli::{CommandLine, Ran, Saman};
 pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample};
 pub use intake::{INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, connect, wait_serving};
@@ -84,11 +89,12 @@ impl InProcess {
     }
 }
 
-/// A gRPC channel to `http://{addr}`.
+/// A gRPC channel to `http://{addr}` whose calls carry tokens ([`auth::TokenPerActor`]).
 async fn channel(addr: SocketAddr) -> anyhow::Result<Channel> {
-    Ok(Channel::from_shared(format!("http://{addr}"))?
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
         .connect()
-        .await?)
+        .await?;
+    Ok(auth::TokenPerActor::new(channel))
 }
 
 /// Whether the server at `addr` answers the health check of `service` with SERVING.

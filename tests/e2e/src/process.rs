@@ -52,8 +52,9 @@ pub trait Binary {
 }
 
 impl<K: Binary> Service<K> {
-    /// Starts the binary on 127.0.0.1:`port` with `--database-url`, `--nats-url`, its own
-    /// flags and `extra` ones (e.g. `["--ack-wait", "500ms"]`; the metrics endpoint is
+    /// Starts the binary on 127.0.0.1:`port` with `--database-url`, `--nats-url`, the
+    /// flags that make it trust the test process's token issuer, its own flags and
+    /// `extra` ones (e.g. `["--ack-wait", "500ms"]`; the metrics endpoint is
     /// off unless `extra` sets `--metrics-listen`: several processes run at once), and
     /// waits until it is ready.
     pub async fn start_with(
@@ -74,6 +75,7 @@ impl<K: Binary> Service<K> {
             .arg(addr.to_string())
             .args(["--database-url", database_url, "--nats-url", nats_url])
             .args(K::FLAGS)
+            .args(crate::issuer().service_args())
             .args(metrics_off)
             .args(extra)
             .env("RUST_LOG", "warn")

@@ -12,10 +12,9 @@ use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
-use tonic::transport::Channel;
 
 use crate::process::{Binary, Service, wait_ready};
-use crate::{InProcess, channel, serving};
+use crate::{Channel, InProcess, channel, serving};
 
 /// The projection's settings (flags of the `saman-projection` binary).
 pub use saman_projection::config::Config as ProjectionConfig;
@@ -40,9 +39,13 @@ impl Projection {
     }
 
     /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
-    /// until it is SERVING.
+    /// until it is SERVING; it
+    /// trusts the test process's issuer unless `config` names one of its own.
     pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
         config.shutdown_grace = Duration::from_secs(5);
+        if config.auth.auth_issuer.is_none() {
+            config.auth = crate::auth_args();
+        }
         let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
             config.listen = addr;
             saman_projection::server::run(config, listener, stop)

@@ -1,9 +1,9 @@
 //! Making requests: actors, submission headers, and the programme most tests start from.
 
+use crate::Channel;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::intake::v1::intake_client::IntakeClient;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 pub fn office() -> events::Actor {

@@ -172,9 +172,10 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
         case!("a malformed submission id", declare_need(
             altered(roof_repair(), |r| r.submission.as_mut().unwrap().submission_id = "need-42".into())
         ) => InvalidArgument, "submission.submission_id"),
-        case!("a missing actor", declare_need(
-            altered(roof_repair(), |r| r.submission.as_mut().unwrap().actor = None)
-        ) => InvalidArgument, "submission.actor"),
+        // A missing actor is the token's (tests/e2e/tests/access.rs); another one is not.
+        case!("an actor other than the token's", declare_need(
+            as_caller("member:ngo-01/m-002", roof_repair())
+        ) => PermissionDenied, "submission.actor"),
         case!("occurred_at in the future", declare_need(
             altered(roof_repair(), |r| r.submission.as_mut().unwrap().occurred_at = "2100-01-01T10:00:00+03:30".into())
         ) => InvalidArgument, "submission.occurred_at"),

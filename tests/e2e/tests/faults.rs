@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use saman_e2e::Channel;
 use saman_e2e::*;
 use saman_proto::intake::v1::intake_client::IntakeClient;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 
 on_both_backends! {
     submissions_are_acknowledged_while_nats_is_down_and_published_once_after_it_returns => nats_outage;

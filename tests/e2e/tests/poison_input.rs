@@ -9,13 +9,13 @@
 use std::time::Duration;
 
 use prost::Message;
+use saman_e2e::Channel;
 use saman_e2e::*;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends! {
     poison_inputs_of_every_class_are_refused_with_their_status_and_field => refusals;
@@ -558,6 +558,7 @@ async fn append_directly(
             actor: saman_domain::Actor::ProgrammeOffice {
                 user: saman_domain::values::Text::stored("office"),
             },
+            principal: None,
             occurred_at: at,
             recorded_at: at,
         };

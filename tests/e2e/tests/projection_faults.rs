@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use saman_e2e::Channel;
 use saman_e2e::*;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
@@ -15,7 +16,6 @@ use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
-use tonic::transport::Channel;
 
 on_both_backends! {
     after_sigkill_mid_stream_and_a_restart_the_read_models_equal_a_fresh_rebuild => sigkill_mid_stream;

@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use saman_e2e::Channel;
 use saman_e2e::prometheus_sample as sample;
 use saman_e2e::*;
 use saman_proto::events::v1 as events;
@@ -16,7 +17,6 @@ use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 on_both_backends! {

@@ -75,6 +75,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use saman_e2e::Channel;
 use saman_e2e::*;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
@@ -82,7 +83,6 @@ use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::TrackStatus;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
-use tonic::transport::Channel;
 
 on_both_backends! {
     the_1397_programme_replayed_gives_the_figures_worked_out_by_hand => scenario;

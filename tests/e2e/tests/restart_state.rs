@@ -20,7 +20,7 @@ on_both_backends! {
 
 async fn submit(writer: &Writer, request: Request) -> anyhow::Result<pb::SubmissionReply> {
     let now = saman_domain::calendar::to_micros(Timestamp::now());
-    let command = parse::command(&request, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let command = parse::command(&request, now, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (rpc, bytes) = request.fingerprint();
     writer
         .submit(command, request_hash(rpc, &bytes), None)

@@ -108,11 +108,19 @@ impl TestIssuer {
         self.dir.path().join("jwks.json")
     }
 
+    /// The current signing key as a PKCS#8 PEM file (for `saman --dev-key`).
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.dir.path().join("signing-key.pem")
+    }
+
+    /// Writes the JWKS and signing key files from the keys held.
     fn write_jwks(&self) -> anyhow::Result<()> {
         let keys = self.keys.read().expect("issuer keys");
         let published: Vec<&DevKey> = keys.published.iter().collect();
         let text = serde_json::to_string(&DevKey::jwks(&published))?;
-        std::fs::write(self.jwks_file(), text).context("writing the JWKS file")
+        std::fs::write(self.jwks_file(), text).context("writing the JWKS file")?;
+        let current = keys.published.last().expect("the issuer holds a key");
+        std::fs::write(self.signing_key_file(), current.pem()).context("writing the key file")
     }
 
     /// Publishes a new key and signs with it from now on; the old ones stay published

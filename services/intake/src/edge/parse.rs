@@ -11,6 +11,8 @@ use saman_domain::{Actor, Command, CommandBody};
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 
+use saman_auth::Caller;
+
 use crate::error::IntakeError;
 
 /// At most this many goals per zone.
@@ -141,7 +143,14 @@ fn actor(v: &mut Violations, actor: Option<&events::Actor>) -> Option<Actor> {
     }
 }
 
-fn meta(v: &mut Violations, submission: Option<&pb::Submission>, now: Timestamp) -> Option<Meta> {
+/// The submission's header, with the actor already resolved (see [`command`]).
+fn meta(
+    v: &mut Violations,
+    submission: Option<&pb::Submission>,
+    actor: Option<Actor>,
+    caller: Option<&Caller>,
+    now: Timestamp,
+) -> Option<Meta> {
     let Some(s) = submission else {
         v.push(
             "submission",
@@ -153,7 +162,6 @@ fn meta(v: &mut Violations, submission: Option<&pb::Submission>, now: Timestamp)
         "submission.submission_id",
         SubmissionId::parse(&s.submission_id),
     );
-    let actor = actor(v, s.actor.as_ref());
     let occurred_at = if s.occurred_at.trim().is_empty() {
         Some(now)
     } else {
@@ -165,15 +173,78 @@ fn meta(v: &mut Violations, submission: Option<&pb::Submission>, now: Timestamp)
     Some(Meta {
         submission: id?,
         actor: actor?,
+        principal: caller.map(|c| c.principal.clone()),
         expected_version: s.expected_version,
         occurred_at: occurred_at?,
     })
 }
 
-/// Parses a request into a command; `now` is the default `occurred_at`.
-pub fn command(request: &Request, now: Timestamp) -> Result<Command, IntakeError> {
+/// The actor a write is made as. Without authentication, the one the request names
+/// (required). With a caller: the request may leave the actor out (it is then the
+/// token's) or name it, and then it must be one the token may act as.
+fn resolve_actor(
+    v: &mut Violations,
+    submission: Option<&pb::Submission>,
+    caller: Option<&Caller>,
+) -> Result<Option<Actor>, IntakeError> {
+    let named = submission
+        .and_then(|s| s.actor.as_ref())
+        .filter(|a| a.kind.is_some());
+    let Some(caller) = caller else {
+        return Ok(actor(v, submission.and_then(|s| s.actor.as_ref())));
+    };
+    let Some(named) = named else {
+        return match caller.actors.as_slice() {
+            [only] => Ok(Some(only.clone())),
+            [] => Err(IntakeError::Domain(saman_domain::DomainError::denied(
+                "submission.actor",
+                "the token holds no role that acts in the programme",
+            ))),
+            several => Err(IntakeError::Invalid(vec![(
+                "submission.actor".into(),
+                format!(
+                    "the token may act as {}: name the one this submission is made as",
+                    several
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            )])),
+        };
+    };
+    let Some(named) = actor(v, Some(named)) else {
+        return Ok(None);
+    };
+    if caller.actors.contains(&named) {
+        return Ok(Some(named));
+    }
+    let token = match caller.actors.as_slice() {
+        [] => "no actor of the programme".to_owned(),
+        actors => actors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    Err(IntakeError::Domain(saman_domain::DomainError::denied(
+        "submission.actor",
+        format!(
+            "the request acts as {named}, but its token is {token}: leave the actor out, or send the token of {named}"
+        ),
+    )))
+}
+
+/// Parses a request into a command; `now` is the default `occurred_at`, `caller` the
+/// authenticated caller (`None`: authentication is off).
+pub fn command(
+    request: &Request,
+    now: Timestamp,
+    caller: Option<&Caller>,
+) -> Result<Command, IntakeError> {
     let mut v = Violations::default();
-    let meta = meta(&mut v, request.submission(), now);
+    let actor = resolve_actor(&mut v, request.submission(), caller)?;
+    let meta = meta(&mut v, request.submission(), actor, caller, now);
     let body = body(&mut v, request);
     match (meta, body) {
         (Some(meta), Some(body)) if v.0.is_empty() => Ok(Command { meta, body }),

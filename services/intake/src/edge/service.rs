@@ -9,6 +9,7 @@
 //! `submission` and `stream`.
 
 use jiff::Timestamp;
+use saman_auth::Caller;
 use saman_proto::intake::v1 as pb;
 use saman_proto::writes::{HandleWrites, Write};
 use saman_runtime::rpc::RpcLayer;
@@ -55,6 +56,8 @@ impl HandleWrites for IntakeService {
         &self,
         request: Request<Write>,
     ) -> Result<Response<pb::SubmissionReply>, Status> {
+        // The caller the RPC layer admitted (none when authentication is off).
+        let caller = request.extensions().get::<Caller>().cloned();
         let request = request.into_inner();
         let span = tracing::Span::current();
         if let Some(s) = request.submission() {
@@ -68,6 +71,7 @@ impl HandleWrites for IntakeService {
         let command = parse::command(
             &request,
             saman_domain::calendar::to_micros(Timestamp::now()),
+            caller.as_ref(),
         )?;
         let (rpc, encoded) = request.fingerprint();
         // The submission's trace context travels with its events to NATS.

@@ -1,8 +1,9 @@
-//! Who a verified token says the caller is: its issuer and subject, its roles, and the
-//! actors of the programme it may act as, read from claims whose names are configured
-//! ([`ClaimNames`]) so that any OpenID provider can be mapped without code changes.
+//! Who a verified token says the caller is: its principal (issuer and subject), its
+//! roles, and the actors of the programme it may act as, read from claims whose names
+//! are configured ([`ClaimNames`]) so that any OpenID provider can be mapped without
+//! code changes.
 
-use saman_domain::actor::Actor;
+use saman_domain::actor::{Actor, Principal};
 use saman_domain::values::{AgencyCode, MemberCode, NgoCode, Text};
 use serde_json::Value;
 
@@ -75,36 +76,36 @@ impl Default for ClaimNames {
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The token's `iss`.
-    pub issuer: String,
-    /// The token's `sub`.
-    pub subject: String,
+pub struct Caller {
+    /// The token's `iss` and `sub`, as events record them.
+    pub principal: Principal,
     /// The programme's roles the token holds (sorted, each once).
     pub roles: Vec<Role>,
     /// The actors the caller may act as, one per programme role held.
     pub actors: Vec<Actor>,
 }
 
-impl Principal {
+impl Caller {
     /// Reads the caller from the claims of a token whose signature, issuer, audience
     /// and times were verified.
-    pub fn from_claims(claims: &Value, names: &ClaimNames) -> Result<Principal, AuthError> {
-        let text = |name: &str| claims.get(name).and_then(Value::as_str);
-        let issuer = text("iss").unwrap_or_default().to_owned();
-        let subject = text("sub")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| AuthError::new(Reason::MissingClaim, "the token has no subject (sub)"))?
-            .to_owned();
+    pub fn from_claims(claims: &Value, names: &ClaimNames) -> Result<Caller, AuthError> {
+        let text = |name: &str| {
+            let raw = claims.get(name).and_then(Value::as_str).unwrap_or_default();
+            Text::required(raw, Text::SHORT).map_err(|e| {
+                AuthError::new(Reason::InvalidClaim, format!("the token's {name}: {e}"))
+            })
+        };
+        let issuer = text("iss")?;
+        let subject = text("sub")?;
         let roles = roles(claims, names)?;
         let mut actors = Vec::new();
         for role in &roles {
             let actor = match role {
                 Role::ProgrammeOffice => Actor::ProgrammeOffice {
-                    user: user(claims, names, &subject)?,
+                    user: user(claims, names, subject.as_str())?,
                 },
                 Role::CountySupervisor => Actor::CountySupervisor {
-                    user: user(claims, names, &subject)?,
+                    user: user(claims, names, subject.as_str())?,
                 },
                 Role::NgoMember => Actor::NgoMember {
                     ngo: code(claims, &names.ngo, *role, NgoCode::parse)?,
@@ -112,15 +113,14 @@ impl Principal {
                 },
                 Role::AgencyOfficer => Actor::AgencyOfficer {
                     agency: code(claims, &names.agency, *role, AgencyCode::parse)?,
-                    user: user(claims, names, &subject)?,
+                    user: user(claims, names, subject.as_str())?,
                 },
                 Role::Operator => continue,
             };
             actors.push(actor);
         }
-        Ok(Principal {
-            issuer,
-            subject,
+        Ok(Caller {
+            principal: Principal { issuer, subject },
             roles,
             actors,
         })
@@ -236,7 +236,7 @@ mod tests {
             "realm_access": {"roles": ["offline_access", "saman-agency-officer"]},
             "saman_agency": "water-agency",
         });
-        let principal = Principal::from_claims(&claims, &names).expect("a principal");
+        let principal = Caller::from_claims(&claims, &names).expect("a principal");
         assert_eq!(principal.roles, [Role::AgencyOfficer]);
         assert_eq!(principal.actors.len(), 1);
         assert_eq!(
@@ -247,8 +247,13 @@ mod tests {
 
     #[test]
     fn a_member_token_needs_its_ngo_and_member() {
-        let claims = json!({"sub": "u1", "roles": "ngo-member", "saman_member": "m-001"});
-        let err = Principal::from_claims(&claims, &ClaimNames::default()).expect_err("no ngo");
+        let claims = json!({
+            "iss": "https://id.example",
+            "sub": "u1",
+            "roles": "ngo-member",
+            "saman_member": "m-001",
+        });
+        let err = Caller::from_claims(&claims, &ClaimNames::default()).expect_err("no ngo");
         assert_eq!(err.reason, Reason::MissingClaim);
         assert!(err.message.contains("saman_ngo"), "{}", err.message);
     }
