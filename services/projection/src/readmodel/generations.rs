@@ -117,8 +117,8 @@ pub(super) async fn promote(store: &impl Store, generation: u64) -> Result<()> {
 
 /// Deletes the rows of every read-model table that `condition` (on `generation`) picks.
 async fn delete_rows(db: &mut impl Session, condition: &str, params: &[Param<'_>]) -> Result<()> {
-    for (table, _) in TABLES {
-        let sql = format!("DELETE FROM {table} WHERE {condition}");
+    for table in TABLES {
+        let sql = format!("DELETE FROM {} WHERE {condition}", table.name);
         db.execute(Sql::Assembled(sql), params).await?;
     }
     Ok(())
@@ -158,15 +158,15 @@ pub(super) async fn dump(store: &impl Store, generation: u64) -> Result<String> 
     let g = to_i64(generation, "generation")?;
     let mut db = store.read().await?;
     let mut lines = Vec::new();
-    for (table, columns) in TABLES {
-        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-        let kinds: Vec<_> = columns.iter().map(|(_, kind)| *kind).collect();
+    for table in TABLES {
+        let (names, kinds): (Vec<&str>, Vec<_>) = table.dumped().copied().unzip();
         let sql = format!(
-            "SELECT {} FROM {table} WHERE generation = $1",
-            names.join(", ")
+            "SELECT {} FROM {} WHERE generation = $1",
+            names.join(", "),
+            table.name
         );
         for row in db.fetch_text(sql, g, &kinds).await? {
-            let mut line = format!("{table}:");
+            let mut line = format!("{}:", table.name);
             for (name, value) in names.iter().zip(row) {
                 line.push_str(&format!(" {name}={}", value.as_deref().unwrap_or("NULL")));
             }

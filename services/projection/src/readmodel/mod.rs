@@ -5,8 +5,8 @@
 //! Layout: [`ReadModels`] (here) opens the database and hands each call to the module of
 //! its concern: `generations` (which one is served, checkpoints, rebuilds, dumps),
 //! `apply` (a batch, per aggregate), `queries` (one module per read model, returning
-//! plain results; the edges turn them into replies). `facts` holds the tables' rows and
-//! `records` how they are read back.
+//! plain results; the edges turn them into replies). `facts` holds the tables' rows, each
+//! declared once with `table!` (`table.rs`: its columns, how they are stored and read back).
 //!
 //! Design:
 //! - **Facts, aggregated as of a day.** The tables are normalised facts taken from the
@@ -39,10 +39,10 @@ mod error;
 mod facts;
 mod generations;
 mod queries;
-mod records;
 mod schema;
 mod sentences;
 mod sql;
+mod table;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

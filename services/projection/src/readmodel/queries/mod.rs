@@ -25,9 +25,9 @@ use std::collections::{BTreeSet, HashMap};
 use saman_domain::Day;
 
 use super::ReadModelError;
-use super::facts::{PartyRow, ProgrammeRow};
-use super::records::{PROGRAMME_COLS, PartyRecord, ProgrammeRecord, facts};
-use super::sql::{Session, Sql};
+use super::facts::{AgencyRow, NgoRow, PartyRow, ProgrammeRow};
+use super::sql::Session;
+use super::table::{Table, select, select_one};
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -58,41 +58,25 @@ fn days_i32(days: i64) -> i32 {
 
 /// The programme's dates, if set.
 async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>> {
-    let record: Option<ProgrammeRecord> = db
-        .fetch_optional(
-            Sql::Assembled(format!(
-                "SELECT {PROGRAMME_COLS} FROM programme WHERE generation = $1"
-            )),
-            &[g.into()],
-        )
-        .await?;
-    record.map(ProgrammeRow::try_from).transpose()
+    select_one(db, "WHERE generation = $1", &[g.into()]).await
 }
 
 /// The NGOs (`since` their approval), by code.
 async fn ngos(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    let records: Vec<PartyRecord> = db
-        .fetch_all(
-            "SELECT code, name_fa, name_en, approved_day AS since FROM ngos \
-             WHERE generation = $1 ORDER BY code"
-                .into(),
-            &[g.into()],
-        )
-        .await?;
-    facts(records)
+    parties::<NgoRow>(db, g).await
 }
 
 /// The agencies (`since` their registration), by code.
 async fn agencies(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    let records: Vec<PartyRecord> = db
-        .fetch_all(
-            "SELECT code, name_fa, name_en, registered_day AS since FROM agencies \
-             WHERE generation = $1 ORDER BY code"
-                .into(),
-            &[g.into()],
-        )
-        .await?;
-    facts(records)
+    parties::<AgencyRow>(db, g).await
+}
+
+async fn parties<T: Table + Into<PartyRow>>(
+    db: &mut impl Session,
+    g: i64,
+) -> Result<Vec<PartyRow>> {
+    let rows: Vec<T> = select(db, "WHERE generation = $1 ORDER BY code", &[g.into()]).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// Names of NGOs or agencies by code; a code without a registration shows as itself.
