@@ -84,28 +84,6 @@ pub(super) struct PartyRow {
     pub since: Day,
 }
 
-impl From<NgoRow> for PartyRow {
-    fn from(ngo: NgoRow) -> Self {
-        PartyRow {
-            code: ngo.code,
-            name_fa: ngo.name_fa,
-            name_en: ngo.name_en,
-            since: ngo.approved_day,
-        }
-    }
-}
-
-impl From<AgencyRow> for PartyRow {
-    fn from(agency: AgencyRow) -> Self {
-        PartyRow {
-            code: agency.code,
-            name_fa: agency.name_fa,
-            name_en: agency.name_en,
-            since: agency.registered_day,
-        }
-    }
-}
-
 table! {
     pub(super) struct NeedRow in needs {
         need_id: String,

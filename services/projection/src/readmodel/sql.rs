@@ -220,11 +220,14 @@ pub(super) trait Session: Send {
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Vec<T>>> + Send;
 
+    /// The row of a statement that reads at most one (by key, an aggregate), if any.
     fn fetch_optional<T: Record>(
         &mut self,
         sql: Sql,
         params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Option<T>>> + Send;
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.fetch_all(sql, params).await?.into_iter().next()) }
+    }
 
     /// `<select> WHERE generation = <generation> AND (<columns>) IN (VALUES <keys>)`, in as
     /// many statements as the keys need.
@@ -402,21 +405,6 @@ where
                 .iter()
                 .map(DB::decode)
                 .collect::<Result<_, sqlx::Error>>()?)
-        }
-    }
-
-    fn fetch_optional<T: Record>(
-        &mut self,
-        sql: Sql,
-        params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Option<T>>> + Send {
-        let sql = sql.text();
-        async move {
-            let args = arguments::<DB>(params)?;
-            let row = sqlx::query_with::<DB, _>(sql, args)
-                .fetch_optional(self.conn()?)
-                .await?;
-            Ok(row.as_ref().map(DB::decode).transpose()?)
         }
     }
 

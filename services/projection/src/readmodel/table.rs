@@ -39,48 +39,28 @@ fn label(column: &str) -> String {
     column.replace('_', " ")
 }
 
-impl Column for String {
-    type Stored = String;
-    const KIND: Kind = Kind::Text;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(self.into())
-    }
-    fn from_stored(stored: String, _: &'static str) -> Result<Self> {
-        Ok(stored)
-    }
+/// Types stored as they are.
+macro_rules! as_is {
+    ($($ty:ty: $kind:ident, |$value:ident| $param:expr;)+) => {$(
+        impl Column for $ty {
+            type Stored = $ty;
+            const KIND: Kind = Kind::$kind;
+            fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
+                let $value = self;
+                Ok($param.into())
+            }
+            fn from_stored(stored: $ty, _: &'static str) -> Result<Self> {
+                Ok(stored)
+            }
+        }
+    )+};
 }
 
-impl Column for i64 {
-    type Stored = i64;
-    const KIND: Kind = Kind::Int;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok((*self).into())
-    }
-    fn from_stored(stored: i64, _: &'static str) -> Result<Self> {
-        Ok(stored)
-    }
-}
-
-impl Column for bool {
-    type Stored = bool;
-    const KIND: Kind = Kind::Bool;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok((*self).into())
-    }
-    fn from_stored(stored: bool, _: &'static str) -> Result<Self> {
-        Ok(stored)
-    }
-}
-
-impl Column for Vec<u8> {
-    type Stored = Vec<u8>;
-    const KIND: Kind = Kind::Blob;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(self.as_slice().into())
-    }
-    fn from_stored(stored: Vec<u8>, _: &'static str) -> Result<Self> {
-        Ok(stored)
-    }
+as_is! {
+    String: Text, |s| s;
+    i64: Int, |v| *v;
+    bool: Bool, |v| *v;
+    Vec<u8>: Blob, |bytes| bytes.as_slice();
 }
 
 impl Column for u32 {
@@ -108,48 +88,28 @@ impl Column for u64 {
     }
 }
 
-impl Column for Day {
-    type Stored = String;
-    const KIND: Kind = Kind::Text;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(self.iso().into())
-    }
-    fn from_stored(stored: String, _: &'static str) -> Result<Self> {
-        parse_day(&stored)
-    }
+/// Types stored as text: written as `to` says, read back with `parse`.
+macro_rules! as_text {
+    ($($ty:ty: |$value:ident| $to:expr, $parse:path;)+) => {$(
+        impl Column for $ty {
+            type Stored = String;
+            const KIND: Kind = Kind::Text;
+            fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
+                let $value = *self;
+                Ok($to.into())
+            }
+            fn from_stored(stored: String, _: &'static str) -> Result<Self> {
+                $parse(&stored)
+            }
+        }
+    )+};
 }
 
-impl Column for Approach {
-    type Stored = String;
-    const KIND: Kind = Kind::Text;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(approach_str(*self).into())
-    }
-    fn from_stored(stored: String, _: &'static str) -> Result<Self> {
-        parse_approach(&stored)
-    }
-}
-
-impl Column for Status {
-    type Stored = String;
-    const KIND: Kind = Kind::Text;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(self.as_str().into())
-    }
-    fn from_stored(stored: String, _: &'static str) -> Result<Self> {
-        Status::parse(&stored)
-    }
-}
-
-impl Column for ParkKind {
-    type Stored = String;
-    const KIND: Kind = Kind::Text;
-    fn to_param(&self, _: &'static str) -> Result<Param<'_>> {
-        Ok(self.as_str().into())
-    }
-    fn from_stored(stored: String, _: &'static str) -> Result<Self> {
-        ParkKind::parse(&stored)
-    }
+as_text! {
+    Day: |day| day.iso(), parse_day;
+    Approach: |approach| approach_str(approach), parse_approach;
+    Status: |status| status.as_str(), Status::parse;
+    ParkKind: |kind| kind.as_str(), ParkKind::parse;
 }
 
 /// A nullable column.

@@ -25,9 +25,9 @@ use std::collections::{BTreeSet, HashMap};
 use saman_domain::Day;
 
 use super::ReadModelError;
-use super::facts::{AgencyRow, NgoRow, PartyRow, ProgrammeRow};
-use super::sql::Session;
-use super::table::{Table, select, select_one};
+use super::facts::{PartyRow, ProgrammeRow, parse_day};
+use super::sql::{Session, Sql};
+use super::table::select_one;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -63,20 +63,40 @@ async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>
 
 /// The NGOs (`since` their approval), by code.
 async fn ngos(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    parties::<NgoRow>(db, g).await
+    parties(db, g, "ngos", "approved_day").await
 }
 
 /// The agencies (`since` their registration), by code.
 async fn agencies(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    parties::<AgencyRow>(db, g).await
+    parties(db, g, "agencies", "registered_day").await
 }
 
-async fn parties<T: Table + Into<PartyRow>>(
+/// The NGOs or agencies of `table`, by code, `since` the day its `since` column holds.
+async fn parties(
     db: &mut impl Session,
     g: i64,
+    table: &'static str,
+    since: &'static str,
 ) -> Result<Vec<PartyRow>> {
-    let rows: Vec<T> = select(db, "WHERE generation = $1 ORDER BY code", &[g.into()]).await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows: Vec<(String, String, String, String)> = db
+        .fetch_all(
+            Sql::Assembled(format!(
+                "SELECT code, name_fa, name_en, {since} FROM {table} \
+                 WHERE generation = $1 ORDER BY code"
+            )),
+            &[g.into()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|(code, name_fa, name_en, since)| {
+            Ok(PartyRow {
+                since: parse_day(&since)?,
+                code,
+                name_fa,
+                name_en,
+            })
+        })
+        .collect()
 }
 
 /// Names of NGOs or agencies by code; a code without a registration shows as itself.

@@ -150,44 +150,42 @@ pub(super) async fn snapshot(
     let g = to_i64(generation, "generation")?;
     let day = as_of.iso();
     let mut db = store.read().await?;
-    let zone_params = [g.into(), zone.into()];
-    let day_params = [g.into(), day.as_str().into(), zone.into()];
-    let in_zone = "WHERE generation = $1 AND ($2 = '' OR zone = $2)";
+    // Each table's rows of the zone ($2; every zone's when empty), those of events by the
+    // day ($3) where the table says when they happened.
+    let in_zone = [g.into(), zone.into()];
+    let by_day = [g.into(), zone.into(), day.as_str().into()];
+    let of_zone = |zone_column: &str, rest: &str| {
+        format!("WHERE generation = $1 AND ($2 = '' OR {zone_column} = $2) {rest}")
+    };
     let snapshot = Snapshot {
         programme: programme(&mut db, g).await?,
-        zones: select(
-            &mut db,
-            "WHERE generation = $1 AND ($2 = '' OR code = $2) ORDER BY code",
-            &zone_params,
-        )
-        .await?,
+        zones: select(&mut db, &of_zone("code", "ORDER BY code"), &in_zone).await?,
         goals: select(
             &mut db,
-            &format!("{in_zone} ORDER BY zone, ordinal"),
-            &zone_params,
+            &of_zone("zone", "ORDER BY zone, ordinal"),
+            &in_zone,
         )
         .await?,
         needs: select(
             &mut db,
-            "WHERE generation = $1 AND ($3 = '' OR zone = $3) AND declared_day <= $2 \
-             ORDER BY zone, stream_version",
-            &day_params,
+            &of_zone(
+                "zone",
+                "AND declared_day <= $3 ORDER BY zone, stream_version",
+            ),
+            &by_day,
         )
         .await?,
         proposals: select(
             &mut db,
-            "WHERE generation = $1 AND ($3 = '' OR zone = $3) AND submitted_day <= $2 \
-             ORDER BY zone, stream_version",
-            &day_params,
+            &of_zone(
+                "zone",
+                "AND submitted_day <= $3 ORDER BY zone, stream_version",
+            ),
+            &by_day,
         )
         .await?,
-        proposal_needs: select(&mut db, in_zone, &zone_params).await?,
-        progress: select(
-            &mut db,
-            "WHERE generation = $1 AND ($3 = '' OR zone = $3) AND as_of <= $2",
-            &day_params,
-        )
-        .await?,
+        proposal_needs: select(&mut db, &of_zone("zone", ""), &in_zone).await?,
+        progress: select(&mut db, &of_zone("zone", "AND as_of <= $3"), &by_day).await?,
         ngos: ngos(&mut db, g).await?,
         agencies: agencies(&mut db, g).await?,
     };
