@@ -783,42 +783,40 @@ async fn compliance_per_ngo_and_agency(backend: Backend) -> Result {
     };
     let r = |code: &str, on_time, late| (code.to_owned(), on_time, late);
 
-    // D1: needs n1 (ngo-01), n2 and n4 (ngo-02) on time; ngo-03 declared nothing (zeros
-    // listed). Proposals p1 (water), p4 (road), p2 (edu) on time.
+    for (as_of, ngos, agencies) in [
+        // D1: needs n1 (ngo-01), n2 and n4 (ngo-02) on time; ngo-03 declared nothing (zeros
+        // listed). Proposals p1 (water), p4 (road), p2 (edu) on time.
+        (
+            D1,
+            [r("ngo-01", 1, 0), r("ngo-02", 2, 0), r("ngo-03", 0, 0)],
+            [
+                r("edu-agency", 1, 0),
+                r("road-agency", 1, 0),
+                r("water-agency", 1, 0),
+            ],
+        ),
+        // D2: n3 (ngo-01) and n5 (ngo-02) late; p3 (water) late.
+        (
+            D2,
+            [r("ngo-01", 1, 1), r("ngo-02", 2, 1), r("ngo-03", 0, 0)],
+            [
+                r("edu-agency", 1, 0),
+                r("road-agency", 1, 0),
+                r("water-agency", 1, 1),
+            ],
+        ),
+    ] {
+        let c = models.compliance(1, day(as_of)).await?.reply(None);
+        assert_eq!(rows(&c.ngos), ngos, "as of {as_of}");
+        assert_eq!(rows(&c.agencies), agencies, "as of {as_of}");
+    }
     let c = models.compliance(1, day(D1)).await?.reply(None);
-    assert_eq!(
-        rows(&c.ngos),
-        [r("ngo-01", 1, 0), r("ngo-02", 2, 0), r("ngo-03", 0, 0)]
-    );
-    assert_eq!(
-        rows(&c.agencies),
-        [
-            r("edu-agency", 1, 0),
-            r("road-agency", 1, 0),
-            r("water-agency", 1, 0)
-        ]
-    );
     assert_eq!(c.needs_deadline.clone().unwrap().solar_hijri, "1397-01-31");
     assert_eq!(
         c.proposals_deadline.unwrap().solar_hijri_fa,
         "۳۱ فروردین ۱۳۹۷"
     );
     assert_eq!(c.ngos[2].name.clone().unwrap().fa, "سمن 3");
-
-    // D2: n3 (ngo-01) and n5 (ngo-02) late; p3 (water) late.
-    let c = models.compliance(1, day(D2)).await?.reply(None);
-    assert_eq!(
-        rows(&c.ngos),
-        [r("ngo-01", 1, 1), r("ngo-02", 2, 1), r("ngo-03", 0, 0)]
-    );
-    assert_eq!(
-        rows(&c.agencies),
-        [
-            r("edu-agency", 1, 0),
-            r("road-agency", 1, 0),
-            r("water-agency", 1, 1)
-        ]
-    );
 
     // Before anyone was registered: nobody listed.
     let c = models.compliance(1, day("1396-12-20")).await?.reply(None);

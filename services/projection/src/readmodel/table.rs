@@ -178,16 +178,6 @@ pub(super) async fn select<T: Table>(
     records.into_iter().map(T::from_record).collect()
 }
 
-/// The fact of `T` that `SELECT <columns> FROM <table> <rest>` reads, if any.
-pub(super) async fn select_one<T: Table>(
-    db: &mut impl Session,
-    rest: &str,
-    params: &[Param<'_>],
-) -> Result<Option<T>> {
-    let record: Option<T::Record> = db.fetch_optional(T::select(rest), params).await?;
-    record.map(T::from_record).transpose()
-}
-
 /// The facts of `T` in `generation` whose `key` column is one of `keys`.
 pub(super) async fn select_in<T: Table>(
     db: &mut impl Session,

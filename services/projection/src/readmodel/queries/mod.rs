@@ -27,7 +27,7 @@ use saman_domain::Day;
 use super::ReadModelError;
 use super::facts::{PartyRow, ProgrammeRow, parse_day};
 use super::sql::{Session, Sql};
-use super::table::select_one;
+use super::table::select;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -58,7 +58,8 @@ fn days_i32(days: i64) -> i32 {
 
 /// The programme's dates, if set.
 async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>> {
-    select_one(db, "WHERE generation = $1", &[g.into()]).await
+    let rows = select(db, "WHERE generation = $1", &[g.into()]).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The NGOs (`since` their approval), by code.
