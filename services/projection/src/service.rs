@@ -2,7 +2,6 @@
 //! operators' controls (`ProjectionAdmin`). Each query reads the served generation
 //! after the `Read` header's wait, and says which position it reflects.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -66,18 +65,17 @@ impl ProjectionService {
 
     /// Answers a query: reads the served generation as the `Read` header asks, and builds
     /// the reply from the read model's result, saying what it reflects.
-    async fn answer<T, F, Fut>(
+    async fn answer<T, F>(
         &self,
         read: Option<pb::Read>,
         query: F,
     ) -> Result<Response<T::Pb>, Status>
     where
         T: Reply,
-        F: FnOnce(ReadModels, u64, Day) -> Fut,
-        Fut: Future<Output = Result<T, ReadModelError>>,
+        F: AsyncFnOnce(&ReadModels, u64, Day) -> Result<T, ReadModelError>,
     {
         let (generation, as_of, reflects) = self.read(read).await?;
-        let result = query(self.state.models().clone(), generation, as_of)
+        let result = query(self.state.models(), generation, as_of)
             .await
             .map_err(ProjectionError::from)?;
         Ok(Response::new(result.reply(Some(reflects))))
@@ -94,53 +92,42 @@ impl pb::projection_server::Projection for ProjectionService {
     ) -> Result<Response<pb::ZoneProgress>, Status> {
         let request = request.into_inner();
         let zone = request::zone(&request.zone, "zone")?;
-        self.answer(request.read, move |models, generation, as_of| async move {
+        let query = async move |models: &ReadModels, generation, as_of| {
             models.zone_progress(generation, &zone, as_of).await
-        })
-        .await
+        };
+        self.answer(request.read, query).await
     }
 
     async fn list_zones(
         &self,
         request: Request<pb::ListZonesRequest>,
     ) -> Result<Response<pb::ListZonesReply>, Status> {
-        self.answer(
-            request.into_inner().read,
-            |models, generation, as_of| async move { models.list_zones(generation, as_of).await },
-        )
-        .await
+        self.answer(request.into_inner().read, ReadModels::list_zones)
+            .await
     }
 
     async fn get_programme_summary(
         &self,
         request: Request<pb::GetProgrammeSummaryRequest>,
     ) -> Result<Response<pb::ProgrammeSummary>, Status> {
-        self.answer(request.into_inner().read, |models, generation, as_of| async move {
-            models.programme_summary(generation, as_of).await
-        })
-        .await
+        self.answer(request.into_inner().read, ReadModels::programme_summary)
+            .await
     }
 
     async fn get_compliance(
         &self,
         request: Request<pb::GetComplianceRequest>,
     ) -> Result<Response<pb::Compliance>, Status> {
-        self.answer(
-            request.into_inner().read,
-            |models, generation, as_of| async move { models.compliance(generation, as_of).await },
-        )
-        .await
+        self.answer(request.into_inner().read, ReadModels::compliance)
+            .await
     }
 
     async fn get_cooperation(
         &self,
         request: Request<pb::GetCooperationRequest>,
     ) -> Result<Response<pb::Cooperation>, Status> {
-        self.answer(
-            request.into_inner().read,
-            |models, generation, as_of| async move { models.cooperation(generation, as_of).await },
-        )
-        .await
+        self.answer(request.into_inner().read, ReadModels::cooperation)
+            .await
     }
 
     async fn get_zone_timeline(
@@ -154,12 +141,12 @@ impl pb::projection_server::Projection for ProjectionService {
             0 => 50,
             n => n.min(500),
         };
-        self.answer(request.read, move |models, generation, as_of| async move {
+        let query = async move |models: &ReadModels, generation, as_of| {
             models
                 .zone_timeline(generation, &zone, as_of, page_size, after)
                 .await
-        })
-        .await
+        };
+        self.answer(request.read, query).await
     }
 
     type WatchZoneProgressStream = ProgressStream;

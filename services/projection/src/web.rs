@@ -31,7 +31,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ProjectionError;
-use crate::readmodel::{Names, Progress, TimelineEntry};
+use crate::readmodel::{
+    GoalProgress, Names, NeedSummary, Progress, Project, TimelineEntry, ZoneSummary,
+};
 use crate::reply::date;
 use crate::request;
 use crate::state::State;
@@ -175,16 +177,16 @@ fn num(value: impl std::fmt::Display) -> Markup {
     html! { td.n { (value.to_string()) } }
 }
 
-/// A table: its header row, then `rows`, or one row across saying `empty` if there are
-/// none.
-fn table(headers: &[&str], rows: Vec<Markup>, empty: &str) -> Markup {
+/// A table: its header row, then a `row` per item, or one row across saying `empty` if
+/// there are none.
+fn table<T>(headers: &[&str], items: &[T], row: impl Fn(&T) -> Markup, empty: &str) -> Markup {
     html! {
         table {
             tr { @for h in headers { th { (h) } } }
-            @if rows.is_empty() {
+            @if items.is_empty() {
                 tr { td colspan=(headers.len()) class="muted" { (empty) } }
             }
-            @for row in rows { (row) }
+            @for item in items { (row(item)) }
         }
     }
 }
@@ -242,27 +244,24 @@ async fn index(
         .map(|d| format!("{} ({})", d.solar_hijri_long_en(), d.iso()))
         .unwrap_or_default();
     let as_of_param = url_encode(&day.iso());
-    let rows = zones
-        .iter()
-        .map(|zone| {
-            html! {
-                tr {
-                    td {
-                        a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&zone.code))) {
-                            (zone.code)
-                        }
+    let rows = |zone: &ZoneSummary| {
+        html! {
+            tr {
+                td {
+                    a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&zone.code))) {
+                        (zone.code)
                     }
-                    td { (fa(&zone.name.fa)) }
-                    td { (zone.name.en) }
-                    (num(zone.needs))
-                    (num(zone.unanswered_needs))
-                    (num(zone.proposals))
-                    (num(zone.projects))
-                    (progress_cells(&zone.progress))
                 }
+                td { (fa(&zone.name.fa)) }
+                td { (zone.name.en) }
+                (num(zone.needs))
+                (num(zone.unanswered_needs))
+                (num(zone.proposals))
+                (num(zone.projects))
+                (progress_cells(&zone.progress))
             }
-        })
-        .collect();
+        }
+    };
     let body = html! {
         h1 { "Saman: the zones side by side " span dir="rtl" lang="fa" { "· سامان: مناطق" } }
         (header(day, position, generation, "/"))
@@ -282,6 +281,7 @@ async fn index(
                 "Code", "نام", "Name", "Needs", "Unanswered", "Proposals", "Projects",
                 "Infrastructural", "Social", "Overall", "Expected", "Status", "Days left",
             ],
+            &zones,
             rows,
             "No zones registered by this day.",
         ))
@@ -312,73 +312,57 @@ async fn zone(
     let progress = &zone.progress;
     let needs = &zone.needs;
     let proposals = &zone.proposals;
-    let goals = zone
-        .goals
-        .iter()
-        .map(|goal| {
-            html! {
-                tr {
-                    td { (goal.code) }
-                    td { (fa(&goal.title.fa)) }
-                    td { (goal.title.en) }
-                    td { (approach(goal.approach)) }
-                    (num(goal.weight))
-                    (pct(goal.percent))
-                }
+    let goals = |goal: &GoalProgress| {
+        html! {
+            tr {
+                td { (goal.code) }
+                td { (fa(&goal.title.fa)) }
+                td { (goal.title.en) }
+                td { (approach(goal.approach)) }
+                (num(goal.weight))
+                (pct(goal.percent))
             }
-        })
-        .collect();
-    let projects = zone
-        .projects
-        .iter()
-        .map(|project| {
-            html! {
-                tr {
-                    td dir="auto" { (project.title) }
-                    td { (project.agency) }
-                    td { (approach(project.approach)) }
-                    (num(project.budget_rials))
-                    td.n {
-                        (project.percent) "%"
-                        @if project.completed { " (completed)" }
-                    }
-                    (day_cell(project.reported_as_of))
-                    (day_cell(project.approved_on))
+        }
+    };
+    let projects = |project: &Project| {
+        html! {
+            tr {
+                td dir="auto" { (project.title) }
+                td { (project.agency) }
+                td { (approach(project.approach)) }
+                (num(project.budget_rials))
+                td.n {
+                    (project.percent) "%"
+                    @if project.completed { " (completed)" }
                 }
+                (day_cell(project.reported_as_of))
+                (day_cell(project.approved_on))
             }
-        })
-        .collect();
-    let unanswered = zone
-        .unanswered_needs
-        .iter()
-        .map(|need| {
-            html! {
-                tr {
-                    td dir="auto" { (need.title) }
-                    td { (need.ngo) }
-                    td { (approach(need.approach)) }
-                    (day_cell(Some(need.declared_on)))
-                    td { @if need.late { "late" } @else { "on time" } }
-                    (num(need.households_affected))
-                }
+        }
+    };
+    let unanswered = |need: &NeedSummary| {
+        html! {
+            tr {
+                td dir="auto" { (need.title) }
+                td { (need.ngo) }
+                td { (approach(need.approach)) }
+                (day_cell(Some(need.declared_on)))
+                td { @if need.late { "late" } @else { "on time" } }
+                (num(need.households_affected))
             }
-        })
-        .collect();
-    let entries = timeline
-        .entries
-        .iter()
-        .map(|entry| {
-            html! {
-                tr {
-                    (num(entry.position))
-                    td dir="auto" { (entry.who) }
-                    (when_cell(entry))
-                    td { (entry.what_en) }
-                    td dir="rtl" lang="fa" { (entry.what_fa) }
-                }
+        }
+    };
+    let entries = |entry: &TimelineEntry| {
+        html! {
+            tr {
+                (num(entry.position))
+                td dir="auto" { (entry.who) }
+                (when_cell(entry))
+                td { (entry.what_en) }
+                td dir="rtl" lang="fa" { (entry.what_fa) }
             }
-        })
-        .collect();
+        }
+    };
     let body = html! {
         p { a href=(format!("/?as_of={}", url_encode(&day.iso()))) { "All zones" } }
         h1 { (zone.code) ": " (en) " · " (fa(fa_name)) }
@@ -408,6 +392,7 @@ async fn zone(
         (heading("Goals", "اهداف"))
         (table(
             &["Code", "عنوان", "Title", "Approach", "Weight", "Progress"],
+            &zone.goals,
             goals,
             "No goals.",
         ))
@@ -418,6 +403,7 @@ async fn zone(
                 "Title", "Agency", "Approach", "Budget (rials)", "Percent", "Reported as of",
                 "Approved on",
             ],
+            &zone.projects,
             projects,
             "No approved projects.",
         ))
@@ -425,6 +411,7 @@ async fn zone(
         (heading("Unanswered needs", "نیازهای بی‌پاسخ"))
         (table(
             &["Title", "NGO", "Approach", "Declared on", "Late", "Households"],
+            &zone.unanswered_needs,
             unanswered,
             "None.",
         ))
@@ -435,7 +422,12 @@ async fn zone(
             @if timeline.next.is_some() { "; more follow" }
             "."
         }
-        (table(&["Position", "Who", "When", "What", "چه"], entries, "Nothing yet."))
+        (table(
+            &["Position", "Who", "When", "What", "چه"],
+            &timeline.entries,
+            entries,
+            "Nothing yet.",
+        ))
     };
     Ok(Html(
         page(&format!("{} {en}", zone.code), body).into_string(),

@@ -784,42 +784,40 @@ async fn compliance_per_ngo_and_agency(backend: Backend) -> Result {
     };
     let r = |code: &str, on_time, late| (code.to_owned(), on_time, late);
 
-    // D1: needs n1 (ngo-01), n2 and n4 (ngo-02) on time; ngo-03 declared nothing (zeros
-    // listed). Proposals p1 (water), p4 (road), p2 (edu) on time.
+    for (as_of, ngos, agencies) in [
+        // D1: needs n1 (ngo-01), n2 and n4 (ngo-02) on time; ngo-03 declared nothing (zeros
+        // listed). Proposals p1 (water), p4 (road), p2 (edu) on time.
+        (
+            D1,
+            [r("ngo-01", 1, 0), r("ngo-02", 2, 0), r("ngo-03", 0, 0)],
+            [
+                r("edu-agency", 1, 0),
+                r("road-agency", 1, 0),
+                r("water-agency", 1, 0),
+            ],
+        ),
+        // D2: n3 (ngo-01) and n5 (ngo-02) late; p3 (water) late.
+        (
+            D2,
+            [r("ngo-01", 1, 1), r("ngo-02", 2, 1), r("ngo-03", 0, 0)],
+            [
+                r("edu-agency", 1, 0),
+                r("road-agency", 1, 0),
+                r("water-agency", 1, 1),
+            ],
+        ),
+    ] {
+        let c = models.compliance(1, day(as_of)).await?.reply(None);
+        assert_eq!(rows(&c.ngos), ngos, "as of {as_of}");
+        assert_eq!(rows(&c.agencies), agencies, "as of {as_of}");
+    }
     let c = models.compliance(1, day(D1)).await?.reply(None);
-    assert_eq!(
-        rows(&c.ngos),
-        [r("ngo-01", 1, 0), r("ngo-02", 2, 0), r("ngo-03", 0, 0)]
-    );
-    assert_eq!(
-        rows(&c.agencies),
-        [
-            r("edu-agency", 1, 0),
-            r("road-agency", 1, 0),
-            r("water-agency", 1, 0)
-        ]
-    );
     assert_eq!(c.needs_deadline.clone().unwrap().solar_hijri, "1397-01-31");
     assert_eq!(
         c.proposals_deadline.unwrap().solar_hijri_fa,
         "۳۱ فروردین ۱۳۹۷"
     );
     assert_eq!(c.ngos[2].name.clone().unwrap().fa, "سمن 3");
-
-    // D2: n3 (ngo-01) and n5 (ngo-02) late; p3 (water) late.
-    let c = models.compliance(1, day(D2)).await?.reply(None);
-    assert_eq!(
-        rows(&c.ngos),
-        [r("ngo-01", 1, 1), r("ngo-02", 2, 1), r("ngo-03", 0, 0)]
-    );
-    assert_eq!(
-        rows(&c.agencies),
-        [
-            r("edu-agency", 1, 0),
-            r("road-agency", 1, 0),
-            r("water-agency", 1, 1)
-        ]
-    );
 
     // Before anyone was registered: nobody listed.
     let c = models.compliance(1, day("1396-12-20")).await?.reply(None);
@@ -857,54 +855,65 @@ async fn cooperation_median_worst_and_open(backend: Backend) -> Result {
             .collect()
     };
 
-    // D1 (1397-01-31):
-    // - water-agency: r1 (01-12 -> 01-16: 4 days), r5 (01-21 -> 01-28: 7 days), both
-    //   accepted. An even count: median (4 + 7) / 2 = 5.5; worst 7.
-    // - road-agency: r3 (01-16), open for 31 - 16 = 15 days.
-    // - edu-agency: no referral (zeros, no figures).
-    let c = models.cooperation(1, day(D1)).await?.reply(None);
-    assert_eq!(
-        rows(&c),
-        [
-            ("edu-agency".into(), 0, 0, 0, 0, None, None, None),
-            ("road-agency".into(), 1, 1, 0, 0, None, None, Some(15.0)),
-            (
-                "water-agency".into(),
-                2,
-                0,
-                2,
-                2,
-                Some(5.5),
-                Some(7.0),
-                None
-            ),
-        ]
-    );
-    assert_eq!(c.agencies[2].name.clone().unwrap().en, "Water company");
-
-    // D2 (1397-06-31):
-    // - water-agency: waits 4 (r1), 7 (r5), 10 (r2: 02-06 -> 02-16, declined),
-    //   3 (r4: 02-11 -> 02-14). Sorted 3, 4, 7, 10: median (4 + 7) / 2 = 5.5, worst 10;
-    //   3 of the 4 accepted.
-    // - road-agency: r3 still open: day 186 - day 16 = 170 days.
-    let c = models.cooperation(1, day(D2)).await?.reply(None);
-    assert_eq!(
-        rows(&c),
-        [
-            ("edu-agency".into(), 0, 0, 0, 0, None, None, None),
-            ("road-agency".into(), 1, 1, 0, 0, None, None, Some(170.0)),
-            (
-                "water-agency".into(),
-                4,
-                0,
-                4,
-                3,
-                Some(5.5),
-                Some(10.0),
-                None
-            ),
-        ]
-    );
+    for (as_of, expected) in [
+        // D1 (1397-01-31):
+        // - water-agency: r1 (01-12 -> 01-16: 4 days), r5 (01-21 -> 01-28: 7 days), both
+        //   accepted. An even count: median (4 + 7) / 2 = 5.5; worst 7.
+        // - road-agency: r3 (01-16), open for 31 - 16 = 15 days.
+        // - edu-agency: no referral (zeros, no figures).
+        (
+            D1,
+            [
+                ("edu-agency".to_owned(), 0, 0, 0, 0, None, None, None),
+                ("road-agency".to_owned(), 1, 1, 0, 0, None, None, Some(15.0)),
+                (
+                    "water-agency".to_owned(),
+                    2,
+                    0,
+                    2,
+                    2,
+                    Some(5.5),
+                    Some(7.0),
+                    None,
+                ),
+            ],
+        ),
+        // D2 (1397-06-31):
+        // - water-agency: waits 4 (r1), 7 (r5), 10 (r2: 02-06 -> 02-16, declined),
+        //   3 (r4: 02-11 -> 02-14). Sorted 3, 4, 7, 10: median (4 + 7) / 2 = 5.5, worst 10;
+        //   3 of the 4 accepted.
+        // - road-agency: r3 still open: day 186 - day 16 = 170 days.
+        (
+            D2,
+            [
+                ("edu-agency".to_owned(), 0, 0, 0, 0, None, None, None),
+                (
+                    "road-agency".to_owned(),
+                    1,
+                    1,
+                    0,
+                    0,
+                    None,
+                    None,
+                    Some(170.0),
+                ),
+                (
+                    "water-agency".to_owned(),
+                    4,
+                    0,
+                    4,
+                    3,
+                    Some(5.5),
+                    Some(10.0),
+                    None,
+                ),
+            ],
+        ),
+    ] {
+        let c = models.cooperation(1, day(as_of)).await?.reply(None);
+        assert_eq!(rows(&c), expected, "as of {as_of}");
+        assert_eq!(c.agencies[2].name.clone().unwrap().en, "Water company");
+    }
 
     // 1397-02-12: r2 (02-06) and r4 (02-11) referred but not yet answered; answered so
     // far r1 (4) and r5 (7); the oldest open one is r2, 6 days.

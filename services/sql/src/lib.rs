@@ -9,6 +9,7 @@
 //!   WAL, `synchronous=FULL`, a busy timeout, the file created if missing; PostgreSQL: TLS
 //!   as the URL's `sslmode` says, the service's `application_name`), its statement cache,
 //!   and the service's embedded migrations run before it is handed out;
+//! - [`migrations!`]: the calling service's embedded migrations, for [`open`];
 //! - [`OnBackend`] and [`dispatch!`]: a store holds one engine per backend and calls the
 //!   same generic method whichever it is;
 //! - [`to_i64`] / [`to_u64`]: checked conversions between the unsigned values of the domain
@@ -99,6 +100,21 @@ macro_rules! dispatch {
             $crate::OnBackend::Postgres($engine) => $call,
         }
     };
+}
+
+/// The calling service's embedded migrations, one folder per backend next to its
+/// `Cargo.toml` (`migrations/sqlite`, `migrations/postgres`), as [`open`] takes them:
+/// `saman_sql::open::<E>(url, &config, &saman_sql::migrations!())`.
+#[macro_export]
+macro_rules! migrations {
+    () => {{
+        static SQLITE: ::sqlx::migrate::Migrator = ::sqlx::migrate!("./migrations/sqlite");
+        static POSTGRES: ::sqlx::migrate::Migrator = ::sqlx::migrate!("./migrations/postgres");
+        $crate::Migrations {
+            sqlite: &SQLITE,
+            postgres: &POSTGRES,
+        }
+    }};
 }
 
 /// A URL with the password of its authority replaced by `***`, to show in logs and

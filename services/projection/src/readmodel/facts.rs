@@ -5,38 +5,77 @@ use saman_domain::Day;
 use saman_domain::values::Approach;
 
 use super::ReadModelError;
+use super::table::table;
 
-/// The latest `ProgrammeDatesSet`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ProgrammeRow {
-    pub needs_deadline: Day,
-    pub proposals_deadline: Day,
-    pub operational_start: Day,
-    pub goal_date: Day,
-    pub stream_version: u64,
+table! {
+    /// The latest `ProgrammeDatesSet`.
+    pub(super) struct ProgrammeRow in programme {
+        needs_deadline: Day,
+        proposals_deadline: Day,
+        operational_start: Day,
+        goal_date: Day,
+        stream_version: u64,
+    }
+    // A later version of the programme's stream wins, in whatever order they arrive.
+    on conflict "ON CONFLICT (generation) DO UPDATE SET \
+         needs_deadline = excluded.needs_deadline, \
+         proposals_deadline = excluded.proposals_deadline, \
+         operational_start = excluded.operational_start, \
+         goal_date = excluded.goal_date, stream_version = excluded.stream_version \
+         WHERE programme.stream_version < excluded.stream_version"
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ZoneRow {
-    pub code: String,
-    pub name_fa: String,
-    pub name_en: String,
-    pub registered_at_us: i64,
-    pub registered_day: Day,
+table! {
+    pub(super) struct ZoneRow in zones {
+        code: String,
+        name_fa: String,
+        name_en: String,
+        registered_at_us: i64,
+        registered_day: Day,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct GoalRow {
-    pub zone: String,
-    pub code: String,
-    pub ordinal: u32,
-    pub approach: Approach,
-    pub title_fa: String,
-    pub title_en: String,
-    pub weight: u32,
+table! {
+    pub(super) struct GoalRow in goals {
+        zone: String,
+        code: String,
+        ordinal: u32,
+        approach: Approach,
+        title_fa: String,
+        title_en: String,
+        weight: u32,
+    }
 }
 
-/// An NGO or an agency: code, names and the day it was approved or registered.
+table! {
+    /// An NGO, with the Ministry's approval reference.
+    pub(super) struct NgoRow in ngos {
+        code: String,
+        name_fa: String,
+        name_en: String,
+        ministry_approval_ref: String,
+        approved_day: Day,
+    }
+    on conflict "ON CONFLICT (generation, code) DO UPDATE SET \
+         name_fa = excluded.name_fa, name_en = excluded.name_en, \
+         ministry_approval_ref = excluded.ministry_approval_ref, \
+         approved_day = excluded.approved_day"
+}
+
+table! {
+    pub(super) struct AgencyRow in agencies {
+        code: String,
+        name_fa: String,
+        name_en: String,
+        registered_day: Day,
+    }
+    on conflict "ON CONFLICT (generation, code) DO UPDATE SET \
+         name_fa = excluded.name_fa, name_en = excluded.name_en, \
+         registered_day = excluded.registered_day"
+}
+
+/// An NGO or an agency as the queries see them: code, names and the day it was approved
+/// or registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct PartyRow {
     pub code: String,
@@ -45,28 +84,23 @@ pub(super) struct PartyRow {
     pub since: Day,
 }
 
-/// An NGO as written (with the Ministry's approval reference).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct NgoRow {
-    pub party: PartyRow,
-    pub ministry_approval_ref: String,
+table! {
+    pub(super) struct NeedRow in needs {
+        need_id: String,
+        zone: String,
+        ngo: String,
+        member: String,
+        approach: Approach,
+        title: String,
+        households: u32,
+        late: bool,
+        declared_at_us: i64,
+        declared_day: Day,
+        stream_version: u64,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct NeedRow {
-    pub need_id: String,
-    pub zone: String,
-    pub ngo: String,
-    pub member: String,
-    pub approach: Approach,
-    pub title: String,
-    pub households: u32,
-    pub late: bool,
-    pub declared_at_us: i64,
-    pub declared_day: Day,
-    pub stream_version: u64,
-}
-
+/// A referral's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Answer {
     pub at_us: i64,
@@ -74,29 +108,58 @@ pub(super) struct Answer {
     pub accepted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ReferralRow {
-    pub referral_id: String,
-    pub zone: String,
-    pub need_id: String,
-    pub agency: String,
-    pub ngo: String,
-    pub member: String,
-    pub referred_at_us: i64,
-    pub referred_day: Day,
-    pub answer: Option<Answer>,
+table! {
+    /// A referral; its answer, once given, fills the last three columns ([`Self::answer`]).
+    pub(super) struct ReferralRow in referrals {
+        referral_id: String,
+        zone: String,
+        need_id: String,
+        agency: String,
+        ngo: String,
+        member: String,
+        referred_at_us: i64,
+        referred_day: Day,
+        answered_at_us: Option<i64>,
+        answered_day: Option<Day>,
+        accepted: Option<bool>,
+    }
+    on conflict "ON CONFLICT (generation, referral_id) DO UPDATE SET \
+         answered_at_us = excluded.answered_at_us, \
+         answered_day = excluded.answered_day, accepted = excluded.accepted"
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ActivityRow {
-    pub activity_id: String,
-    pub zone: String,
-    pub ngo: String,
-    pub member: String,
-    pub title: String,
-    pub participants: u32,
-    pub held_on: Day,
-    pub reported_day: Day,
+impl ReferralRow {
+    /// The answer, if all of it is stored.
+    pub fn answer(&self) -> Option<Answer> {
+        match (self.answered_at_us, self.answered_day, self.accepted) {
+            (Some(at_us), Some(day), Some(accepted)) => Some(Answer {
+                at_us,
+                day,
+                accepted,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn set_answer(&mut self, answer: Answer) {
+        self.answered_at_us = Some(answer.at_us);
+        self.answered_day = Some(answer.day);
+        self.accepted = Some(answer.accepted);
+    }
+}
+
+table! {
+    pub(super) struct ActivityRow in activities {
+        activity_id: String,
+        zone: String,
+        ngo: String,
+        member: String,
+        title: String,
+        participants: u32,
+        held_on: Day,
+        reported_day: Day,
+    }
+    on conflict "ON CONFLICT (generation, activity_id) DO NOTHING"
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,29 +199,71 @@ pub(super) struct Decision {
     pub stream_version: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ProposalRow {
-    pub proposal_id: String,
-    pub zone: String,
-    pub agency: String,
-    pub approach: Approach,
-    pub title: String,
-    pub budget_rials: u64,
-    pub planned_start: Day,
-    pub planned_end: Day,
-    pub late: bool,
-    pub submitted_at_us: i64,
-    pub submitted_day: Day,
-    pub stream_version: u64,
-    pub decision: Option<Decision>,
-    /// A project's `ProjectCompleted.completed_on`.
-    pub completed_on: Option<Day>,
+table! {
+    /// A proposal; its decision, once made, fills `status`, `decided_day` and
+    /// `decided_version` ([`Self::decision`]).
+    pub(super) struct ProposalRow in proposals {
+        proposal_id: String,
+        zone: String,
+        agency: String,
+        approach: Approach,
+        title: String,
+        budget_rials: u64,
+        planned_start: Day,
+        planned_end: Day,
+        late: bool,
+        submitted_at_us: i64,
+        submitted_day: Day,
+        stream_version: u64,
+        status: Status,
+        decided_day: Option<Day>,
+        decided_version: Option<u64>,
+        /// A project's `ProjectCompleted.completed_on`.
+        completed_on: Option<Day>,
+    }
+    on conflict "ON CONFLICT (generation, proposal_id) DO UPDATE SET \
+         status = excluded.status, decided_day = excluded.decided_day, \
+         decided_version = excluded.decided_version, completed_on = excluded.completed_on"
+    checked by ProposalRow::check
 }
 
 impl ProposalRow {
+    /// A decided proposal has its decision's day and version.
+    fn check(&self) -> Result<(), ReadModelError> {
+        if self.status != Status::Pending
+            && (self.decided_day.is_none() || self.decided_version.is_none())
+        {
+            return Err(ReadModelError::Corrupt(format!(
+                "proposal {:?} is {} without a decision day",
+                self.proposal_id,
+                self.status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The decision, once made.
+    pub fn decision(&self) -> Option<Decision> {
+        match (self.status, self.decided_day, self.decided_version) {
+            (Status::Pending, _, _) => None,
+            (status, Some(day), Some(stream_version)) => Some(Decision {
+                status,
+                day,
+                stream_version,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn decide(&mut self, decision: Decision) {
+        self.status = decision.status;
+        self.decided_day = Some(decision.day);
+        self.decided_version = Some(decision.stream_version);
+    }
+
     /// Approved, rejected or still pending as of `as_of`.
     pub fn status_as_of(&self, as_of: Day) -> Status {
-        match self.decision {
+        match self.decision() {
             Some(d) if d.day <= as_of => d.status,
             _ => Status::Pending,
         }
@@ -166,86 +271,107 @@ impl ProposalRow {
 
     /// The day it was approved, if it was.
     pub fn approved_on(&self) -> Option<Day> {
-        self.decision
+        self.decision()
             .filter(|d| d.status == Status::Approved)
             .map(|d| d.day)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub(super) struct ProposalNeedRow {
-    pub proposal_id: String,
-    pub need_id: String,
-    pub zone: String,
+table! {
+    pub(super) struct ProposalNeedRow in proposal_needs {
+        proposal_id: String,
+        need_id: String,
+        zone: String,
+    }
+    on conflict "ON CONFLICT (generation, proposal_id, need_id) DO NOTHING"
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ProgressRow {
-    pub proposal_id: String,
-    pub stream_version: u64,
-    pub zone: String,
-    pub percent: u32,
-    pub as_of: Day,
-    pub reported_day: Day,
+table! {
+    pub(super) struct ProgressRow in progress_reports {
+        proposal_id: String,
+        stream_version: u64,
+        zone: String,
+        percent: u32,
+        as_of: Day,
+        reported_day: Day,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct SupervisionRow {
-    pub report_id: String,
-    pub ngo: String,
-    /// Empty when the report names no zone.
-    pub zone: String,
-    pub rating: u32,
-    pub filed_day: Day,
+table! {
+    pub(super) struct SupervisionRow in supervision_reports {
+        report_id: String,
+        ngo: String,
+        /// Empty when the report names no zone.
+        zone: String,
+        rating: u32,
+        filed_day: Day,
+    }
+    on conflict "ON CONFLICT (generation, report_id) DO NOTHING"
 }
 
 /// Who acted, flattened: kind is `programme_office`, `county_supervisor`, `ngo_member`,
 /// `agency_officer` or empty; `org` the NGO or agency; `user` the user or member.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct ActorCols {
-    #[sqlx(rename = "actor_kind")]
     pub kind: String,
-    #[sqlx(rename = "actor_org")]
     pub org: String,
-    #[sqlx(rename = "actor_user")]
     pub user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TimelineRow {
-    pub zone: String,
-    pub position: u64,
-    pub event_id: String,
-    pub event_type: String,
-    pub stream_version: u64,
-    pub actor: ActorCols,
-    pub who: String,
-    pub occurred_at_us: i64,
-    pub recorded_at_us: i64,
-    pub occurred_day: Day,
-    pub what_en: String,
-    pub what_fa: String,
+table! {
+    pub(super) struct TimelineRow in timeline {
+        zone: String,
+        position: u64,
+        event_id: String,
+        event_type: String,
+        stream_version: u64,
+        /// Who acted ([`ActorCols`], [`Self::actor`]).
+        actor_kind: String,
+        actor_org: String,
+        actor_user: String,
+        who: String,
+        occurred_at_us: i64,
+        recorded_at_us: i64,
+        occurred_day: Day,
+        what_en: String,
+        what_fa: String,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct AppliedRow {
-    pub stream_id: String,
-    pub stream_version: u64,
-    pub position: u64,
-    /// The event id applied at (stream, version), as stored ([`safe_event_id`]).
-    pub event_id: String,
+impl TimelineRow {
+    pub fn actor(&self) -> ActorCols {
+        ActorCols {
+            kind: self.actor_kind.clone(),
+            org: self.actor_org.clone(),
+            user: self.actor_user.clone(),
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ParkedRow {
-    pub position: u64,
-    pub kind: ParkKind,
-    /// Subject, event id and reason as stored: see [`safe_text`].
-    pub subject: String,
-    pub event_id: String,
-    pub reason: String,
-    pub payload: Vec<u8>,
-    pub parked_at_us: i64,
+table! {
+    pub(super) struct AppliedRow in applied {
+        stream_id: String,
+        stream_version: u64,
+        position: u64,
+        /// The event id applied at (stream, version), as stored ([`safe_event_id`]).
+        event_id: String,
+    }
+}
+
+table! {
+    pub(super) struct ParkedRow in parked {
+        position: u64,
+        kind: ParkKind,
+        /// Subject, event id and reason as stored: see [`safe_text`].
+        subject: String,
+        event_id: String,
+        reason: String,
+        payload: Vec<u8>,
+        parked_at_us: i64,
+    }
+    on conflict "ON CONFLICT (generation, position) DO NOTHING"
+    // The wall clock of parking differs between two builds of the same events.
+    not dumped [parked_at_us]
 }
 
 /// Why a message was parked (`parked.kind`).

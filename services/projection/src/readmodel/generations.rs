@@ -23,45 +23,48 @@ pub(super) async fn init(store: &impl Store) -> Result<()> {
 
 pub(super) async fn current(store: &impl Store) -> Result<u64> {
     let mut db = store.connect().await?;
-    let (generation,): (i64,) = db
-        .fetch_optional(
-            "SELECT generation FROM generations WHERE is_current".into(),
-            &[],
-        )
-        .await?
-        .ok_or_else(|| ReadModelError::NotFound {
-            what: "current generation",
-            id: String::new(),
-        })?;
-    to_u64(generation, "generation")
+    let missing = ReadModelError::NotFound {
+        what: "current generation",
+        id: String::new(),
+    };
+    let sql = "SELECT generation FROM generations WHERE is_current";
+    number(&mut db, sql.into(), &[], missing, "generation").await
 }
 
 pub(super) async fn position(store: &impl Store, generation: u64) -> Result<u64> {
     let mut db = store.connect().await?;
-    let (position,): (i64,) = db
-        .fetch_optional(
-            "SELECT position FROM generations WHERE generation = $1".into(),
-            &[to_i64(generation, "generation")?.into()],
-        )
-        .await?
-        .ok_or_else(|| not_found(generation))?;
-    to_u64(position, "position")
+    let sql = "SELECT position FROM generations WHERE generation = $1";
+    let g = to_i64(generation, "generation")?;
+    number(
+        &mut db,
+        sql.into(),
+        &[g.into()],
+        not_found(generation),
+        "position",
+    )
+    .await
 }
 
 /// The generation's checkpoint, its row held until commit (see
 /// [`Session::CHECKPOINT_FOR_UPDATE`]).
 pub(super) async fn checkpoint<S: Session>(db: &mut S, generation: u64) -> Result<u64> {
-    let (position,): (i64,) = db
-        .fetch_optional(
-            S::CHECKPOINT_FOR_UPDATE.into(),
-            &[to_i64(generation, "generation")?.into()],
-        )
-        .await?
-        .ok_or_else(|| not_found(generation))?;
-    to_u64(position, "position")
+    let sql = S::CHECKPOINT_FOR_UPDATE.into();
+    let g = to_i64(generation, "generation")?;
+    number(db, sql, &[g.into()], not_found(generation), "position").await
 }
 
-/// Moves the generation's checkpoint (in the transaction that applied what it covers).
+/// The one number `sql` reads (a generation, a position), or `missing` without a row.
+async fn number(
+    db: &mut impl Session,
+    sql: Sql,
+    params: &[Param<'_>],
+    missing: ReadModelError,
+    what: &str,
+) -> Result<u64> {
+    let (n,): (i64,) = db.fetch_optional(sql, params).await?.ok_or(missing)?;
+    to_u64(n, what)
+}
+
 pub(super) async fn move_checkpoint(db: &mut impl Session, g: i64, position: u64) -> Result<()> {
     db.execute(
         "UPDATE generations SET position = $2 WHERE generation = $1".into(),
@@ -117,8 +120,8 @@ pub(super) async fn promote(store: &impl Store, generation: u64) -> Result<()> {
 
 /// Deletes the rows of every read-model table that `condition` (on `generation`) picks.
 async fn delete_rows(db: &mut impl Session, condition: &str, params: &[Param<'_>]) -> Result<()> {
-    for (table, _) in TABLES {
-        let sql = format!("DELETE FROM {table} WHERE {condition}");
+    for table in TABLES {
+        let sql = format!("DELETE FROM {} WHERE {condition}", table.name);
         db.execute(Sql::Assembled(sql), params).await?;
     }
     Ok(())
@@ -158,15 +161,15 @@ pub(super) async fn dump(store: &impl Store, generation: u64) -> Result<String> 
     let g = to_i64(generation, "generation")?;
     let mut db = store.read().await?;
     let mut lines = Vec::new();
-    for (table, columns) in TABLES {
-        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-        let kinds: Vec<_> = columns.iter().map(|(_, kind)| *kind).collect();
+    for table in TABLES {
+        let (names, kinds): (Vec<&str>, Vec<_>) = table.dumped().copied().unzip();
         let sql = format!(
-            "SELECT {} FROM {table} WHERE generation = $1",
-            names.join(", ")
+            "SELECT {} FROM {} WHERE generation = $1",
+            names.join(", "),
+            table.name
         );
         for row in db.fetch_text(sql, g, &kinds).await? {
-            let mut line = format!("{table}:");
+            let mut line = format!("{}:", table.name);
             for (name, value) in names.iter().zip(row) {
                 line.push_str(&format!(" {name}={}", value.as_deref().unwrap_or("NULL")));
             }

@@ -5,8 +5,8 @@
 //! Layout: [`ReadModels`] (here) opens the database and hands each call to the module of
 //! its concern: `generations` (which one is served, checkpoints, rebuilds, dumps),
 //! `apply` (a batch, per aggregate), `queries` (one module per read model, returning
-//! plain results; the edges turn them into replies). `facts` holds the tables' rows and
-//! `records` how they are read back.
+//! plain results; the edges turn them into replies). `facts` holds the tables' rows, each
+//! declared once with `table!` (`table.rs`: its columns, how they are stored and read back).
 //!
 //! Design:
 //! - **Facts, aggregated as of a day.** The tables are normalised facts taken from the
@@ -39,18 +39,17 @@ mod error;
 mod facts;
 mod generations;
 mod queries;
-mod records;
 mod schema;
 mod sentences;
 mod sql;
+mod table;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use saman_domain::Day;
 use saman_domain::values::ZoneCode;
-use saman_sql::{Migrations, PoolConfig, Pools, dispatch};
-use sqlx::migrate::Migrator;
+use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
 pub use error::{FailureKind, ReadModelError};
 pub use facts::ParkKind;
@@ -120,9 +119,6 @@ pub struct ReadModels {
     pools: Pools,
 }
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// How long a writer waits for SQLite's write lock (the live feed and a rebuild both write).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -148,11 +144,7 @@ impl ReadModels {
             statement_cache: None,
             busy_timeout: BUSY_TIMEOUT,
         };
-        let migrations = Migrations {
-            sqlite: &SQLITE_MIGRATIONS,
-            postgres: &POSTGRES_MIGRATIONS,
-        };
-        let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations).await?;
+        let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations!()).await?;
         dispatch!(&pools, pool => generations::init(pool).await)?;
         Ok(ReadModels { pools })
     }

@@ -11,7 +11,8 @@
 //!
 //! Statements are few and large: SQLite pays a thread hand-off per statement and
 //! PostgreSQL a round trip. Rows are read into `#[derive(sqlx::FromRow)]` records
-//! ([`Record`]); values are bound as [`Param`]s.
+//! ([`Record`]); values are bound as [`Param`]s; a read-model table's rows are written as
+//! its [`Table`] says.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -26,6 +27,7 @@ use sqlx::{
 
 use super::ReadModelError;
 use super::schema::Kind;
+use super::table::Table;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -125,7 +127,19 @@ pub(super) enum Param<'a> {
     Int(Option<i64>),
     Bool(Option<bool>),
     Text(Option<Cow<'a, str>>),
-    Bytes(&'a [u8]),
+    Bytes(Option<&'a [u8]>),
+}
+
+impl Param<'_> {
+    /// NULL, typed as a column of `kind` is.
+    pub fn null(kind: Kind) -> Self {
+        match kind {
+            Kind::Text => Param::Text(None),
+            Kind::Int => Param::Int(None),
+            Kind::Bool => Param::Bool(None),
+            Kind::Blob => Param::Bytes(None),
+        }
+    }
 }
 
 impl From<i64> for Param<'_> {
@@ -184,20 +198,8 @@ impl From<Option<String>> for Param<'_> {
 
 impl<'a> From<&'a [u8]> for Param<'a> {
     fn from(value: &'a [u8]) -> Self {
-        Param::Bytes(value)
+        Param::Bytes(Some(value))
     }
-}
-
-/// A fact written as rows of one table: `INSERT INTO <INSERT> VALUES (generation,
-/// values...) ... <ON_CONFLICT>`.
-pub(super) trait Table {
-    /// The table and its columns, `generation` first: `zones (generation, code, ...)`.
-    const INSERT: &'static str;
-    /// What follows the `VALUES`: the conflict rule, if any.
-    const ON_CONFLICT: &'static str;
-    /// The row's values after the generation, in the order of [`Self::INSERT`]'s columns;
-    /// a value that does not fit its column fails the statement before it is sent.
-    fn values(&self) -> Result<Vec<Param<'_>>>;
 }
 
 /// One connection or transaction of either backend.
@@ -218,11 +220,14 @@ pub(super) trait Session: Send {
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Vec<T>>> + Send;
 
+    /// The row of a statement that reads at most one (by key, an aggregate), if any.
     fn fetch_optional<T: Record>(
         &mut self,
         sql: Sql,
         params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Option<T>>> + Send;
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.fetch_all(sql, params).await?.into_iter().next()) }
+    }
 
     /// `<select> WHERE generation = <generation> AND (<columns>) IN (VALUES <keys>)`, in as
     /// many statements as the keys need.
@@ -324,6 +329,7 @@ where
     for<'a> Option<bool>: Encode<'a, DB>,
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a [u8]>: Encode<'a, DB>,
 {
     let mut args = DB::Arguments::default();
     for param in params {
@@ -365,6 +371,7 @@ where
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
     for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a [u8]>: Encode<'a, DB>,
 {
     const CHECKPOINT_FOR_UPDATE: &'static str = DB::CHECKPOINT_FOR_UPDATE;
 
@@ -398,21 +405,6 @@ where
                 .iter()
                 .map(DB::decode)
                 .collect::<Result<_, sqlx::Error>>()?)
-        }
-    }
-
-    fn fetch_optional<T: Record>(
-        &mut self,
-        sql: Sql,
-        params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Option<T>>> + Send {
-        let sql = sql.text();
-        async move {
-            let args = arguments::<DB>(params)?;
-            let row = sqlx::query_with::<DB, _>(sql, args)
-                .fetch_optional(self.conn()?)
-                .await?;
-            Ok(row.as_ref().map(DB::decode).transpose()?)
         }
     }
 
@@ -454,8 +446,9 @@ where
                 params.extend(row.values()?);
             }
             let sql = Sql::Assembled(format!(
-                "INSERT INTO {} VALUES {}{}{returning}",
-                T::INSERT,
+                "INSERT INTO {} (generation, {}) VALUES {}{}{returning}",
+                T::TABLE,
+                T::COLUMNS,
                 placeholders(1, chunk.len(), columns),
                 T::ON_CONFLICT,
             ));

@@ -1,6 +1,7 @@
 //! Turning events into facts, without SQL: the batch's events go through an [`Applier`]
 //! in order, which checks each against what is [`Known`] and collects the [`Changes`]
-//! to write; the events of each aggregate are handled in its own module.
+//! to write (each fact is the row of its table, see `facts`); the events of each
+//! aggregate are handled in its own module.
 //!
 //! An event is applied whole or not at all: each handler checks everything first, then
 //! records. What it refuses (an unknown zone, proposal, need or referral; a body that
@@ -22,12 +23,12 @@ use saman_domain::{Day, StreamId};
 
 use super::lookup::Known;
 use crate::readmodel::facts::{
-    ActivityRow, AppliedRow, GoalRow, MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow, NgoRow,
-    ParkKind, ParkedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow, SupervisionRow,
-    TimelineRow, ZoneRow, safe_event_id, safe_text, to_i64,
+    ActivityRow, AgencyRow, AppliedRow, GoalRow, MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow,
+    NgoRow, ParkKind, ParkedRow, ProgrammeRow, ProgressRow, ProposalNeedRow, SupervisionRow,
+    TimelineRow, ZoneRow, safe_event_id, safe_text,
 };
 use crate::readmodel::sentences::{self, What, Who};
-use crate::readmodel::sql::{Param, Session, Table};
+use crate::readmodel::sql::Session;
 use crate::readmodel::{Incoming, ReadModelError};
 
 /// A message decoded by the event contract: the envelope's metadata and the domain event
@@ -41,7 +42,7 @@ pub(super) struct Changes {
     pub zones: Vec<ZoneRow>,
     pub goals: Vec<GoalRow>,
     pub ngos: BTreeMap<String, NgoRow>,
-    pub agencies: BTreeMap<String, PartyRow>,
+    pub agencies: BTreeMap<String, AgencyRow>,
     pub needs: Vec<NeedRow>,
     /// New or answered referrals (keys of [`Known::referrals`]).
     pub referrals: BTreeSet<String>,
@@ -162,7 +163,9 @@ impl Applier {
             event_id: meta.published.event_id.clone(),
             event_type: meta.published.event_type.clone(),
             stream_version: meta.published.version,
-            actor: meta.who.cols.clone(),
+            actor_kind: meta.who.cols.kind.clone(),
+            actor_org: meta.who.cols.org.clone(),
+            actor_user: meta.who.cols.user.clone(),
             who: meta.who.en.clone(),
             occurred_at_us: meta.occurred_at_us,
             recorded_at_us: meta.recorded_at_us,
@@ -233,18 +236,6 @@ pub(crate) fn micros_to_timestamp(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or_default()
 }
 
-/// Writes the `applied` keys and the parked messages of a batch.
-pub(super) async fn write(
-    db: &mut impl Session,
-    g: i64,
-    c: &Changes,
-) -> Result<(), ReadModelError> {
-    db.insert(g, &c.applied.iter().collect::<Vec<_>>(), "")
-        .await?;
-    insert_parked(db, g, &c.parked.iter().collect::<Vec<_>>()).await?;
-    Ok(())
-}
-
 /// Writes parked rows (a position parked before stays as it was); returns how many were
 /// new.
 pub(super) async fn insert_parked(
@@ -253,39 +244,6 @@ pub(super) async fn insert_parked(
     rows: &[&ParkedRow],
 ) -> Result<u64, ReadModelError> {
     db.insert(g, rows, " RETURNING position").await
-}
-
-impl Table for AppliedRow {
-    const INSERT: &'static str =
-        "applied (generation, stream_id, stream_version, position, event_id)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.stream_id.as_str().into(),
-            to_i64(self.stream_version, "stream version")?.into(),
-            to_i64(self.position, "position")?.into(),
-            self.event_id.as_str().into(),
-        ])
-    }
-}
-
-impl Table for ParkedRow {
-    const INSERT: &'static str = "parked (generation, position, kind, subject, event_id, \
-         reason, payload, parked_at_us)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, position) DO NOTHING";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            to_i64(self.position, "position")?.into(),
-            self.kind.as_str().into(),
-            self.subject.as_str().into(),
-            self.event_id.as_str().into(),
-            self.reason.as_str().into(),
-            self.payload.as_slice().into(),
-            self.parked_at_us.into(),
-        ])
-    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,8 @@ use saman_domain::values::ZoneCode;
 use super::Published;
 use crate::readmodel::ReadModelError;
 use crate::readmodel::facts::{ProposalRow, ReferralRow, to_u64};
-use crate::readmodel::records::{
-    PROPOSAL_COLS, ProposalRecord, REFERRAL_COLS, ReferralRecord, facts,
-};
 use crate::readmodel::sql::{Param, Session};
+use crate::readmodel::table::select_in;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -188,11 +186,9 @@ pub(super) async fn applied_among(
 pub(super) async fn load_known(db: &mut impl Session, g: i64, mut wanted: Wanted) -> Result<Known> {
     let mut known = Known::default();
     if !wanted.referrals.is_empty() {
-        let select = format!("SELECT {REFERRAL_COLS} FROM referrals");
-        let records: Vec<ReferralRecord> = db
-            .fetch_in(&select, g, "referral_id", &one_column(&wanted.referrals))
-            .await?;
-        for referral in facts::<_, ReferralRow>(records)? {
+        let referrals: Vec<ReferralRow> =
+            select_in(db, g, "referral_id", &one_column(&wanted.referrals)).await?;
+        for referral in referrals {
             wanted.needs.insert(referral.need_id.clone());
             known
                 .referrals
@@ -213,11 +209,9 @@ pub(super) async fn load_known(db: &mut impl Session, g: i64, mut wanted: Wanted
         }
     }
     if !wanted.proposals.is_empty() {
-        let select = format!("SELECT {PROPOSAL_COLS} FROM proposals");
-        let records: Vec<ProposalRecord> = db
-            .fetch_in(&select, g, "proposal_id", &one_column(&wanted.proposals))
-            .await?;
-        for proposal in facts::<_, ProposalRow>(records)? {
+        let proposals: Vec<ProposalRow> =
+            select_in(db, g, "proposal_id", &one_column(&wanted.proposals)).await?;
+        for proposal in proposals {
             known
                 .proposals
                 .insert(proposal.proposal_id.clone(), proposal);

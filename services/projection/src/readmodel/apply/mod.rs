@@ -5,8 +5,7 @@
 //! - [`lookup`]: what a batch refers to, loaded before it applies ([`Wanted`] ->
 //!   [`Known`]), and what was applied or parked before;
 //! - [`applier`]: turning events into facts, without SQL; the events of each aggregate
-//!   (and the tables they write) are in [`programme`], [`zone`], [`ngo`], [`agency`] and
-//!   [`proposal`].
+//!   are in [`programme`], [`zone`], [`ngo`], [`agency`] and [`proposal`].
 //!
 //! Applying a batch costs about three reads (checkpoint, dedupe, the facts it refers
 //! to) plus one multi-row write per table it touches, whatever its size.
@@ -28,6 +27,7 @@ use super::error::FailureKind;
 use super::facts::{ParkKind, safe_event_id, to_i64};
 use super::generations;
 use super::sql::{Session, Store};
+use super::table::insert;
 use super::{ApplyReport, Incoming, ReadModelError};
 
 use applier::{Applier, Changes, Published};
@@ -352,14 +352,29 @@ async fn apply_together(
     Ok(report)
 }
 
-/// Every row the batch changed, one multi-row statement per table it touches.
+/// Every row the batch changed, one multi-row statement per table it touches. New or
+/// answered referrals and new, decided or completed proposals are written whole (their
+/// rows in [`Known`] are up to date); the conflict rule of each table keeps what is
+/// written again as it should be.
 async fn write(db: &mut impl Session, g: i64, c: &Changes, known: &Known) -> Result<()> {
-    programme::write(db, g, c).await?;
-    zone::write(db, g, c, known).await?;
-    ngo::write(db, g, c).await?;
-    agency::write(db, g, c).await?;
-    proposal::write(db, g, c, known).await?;
-    applier::write(db, g, c).await
+    insert(db, g, &c.programme).await?;
+    insert(db, g, &c.zones).await?;
+    insert(db, g, &c.goals).await?;
+    insert(db, g, &c.needs).await?;
+    let referrals = c.referrals.iter().filter_map(|id| known.referrals.get(id));
+    insert(db, g, referrals).await?;
+    insert(db, g, c.activities.values()).await?;
+    insert(db, g, &c.timeline).await?;
+    insert(db, g, c.ngos.values()).await?;
+    insert(db, g, c.supervision.values()).await?;
+    insert(db, g, c.agencies.values()).await?;
+    let proposals = c.proposals.iter().filter_map(|id| known.proposals.get(id));
+    insert(db, g, proposals).await?;
+    insert(db, g, &c.proposal_needs).await?;
+    insert(db, g, &c.progress).await?;
+    insert(db, g, &c.applied).await?;
+    applier::insert_parked(db, g, &c.parked.iter().collect::<Vec<_>>()).await?;
+    Ok(())
 }
 
 /// What the database said, without the layers of error context: "invalid byte sequence

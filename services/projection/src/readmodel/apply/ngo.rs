@@ -1,15 +1,12 @@
-//! An NGO's stream (its approval, its members, the supervision reports on it) and the
-//! tables it writes.
+//! An NGO's stream: its approval, its members, the supervision reports on it.
 
 use saman_contract::PublishedEvent;
 use saman_domain::StreamId;
 use saman_domain::values::{Names, NgoCode, Text};
 
-use super::applier::{Applier, Changes, Meta, Refused, own_stream};
-use crate::readmodel::ReadModelError;
-use crate::readmodel::facts::{NgoRow, PartyRow, SupervisionRow};
+use super::applier::{Applier, Meta, Refused, own_stream};
+use crate::readmodel::facts::{NgoRow, SupervisionRow};
 use crate::readmodel::sentences;
-use crate::readmodel::sql::{Param, Session, Table};
 
 impl Applier {
     /// An event of an NGO's stream.
@@ -68,64 +65,14 @@ impl Applier {
         self.changes.ngos.insert(
             code.to_string(),
             NgoRow {
-                party: PartyRow {
-                    code: code.to_string(),
-                    name_fa: name.fa.to_string(),
-                    name_en: name.en.to_string(),
-                    since: meta.day,
-                },
+                code: code.to_string(),
+                name_fa: name.fa.to_string(),
+                name_en: name.en.to_string(),
                 ministry_approval_ref: ministry_approval_ref.to_string(),
+                approved_day: meta.day,
             },
         );
         self.changes.all_zones = true;
         Ok(())
-    }
-}
-
-/// Writes the NGOs and supervision reports of a batch.
-pub(super) async fn write(
-    db: &mut impl Session,
-    g: i64,
-    c: &Changes,
-) -> Result<(), ReadModelError> {
-    db.insert(g, &c.ngos.values().collect::<Vec<_>>(), "")
-        .await?;
-    db.insert(g, &c.supervision.values().collect::<Vec<_>>(), "")
-        .await?;
-    Ok(())
-}
-
-impl Table for NgoRow {
-    const INSERT: &'static str =
-        "ngos (generation, code, name_fa, name_en, ministry_approval_ref, approved_day)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, code) DO UPDATE SET \
-         name_fa = excluded.name_fa, name_en = excluded.name_en, \
-         ministry_approval_ref = excluded.ministry_approval_ref, \
-         approved_day = excluded.approved_day";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.party.code.as_str().into(),
-            self.party.name_fa.as_str().into(),
-            self.party.name_en.as_str().into(),
-            self.ministry_approval_ref.as_str().into(),
-            self.party.since.iso().into(),
-        ])
-    }
-}
-
-impl Table for SupervisionRow {
-    const INSERT: &'static str =
-        "supervision_reports (generation, report_id, ngo, zone, rating, filed_day)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, report_id) DO NOTHING";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.report_id.as_str().into(),
-            self.ngo.as_str().into(),
-            self.zone.as_str().into(),
-            self.rating.into(),
-            self.filed_day.iso().into(),
-        ])
     }
 }

@@ -1,18 +1,12 @@
-//! The proposals of a zone and, once approved, their projects: the events and the tables
-//! they write.
+//! The proposals of a zone and, once approved, their projects.
 
 use saman_contract::PublishedEvent;
 use saman_domain::Day;
 use saman_domain::values::{Text, ZoneCode};
 
-use super::applier::{Applier, Changes, Meta, Refused};
-use super::lookup::Known;
-use crate::readmodel::ReadModelError;
-use crate::readmodel::facts::{
-    Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status, approach_str, to_i64,
-};
+use super::applier::{Applier, Meta, Refused};
+use crate::readmodel::facts::{Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status};
 use crate::readmodel::sentences;
-use crate::readmodel::sql::{Param, Session, Table};
 
 impl Applier {
     /// A proposal's or project's event (of its zone's stream).
@@ -64,7 +58,9 @@ impl Applier {
                         submitted_at_us: meta.occurred_at_us,
                         submitted_day: meta.day,
                         stream_version: meta.published.version,
-                        decision: None,
+                        status: Status::Pending,
+                        decided_day: None,
+                        decided_version: None,
                         completed_on: None,
                     },
                 );
@@ -165,7 +161,7 @@ impl Applier {
     ) -> Result<(), Refused> {
         self.zone_event(meta, zone)?;
         let proposal = self.proposal_in_zone(proposal_id, zone)?;
-        if let Some(decision) = proposal.decision {
+        if let Some(decision) = proposal.decision() {
             return Err(format!(
                 "proposal {proposal_id} is already {}",
                 decision.status.as_str()
@@ -173,7 +169,7 @@ impl Applier {
         }
         let title = proposal.title.clone();
         if let Some(p) = self.known.proposals.get_mut(proposal_id) {
-            p.decision = Some(Decision {
+            p.decide(Decision {
                 status,
                 day: meta.day,
                 stream_version: meta.published.version,
@@ -210,91 +206,5 @@ impl Applier {
         let what = sentences::project_completed(&meta.who, &title, completed_on);
         self.timeline(meta, zone, what);
         Ok(())
-    }
-}
-
-/// Writes the proposals (new, decided or completed), the needs they answer and the
-/// progress reports of a batch.
-pub(super) async fn write(
-    db: &mut impl Session,
-    g: i64,
-    c: &Changes,
-    known: &Known,
-) -> Result<(), ReadModelError> {
-    let proposals: Vec<&ProposalRow> = c
-        .proposals
-        .iter()
-        .filter_map(|id| known.proposals.get(id))
-        .collect();
-    db.insert(g, &proposals, "").await?;
-    db.insert(g, &c.proposal_needs.iter().collect::<Vec<_>>(), "")
-        .await?;
-    db.insert(g, &c.progress.iter().collect::<Vec<_>>(), "")
-        .await?;
-    Ok(())
-}
-
-impl Table for ProposalRow {
-    const INSERT: &'static str = "proposals (generation, proposal_id, zone, agency, approach, \
-         title, budget_rials, planned_start, planned_end, late, submitted_at_us, submitted_day, \
-         stream_version, status, decided_day, decided_version, completed_on)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, proposal_id) DO UPDATE SET \
-         status = excluded.status, decided_day = excluded.decided_day, \
-         decided_version = excluded.decided_version, completed_on = excluded.completed_on";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        let status = self.decision.map_or(Status::Pending, |d| d.status);
-        let decided_version = self
-            .decision
-            .map(|d| to_i64(d.stream_version, "decided version"))
-            .transpose()?;
-        Ok(vec![
-            self.proposal_id.as_str().into(),
-            self.zone.as_str().into(),
-            self.agency.as_str().into(),
-            approach_str(self.approach).into(),
-            self.title.as_str().into(),
-            to_i64(self.budget_rials, "budget")?.into(),
-            self.planned_start.iso().into(),
-            self.planned_end.iso().into(),
-            self.late.into(),
-            self.submitted_at_us.into(),
-            self.submitted_day.iso().into(),
-            to_i64(self.stream_version, "stream version")?.into(),
-            status.as_str().into(),
-            self.decision.map(|d| d.day.iso()).into(),
-            decided_version.into(),
-            self.completed_on.map(|d| d.iso()).into(),
-        ])
-    }
-}
-
-impl Table for ProposalNeedRow {
-    const INSERT: &'static str = "proposal_needs (generation, proposal_id, need_id, zone)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, proposal_id, need_id) DO NOTHING";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.proposal_id.as_str().into(),
-            self.need_id.as_str().into(),
-            self.zone.as_str().into(),
-        ])
-    }
-}
-
-impl Table for ProgressRow {
-    const INSERT: &'static str = "progress_reports (generation, proposal_id, stream_version, \
-         zone, percent, as_of, reported_day)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.proposal_id.as_str().into(),
-            to_i64(self.stream_version, "stream version")?.into(),
-            self.zone.as_str().into(),
-            self.percent.into(),
-            self.as_of.iso().into(),
-            self.reported_day.iso().into(),
-        ])
     }
 }

@@ -1,5 +1,5 @@
-//! The zone stream's events (a zone, its needs and their referrals, its social
-//! activities) and the tables they write.
+//! The zone stream's events: a zone, its needs and their referrals, its social
+//! activities.
 
 use std::collections::HashSet;
 
@@ -8,14 +8,10 @@ use saman_domain::StreamId;
 use saman_domain::event::Goal;
 use saman_domain::values::{Names, ZoneCode};
 
-use super::applier::{Applier, Changes, Meta, Refused, own_stream};
-use super::lookup::{Known, NeedRef};
-use crate::readmodel::ReadModelError;
-use crate::readmodel::facts::{
-    ActivityRow, Answer, GoalRow, NeedRow, ReferralRow, TimelineRow, ZoneRow, approach_str, to_i64,
-};
+use super::applier::{Applier, Meta, Refused, own_stream};
+use super::lookup::NeedRef;
+use crate::readmodel::facts::{ActivityRow, Answer, GoalRow, NeedRow, ReferralRow, ZoneRow};
 use crate::readmodel::sentences;
-use crate::readmodel::sql::{Param, Session, Table};
 
 impl Applier {
     /// An event of a zone's stream.
@@ -99,7 +95,9 @@ impl Applier {
                         member: member.to_string(),
                         referred_at_us: meta.occurred_at_us,
                         referred_day: meta.day,
-                        answer: None,
+                        answered_at_us: None,
+                        answered_day: None,
+                        accepted: None,
                     },
                 );
                 self.changes.referrals.insert(referral.clone());
@@ -128,7 +126,7 @@ impl Applier {
                             r.agency
                         ));
                     }
-                    Some(r) if r.answer.is_some() => {
+                    Some(r) if r.answer().is_some() => {
                         return Err(format!("referral {referral_id} is already answered"));
                     }
                     Some(r) => r,
@@ -140,7 +138,7 @@ impl Applier {
                     .get(&referral.need_id)
                     .map_or_else(|| referral.need_id.clone(), |n| n.title.clone());
                 if let Some(r) = self.known.referrals.get_mut(referral_id) {
-                    r.answer = Some(Answer {
+                    r.set_answer(Answer {
                         at_us: meta.occurred_at_us,
                         day: meta.day,
                         accepted: *accepted,
@@ -234,157 +232,5 @@ impl Applier {
             )),
             None => Err(format!("need {need_id} is not declared")),
         }
-    }
-}
-
-/// Writes the zones, goals, needs, referrals, activities and timeline entries of a batch.
-pub(super) async fn write(
-    db: &mut impl Session,
-    g: i64,
-    c: &Changes,
-    known: &Known,
-) -> Result<(), ReadModelError> {
-    db.insert(g, &c.zones.iter().collect::<Vec<_>>(), "")
-        .await?;
-    db.insert(g, &c.goals.iter().collect::<Vec<_>>(), "")
-        .await?;
-    db.insert(g, &c.needs.iter().collect::<Vec<_>>(), "")
-        .await?;
-    let referrals: Vec<&ReferralRow> = c
-        .referrals
-        .iter()
-        .filter_map(|id| known.referrals.get(id))
-        .collect();
-    db.insert(g, &referrals, "").await?;
-    db.insert(g, &c.activities.values().collect::<Vec<_>>(), "")
-        .await?;
-    db.insert(g, &c.timeline.iter().collect::<Vec<_>>(), "")
-        .await?;
-    Ok(())
-}
-
-impl Table for ZoneRow {
-    const INSERT: &'static str =
-        "zones (generation, code, name_fa, name_en, registered_at_us, registered_day)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.code.as_str().into(),
-            self.name_fa.as_str().into(),
-            self.name_en.as_str().into(),
-            self.registered_at_us.into(),
-            self.registered_day.iso().into(),
-        ])
-    }
-}
-
-impl Table for GoalRow {
-    const INSERT: &'static str =
-        "goals (generation, zone, code, ordinal, approach, title_fa, title_en, weight)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.zone.as_str().into(),
-            self.code.as_str().into(),
-            self.ordinal.into(),
-            approach_str(self.approach).into(),
-            self.title_fa.as_str().into(),
-            self.title_en.as_str().into(),
-            self.weight.into(),
-        ])
-    }
-}
-
-impl Table for NeedRow {
-    const INSERT: &'static str = "needs (generation, need_id, zone, ngo, member, approach, \
-         title, households, late, declared_at_us, declared_day, stream_version)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.need_id.as_str().into(),
-            self.zone.as_str().into(),
-            self.ngo.as_str().into(),
-            self.member.as_str().into(),
-            approach_str(self.approach).into(),
-            self.title.as_str().into(),
-            self.households.into(),
-            self.late.into(),
-            self.declared_at_us.into(),
-            self.declared_day.iso().into(),
-            to_i64(self.stream_version, "stream version")?.into(),
-        ])
-    }
-}
-
-impl Table for ReferralRow {
-    const INSERT: &'static str = "referrals (generation, referral_id, zone, need_id, agency, \
-         ngo, member, referred_at_us, referred_day, answered_at_us, answered_day, accepted)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, referral_id) DO UPDATE SET \
-         answered_at_us = excluded.answered_at_us, \
-         answered_day = excluded.answered_day, accepted = excluded.accepted";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        let answer: Option<&Answer> = self.answer.as_ref();
-        Ok(vec![
-            self.referral_id.as_str().into(),
-            self.zone.as_str().into(),
-            self.need_id.as_str().into(),
-            self.agency.as_str().into(),
-            self.ngo.as_str().into(),
-            self.member.as_str().into(),
-            self.referred_at_us.into(),
-            self.referred_day.iso().into(),
-            answer.map(|a| a.at_us).into(),
-            answer.map(|a| a.day.iso()).into(),
-            answer.map(|a| a.accepted).into(),
-        ])
-    }
-}
-
-impl Table for ActivityRow {
-    const INSERT: &'static str = "activities (generation, activity_id, zone, ngo, member, \
-         title, participants, held_on, reported_day)";
-    const ON_CONFLICT: &'static str = " ON CONFLICT (generation, activity_id) DO NOTHING";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.activity_id.as_str().into(),
-            self.zone.as_str().into(),
-            self.ngo.as_str().into(),
-            self.member.as_str().into(),
-            self.title.as_str().into(),
-            self.participants.into(),
-            self.held_on.iso().into(),
-            self.reported_day.iso().into(),
-        ])
-    }
-}
-
-impl Table for TimelineRow {
-    const INSERT: &'static str = "timeline (generation, zone, position, event_id, event_type, \
-         stream_version, actor_kind, actor_org, actor_user, who, occurred_at_us, \
-         recorded_at_us, occurred_day, what_en, what_fa)";
-    const ON_CONFLICT: &'static str = "";
-
-    fn values(&self) -> Result<Vec<Param<'_>>, ReadModelError> {
-        Ok(vec![
-            self.zone.as_str().into(),
-            to_i64(self.position, "position")?.into(),
-            self.event_id.as_str().into(),
-            self.event_type.as_str().into(),
-            to_i64(self.stream_version, "stream version")?.into(),
-            self.actor.kind.as_str().into(),
-            self.actor.org.as_str().into(),
-            self.actor.user.as_str().into(),
-            self.who.as_str().into(),
-            self.occurred_at_us.into(),
-            self.recorded_at_us.into(),
-            self.occurred_day.iso().into(),
-            self.what_en.as_str().into(),
-            self.what_fa.as_str().into(),
-        ])
     }
 }

@@ -4,7 +4,7 @@ use saman_domain::Day;
 
 use super::{Directory, Names, Result, agencies, ngos, parties_as_of, programme};
 use crate::readmodel::facts::{PartyRow, to_i64, to_u32};
-use crate::readmodel::sql::{Session, Store};
+use crate::readmodel::sql::{Session, Sql, Store};
 
 /// Every NGO and agency registered by the day, or with submissions by then, by code.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,22 +45,8 @@ pub(in crate::readmodel) async fn compliance(
     let programme = programme(&mut db, g).await?;
     let ngos = ngos(&mut db, g).await?;
     let agencies = agencies(&mut db, g).await?;
-    let needs = submissions(
-        &mut db,
-        "SELECT ngo AS code, late, COUNT(*) AS count FROM needs \
-         WHERE generation = $1 AND declared_day <= $2 GROUP BY ngo, late",
-        g,
-        &day,
-    )
-    .await?;
-    let proposals = submissions(
-        &mut db,
-        "SELECT agency AS code, late, COUNT(*) AS count FROM proposals \
-         WHERE generation = $1 AND submitted_day <= $2 GROUP BY agency, late",
-        g,
-        &day,
-    )
-    .await?;
+    let needs = submissions(&mut db, "needs", "ngo", "declared_day", g, &day).await?;
+    let proposals = submissions(&mut db, "proposals", "agency", "submitted_day", g, &day).await?;
     db.commit().await?;
     Ok(Compliance {
         needs_deadline: programme.as_ref().map(|p| p.needs_deadline),
@@ -70,14 +56,23 @@ pub(in crate::readmodel) async fn compliance(
     })
 }
 
-/// (code, late, count) per party.
+/// (code, late, count) per party (its `party` column) of what `table` holds, submitted (its
+/// `day` column) by the day.
 async fn submissions(
     db: &mut impl Session,
-    sql: &'static str,
+    table: &'static str,
+    party: &'static str,
+    day_column: &'static str,
     g: i64,
     day: &str,
 ) -> Result<Vec<(String, bool, u32)>> {
-    let rows: Vec<Submissions> = db.fetch_all(sql.into(), &[g.into(), day.into()]).await?;
+    let sql = format!(
+        "SELECT {party} AS code, late, COUNT(*) AS count FROM {table} \
+         WHERE generation = $1 AND {day_column} <= $2 GROUP BY {party}, late"
+    );
+    let rows: Vec<Submissions> = db
+        .fetch_all(Sql::Assembled(sql), &[g.into(), day.into()])
+        .await?;
     rows.into_iter()
         .map(|r| Ok((r.code, r.late, to_u32(r.count, "count")?)))
         .collect()

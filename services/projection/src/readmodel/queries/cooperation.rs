@@ -6,8 +6,8 @@ use saman_domain::progress;
 
 use super::{Directory, Names, Result, agencies, count, parties_as_of};
 use crate::readmodel::facts::{ReferralRow, to_i64};
-use crate::readmodel::records::{REFERRAL_COLS, ReferralRecord, facts};
-use crate::readmodel::sql::{Session, Sql, Store};
+use crate::readmodel::sql::{Session, Store};
+use crate::readmodel::table::select;
 
 /// One agency's referrals (every agency registered by the day, or with referrals by
 /// then, by code).
@@ -32,16 +32,13 @@ pub(in crate::readmodel) async fn cooperation(
     let g = to_i64(generation, "generation")?;
     let mut db = store.read().await?;
     let agencies = agencies(&mut db, g).await?;
-    let records: Vec<ReferralRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {REFERRAL_COLS} FROM referrals WHERE generation = $1 \
-                 AND referred_day <= $2 ORDER BY agency, referred_at_us, referral_id"
-            )),
-            &[g.into(), as_of.iso().into()],
-        )
-        .await?;
-    let referrals: Vec<ReferralRow> = facts(records)?;
+    let referrals: Vec<ReferralRow> = select(
+        &mut db,
+        "WHERE generation = $1 AND referred_day <= $2 \
+         ORDER BY agency, referred_at_us, referral_id",
+        &[g.into(), as_of.iso().into()],
+    )
+    .await?;
     db.commit().await?;
 
     let directory = Directory::new(&agencies);
@@ -56,7 +53,7 @@ pub(in crate::readmodel) async fn cooperation(
             let referrals: Vec<_> = referrals.iter().filter(|r| r.agency == code).collect();
             let answered: Vec<_> = referrals
                 .iter()
-                .filter_map(|r| r.answer.filter(|a| a.day <= as_of).map(|a| (r, a)))
+                .filter_map(|r| r.answer().filter(|a| a.day <= as_of).map(|a| (r, a)))
                 .collect();
             let waits: Vec<i64> = answered
                 .iter()
@@ -64,7 +61,7 @@ pub(in crate::readmodel) async fn cooperation(
                 .collect();
             let open: Vec<i64> = referrals
                 .iter()
-                .filter(|r| r.answer.is_none_or(|a| a.day > as_of))
+                .filter(|r| r.answer().is_none_or(|a| a.day > as_of))
                 .map(|r| r.referred_day.days_until(as_of))
                 .collect();
             AgencyCooperation {

@@ -25,9 +25,9 @@ use std::collections::{BTreeSet, HashMap};
 use saman_domain::Day;
 
 use super::ReadModelError;
-use super::facts::{PartyRow, ProgrammeRow};
-use super::records::{PROGRAMME_COLS, PartyRecord, ProgrammeRecord, facts};
+use super::facts::{PartyRow, ProgrammeRow, parse_day};
 use super::sql::{Session, Sql};
+use super::table::select;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
@@ -58,41 +58,46 @@ fn days_i32(days: i64) -> i32 {
 
 /// The programme's dates, if set.
 async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>> {
-    let record: Option<ProgrammeRecord> = db
-        .fetch_optional(
-            Sql::Assembled(format!(
-                "SELECT {PROGRAMME_COLS} FROM programme WHERE generation = $1"
-            )),
-            &[g.into()],
-        )
-        .await?;
-    record.map(ProgrammeRow::try_from).transpose()
+    let rows = select(db, "WHERE generation = $1", &[g.into()]).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The NGOs (`since` their approval), by code.
 async fn ngos(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    let records: Vec<PartyRecord> = db
-        .fetch_all(
-            "SELECT code, name_fa, name_en, approved_day AS since FROM ngos \
-             WHERE generation = $1 ORDER BY code"
-                .into(),
-            &[g.into()],
-        )
-        .await?;
-    facts(records)
+    parties(db, g, "ngos", "approved_day").await
 }
 
 /// The agencies (`since` their registration), by code.
 async fn agencies(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
-    let records: Vec<PartyRecord> = db
+    parties(db, g, "agencies", "registered_day").await
+}
+
+/// The NGOs or agencies of `table`, by code, `since` the day its `since` column holds.
+async fn parties(
+    db: &mut impl Session,
+    g: i64,
+    table: &'static str,
+    since: &'static str,
+) -> Result<Vec<PartyRow>> {
+    let rows: Vec<(String, String, String, String)> = db
         .fetch_all(
-            "SELECT code, name_fa, name_en, registered_day AS since FROM agencies \
-             WHERE generation = $1 ORDER BY code"
-                .into(),
+            Sql::Assembled(format!(
+                "SELECT code, name_fa, name_en, {since} FROM {table} \
+                 WHERE generation = $1 ORDER BY code"
+            )),
             &[g.into()],
         )
         .await?;
-    facts(records)
+    rows.into_iter()
+        .map(|(code, name_fa, name_en, since)| {
+            Ok(PartyRow {
+                since: parse_day(&since)?,
+                code,
+                name_fa,
+                name_en,
+            })
+        })
+        .collect()
 }
 
 /// Names of NGOs or agencies by code; a code without a registration shows as itself.

@@ -9,9 +9,9 @@ use super::Result;
 use super::zones::{exists, not_found};
 use crate::readmodel::apply::micros_to_timestamp;
 use crate::readmodel::facts::{TimelineRow, to_i64};
-use crate::readmodel::records::{TIMELINE_COLS, TimelineRecord, facts};
 use crate::readmodel::sentences::actor_of;
-use crate::readmodel::sql::{Session, Sql, Store};
+use crate::readmodel::sql::Store;
+use crate::readmodel::table::select;
 
 /// A page of a timeline, oldest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ impl From<TimelineRow> for TimelineEntry {
     fn from(row: TimelineRow) -> Self {
         TimelineEntry {
             position: row.position,
-            actor: actor_of(&row.actor),
+            actor: actor_of(&row.actor()),
             event_id: row.event_id,
             event_type: row.event_type,
             stream_version: row.stream_version,
@@ -70,22 +70,19 @@ pub(in crate::readmodel) async fn zone_timeline(
         return Err(not_found(zone));
     }
     let page_size = page_size.max(1);
-    let records: Vec<TimelineRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {TIMELINE_COLS} FROM timeline WHERE generation = $1 AND zone = $2 \
-                 AND occurred_day <= $3 AND position > $4 ORDER BY position LIMIT $5"
-            )),
-            &[
-                g.into(),
-                zone.as_str().into(),
-                as_of.iso().into(),
-                to_i64(after_position, "position")?.into(),
-                i64::from(page_size.saturating_add(1)).into(),
-            ],
-        )
-        .await?;
-    let mut rows: Vec<TimelineRow> = facts(records)?;
+    let mut rows: Vec<TimelineRow> = select(
+        &mut db,
+        "WHERE generation = $1 AND zone = $2 AND occurred_day <= $3 AND position > $4 \
+         ORDER BY position LIMIT $5",
+        &[
+            g.into(),
+            zone.as_str().into(),
+            as_of.iso().into(),
+            to_i64(after_position, "position")?.into(),
+            i64::from(page_size.saturating_add(1)).into(),
+        ],
+    )
+    .await?;
     let more = rows.len() > page_size as usize;
     rows.truncate(page_size as usize);
     let next = if more {

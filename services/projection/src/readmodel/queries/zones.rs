@@ -16,11 +16,8 @@ use crate::readmodel::facts::{
     GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow, ProposalRow, Status,
     ZoneRow, to_i64,
 };
-use crate::readmodel::records::{
-    GOAL_COLS, GoalRecord, NEED_COLS, NeedRecord, PROPOSAL_COLS, ProgressRecord, ProposalRecord,
-    ZONE_COLS, ZoneRecord, facts,
-};
-use crate::readmodel::sql::{Session, Sql, Store};
+use crate::readmodel::sql::{Session, Store};
+use crate::readmodel::table::select;
 
 /// One zone as of a day.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,70 +150,42 @@ pub(super) async fn snapshot(
     let g = to_i64(generation, "generation")?;
     let day = as_of.iso();
     let mut db = store.read().await?;
+    // Each table's rows of the zone ($2; every zone's when empty), those of events by the
+    // day ($3) where the table says when they happened.
     let in_zone = [g.into(), zone.into()];
-    let by_day = [g.into(), day.as_str().into(), zone.into()];
-    let zones: Vec<ZoneRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {ZONE_COLS} FROM zones WHERE generation = $1 \
-                 AND ($2 = '' OR code = $2) ORDER BY code"
-            )),
-            &in_zone,
-        )
-        .await?;
-    let goals: Vec<GoalRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {GOAL_COLS} FROM goals WHERE generation = $1 \
-                 AND ($2 = '' OR zone = $2) ORDER BY zone, ordinal"
-            )),
-            &in_zone,
-        )
-        .await?;
-    let needs: Vec<NeedRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {NEED_COLS} FROM needs WHERE generation = $1 AND ($3 = '' OR zone = $3) \
-                 AND declared_day <= $2 ORDER BY zone, stream_version"
-            )),
-            &by_day,
-        )
-        .await?;
-    let proposals: Vec<ProposalRecord> = db
-        .fetch_all(
-            Sql::Assembled(format!(
-                "SELECT {PROPOSAL_COLS} FROM proposals WHERE generation = $1 \
-                 AND ($3 = '' OR zone = $3) AND submitted_day <= $2 \
-                 ORDER BY zone, stream_version"
-            )),
-            &by_day,
-        )
-        .await?;
-    let proposal_needs: Vec<ProposalNeedRow> = db
-        .fetch_all(
-            "SELECT proposal_id, need_id, zone FROM proposal_needs \
-             WHERE generation = $1 AND ($2 = '' OR zone = $2)"
-                .into(),
-            &in_zone,
-        )
-        .await?;
-    let progress: Vec<ProgressRecord> = db
-        .fetch_all(
-            "SELECT proposal_id, stream_version, zone, percent, as_of, reported_day \
-             FROM progress_reports WHERE generation = $1 AND ($3 = '' OR zone = $3) \
-             AND as_of <= $2"
-                .into(),
-            &by_day,
-        )
-        .await?;
+    let by_day = [g.into(), zone.into(), day.as_str().into()];
+    let of_zone = |zone_column: &str, rest: &str| {
+        format!("WHERE generation = $1 AND ($2 = '' OR {zone_column} = $2) {rest}")
+    };
     let snapshot = Snapshot {
         programme: programme(&mut db, g).await?,
-        zones: facts(zones)?,
-        goals: facts(goals)?,
-        needs: facts(needs)?,
-        proposals: facts(proposals)?,
-        proposal_needs,
-        progress: facts(progress)?,
+        zones: select(&mut db, &of_zone("code", "ORDER BY code"), &in_zone).await?,
+        goals: select(
+            &mut db,
+            &of_zone("zone", "ORDER BY zone, ordinal"),
+            &in_zone,
+        )
+        .await?,
+        needs: select(
+            &mut db,
+            &of_zone(
+                "zone",
+                "AND declared_day <= $3 ORDER BY zone, stream_version",
+            ),
+            &by_day,
+        )
+        .await?,
+        proposals: select(
+            &mut db,
+            &of_zone(
+                "zone",
+                "AND submitted_day <= $3 ORDER BY zone, stream_version",
+            ),
+            &by_day,
+        )
+        .await?,
+        proposal_needs: select(&mut db, &of_zone("zone", ""), &in_zone).await?,
+        progress: select(&mut db, &of_zone("zone", "AND as_of <= $3"), &by_day).await?,
         ngos: ngos(&mut db, g).await?,
         agencies: agencies(&mut db, g).await?,
     };
@@ -329,7 +298,7 @@ fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
                 .collect();
             projects.sort_by_key(|(p, _)| {
                 (
-                    p.decision.map(|d| (d.day, d.stream_version)),
+                    p.decision().map(|d| (d.day, d.stream_version)),
                     p.stream_version,
                 )
             });
