@@ -19,7 +19,7 @@ const MINTED_FOR: Duration = Duration::from_secs(10 * 60);
 pub enum Credentials {
     None,
     Token(AsciiMetadataValue),
-    DevKey { key: DevKey, issuer: String },
+    DevKey { key: Box<DevKey>, issuer: String },
 }
 
 impl Credentials {
@@ -29,9 +29,9 @@ impl Credentials {
         }
         match &global.dev_key {
             Some(path) => Ok(Self::DevKey {
-                key: DevKey::read(path).map_err(|e| {
+                key: Box::new(DevKey::read(path).map_err(|e| {
                     CliError::new(Kind::InvalidArgument, format!("--dev-key: {e:#}"))
-                })?,
+                })?),
                 issuer: global.dev_issuer.clone(),
             }),
             None => Ok(Self::None),
@@ -44,7 +44,7 @@ impl Credentials {
             token: None,
             ..global.clone()
         })? {
-            Self::DevKey { key, issuer } => Ok((key, issuer)),
+            Self::DevKey { key, issuer } => Ok((*key, issuer)),
             _ => Err(CliError::new(
                 Kind::InvalidArgument,
                 "minting needs the development signing key: pass --dev-key (SAMAN_DEV_KEY), \

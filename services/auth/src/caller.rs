@@ -74,6 +74,9 @@ impl Default for ClaimNames {
     }
 }
 
+/// The longest issuer or subject accepted, in characters.
+pub const MAX_ID_CHARS: usize = 1000;
+
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -89,9 +92,10 @@ impl Caller {
     /// Reads the caller from the claims of a token whose signature, issuer, audience
     /// and times were verified.
     pub fn from_claims(claims: &Value, names: &ClaimNames) -> Result<Caller, AuthError> {
+        // An issuer is a URL, a subject an opaque id: longer than a name may be.
         let text = |name: &str| {
             let raw = claims.get(name).and_then(Value::as_str).unwrap_or_default();
-            Text::required(raw, Text::SHORT).map_err(|e| {
+            Text::required(raw, MAX_ID_CHARS).map_err(|e| {
                 AuthError::new(Reason::InvalidClaim, format!("the token's {name}: {e}"))
             })
         };

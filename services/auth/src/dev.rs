@@ -198,10 +198,13 @@ impl std::str::FromStr for Identity {
             other => return Err(format!("'{other}' is not a role: {usage}")),
         };
         let needs_unit = matches!(role, Role::NgoMember | Role::AgencyOfficer);
-        let (unit, user) = match rest.split_once('/') {
-            Some((unit, user)) if needs_unit => (Some(unit.to_owned()), user.to_owned()),
-            None if !needs_unit => (None, rest.to_owned()),
-            _ => return Err(format!("'{input}': {usage}")),
+        let (unit, user) = if needs_unit {
+            match rest.split_once('/') {
+                Some((unit, user)) => (Some(unit.to_owned()), user.to_owned()),
+                None => return Err(format!("'{input}': {usage}")),
+            }
+        } else {
+            (None, rest.to_owned())
         };
         if user.is_empty() || unit.as_deref() == Some("") {
             return Err(format!("'{input}': {usage}"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message as _;
-use saman_harness::{Backend, NatsServer, TestDb};
+use saman_harness::{Backend, NatsServer, TestDb, TestIssuer};
 use saman_projection::config::Config;
 use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 use saman_proto::projection::v1 as pb;
@@ -25,6 +25,7 @@ const STREAM: &str = "SAMAN_EVENTS";
 /// A nats-server with the events stream, and the projection in-process on `db`.
 struct Feed {
     _nats: NatsServer,
+    issuer: TestIssuer,
     js: jetstream::Context,
     admin: ProjectionAdminClient<Channel>,
     client: ProjectionClient<Channel>,
@@ -43,6 +44,10 @@ impl Feed {
         })
         .await?;
         let mut config = Config::new(db.url(), nats.url());
+        // Reads and the status for anyone; ListParked with an operator's token.
+        let issuer = TestIssuer::start().await?;
+        config.auth = issuer.auth_args();
+        config.public_reads = true;
         // Redeliveries soon after a failed batch (the default is 30 s).
         config.ack_wait = Duration::from_secs(2);
         config.batch = 50;
@@ -91,6 +96,7 @@ impl Feed {
         }
         Ok(Feed {
             _nats: nats,
+            issuer,
             js,
             admin: ProjectionAdminClient::new(channel.clone()),
             client: ProjectionClient::new(channel),
@@ -265,12 +271,11 @@ async fn postgres_connections_killed_mid_feed_are_retried_not_parked() -> Result
         consumer.info().await?.num_redelivered
     );
     assert_eq!((status.parked, status.conflicts), (0, 0), "{status:?}");
-    let parked = feed
-        .admin
-        .list_parked(pb::ListParkedRequest {})
-        .await?
-        .into_inner()
-        .events;
+    let mut request = tonic::Request::new(pb::ListParkedRequest {});
+    request
+        .metadata_mut()
+        .insert("authorization", feed.issuer.bearer("operator:ops").parse()?);
+    let parked = feed.admin.list_parked(request).await?.into_inner().events;
     assert!(parked.is_empty(), "{parked:?}");
     let zone = feed
         .client

@@ -320,9 +320,11 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
                 .metadata_mut()
                 .insert("authorization", value.parse()?);
         }
-        let status = intake
-            .client()
-            .await?
+        // A plain channel: the request carries exactly the header of the case.
+        let channel = tonic::transport::Channel::from_shared(format!("http://{}", intake.addr))?
+            .connect()
+            .await?;
+        let status = saman_proto::intake::v1::intake_client::IntakeClient::new(channel)
             .declare_need(request)
             .await
             .expect_err(name);
@@ -456,17 +458,7 @@ async fn a_key_rotated_at_the_issuer_is_picked_up_without_a_restart() -> anyhow:
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let mut config = Config::new(db.url(), nats.url());
-    config.auth = {
-        use clap::Parser as _;
-        #[derive(clap::Parser)]
-        struct Flags {
-            #[command(flatten)]
-            auth: saman_auth::AuthArgs,
-        }
-        let mut argv = vec!["intake".to_owned()];
-        argv.extend(own.service_args());
-        Flags::parse_from(argv).auth
-    };
+    config.auth = own.auth_args();
     let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;

@@ -105,6 +105,11 @@ fn shell(saman: &Saman, command: &str) -> tokio::process::Command {
         .arg(format!("exec {command}"))
         .env("PATH", path)
         .env_remove("SAMAN_AS")
+        .env_remove("SAMAN_TOKEN")
+        // As the README's second terminal exports it: the development key (here the
+        // test issuer's, which the services trust).
+        .env("SAMAN_DEV_KEY", issuer().signing_key_file())
+        .env("SAMAN_DEV_ISSUER", issuer().url())
         .envs(saman.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(repo_root())
         .stdin(Stdio::null())

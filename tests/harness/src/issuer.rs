@@ -108,9 +108,12 @@ impl TestIssuer {
         self.dir.path().join("jwks.json")
     }
 
-    /// The current signing key as a PKCS#8 PEM file (for `saman --dev-key`).
+    /// The current signing key as a PKCS#8 PEM file (for `saman --dev-key`), named
+    /// after its key id (as `saman` reads the id from the file's name).
     pub fn signing_key_file(&self) -> PathBuf {
-        self.dir.path().join("signing-key.pem")
+        let keys = self.keys.read().expect("issuer keys");
+        let kid = &keys.published.last().expect("the issuer holds a key").kid;
+        self.dir.path().join(format!("{kid}.pem"))
     }
 
     /// Writes the JWKS and signing key files from the keys held.
@@ -120,7 +123,8 @@ impl TestIssuer {
         let text = serde_json::to_string(&DevKey::jwks(&published))?;
         std::fs::write(self.jwks_file(), text).context("writing the JWKS file")?;
         let current = keys.published.last().expect("the issuer holds a key");
-        std::fs::write(self.signing_key_file(), current.pem()).context("writing the key file")
+        let path = self.dir.path().join(format!("{}.pem", current.kid));
+        std::fs::write(path, current.pem()).context("writing the key file")
     }
 
     /// Publishes a new key and signs with it from now on; the old ones stay published
@@ -156,6 +160,24 @@ impl TestIssuer {
         let keys = self.keys.read().expect("issuer keys");
         let key = keys.published.last().expect("the issuer holds a key");
         key.sign(claims).expect("signing a test token")
+    }
+
+    /// `Bearer <token of identity>`, the value of an `authorization` header.
+    pub fn bearer(&self, identity: &str) -> String {
+        format!("Bearer {}", self.token(identity))
+    }
+
+    /// The authentication settings of a service that trusts this issuer.
+    pub fn auth_args(&self) -> saman_auth::AuthArgs {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            auth: saman_auth::AuthArgs,
+        }
+        let mut argv = vec!["service".to_owned()];
+        argv.extend(self.service_args());
+        Flags::parse_from(argv).auth
     }
 
     /// The flags that make a service trust this issuer (keys by discovery over HTTPS).

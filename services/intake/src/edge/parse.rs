@@ -227,10 +227,13 @@ fn resolve_actor(
             .collect::<Vec<_>>()
             .join(" or "),
     };
+    // The token's actors only (bounded by the token's claims), not the request's.
     Err(IntakeError::Domain(saman_domain::DomainError::denied(
         "submission.actor",
         format!(
-            "the request acts as {named}, but its token is {token}: leave the actor out, or send the token of {named}"
+            "the request acts as another actor than its token's, {}: leave the actor out, \
+             or send that actor's token",
+            saman_domain::values::quote(&token)
         ),
     )))
 }
