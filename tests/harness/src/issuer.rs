@@ -13,11 +13,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
 use saman_auth::dev::{DevKey, Identity};
-use saman_auth::dev_tls::{DevCa, Usage};
 use saman_runtime::tls::{TlsListener, server_config};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+use crate::TestTls;
 
 /// The keys the issuer publishes; the last one signs.
 struct Keys {
@@ -28,6 +29,7 @@ struct Keys {
 pub struct TestIssuer {
     url: String,
     dir: tempfile::TempDir,
+    tls: TestTls,
     keys: Arc<RwLock<Keys>>,
     serving: JoinHandle<()>,
     rotations: u32,
@@ -53,17 +55,8 @@ impl TestIssuer {
     /// Starts an issuer on a free port of 127.0.0.1 with one key.
     pub async fn start() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir().context("temp dir for the issuer")?;
-        let ca = DevCa::generate("Saman test CA")?;
-        let server = ca.issue(&["127.0.0.1", "localhost"], Usage::Server)?;
-        let write = |name: &str, text: &str| -> anyhow::Result<PathBuf> {
-            let path = dir.path().join(name);
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-            Ok(path)
-        };
-        write("ca.pem", &ca.pem().cert)?;
-        let cert = write("issuer.pem", &server.cert)?;
-        let key = write("issuer-key.pem", &server.key)?;
-        let tls = server_config(&cert, &key, None, &[b"http/1.1"])?;
+        let tls = TestTls::generate("Saman test issuer CA")?;
+        let config = server_config(&tls.server_cert(), &tls.server_key(), None, &[b"http/1.1"])?;
         let tcp = TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the issuer's port")?;
@@ -77,13 +70,14 @@ impl TestIssuer {
             .route("/jwks.json", get(jwks))
             .with_state((url.clone(), keys.clone()));
         let serving = tokio::spawn(async move {
-            if let Err(e) = axum::serve(TlsListener::new(tcp, tls), app).await {
+            if let Err(e) = axum::serve(TlsListener::new(tcp, config), app).await {
                 eprintln!("test issuer stopped: {e}");
             }
         });
         let issuer = Self {
             url,
             dir,
+            tls,
             keys,
             serving,
             rotations: 0,
@@ -99,7 +93,7 @@ impl TestIssuer {
 
     /// The PEM file of the authority that signed the issuer's certificate.
     pub fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
+        self.tls.ca_file()
     }
 
     /// The published keys as a JWKS file (kept up to date with [`Self::rotate`]), for

@@ -1,6 +1,7 @@
 //! Test harness for Saman: fresh SQLite and PostgreSQL databases ([`TestDb`], in
 //! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), a
-//! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), and
+//! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), throwaway certificates
+//! ([`TestTls`], in `tls.rs`), and
 //! [`on_both_backends!`], which runs a test once on each backend.
 //!
 //! Nothing here skips silently: a missing `DATABASE_URL` or a missing `nats-server`
@@ -13,10 +14,12 @@ use std::net::TcpListener;
 mod db;
 mod issuer;
 mod nats;
+mod tls;
 
 pub use db::TestDb;
 pub use issuer::TestIssuer;
 pub use nats::NatsServer;
+pub use tls::{TEST_CLIENT_NAME, TestTls};
 
 /// The SQL engines the event store and read models run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
