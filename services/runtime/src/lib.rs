@@ -7,7 +7,8 @@
 //! [`flags`] (the flags both services take alike), [`service`] (what a service binary
 //! does around its server),
 //! [`grpc`] (health, reflection and a graceful stop, the same in both services),
-//! [`rpc`] (the layer every gRPC call passes: its span, its metrics),
+//! [`rpc`] (the layer every gRPC call passes: its span, its metrics, its limits),
+//! [`limits`] (what one client may hold open at once),
 //! [`metrics`] (the Prometheus recorder and its `/metrics` endpoint), [`tls`] (rustls:
 //! trusted authorities, server certificates, an HTTPS listener).
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ use clap::ValueEnum;
 pub mod backoff;
 pub mod flags;
 pub mod grpc;
+pub mod limits;
 pub mod metrics;
 pub mod rpc;
 pub mod service;

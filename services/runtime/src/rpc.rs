@@ -22,6 +22,15 @@
 //! span, before the service; a refusal is answered at once (and measured like any
 //! other answer), an admission's extensions (the caller) go on the request, where the
 //! service reads them.
+//!
+//! With [`RpcLayer::with_limits`] the layer also bounds what one client holds
+//! ([`crate::limits`]): a call beyond its connection's limit is refused before it is
+//! admitted (so a flood costs no token checks), one beyond its caller's (or, for a
+//! response stream, its caller's or the service's stream limit) once the caller is
+//! known; RESOURCE_EXHAUSTED, measured like any answer, never seen by the service. A
+//! call's places are given back when its response ends or is dropped (the call ended,
+//! the caller cancelled it or went away). A unary call not answered within the
+//! timeout is abandoned (its handler dropped) and answered DEADLINE_EXCEEDED.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -36,6 +45,7 @@ use prost::Message;
 use tracing::Instrument;
 
 use crate::grpc::code_name;
+use crate::limits::{self, CallerKey, Holder, Limits, Slot, Tally};
 use crate::telemetry;
 
 /// The span of one call, given its RPC's name; [`RpcLayer`] sets its parent.
@@ -60,12 +70,31 @@ pub struct RpcLayer {
 #[derive(Clone)]
 struct Calls {
     /// `/package.Service/Method` -> `Method`.
-    methods: HashMap<String, Arc<str>>,
+    methods: HashMap<String, Method>,
     span: MakeSpan,
     admit: Option<Arc<dyn Admit>>,
+    limits: Option<Limited>,
     /// The counter `{rpc, code}` and the histogram `{rpc}`.
     total: &'static str,
     duration: &'static str,
+}
+
+/// A method of the services measured.
+#[derive(Clone)]
+struct Method {
+    /// As the `.proto` spells it.
+    rpc: Arc<str>,
+    /// Its response is a stream (a watch): bounded as one, and not timed.
+    streaming: bool,
+}
+
+/// The limits of [`RpcLayer::with_limits`] and what is open.
+#[derive(Clone)]
+struct Limited {
+    limits: Limits,
+    /// The ErrorInfo domain of the refusals.
+    domain: &'static str,
+    tally: Arc<Tally>,
 }
 
 /// The default span of a call: `request`, with its `rpc`.
@@ -98,7 +127,10 @@ impl RpcLayer {
             for method in &found.method {
                 methods.insert(
                     format!("/{service}/{}", method.name()),
-                    Arc::from(method.name()),
+                    Method {
+                        rpc: Arc::from(method.name()),
+                        streaming: method.server_streaming(),
+                    },
                 );
             }
         }
@@ -107,6 +139,7 @@ impl RpcLayer {
                 methods,
                 span: request_span,
                 admit: None,
+                limits: None,
                 total,
                 duration,
             }),
@@ -125,6 +158,17 @@ impl RpcLayer {
     /// decides on by their path).
     pub fn with_admit(mut self, admit: Arc<dyn Admit>) -> Self {
         Arc::make_mut(&mut self.calls).admit = Some(admit);
+        self
+    }
+
+    /// Bounds the calls of the services measured by `limits`; refusals carry
+    /// `domain` in their ErrorInfo.
+    pub fn with_limits(mut self, limits: Limits, domain: &'static str) -> Self {
+        Arc::make_mut(&mut self.calls).limits = Some(Limited {
+            limits,
+            domain,
+            tally: Arc::default(),
+        });
         self
     }
 }
@@ -170,7 +214,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let admit = self.calls.admit.clone();
-        let Some(rpc) = self.calls.methods.get(request.uri().path()).cloned() else {
+        let Some(method) = self.calls.methods.get(request.uri().path()).cloned() else {
             return Box::pin(async move {
                 if let Some(admit) = admit {
                     let path = request.uri().path().to_owned();
@@ -185,7 +229,7 @@ where
                 }))
             });
         };
-        let span = (self.calls.span)(&rpc);
+        let span = (self.calls.span)(&method.rpc);
         let traceparent = request
             .headers()
             .get("traceparent")
@@ -195,35 +239,118 @@ where
         let calls = self.calls.clone();
         Box::pin(
             async move {
-                let call = |status| Call {
+                let limited = calls.limits.clone();
+                let answering = answer(inner, request, admit, limited.as_ref(), method.streaming);
+                // A unary call is timed from its arrival to its answer (admission
+                // included); a stream lasts as long as its caller keeps it.
+                let answered = match &limited {
+                    Some(limited) if !method.streaming => {
+                        let timeout = limited.limits.unary_timeout;
+                        match tokio::time::timeout(timeout, answering).await {
+                            Ok(answered) => answered?,
+                            Err(_) => Err(limits::timed_out(&limited.limits, limited.domain)),
+                        }
+                    }
+                    _ => answering.await?,
+                };
+                let call = |status, slots| Call {
                     calls,
-                    rpc,
+                    rpc: method.rpc,
                     span: tracing::Span::current(),
                     started,
                     status,
+                    slots,
                 };
-                if let Some(admit) = admit {
-                    let path = request.uri().path().to_owned();
-                    match admit.admit(&path, request.headers()).await {
-                        Ok(extensions) => request.extensions_mut().extend(extensions),
-                        Err(status) => {
-                            let headers_only = Some(status.clone());
-                            return Ok(refusal(status, Some(call(headers_only))));
-                        }
+                Ok(match answered {
+                    Ok((response, slots)) => {
+                        // A refusal comes as headers only; an answer's status is in its
+                        // trailers.
+                        let status = tonic::Status::from_header_map(response.headers());
+                        let call = call(status, slots);
+                        response.map(|body| Measured {
+                            body: Some(body),
+                            call: Some(call),
+                        })
                     }
-                }
-                let response = inner.call(request).await?;
-                // A refusal comes as headers only; an answer's status is in its trailers.
-                let status = tonic::Status::from_header_map(response.headers());
-                let call = call(status);
-                Ok(response.map(|body| Measured {
-                    body: Some(body),
-                    call: Some(call),
-                }))
+                    Err(status) => {
+                        let headers_only = Some(status.clone());
+                        refusal(status, Some(call(headers_only, Vec::new())))
+                    }
+                })
             }
             .instrument(span),
         )
     }
+}
+
+/// Takes the call's place on its connection, admits it, takes its caller's places, and
+/// has the service answer it: the response and the places it holds until it ends, or
+/// the refusal (the places taken so far given back).
+async fn answer<S, ReqBody, ResBody>(
+    mut inner: S,
+    mut request: http::Request<ReqBody>,
+    admit: Option<Arc<dyn Admit>>,
+    limited: Option<&Limited>,
+    streaming: bool,
+) -> Result<Result<(http::Response<ResBody>, Vec<Slot>), tonic::Status>, S::Error>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+{
+    let mut slots = Vec::new();
+    let connection = limits::connection_of(request.extensions());
+    if let Some(limited) = limited {
+        match connection {
+            Some(connection) => match limited.tally.call_on(connection, &limited.limits) {
+                Some(slot) => slots.push(slot),
+                None => {
+                    let exceeded = limits::Exceeded::CallsPerConnection;
+                    return Ok(Err(limited.refusal(exceeded, None)));
+                }
+            },
+            None => unknown_connections(),
+        }
+    }
+    if let Some(admit) = admit {
+        let path = request.uri().path().to_owned();
+        match admit.admit(&path, request.headers()).await {
+            Ok(extensions) => request.extensions_mut().extend(extensions),
+            Err(status) => return Ok(Err(status)),
+        }
+    }
+    if let Some(limited) = limited {
+        let holder = match (request.extensions().get::<CallerKey>(), connection) {
+            (Some(caller), _) => Some(Holder::Caller(caller.clone())),
+            (None, Some(connection)) => Some(Holder::Connection(connection)),
+            (None, None) => None,
+        };
+        match limited
+            .tally
+            .call_of(holder.as_ref(), streaming, &limited.limits)
+        {
+            Ok(more) => slots.extend(more),
+            Err(exceeded) => return Ok(Err(limited.refusal(exceeded, holder.as_ref()))),
+        }
+    }
+    let response = inner.call(request).await?;
+    Ok(Ok((response, slots)))
+}
+
+impl Limited {
+    fn refusal(&self, exceeded: limits::Exceeded, holder: Option<&Holder>) -> tonic::Status {
+        limits::refusal(exceeded, holder, &self.limits, self.domain)
+    }
+}
+
+/// A server whose connections say nothing of their peer cannot count calls per
+/// connection: said once, as a warning.
+fn unknown_connections() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "calls are not counted per connection: the connections give no peer address \
+             (their stream's connect info is neither a Peer nor TcpConnectInfo)"
+        );
+    });
 }
 
 /// A refusal before the service: a headers-only answer with the status.
@@ -241,11 +368,14 @@ struct Call {
     started: Instant,
     /// The status of a headers-only response.
     status: Option<tonic::Status>,
+    /// The places the call holds ([`crate::limits`]), given back when it ends.
+    slots: Vec<Slot>,
 }
 
 impl Call {
     /// Records the call with the status it ended with (`None`: ended without one).
     fn end(self, status: Option<tonic::Status>) {
+        drop(self.slots);
         let status = self.status.or(status);
         let code = status
             .as_ref()
@@ -348,7 +478,10 @@ mod tests {
         )
         .unwrap();
         let check = layer.calls.methods.get("/grpc.health.v1.Health/Check");
-        assert_eq!(check.map(|rpc| &**rpc), Some("Check"));
+        assert_eq!(check.map(|method| &*method.rpc), Some("Check"));
+        assert_eq!(check.map(|method| method.streaming), Some(false));
+        let watch = layer.calls.methods.get("/grpc.health.v1.Health/Watch");
+        assert_eq!(watch.map(|method| method.streaming), Some(true));
         assert!(
             layer
                 .calls
