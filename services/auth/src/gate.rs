@@ -92,6 +92,14 @@ impl saman_runtime::rpc::Admit for Gate {
             let admitted = gate.admit(&path, header.as_deref()).await;
             if let Some(caller) = admitted.map_err(|e| e.to_status(domain))? {
                 tracing::Span::current().record("principal", caller.principal.subject.as_str());
+                // The layer counts each principal's open calls under this key.
+                let principal = &caller.principal;
+                let key = format!(
+                    "{}\n{}",
+                    principal.issuer.as_str(),
+                    principal.subject.as_str()
+                );
+                extensions.insert(saman_runtime::limits::CallerKey(key.into()));
                 extensions.insert(caller);
             }
             Ok(extensions)

@@ -64,6 +64,9 @@ pub struct Config {
     #[arg(long, env = "SAMAN_INTAKE_MAX_REQUEST_BYTES", default_value_t = saman_runtime::grpc::DEFAULT_MAX_REQUEST_BYTES)]
     pub max_request_bytes: usize,
 
+    #[command(flatten)]
+    pub limits: saman_runtime::limits::LimitFlags,
+
     /// At most this many submissions are committed in one transaction.
     #[arg(long, env = "SAMAN_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,

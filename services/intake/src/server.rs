@@ -112,9 +112,13 @@ pub async fn run(
 
     // The span and metrics of every call first, so they see the rewritten refusal of
     // a message too large; then who the caller is (the layer admits every call through
-    // the gate before the service sees it).
+    // the gate before the service sees it) and what it may hold open at once.
     let router = Server::builder()
-        .layer(crate::edge::service::layer()?.with_admit(std::sync::Arc::new(gate)))
+        .layer(
+            crate::edge::service::layer()?
+                .with_admit(std::sync::Arc::new(gate))
+                .with_limits(config.limits.limits(), crate::error::ERROR_DOMAIN),
+        )
         .layer(saman_runtime::grpc::message_size_layer(
             crate::error::ERROR_DOMAIN,
             "--max-request-bytes (SAMAN_INTAKE_MAX_REQUEST_BYTES)",

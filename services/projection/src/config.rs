@@ -68,6 +68,30 @@ pub struct Config {
     #[arg(long, env = "SAMAN_PROJECTION_PUBLIC_READS")]
     pub public_reads: bool,
 
+    #[command(flatten)]
+    pub limits: saman_runtime::limits::LimitFlags,
+
+    /// At most this many WatchZoneProgress streams open at once in all; more are
+    /// refused with RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_MAX_WATCHES",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_watches: u32,
+
+    /// At most this many WatchZoneProgress streams open at once by one caller (a
+    /// connection, for a caller without a token); more are refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "SAMAN_PROJECTION_MAX_WATCHES_PER_CALLER",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_watches_per_caller: u32,
+
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
@@ -108,6 +132,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// What one client may hold open at once: the calls of both services, and watches.
+    pub fn limits(&self) -> saman_runtime::limits::Limits {
+        use saman_runtime::limits::{Bound, StreamLimits};
+        self.limits.limits().with_streams(StreamLimits {
+            per_caller: Bound::new(
+                self.max_watches_per_caller,
+                "--max-watches-per-caller (SAMAN_PROJECTION_MAX_WATCHES_PER_CALLER)",
+            ),
+            total: Bound::new(
+                self.max_watches,
+                "--max-watches (SAMAN_PROJECTION_MAX_WATCHES)",
+            ),
+        })
+    }
+
     /// How the binary starts: its name, where gRPC and the metrics listen, its logs.
     pub fn binary(&self) -> Binary {
         Binary::new(

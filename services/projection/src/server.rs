@@ -106,7 +106,8 @@ pub async fn run(
     };
 
     // Each query's span (a child of the caller's trace) and metrics, around the
-    // rewritten refusal of a message too large; every call admitted through the gate.
+    // rewritten refusal of a message too large; every call admitted through the gate and
+    // bounded (calls per connection and caller, watches, the unary timeout).
     let router = Server::builder()
         .layer(
             saman_runtime::rpc::RpcLayer::new(
@@ -118,7 +119,8 @@ pub async fn run(
                 "saman_projection_requests_total",
                 "saman_projection_request_duration_seconds",
             )?
-            .with_admit(std::sync::Arc::new(gate)),
+            .with_admit(std::sync::Arc::new(gate))
+            .with_limits(config.limits(), crate::error::ERROR_DOMAIN),
         )
         .layer(saman_runtime::grpc::message_size_layer(
             "saman.projection.v1",

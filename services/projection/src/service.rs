@@ -171,7 +171,14 @@ impl pb::projection_server::Projection for ProjectionService {
                 return;
             }
             loop {
-                match changes.recv().await {
+                // A watch the caller dropped ends now, not at the zone's next change:
+                // its slot in the RPC layer is given back with the stream, and the task
+                // must not outlive it either.
+                let changed = tokio::select! {
+                    changed = changes.recv() => changed,
+                    () = tx.closed() => return,
+                };
+                match changed {
                     Ok(change) if !change.touches(zone.as_str()) => continue,
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
