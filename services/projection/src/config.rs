@@ -73,23 +73,13 @@ pub struct Config {
 
     /// At most this many WatchZoneProgress streams open at once in all; more are
     /// refused with RESOURCE_EXHAUSTED.
-    #[arg(
-        long,
-        env = "SAMAN_PROJECTION_MAX_WATCHES",
-        default_value_t = 1000,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
+    #[arg(long, env = "SAMAN_PROJECTION_MAX_WATCHES", default_value_t = 1000, value_parser = saman_runtime::limits::count())]
     pub max_watches: u32,
 
     /// At most this many WatchZoneProgress streams open at once by one caller (a
     /// connection, for a caller without a token); more are refused with
     /// RESOURCE_EXHAUSTED.
-    #[arg(
-        long,
-        env = "SAMAN_PROJECTION_MAX_WATCHES_PER_CALLER",
-        default_value_t = 10,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
+    #[arg(long, env = "SAMAN_PROJECTION_MAX_WATCHES_PER_CALLER", default_value_t = 10, value_parser = saman_runtime::limits::count())]
     pub max_watches_per_caller: u32,
 
     /// JetStream stream that carries the events.

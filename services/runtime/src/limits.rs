@@ -31,33 +31,23 @@ pub const DEFAULT_REQUEST_TIMEOUT: &str = "60s";
 pub struct LimitFlags {
     /// At most this many calls open at once on one connection; more are refused with
     /// RESOURCE_EXHAUSTED.
-    #[arg(
-        long,
-        env = "SAMAN_MAX_CALLS_PER_CONNECTION",
-        default_value_t = DEFAULT_CALLS_PER_CONNECTION,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
+    #[arg(long, env = "SAMAN_MAX_CALLS_PER_CONNECTION", default_value_t = DEFAULT_CALLS_PER_CONNECTION, value_parser = count())]
     pub max_calls_per_connection: u32,
 
     /// At most this many calls open at once by one caller (a token's principal), over
     /// all its connections; more are refused with RESOURCE_EXHAUSTED.
-    #[arg(
-        long,
-        env = "SAMAN_MAX_CALLS_PER_CALLER",
-        default_value_t = DEFAULT_CALLS_PER_CALLER,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
+    #[arg(long, env = "SAMAN_MAX_CALLS_PER_CALLER", default_value_t = DEFAULT_CALLS_PER_CALLER, value_parser = count())]
     pub max_calls_per_caller: u32,
 
     /// A unary call not answered within this is answered DEADLINE_EXCEEDED (a client's
     /// own shorter deadline still applies).
-    #[arg(
-        long,
-        env = "SAMAN_REQUEST_TIMEOUT",
-        default_value = DEFAULT_REQUEST_TIMEOUT,
-        value_parser = positive_duration
-    )]
+    #[arg(long, env = "SAMAN_REQUEST_TIMEOUT", default_value = DEFAULT_REQUEST_TIMEOUT, value_parser = positive_duration)]
     pub request_timeout: Duration,
+}
+
+/// The parser of a limit's flag: a count of at least 1 (0 would refuse every call).
+pub fn count() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
 }
 
 fn positive_duration(input: &str) -> Result<Duration, String> {

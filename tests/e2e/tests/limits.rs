@@ -120,29 +120,31 @@ where
 }
 
 /// The whole system with the projection's limits set by `configure`, the programme
-/// registered and applied.
-async fn system(configure: impl FnOnce(&mut ProjectionConfig)) -> anyhow::Result<System> {
+/// registered and applied; and three connections to the projection.
+async fn system(
+    configure: impl FnOnce(&mut ProjectionConfig),
+) -> anyhow::Result<(System, [ProjectionClient<Channel>; 3])> {
     let system = System::start_with(Backend::Sqlite, configure).await?;
     register_programme(&mut system.intake.client().await?, 2, 1).await?;
     let nats_url = system.nats.url();
     let log = (&system.intake_db, nats_url.as_str());
     published_and_applied(log, &system.projection, Duration::from_secs(30)).await?;
-    Ok(system)
+    let projection = &system.projection;
+    let connections = [
+        projection.client().await?,
+        projection.client().await?,
+        projection.client().await?,
+    ];
+    Ok((system, connections))
 }
 
 #[tokio::test]
 async fn a_caller_with_too_many_watches_is_refused_while_others_are_served() -> anyhow::Result<()> {
-    let system = system(|config| {
+    let (system, [mut one, mut two, mut three]) = system(|config| {
         config.max_watches_per_caller = 2;
         config.max_watches = 3;
     })
     .await?;
-    let projection = &system.projection;
-    let (mut one, mut two, mut three) = (
-        projection.client().await?,
-        projection.client().await?,
-        projection.client().await?,
-    );
 
     // A caller's watches are counted over all its connections.
     let first = watch(&mut one, MEMBER).await?;
@@ -178,17 +180,11 @@ async fn a_caller_with_too_many_watches_is_refused_while_others_are_served() -> 
 #[tokio::test]
 async fn a_connection_or_a_caller_with_too_many_calls_is_refused_while_others_are_served()
 -> anyhow::Result<()> {
-    let system = system(|config| {
+    let (system, [mut one, mut two, mut three]) = system(|config| {
         config.limits.max_calls_per_connection = 2;
         config.limits.max_calls_per_caller = 3;
     })
     .await?;
-    let projection = &system.projection;
-    let (mut one, mut two, mut three) = (
-        projection.client().await?,
-        projection.client().await?,
-        projection.client().await?,
-    );
 
     // Two watches hold two calls open on the first connection: a third call there is
     // refused, whoever makes it; another connection is served.
