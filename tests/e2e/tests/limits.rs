@@ -2,7 +2,8 @@
 //! watches than it may is refused with RESOURCE_EXHAUSTED while other callers are
 //! served, and may open another once it closed one; so are more watches than the
 //! projection serves in all; a connection with more calls open than it may is refused
-//! while another connection is served, and so is a caller over all its connections;
+//! while another connection is served, and so is a caller over all its connections
+//! (a caller without a token, reading publicly, is its connection);
 //! a unary call that is not answered in time (a query waiting for a position the
 //! projection never reaches, a write waiting on a locked event store) is answered
 //! DEADLINE_EXCEEDED. Each refusal names its bound in a google.rpc.ErrorInfo.
@@ -386,4 +387,51 @@ async fn the_projection_binary_takes_the_limits_and_counts_their_refusals() -> a
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn watches_without_a_token_are_counted_per_connection() -> anyhow::Result<()> {
+    let (system, _) = system(|config| {
+        config.public_reads = true;
+        config.max_watches_per_caller = 1;
+    })
+    .await?;
+    // Clients that send no token at all (the public reads of a web page's visitors).
+    let anonymous = async || {
+        let url = format!("http://{}", system.projection.addr);
+        let channel = tonic::transport::Channel::from_shared(url)?
+            .connect()
+            .await?;
+        anyhow::Ok(ProjectionClient::new(channel))
+    };
+    let (mut one, mut two) = (anonymous().await?, anonymous().await?);
+    let request = || query::WatchZoneProgressRequest {
+        zone: "zone-01".into(),
+        as_of: "1397-01-31".into(),
+    };
+    let mut open = one.watch_zone_progress(request()).await?.into_inner();
+    assert!(open.message().await?.is_some(), "the watch is served");
+    let status = one
+        .watch_zone_progress(request())
+        .await
+        .expect_err("a second watch on the connection");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let info = status
+        .get_details_error_info()
+        .expect("a google.rpc.ErrorInfo");
+    assert_eq!(info.reason, "TOO_MANY_WATCHES_PER_CALLER", "{status:?}");
+    assert_eq!(
+        info.metadata.get("field"),
+        None,
+        "no token to name: {status:?}"
+    );
+    let quota = status.get_details_quota_failure().expect("a QuotaFailure");
+    assert_eq!(quota.violations[0].subject, "connection", "{quota:?}");
+    // Another connection is another caller.
+    let mut other = two.watch_zone_progress(request()).await?.into_inner();
+    assert!(
+        other.message().await?.is_some(),
+        "another connection is served"
+    );
+    system.stop().await
 }
