@@ -148,6 +148,53 @@ impl LoginRun {
     }
 }
 
+/// The provider, and intake trusting it (`--auth-issuer`, `--auth-ca-file`: its keys by
+/// discovery over HTTPS) on a store and NATS of its own.
+struct Deployment {
+    provider: OidcProvider,
+    db: TestDb,
+    nats: NatsServer,
+    intake: Intake,
+}
+
+impl Deployment {
+    async fn start(options: OidcOptions) -> anyhow::Result<Self> {
+        let provider = OidcProvider::start_with(options).await?;
+        let db = TestDb::new(Backend::Sqlite).await?;
+        let nats = NatsServer::start().await?;
+        let mut config = Config::new(db.url(), nats.url());
+        config.auth = provider.auth_args();
+        let intake = Intake::start_with(config).await?;
+        wait_serving(intake.addr).await?;
+        Ok(Self {
+            provider,
+            db,
+            nats,
+            intake,
+        })
+    }
+
+    /// The principal of the one event published.
+    async fn principal(&self) -> anyhow::Result<(String, String, Option<Actor>)> {
+        let all = published(&self.nats.url(), 1, Duration::from_secs(10)).await?;
+        let event = &all[0].envelope;
+        let principal = event.principal.as_ref().expect("a principal");
+        Ok((
+            principal.issuer.clone(),
+            principal.subject.clone(),
+            event.actor.clone(),
+        ))
+    }
+}
+
+/// A provider whose access tokens and device codes live that many seconds.
+fn lasting(access_token_ttl: u64, device_code_ttl: u64) -> OidcOptions {
+    OidcOptions {
+        access_token_ttl: Duration::from_secs(access_token_ttl),
+        device_code_ttl: Duration::from_secs(device_code_ttl),
+    }
+}
+
 /// The programme's dates, written with `--as` the office's actor: needs a token that
 /// names it.
 const DATES: &str = "programme dates --needs-deadline 1397-01-31 --proposals-deadline 1397-01-31 \
@@ -157,14 +204,9 @@ const DATES: &str = "programme dates --needs-deadline 1397-01-31 --proposals-dea
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_approved_at_the_provider_is_kept_and_carries_writes_with_its_principal()
 -> anyhow::Result<()> {
-    let provider = OidcProvider::start().await?;
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let mut config = Config::new(db.url(), nats.url());
-    config.auth = provider.auth_args();
-    let intake = Intake::start_with(config).await?;
-    wait_serving(intake.addr).await?;
-    let machine = Machine::new(Some(&intake))?;
+    let deployment = Deployment::start(OidcOptions::default()).await?;
+    let provider = &deployment.provider;
+    let machine = Machine::new(Some(&deployment.intake))?;
 
     // Not logged in yet: a write goes without a token and is refused.
     let refused = machine.saman.run(DATES).await?.exited(9)?.json_error()?;
@@ -178,7 +220,7 @@ async fn a_login_approved_at_the_provider_is_kept_and_carries_writes_with_its_pr
     let status = machine.saman.run("login --status").await?.exited(9)?;
     assert!(status.stderr.contains("not logged in"), "{}", status.stderr);
 
-    let login = LoginRun::start(&machine, &provider).await?;
+    let login = LoginRun::start(&machine, provider).await?;
     assert!(!login.code.is_empty() && login.page.starts_with("https://"));
     let done = provider
         .user()?
@@ -219,13 +261,11 @@ async fn a_login_approved_at_the_provider_is_kept_and_carries_writes_with_its_pr
     // A write with the kept token: accepted, the provider's principal recorded.
     let reply = machine.saman.json(DATES).await?;
     assert_eq!(reply["events"][0]["event_type"], "ProgrammeDatesSet");
-    let all = published(&nats.url(), 1, Duration::from_secs(10)).await?;
-    let event = &all[0].envelope;
-    let principal = event.principal.as_ref().expect("a principal");
-    assert_eq!(principal.issuer, provider.url());
-    assert_eq!(principal.subject, OFFICE);
+    let (issuer, subject, actor) = deployment.principal().await?;
+    assert_eq!(issuer, provider.url());
+    assert_eq!(subject, OFFICE);
     assert_eq!(
-        event.actor,
+        actor,
         Some(Actor {
             kind: Some(actor::Kind::ProgrammeOffice(Official {
                 user: "rahimi".into()
@@ -241,30 +281,21 @@ async fn a_login_approved_at_the_provider_is_kept_and_carries_writes_with_its_pr
     let refused = machine.saman.run(DATES).await?.exited(9)?.json_error()?;
     assert_eq!(refused["code"], "UNAUTHENTICATED", "{refused}");
     assert_eq!(
-        stored_events(db.url()).await?.len(),
+        stored_events(deployment.db.url()).await?.len(),
         1,
         "only the write made logged in"
     );
-    intake.stop().await
+    deployment.intake.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_token_about_to_expire_is_renewed_with_its_refresh_token() -> anyhow::Result<()> {
     // Tokens that live less than the minute before expiry at which saman renews them.
-    let provider = OidcProvider::start_with(OidcOptions {
-        access_token_ttl: Duration::from_secs(30),
-        ..OidcOptions::default()
-    })
-    .await?;
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let mut config = Config::new(db.url(), nats.url());
-    config.auth = provider.auth_args();
-    let intake = Intake::start_with(config).await?;
-    wait_serving(intake.addr).await?;
-    let machine = Machine::new(Some(&intake))?;
+    let deployment = Deployment::start(lasting(30, 600)).await?;
+    let provider = &deployment.provider;
+    let machine = Machine::new(Some(&deployment.intake))?;
 
-    let login = LoginRun::start(&machine, &provider).await?;
+    let login = LoginRun::start(&machine, provider).await?;
     provider
         .user()?
         .approve(&login.page_with_code, OFFICE)
@@ -281,13 +312,12 @@ async fn a_kept_token_about_to_expire_is_renewed_with_its_refresh_token() -> any
         "the write renewed the token first"
     );
     assert!(after["expires_at"].as_str() > before["expires_at"].as_str());
-    let all = published(&nats.url(), 1, Duration::from_secs(10)).await?;
-    let principal = all[0].envelope.principal.as_ref().expect("a principal");
+    let (issuer, subject, _) = deployment.principal().await?;
     assert_eq!(
-        (principal.issuer.as_str(), principal.subject.as_str()),
+        (issuer.as_str(), subject.as_str()),
         (provider.url(), OFFICE)
     );
-    intake.stop().await
+    deployment.intake.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -308,11 +338,7 @@ async fn a_sign_in_denied_at_the_provider_ends_the_login_refused() -> anyhow::Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_code_not_approved_before_it_expires_ends_the_login_timed_out() -> anyhow::Result<()> {
-    let provider = OidcProvider::start_with(OidcOptions {
-        device_code_ttl: Duration::from_secs(2),
-        ..OidcOptions::default()
-    })
-    .await?;
+    let provider = OidcProvider::start_with(lasting(600, 2)).await?;
     let machine = Machine::new(None)?;
     let login = LoginRun::start(&machine, &provider).await?;
     let (code, stdout, stderr) = login.finish().await?;
