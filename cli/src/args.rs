@@ -77,7 +77,8 @@ pub struct Global {
           value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// The bearer token sent with every call: from the identity provider (see
-    /// docs/security.md), or `saman token mint` in development.
+    /// docs/security.md), or `saman token mint` in development. Without it (and
+    /// without --dev-key), the token `saman login` kept.
     #[arg(
         long,
         global = true,

@@ -57,7 +57,8 @@ pub struct OidcProvider {
 
 /// The directory of the provider's program and its node_modules.
 fn program_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../oidc")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oidc");
+    dir.canonicalize().unwrap_or(dir)
 }
 
 impl OidcProvider {
