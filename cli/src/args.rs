@@ -77,7 +77,8 @@ pub struct Global {
           value_parser = saman_runtime::parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// The bearer token sent with every call: from the identity provider (see
-    /// docs/security.md), or `saman token mint` in development.
+    /// docs/security.md), or `saman token mint` in development. Without it (and
+    /// without --dev-key), the token `saman login` kept.
     #[arg(
         long,
         global = true,
@@ -140,6 +141,17 @@ pub enum Command {
     /// Development tokens: a signing key and its JWKS, tokens minted with it.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Sign in at the identity provider (OAuth 2.0 device authorization grant): prints
+    /// a page to open and a code to enter there, waits for the sign-in, and keeps the
+    /// token for later calls (in $XDG_CONFIG_HOME/saman/, readable by you only).
+    #[command(
+        after_help = "Examples:\n  saman login --issuer https://id.example.org/realms/saman --client-id saman-cli\n  \
+                            saman login --status"
+    )]
+    Login(LoginArgs),
+    /// Forget the token `saman login` kept.
+    #[command(after_help = "Example:\n  saman logout")]
+    Logout,
 
     // ---- writes ----
     #[command(flatten)]
@@ -823,6 +835,39 @@ mod tests {
         assert_eq!(arg.version, 7);
         assert!("zone.zone-01".parse::<StreamVersionArg>().is_err());
     }
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The identity provider: its OpenID issuer URL (the discovery document is read
+    /// from URL/.well-known/openid-configuration).
+    #[arg(long, env = "SAMAN_LOGIN_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The client registered at the provider for the command line: public (no
+    /// secret), with the device authorization grant enabled.
+    #[arg(
+        long,
+        env = "SAMAN_LOGIN_CLIENT_ID",
+        default_value = "saman-cli",
+        value_name = "ID"
+    )]
+    pub client_id: String,
+    /// The scopes asked for (repeat, or separate with spaces); `offline_access` brings
+    /// the refresh token that renews the login.
+    #[arg(
+        long,
+        value_delimiter = ' ',
+        default_value = "openid offline_access",
+        value_name = "SCOPE"
+    )]
+    pub scope: Vec<String>,
+    /// PEM file of the certificate authorities the provider's HTTPS certificate is
+    /// checked against (default: the system's); kept for the renewals.
+    #[arg(long, env = "SAMAN_LOGIN_CA_FILE", value_name = "PEM")]
+    pub issuer_ca_file: Option<std::path::PathBuf>,
+    /// Show who the kept token says you are and until when, instead of logging in.
+    #[arg(long)]
+    pub status: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,7 +34,7 @@ impl tonic::service::Interceptor for Authorize {
 }
 
 async fn projection_channel(global: &Global) -> Result<ProjectionChannel, CliError> {
-    let authorization = Credentials::of(global)?.for_projection()?;
+    let authorization = Credentials::of(global).await?.for_projection()?;
     let channel = channel("projection", &global.projection, global).await?;
     Ok(InterceptedService::new(channel, Authorize(authorization)))
 }

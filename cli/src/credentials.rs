@@ -1,7 +1,8 @@
 //! The token each call carries: the one given (`--token`, `SAMAN_TOKEN`), or, with the
 //! development signing key (`--dev-key`, made by `scripts/dev` under `.saman/`), one
-//! minted for each write's actor and an operator's for the projection. Without either,
-//! calls go without a token and a service with authentication on refuses them.
+//! minted for each write's actor and an operator's for the projection; without either,
+//! the one `saman login` kept (renewed when it is about to expire). Without any, calls
+//! go without a token and a service with authentication on refuses them.
 
 use std::time::Duration;
 
@@ -23,29 +24,27 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    pub fn of(global: &Global) -> Result<Self, CliError> {
+    pub async fn of(global: &Global) -> Result<Self, CliError> {
         if let Some(token) = &global.token {
             return Ok(Self::Token(bearer(token)?));
         }
-        match &global.dev_key {
-            Some(path) => Ok(Self::DevKey {
-                key: Box::new(DevKey::read(path).map_err(|e| {
-                    CliError::new(Kind::InvalidArgument, format!("--dev-key: {e:#}"))
-                })?),
+        if let Some(path) = &global.dev_key {
+            return Ok(Self::DevKey {
+                key: Box::new(read_dev_key(path)?),
                 issuer: global.dev_issuer.clone(),
-            }),
+            });
+        }
+        match crate::login::cached_token().await? {
+            Some(token) => Ok(Self::Token(bearer(&token)?)),
             None => Ok(Self::None),
         }
     }
 
     /// The development key, for `saman token mint`; refuses without one.
     pub fn dev_key(global: &Global) -> Result<(DevKey, String), CliError> {
-        match Self::of(&Global {
-            token: None,
-            ..global.clone()
-        })? {
-            Self::DevKey { key, issuer } => Ok((*key, issuer)),
-            _ => Err(CliError::new(
+        match &global.dev_key {
+            Some(path) => Ok((read_dev_key(path)?, global.dev_issuer.clone())),
+            None => Err(CliError::new(
                 Kind::InvalidArgument,
                 "minting needs the development signing key: pass --dev-key (SAMAN_DEV_KEY), \
                  e.g. .saman/dev-signing-key.pem as scripts/dev makes it; real tokens come \
@@ -83,6 +82,11 @@ impl Credentials {
             }
         }
     }
+}
+
+fn read_dev_key(path: &std::path::Path) -> Result<DevKey, CliError> {
+    DevKey::read(path)
+        .map_err(|e| CliError::new(Kind::InvalidArgument, format!("--dev-key: {e:#}")))
 }
 
 /// A token of `identity` signed with the development key, as a header value.

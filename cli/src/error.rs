@@ -29,9 +29,11 @@ pub enum Kind {
     Conflict,
     /// The service cannot be reached, or is shutting down (UNAVAILABLE).
     Unreachable,
-    /// A read waited for writes the projection has not applied yet (DEADLINE_EXCEEDED).
+    /// A read waited for writes the projection has not applied yet (DEADLINE_EXCEEDED),
+    /// or a login's code expired before the sign-in.
     TimedOut,
-    /// No token, or the service refused the token (UNAUTHENTICATED).
+    /// No token, or the service refused the token (UNAUTHENTICATED), or the identity
+    /// provider refused a login.
     Unauthenticated,
 }
 
@@ -76,13 +78,16 @@ macro_rules! exit_codes {
   2  bad command line (unknown flag, missing argument, no --as where one is needed)
   3  invalid argument: the service refused a value (the field is named)
   4  not found: an unknown zone, NGO, member, agency, need, referral or proposal
-  5  refused: a programme rule or the actor's role forbids the act
+  5  refused: a programme rule or the actor's role forbids the act, or the sign-in
+     was denied at the identity provider (saman login)
   6  conflict: the stream moved on (--expected-version), already registered, or a
      submission id reused with other content
   7  unreachable: the service is not running or not reachable
-  8  timed out: a read waited for writes the projection has not applied yet
-  9  not authenticated: no token (--token, or --dev-key in development), or the
-     service refused it (the reason is named)"
+  8  timed out: a read waited for writes the projection has not applied yet, or
+     the code of saman login expired before the sign-in was approved
+  9  not authenticated: no token (--token, saman login, or --dev-key in
+     development), the service refused it (the reason is named), or the
+     identity provider refused the login or its renewal"
     };
 }
 

@@ -10,7 +10,9 @@
 //! - [`scenario`]: the 1397 programme year, planned from a seed and sent to intake;
 //! - [`output`]: tables in both calendars, or JSON by reflection over the contract;
 //! - [`error`]: one error type, and the exit code of each kind of failure;
-//! - [`actor`], [`connect`]: the `--as` flag; channels to the services.
+//! - [`actor`], [`connect`]: the `--as` flag; channels to the services;
+//! - [`credentials`], [`token`], [`login`]: the token of each call (given, minted with
+//!   the development key, or kept by `saman login`).
 
 pub mod actor;
 pub mod args;
@@ -18,6 +20,7 @@ pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod login;
 pub mod output;
 pub mod read;
 pub mod scenario;
@@ -66,6 +69,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Events(events) => events::run(events, global).await,
         Command::Admin(admin) => read::admin(admin, global).await,
         Command::Token(token) => token::run(token, global),
+        Command::Login(args) => login::login(args, global).await,
+        Command::Logout => login::logout(global),
         Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }

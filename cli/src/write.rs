@@ -54,7 +54,9 @@ pub async fn run(write: Write, global: &Global) -> Result<(), CliError> {
         expected_version: opts.expected_version,
         occurred_at: opts.occurred_at.clone().unwrap_or_default(),
     };
-    let authorization = Credentials::of(global)?.for_write(submission.actor.as_ref())?;
+    let authorization = Credentials::of(global)
+        .await?
+        .for_write(submission.actor.as_ref())?;
     let request = request.with_submission(submission);
     let mut client = connect::intake(global).await?;
     let reply = request

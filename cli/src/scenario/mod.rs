@@ -15,7 +15,7 @@ pub async fn scenario(args: ScenarioArgs, global: &Global) -> Result<(), CliErro
     let plan = plan::plan(args.seed);
     let client = connect::intake(global).await?;
     let progress = !args.no_progress && !global.json;
-    let credentials = crate::credentials::Credentials::of(global)?;
+    let credentials = crate::credentials::Credentials::of(global).await?;
     let outcome = run::run(&plan, client, &credentials, args.concurrency, progress).await?;
     if global.json {
         let line = serde_json::json!({

@@ -11,6 +11,8 @@ use anyhow::{Context, bail};
 #[derive(Debug, Clone)]
 pub struct Saman {
     pub binary: PathBuf,
+    /// Environment variables of every run; an empty value removes the variable (as
+    /// `SAMAN_DEV_KEY`, to run without the test issuer's key).
     pub env: Vec<(String, String)>,
 }
 
@@ -139,9 +141,14 @@ impl Saman {
             // Each call with a token of the test process's issuer (writes as their actor).
             .env("SAMAN_DEV_KEY", crate::issuer().signing_key_file())
             .env("SAMAN_DEV_ISSUER", crate::issuer().url())
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        for (name, value) in &self.env {
+            match value.as_str() {
+                "" => command.env_remove(name),
+                value => command.env(name, value),
+            };
+        }
         command
     }
 

@@ -163,15 +163,7 @@ impl TestIssuer {
 
     /// The authentication settings of a service that trusts this issuer.
     pub fn auth_args(&self) -> saman_auth::AuthArgs {
-        use clap::Parser as _;
-        #[derive(clap::Parser)]
-        struct Flags {
-            #[command(flatten)]
-            auth: saman_auth::AuthArgs,
-        }
-        let mut argv = vec!["service".to_owned()];
-        argv.extend(self.service_args());
-        Flags::parse_from(argv).auth
+        auth_args_of(self.service_args())
     }
 
     /// The flags that make a service trust this issuer (keys by discovery over HTTPS).
@@ -185,6 +177,19 @@ impl TestIssuer {
             "0s".into(),
         ]
     }
+}
+
+/// The authentication settings that a service given `flags` has.
+pub(crate) fn auth_args_of(flags: Vec<String>) -> saman_auth::AuthArgs {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        auth: saman_auth::AuthArgs,
+    }
+    let mut argv = vec!["service".to_owned()];
+    argv.extend(flags);
+    Flags::parse_from(argv).auth
 }
 
 fn path_arg(path: &Path) -> String {

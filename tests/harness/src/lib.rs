@@ -1,7 +1,8 @@
 //! Test harness for Saman: fresh SQLite and PostgreSQL databases ([`TestDb`], in
 //! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), a
 //! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), throwaway certificates
-//! ([`TestTls`], in `tls.rs`), and
+//! ([`TestTls`], in `tls.rs`), a real OpenID provider ([`OidcProvider`], in `oidc.rs`:
+//! npm's oidc-provider under Node.js), and
 //! [`on_both_backends!`], which runs a test once on each backend.
 //!
 //! Nothing here skips silently: a missing `DATABASE_URL` or a missing `nats-server`
@@ -14,11 +15,13 @@ use std::net::TcpListener;
 mod db;
 mod issuer;
 mod nats;
+mod oidc;
 mod tls;
 
 pub use db::TestDb;
 pub use issuer::TestIssuer;
 pub use nats::NatsServer;
+pub use oidc::{ACCOUNTS, CLIENT_ID, OidcOptions, OidcProvider, User};
 pub use tls::{TEST_CLIENT_NAME, TestTls};
 
 /// The SQL engines the event store and read models run on.
