@@ -111,113 +111,50 @@ const MEMBER: &[Role] = &[Role::NgoMember];
 const OFFICER: &[Role] = &[Role::AgencyOfficer];
 const OPERATOR: &[Role] = &[Role::Operator];
 
-const fn rule(service: &'static str, rpc: &'static str, who: Who, scope: &'static str) -> Rule {
-    Rule {
-        service,
-        rpc,
-        who,
-        scope,
-    }
+/// The scope of an NGO member's writes.
+const FOR_AN_APPROVED_MEMBER: &str = "for the token's NGO, while the member is approved";
+
+/// A table of rules, one line each, grouped by service.
+macro_rules! rules {
+    ($($service:ident { $($rpc:literal => $who:expr, $scope:expr;)+ })+) => {
+        &[$($(Rule { service: $service, rpc: $rpc, who: $who, scope: $scope },)+)+]
+    };
 }
 
 /// Every RPC of both services (health and reflection are open to all and not listed).
-pub const RULES: &[Rule] = &[
-    rule(
-        INTAKE,
-        "SetProgrammeDates",
-        Who::Roles(OFFICE),
-        "the programme",
-    ),
-    rule(INTAKE, "RegisterZone", Who::Roles(OFFICE), "any zone"),
-    rule(INTAKE, "RegisterAgency", Who::Roles(OFFICE), "any agency"),
-    rule(INTAKE, "RecordApprovedNgo", Who::Roles(OFFICE), "any NGO"),
-    rule(INTAKE, "ApproveNgoMember", Who::Roles(OFFICE), "any NGO"),
-    rule(INTAKE, "RevokeNgoMember", Who::Roles(OFFICE), "any NGO"),
-    rule(
-        INTAKE,
-        "DeclareNeed",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "ReferNeed",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "ReportSocialActivity",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "AnswerReferral",
-        Who::Roles(OFFICER),
-        "referrals made to the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "SubmitProposal",
-        Who::Roles(OFFICER),
-        "for the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "ReportProgress",
-        Who::Roles(OFFICER),
-        "projects of the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "CompleteProject",
-        Who::Roles(OFFICER),
-        "projects of the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "DecideProposal",
-        Who::Roles(SUPERVISOR),
-        "any proposal",
-    ),
-    rule(
-        INTAKE,
-        "FileSupervisionReport",
-        Who::Roles(SUPERVISOR),
-        "any NGO",
-    ),
-    rule(PROJECTION, "GetZoneProgress", Who::Readers, "every zone"),
-    rule(PROJECTION, "ListZones", Who::Readers, "every zone"),
-    rule(
-        PROJECTION,
-        "GetProgrammeSummary",
-        Who::Readers,
-        "the programme",
-    ),
-    rule(PROJECTION, "GetCompliance", Who::Readers, "every NGO"),
-    rule(PROJECTION, "GetCooperation", Who::Readers, "every agency"),
-    rule(PROJECTION, "GetZoneTimeline", Who::Readers, "every zone"),
-    rule(PROJECTION, "WatchZoneProgress", Who::Readers, "every zone"),
-    rule(
-        PROJECTION_ADMIN,
-        "GetStatus",
-        Who::Readers,
-        "the projection",
-    ),
-    rule(
-        PROJECTION_ADMIN,
-        "ListParked",
-        Who::Roles(OPERATOR),
-        "the projection",
-    ),
-    rule(
-        PROJECTION_ADMIN,
-        "Rebuild",
-        Who::Roles(OPERATOR),
-        "the projection",
-    ),
-];
+pub const RULES: &[Rule] = rules! {
+    INTAKE {
+        "SetProgrammeDates" => Who::Roles(OFFICE), "the programme";
+        "RegisterZone" => Who::Roles(OFFICE), "any zone";
+        "RegisterAgency" => Who::Roles(OFFICE), "any agency";
+        "RecordApprovedNgo" => Who::Roles(OFFICE), "any NGO";
+        "ApproveNgoMember" => Who::Roles(OFFICE), "any NGO";
+        "RevokeNgoMember" => Who::Roles(OFFICE), "any NGO";
+        "DeclareNeed" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
+        "ReferNeed" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
+        "ReportSocialActivity" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
+        "AnswerReferral" => Who::Roles(OFFICER), "referrals made to the token's agency";
+        "SubmitProposal" => Who::Roles(OFFICER), "for the token's agency";
+        "ReportProgress" => Who::Roles(OFFICER), "projects of the token's agency";
+        "CompleteProject" => Who::Roles(OFFICER), "projects of the token's agency";
+        "DecideProposal" => Who::Roles(SUPERVISOR), "any proposal";
+        "FileSupervisionReport" => Who::Roles(SUPERVISOR), "any NGO";
+    }
+    PROJECTION {
+        "GetZoneProgress" => Who::Readers, "every zone";
+        "ListZones" => Who::Readers, "every zone";
+        "GetProgrammeSummary" => Who::Readers, "the programme";
+        "GetCompliance" => Who::Readers, "every NGO";
+        "GetCooperation" => Who::Readers, "every agency";
+        "GetZoneTimeline" => Who::Readers, "every zone";
+        "WatchZoneProgress" => Who::Readers, "every zone";
+    }
+    PROJECTION_ADMIN {
+        "GetStatus" => Who::Readers, "the projection";
+        "ListParked" => Who::Roles(OPERATOR), "the projection";
+        "Rebuild" => Who::Roles(OPERATOR), "the projection";
+    }
+};
 
 /// The rule of a gRPC path (`/saman.intake.v1.Intake/DeclareNeed`); `None` for a path
 /// the table does not name (health, reflection, or no such method).

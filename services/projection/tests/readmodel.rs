@@ -578,17 +578,8 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     assert_eq!(counts(&needs.by_ngo), [("ngo-01", 2), ("ngo-02", 1)]);
     // p1, p2 approved; p3 (infra, water) rejected.
     let proposals = z1.proposals.clone().unwrap();
-    assert_eq!(
-        (
-            proposals.total,
-            proposals.pending,
-            proposals.approved,
-            proposals.rejected,
-            proposals.infrastructural,
-            proposals.social
-        ),
-        (3, 0, 2, 1, 2, 1)
-    );
+    assert_eq!(proposal_counts(&proposals), (3, 0, 2, 1));
+    assert_eq!((proposals.infrastructural, proposals.social), (2, 1));
     assert_eq!(
         counts(&proposals.by_agency),
         [("edu-agency", 1), ("water-agency", 2)]

@@ -23,7 +23,7 @@ mod open;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
-pub use open::{Migrations, PoolConfig, open};
+pub use open::{BUSY_TIMEOUT, Migrations, PoolConfig, open};
 
 /// The SQL engine behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,10 +59,17 @@ pub struct UnsupportedUrl {
 }
 
 /// One value per backend: a store's engine over SQLite or over PostgreSQL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum OnBackend<S, P> {
     Sqlite(S),
     Postgres(P),
+}
+
+/// Only the backend: what a store holds for it (a pool and its options) is not for logs.
+impl<S, P> std::fmt::Debug for OnBackend<S, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.backend(), f)
+    }
 }
 
 /// The pool [`open`] returns.

@@ -22,9 +22,12 @@ pub struct PoolConfig<'a> {
     pub max_connections: u32,
     /// Prepared statements each connection keeps; `None`: sqlx's default (100).
     pub statement_cache: Option<usize>,
-    /// SQLite: how long a writer waits for the write lock before failing with SQLITE_BUSY.
-    pub busy_timeout: Duration,
 }
+
+/// SQLite: how long a writer waits for the write lock before failing with SQLITE_BUSY.
+/// Writers hold it for one transaction (a group commit, a batch of the feed: milliseconds),
+/// so only something stuck reaches it.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A service's embedded migrations, one folder per backend (`sqlx::migrate!`).
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +74,7 @@ fn sqlite_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<SqliteConn
         // would only survive a process crash: the projection acknowledges messages after
         // its commit, and JetStream would not redeliver a batch lost then).
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(config.busy_timeout)
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
     Ok(match config.statement_cache {
         Some(capacity) => options.statement_cache_capacity(capacity),
