@@ -105,18 +105,17 @@ pub const INTAKE: &str = "saman.intake.v1.Intake";
 pub const PROJECTION: &str = "saman.projection.v1.Projection";
 pub const PROJECTION_ADMIN: &str = "saman.projection.v1.ProjectionAdmin";
 
-const OFFICE: &[Role] = &[Role::ProgrammeOffice];
-const SUPERVISOR: &[Role] = &[Role::CountySupervisor];
-const MEMBER: &[Role] = &[Role::NgoMember];
-const OFFICER: &[Role] = &[Role::AgencyOfficer];
-const OPERATOR: &[Role] = &[Role::Operator];
-
-/// The scope of an NGO member's writes.
-const FOR_AN_APPROVED_MEMBER: &str = "for the token's NGO, while the member is approved";
+// Who the rules admit, as the table names them.
+const OFFICE: Who = Who::Roles(&[Role::ProgrammeOffice]);
+const SUPERVISOR: Who = Who::Roles(&[Role::CountySupervisor]);
+const MEMBER: Who = Who::Roles(&[Role::NgoMember]);
+const OFFICER: Who = Who::Roles(&[Role::AgencyOfficer]);
+const OPERATOR: Who = Who::Roles(&[Role::Operator]);
+const READERS: Who = Who::Readers;
 
 /// A table of rules, one line each, grouped by service.
 macro_rules! rules {
-    ($($service:ident { $($rpc:literal => $who:expr, $scope:expr;)+ })+) => {
+    ($($service:ident { $($rpc:literal => $who:expr, $scope:literal;)+ })+) => {
         &[$($(Rule { service: $service, rpc: $rpc, who: $who, scope: $scope },)+)+]
     };
 }
@@ -124,35 +123,35 @@ macro_rules! rules {
 /// Every RPC of both services (health and reflection are open to all and not listed).
 pub const RULES: &[Rule] = rules! {
     INTAKE {
-        "SetProgrammeDates" => Who::Roles(OFFICE), "the programme";
-        "RegisterZone" => Who::Roles(OFFICE), "any zone";
-        "RegisterAgency" => Who::Roles(OFFICE), "any agency";
-        "RecordApprovedNgo" => Who::Roles(OFFICE), "any NGO";
-        "ApproveNgoMember" => Who::Roles(OFFICE), "any NGO";
-        "RevokeNgoMember" => Who::Roles(OFFICE), "any NGO";
-        "DeclareNeed" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
-        "ReferNeed" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
-        "ReportSocialActivity" => Who::Roles(MEMBER), FOR_AN_APPROVED_MEMBER;
-        "AnswerReferral" => Who::Roles(OFFICER), "referrals made to the token's agency";
-        "SubmitProposal" => Who::Roles(OFFICER), "for the token's agency";
-        "ReportProgress" => Who::Roles(OFFICER), "projects of the token's agency";
-        "CompleteProject" => Who::Roles(OFFICER), "projects of the token's agency";
-        "DecideProposal" => Who::Roles(SUPERVISOR), "any proposal";
-        "FileSupervisionReport" => Who::Roles(SUPERVISOR), "any NGO";
+        "SetProgrammeDates" => OFFICE, "the programme";
+        "RegisterZone" => OFFICE, "any zone";
+        "RegisterAgency" => OFFICE, "any agency";
+        "RecordApprovedNgo" => OFFICE, "any NGO";
+        "ApproveNgoMember" => OFFICE, "any NGO";
+        "RevokeNgoMember" => OFFICE, "any NGO";
+        "DeclareNeed" => MEMBER, "for the token's NGO, while the member is approved";
+        "ReferNeed" => MEMBER, "for the token's NGO, while the member is approved";
+        "ReportSocialActivity" => MEMBER, "for the token's NGO, while the member is approved";
+        "AnswerReferral" => OFFICER, "referrals made to the token's agency";
+        "SubmitProposal" => OFFICER, "for the token's agency";
+        "ReportProgress" => OFFICER, "projects of the token's agency";
+        "CompleteProject" => OFFICER, "projects of the token's agency";
+        "DecideProposal" => SUPERVISOR, "any proposal";
+        "FileSupervisionReport" => SUPERVISOR, "any NGO";
     }
     PROJECTION {
-        "GetZoneProgress" => Who::Readers, "every zone";
-        "ListZones" => Who::Readers, "every zone";
-        "GetProgrammeSummary" => Who::Readers, "the programme";
-        "GetCompliance" => Who::Readers, "every NGO";
-        "GetCooperation" => Who::Readers, "every agency";
-        "GetZoneTimeline" => Who::Readers, "every zone";
-        "WatchZoneProgress" => Who::Readers, "every zone";
+        "GetZoneProgress" => READERS, "every zone";
+        "ListZones" => READERS, "every zone";
+        "GetProgrammeSummary" => READERS, "the programme";
+        "GetCompliance" => READERS, "every NGO";
+        "GetCooperation" => READERS, "every agency";
+        "GetZoneTimeline" => READERS, "every zone";
+        "WatchZoneProgress" => READERS, "every zone";
     }
     PROJECTION_ADMIN {
-        "GetStatus" => Who::Readers, "the projection";
-        "ListParked" => Who::Roles(OPERATOR), "the projection";
-        "Rebuild" => Who::Roles(OPERATOR), "the projection";
+        "GetStatus" => READERS, "the projection";
+        "ListParked" => OPERATOR, "the projection";
+        "Rebuild" => OPERATOR, "the projection";
     }
 };
 

@@ -15,7 +15,7 @@ use prost::Message as _;
 use saman_domain::Day;
 use saman_domain::values::ZoneCode;
 use saman_harness::{Backend, TestDb};
-use saman_projection::readmodel::{Incoming, ReadModelError, ReadModels};
+use saman_projection::readmodel::{Incoming, ReadModelError, ReadModels, SqlError};
 use saman_projection::reply::{self, Reply};
 use saman_proto::events::v1::{self as ev, Envelope, actor::Kind, envelope::Body};
 use saman_proto::projection::v1::{self as pb, TrackStatus};
@@ -1366,7 +1366,7 @@ async fn reopening_keeps_everything_and_bad_urls_are_refused(backend: Backend) -
     assert_eq!(again.position(1).await?, position);
     assert_eq!(again.dump(1).await?, before);
     match ReadModels::open("mysql://user:secret@host/db", 1).await {
-        Err(ReadModelError::UnsupportedUrl(scheme)) => assert_eq!(scheme, "mysql"),
+        Err(ReadModelError::Sql(SqlError::UnsupportedUrl(url))) => assert_eq!(url.scheme, "mysql"),
         Err(other) => anyhow::bail!("expected UnsupportedUrl, got {other}"),
         Ok(_) => anyhow::bail!("expected UnsupportedUrl, got a connection"),
     }

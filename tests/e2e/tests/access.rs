@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http::uri::PathAndQuery;
 use saman_auth::Role;
-use saman_auth::dev::{DevKey, Identity, with_claim, without_claim};
+use saman_auth::dev::{DevKey, Identity, with_claim as with, without_claim as without};
 use saman_auth::policy::{INTAKE, RULES, Who};
 use saman_e2e::*;
 use saman_harness::TestIssuer;
@@ -251,31 +251,23 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
             "claims altered",
             bearer(&format!(
                 "{head_part}.{}.{signature}",
-                b64(&with_claim(member_claims(), "saman_member", json!("m-002")))
+                b64(&with(member_claims(), "saman_member", json!("m-002")))
             )),
             "BAD_SIGNATURE",
         ),
         (
             "expired",
-            bearer(&sign(&with_claim(
-                member_claims(),
-                "exp",
-                json!(now - 3600),
-            ))),
+            bearer(&sign(&with(member_claims(), "exp", json!(now - 3600)))),
             "TOKEN_EXPIRED",
         ),
         (
             "not yet valid",
-            bearer(&sign(&with_claim(
-                member_claims(),
-                "nbf",
-                json!(now + 3600),
-            ))),
+            bearer(&sign(&with(member_claims(), "nbf", json!(now + 3600)))),
             "TOKEN_NOT_YET_VALID",
         ),
         (
             "another issuer",
-            bearer(&sign(&with_claim(
+            bearer(&sign(&with(
                 member_claims(),
                 "iss",
                 json!("https://evil.example"),
@@ -284,45 +276,37 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
         ),
         (
             "another audience",
-            bearer(&sign(&with_claim(member_claims(), "aud", json!("grafana")))),
+            bearer(&sign(&with(member_claims(), "aud", json!("grafana")))),
             "WRONG_AUDIENCE",
         ),
         (
             "no subject",
-            bearer(&sign(&without_claim(member_claims(), "sub"))),
+            bearer(&sign(&without(member_claims(), "sub"))),
             "MISSING_CLAIM",
         ),
         (
             "no expiry",
-            bearer(&sign(&without_claim(member_claims(), "exp"))),
+            bearer(&sign(&without(member_claims(), "exp"))),
             "MISSING_CLAIM",
         ),
         (
             "no role",
-            bearer(&sign(&with_claim(
-                member_claims(),
-                "roles",
-                json!(["admin"]),
-            ))),
+            bearer(&sign(&with(member_claims(), "roles", json!(["admin"])))),
             "NO_ROLE",
         ),
         (
             "member without an NGO",
-            bearer(&sign(&without_claim(member_claims(), "saman_ngo"))),
+            bearer(&sign(&without(member_claims(), "saman_ngo"))),
             "MISSING_CLAIM",
         ),
         (
             "a malformed NGO",
-            bearer(&sign(&with_claim(
-                member_claims(),
-                "saman_ngo",
-                json!("NGO 1!"),
-            ))),
+            bearer(&sign(&with(member_claims(), "saman_ngo", json!("NGO 1!")))),
             "INVALID_CLAIM",
         ),
         (
             "audience claim of the wrong type",
-            bearer(&sign(&with_claim(member_claims(), "aud", json!(7)))),
+            bearer(&sign(&with(member_claims(), "aud", json!(7)))),
             "MALFORMED_CLAIMS",
         ),
     ];
@@ -373,7 +357,7 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_acts_only_as_its_token() -> anyhow::Result<()> {
-    let (db, nats, intake) = intake_with_programme(1, 2).await?;
+    let (db, _nats, intake) = intake_with_programme(1, 2).await?;
     let mut client = intake.client().await?;
     let stored = stored_events(db.url()).await?.len();
 

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use saman_sql::{OnBackend, PoolConfig, dispatch, migrations};
 use sqlx::{Postgres, Sqlite};
 
-pub use error::StoreError;
+pub use error::{SqlError, StoreError};
 
 use engine::Engine;
 
@@ -131,7 +131,7 @@ impl EventStore {
             max_connections,
             statement_cache: Some(engine::STATEMENT_CACHE),
         };
-        let pools = saman_sql::open::<StoreError>(url, &config, &migrations!()).await?;
+        let pools = saman_sql::open(url, &config, &migrations!()).await?;
         Ok(EventStore {
             inner: pools.map(Engine::new, Engine::new),
         })

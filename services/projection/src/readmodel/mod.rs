@@ -50,7 +50,7 @@ use saman_domain::Day;
 use saman_domain::values::ZoneCode;
 use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
-pub use error::{FailureKind, ReadModelError};
+pub use error::{FailureKind, ReadModelError, SqlError};
 pub use facts::ParkKind;
 pub use queries::Names;
 pub use queries::compliance::{Compliance, Submitter};
@@ -144,7 +144,7 @@ impl ReadModels {
             max_connections,
             statement_cache: None,
         };
-        let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations!()).await?;
+        let pools = saman_sql::open(url, &config, &migrations!()).await?;
         dispatch!(&pools, pool => generations::init(pool).await)?;
         Ok(ReadModels { pools })
     }
