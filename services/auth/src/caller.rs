@@ -10,68 +10,47 @@ use serde_json::Value;
 use crate::error::{AuthError, Reason};
 use crate::policy::Role;
 
-/// The claims a token's identity is read from. Each name may be a dotted path into
-/// nested objects (Keycloak puts realm roles in `realm_access.roles`).
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-pub struct ClaimNames {
-    /// The claim holding the caller's roles: a list of strings, or one string of
-    /// space-separated roles.
-    #[arg(
-        long = "auth-claim-roles",
-        env = "SAMAN_AUTH_CLAIM_ROLES",
-        default_value = "roles"
-    )]
-    pub roles: String,
-    /// Put before each role's name in the roles claim (e.g. `saman-` for
-    /// `saman-programme-office`).
-    #[arg(
-        long = "auth-role-prefix",
-        env = "SAMAN_AUTH_ROLE_PREFIX",
-        default_value = ""
-    )]
-    pub role_prefix: String,
-    /// The claim naming an NGO member's NGO.
-    #[arg(
-        long = "auth-claim-ngo",
-        env = "SAMAN_AUTH_CLAIM_NGO",
-        default_value = "saman_ngo"
-    )]
-    pub ngo: String,
-    /// The claim naming an NGO member's member code.
-    #[arg(
-        long = "auth-claim-member",
-        env = "SAMAN_AUTH_CLAIM_MEMBER",
-        default_value = "saman_member"
-    )]
-    pub member: String,
-    /// The claim naming an agency officer's agency.
-    #[arg(
-        long = "auth-claim-agency",
-        env = "SAMAN_AUTH_CLAIM_AGENCY",
-        default_value = "saman_agency"
-    )]
-    pub agency: String,
-    /// The claim holding the user name of officials and officers (the subject when
-    /// the token has no such claim).
-    #[arg(
-        long = "auth-claim-user",
-        env = "SAMAN_AUTH_CLAIM_USER",
-        default_value = "preferred_username"
-    )]
-    pub user: String,
+/// Declares [`ClaimNames`] from one list: each field's flag, environment variable and
+/// default, so the flags' defaults and `ClaimNames::default()` cannot drift apart.
+macro_rules! claim_names {
+    ($($(#[doc = $doc:literal])+ $field:ident: $long:literal, $env:literal, $default:literal;)+) => {
+        /// The claims a token's identity is read from. Each name may be a dotted path into
+        /// nested objects (Keycloak puts realm roles in `realm_access.roles`).
+        #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+        pub struct ClaimNames {
+            $(
+                $(#[doc = $doc])+
+                #[arg(long = $long, env = $env, default_value = $default)]
+                pub $field: String,
+            )+
+        }
+
+        impl Default for ClaimNames {
+            fn default() -> Self {
+                Self {
+                    $($field: $default.into(),)+
+                }
+            }
+        }
+    };
 }
 
-impl Default for ClaimNames {
-    fn default() -> Self {
-        Self {
-            roles: "roles".into(),
-            role_prefix: String::new(),
-            ngo: "saman_ngo".into(),
-            member: "saman_member".into(),
-            agency: "saman_agency".into(),
-            user: "preferred_username".into(),
-        }
-    }
+claim_names! {
+    /// The claim holding the caller's roles: a list of strings, or one string of
+    /// space-separated roles.
+    roles: "auth-claim-roles", "SAMAN_AUTH_CLAIM_ROLES", "roles";
+    /// Put before each role's name in the roles claim (e.g. `saman-` for
+    /// `saman-programme-office`).
+    role_prefix: "auth-role-prefix", "SAMAN_AUTH_ROLE_PREFIX", "";
+    /// The claim naming an NGO member's NGO.
+    ngo: "auth-claim-ngo", "SAMAN_AUTH_CLAIM_NGO", "saman_ngo";
+    /// The claim naming an NGO member's member code.
+    member: "auth-claim-member", "SAMAN_AUTH_CLAIM_MEMBER", "saman_member";
+    /// The claim naming an agency officer's agency.
+    agency: "auth-claim-agency", "SAMAN_AUTH_CLAIM_AGENCY", "saman_agency";
+    /// The claim holding the user name of officials and officers (the subject when
+    /// the token has no such claim).
+    user: "auth-claim-user", "SAMAN_AUTH_CLAIM_USER", "preferred_username";
 }
 
 /// The longest issuer or subject accepted, in characters.

@@ -165,6 +165,21 @@ impl Identity {
     }
 }
 
+/// `claims` with the top-level claim `key` set to `value`: the tests spoil a valid
+/// token's claims one at a time.
+pub fn with_claim(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+/// `claims` without the top-level claim `key` (see [`with_claim`]).
+pub fn without_claim(mut claims: Value, key: &str) -> Value {
+    if let Some(object) = claims.as_object_mut() {
+        object.remove(key);
+    }
+    claims
+}
+
 /// Sets the claim at a dotted path, making the objects on the way.
 fn set(claims: &mut Value, path: &str, value: Value) {
     let mut at = claims;

@@ -105,119 +105,55 @@ pub const INTAKE: &str = "saman.intake.v1.Intake";
 pub const PROJECTION: &str = "saman.projection.v1.Projection";
 pub const PROJECTION_ADMIN: &str = "saman.projection.v1.ProjectionAdmin";
 
-const OFFICE: &[Role] = &[Role::ProgrammeOffice];
-const SUPERVISOR: &[Role] = &[Role::CountySupervisor];
-const MEMBER: &[Role] = &[Role::NgoMember];
-const OFFICER: &[Role] = &[Role::AgencyOfficer];
-const OPERATOR: &[Role] = &[Role::Operator];
+// Who the rules admit, as the table names them.
+const OFFICE: Who = Who::Roles(&[Role::ProgrammeOffice]);
+const SUPERVISOR: Who = Who::Roles(&[Role::CountySupervisor]);
+const MEMBER: Who = Who::Roles(&[Role::NgoMember]);
+const OFFICER: Who = Who::Roles(&[Role::AgencyOfficer]);
+const OPERATOR: Who = Who::Roles(&[Role::Operator]);
+const READERS: Who = Who::Readers;
 
-const fn rule(service: &'static str, rpc: &'static str, who: Who, scope: &'static str) -> Rule {
-    Rule {
-        service,
-        rpc,
-        who,
-        scope,
-    }
+/// A table of rules, one line each, grouped by service.
+macro_rules! rules {
+    ($($service:ident { $($rpc:literal => $who:expr, $scope:literal;)+ })+) => {
+        &[$($(Rule { service: $service, rpc: $rpc, who: $who, scope: $scope },)+)+]
+    };
 }
 
 /// Every RPC of both services (health and reflection are open to all and not listed).
-pub const RULES: &[Rule] = &[
-    rule(
-        INTAKE,
-        "SetProgrammeDates",
-        Who::Roles(OFFICE),
-        "the programme",
-    ),
-    rule(INTAKE, "RegisterZone", Who::Roles(OFFICE), "any zone"),
-    rule(INTAKE, "RegisterAgency", Who::Roles(OFFICE), "any agency"),
-    rule(INTAKE, "RecordApprovedNgo", Who::Roles(OFFICE), "any NGO"),
-    rule(INTAKE, "ApproveNgoMember", Who::Roles(OFFICE), "any NGO"),
-    rule(INTAKE, "RevokeNgoMember", Who::Roles(OFFICE), "any NGO"),
-    rule(
-        INTAKE,
-        "DeclareNeed",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "ReferNeed",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "ReportSocialActivity",
-        Who::Roles(MEMBER),
-        "for the token's NGO, while the member is approved",
-    ),
-    rule(
-        INTAKE,
-        "AnswerReferral",
-        Who::Roles(OFFICER),
-        "referrals made to the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "SubmitProposal",
-        Who::Roles(OFFICER),
-        "for the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "ReportProgress",
-        Who::Roles(OFFICER),
-        "projects of the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "CompleteProject",
-        Who::Roles(OFFICER),
-        "projects of the token's agency",
-    ),
-    rule(
-        INTAKE,
-        "DecideProposal",
-        Who::Roles(SUPERVISOR),
-        "any proposal",
-    ),
-    rule(
-        INTAKE,
-        "FileSupervisionReport",
-        Who::Roles(SUPERVISOR),
-        "any NGO",
-    ),
-    rule(PROJECTION, "GetZoneProgress", Who::Readers, "every zone"),
-    rule(PROJECTION, "ListZones", Who::Readers, "every zone"),
-    rule(
-        PROJECTION,
-        "GetProgrammeSummary",
-        Who::Readers,
-        "the programme",
-    ),
-    rule(PROJECTION, "GetCompliance", Who::Readers, "every NGO"),
-    rule(PROJECTION, "GetCooperation", Who::Readers, "every agency"),
-    rule(PROJECTION, "GetZoneTimeline", Who::Readers, "every zone"),
-    rule(PROJECTION, "WatchZoneProgress", Who::Readers, "every zone"),
-    rule(
-        PROJECTION_ADMIN,
-        "GetStatus",
-        Who::Readers,
-        "the projection",
-    ),
-    rule(
-        PROJECTION_ADMIN,
-        "ListParked",
-        Who::Roles(OPERATOR),
-        "the projection",
-    ),
-    rule(
-        PROJECTION_ADMIN,
-        "Rebuild",
-        Who::Roles(OPERATOR),
-        "the projection",
-    ),
-];
+pub const RULES: &[Rule] = rules! {
+    INTAKE {
+        "SetProgrammeDates" => OFFICE, "the programme";
+        "RegisterZone" => OFFICE, "any zone";
+        "RegisterAgency" => OFFICE, "any agency";
+        "RecordApprovedNgo" => OFFICE, "any NGO";
+        "ApproveNgoMember" => OFFICE, "any NGO";
+        "RevokeNgoMember" => OFFICE, "any NGO";
+        "DeclareNeed" => MEMBER, "for the token's NGO, while the member is approved";
+        "ReferNeed" => MEMBER, "for the token's NGO, while the member is approved";
+        "ReportSocialActivity" => MEMBER, "for the token's NGO, while the member is approved";
+        "AnswerReferral" => OFFICER, "referrals made to the token's agency";
+        "SubmitProposal" => OFFICER, "for the token's agency";
+        "ReportProgress" => OFFICER, "projects of the token's agency";
+        "CompleteProject" => OFFICER, "projects of the token's agency";
+        "DecideProposal" => SUPERVISOR, "any proposal";
+        "FileSupervisionReport" => SUPERVISOR, "any NGO";
+    }
+    PROJECTION {
+        "GetZoneProgress" => READERS, "every zone";
+        "ListZones" => READERS, "every zone";
+        "GetProgrammeSummary" => READERS, "the programme";
+        "GetCompliance" => READERS, "every NGO";
+        "GetCooperation" => READERS, "every agency";
+        "GetZoneTimeline" => READERS, "every zone";
+        "WatchZoneProgress" => READERS, "every zone";
+    }
+    PROJECTION_ADMIN {
+        "GetStatus" => READERS, "the projection";
+        "ListParked" => OPERATOR, "the projection";
+        "Rebuild" => OPERATOR, "the projection";
+    }
+};
 
 /// The rule of a gRPC path (`/saman.intake.v1.Intake/DeclareNeed`); `None` for a path
 /// the table does not name (health, reflection, or no such method).

@@ -166,6 +166,8 @@ impl Verifier {
                 .join(", "),
             _ => "?".into(),
         };
+        let issuer = quote(&self.expect.issuer);
+        let audience = quote(&self.expect.audience);
         match kind {
             ErrorKind::InvalidSignature => AuthError::new(
                 Reason::BadSignature,
@@ -181,19 +183,11 @@ impl Verifier {
             ),
             ErrorKind::InvalidIssuer => AuthError::new(
                 Reason::WrongIssuer,
-                format!(
-                    "the token's issuer {} is not {}",
-                    text("iss"),
-                    quote(&self.expect.issuer)
-                ),
+                format!("the token's issuer {} is not {issuer}", text("iss")),
             ),
             ErrorKind::InvalidAudience => AuthError::new(
                 Reason::WrongAudience,
-                format!(
-                    "the token is for {}, not for {}",
-                    text("aud"),
-                    quote(&self.expect.audience)
-                ),
+                format!("the token is for {}, not for {audience}", text("aud")),
             ),
             // A claim of the wrong type reads as missing to the library.
             ErrorKind::MissingRequiredClaim(claim) if claims.get(&claim).is_none() => {

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use saman_auth::dev::{AUDIENCE, DevKey, Identity};
+use saman_auth::dev::{AUDIENCE, DevKey, Identity, with_claim as with, without_claim as without};
 use saman_auth::keys::{KeyConfig, KeySource, Keys};
 use saman_auth::verify::{Expect, Verifier};
 use saman_auth::{ClaimNames, Reason, Role};
@@ -83,16 +83,6 @@ fn now() -> i64 {
 fn member() -> Value {
     let identity: Identity = "member:ngo-01/m-001".parse().expect("an identity");
     identity.claims(ISSUER, Duration::from_secs(600), &ClaimNames::default())
-}
-
-fn with(mut claims: Value, key: &str, value: Value) -> Value {
-    claims[key] = value;
-    claims
-}
-
-fn without(mut claims: Value, key: &str) -> Value {
-    claims.as_object_mut().expect("claims").remove(key);
-    claims
 }
 
 fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value, key: &EncodingKey) -> String {

@@ -573,15 +573,30 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_dates_are_the_right_iso_days() {
-        // The news item: 26 Esfand 1396.
-        assert_eq!(sh("1396-12-26").iso(), "2018-03-17");
-        // Nowruz 1397.
-        assert_eq!(sh("1397-01-01").iso(), "2018-03-21");
-        // "The end of Farvardin": the deadline for needs and proposals.
-        assert_eq!(sh("1397-01-31").iso(), "2018-04-20");
-        // "The end of the year '97".
-        assert_eq!(sh("1397-12-29").iso(), "2019-03-20");
+    fn the_seed_dates_and_their_other_spellings_are_the_right_iso_days() {
+        for (solar_hijri, iso) in [
+            // The news item: 26 Esfand 1396.
+            ("1396-12-26", "2018-03-17"),
+            // Nowruz 1397.
+            ("1397-01-01", "2018-03-21"),
+            // "The end of Farvardin": the deadline for needs and proposals.
+            ("1397-01-31", "2018-04-20"),
+            // "The end of the year '97".
+            ("1397-12-29", "2019-03-20"),
+            // Persian and Arabic-Indic digits are accepted.
+            ("۱۳۹۷-۰۱-۳۱", "2018-04-20"),
+            ("۱۳۹۷/۰۱/۳۱", "2018-04-20"),
+            ("١٣٩٧/٠١/٣١", "2018-04-20"),
+            // Bidirectional marks copied along with Persian text are ignored.
+            ("\u{200F}۱۳۹۷/۰۱/۳۱\u{200F}", "2018-04-20"),
+            // Slashes, single digits and whitespace are accepted.
+            ("1397/01/31", "2018-04-20"),
+            ("1397-1-31", "2018-04-20"),
+            ("1397/1/1", "2018-03-21"),
+            ("  1397-01-31\n", "2018-04-20"),
+        ] {
+            assert_eq!(sh(solar_hijri).iso(), iso, "{solar_hijri:?}");
+        }
     }
 
     #[test]
@@ -655,23 +670,6 @@ mod tests {
             .to_string(),
             "Solar Hijri date 1397-12-30 does not exist"
         );
-    }
-
-    #[test]
-    fn persian_and_arabic_indic_digits_are_accepted() {
-        assert_eq!(sh("۱۳۹۷-۰۱-۳۱").iso(), "2018-04-20");
-        assert_eq!(sh("۱۳۹۷/۰۱/۳۱").iso(), "2018-04-20");
-        assert_eq!(sh("١٣٩٧/٠١/٣١").iso(), "2018-04-20");
-        // Bidirectional marks copied along with Persian text are ignored.
-        assert_eq!(sh("\u{200F}۱۳۹۷/۰۱/۳۱\u{200F}").iso(), "2018-04-20");
-    }
-
-    #[test]
-    fn slashes_single_digits_and_whitespace_are_accepted() {
-        assert_eq!(sh("1397/01/31").iso(), "2018-04-20");
-        assert_eq!(sh("1397-1-31").iso(), "2018-04-20");
-        assert_eq!(sh("1397/1/1").iso(), "2018-03-21");
-        assert_eq!(sh("  1397-01-31\n").iso(), "2018-04-20");
     }
 
     #[test]
@@ -778,6 +776,11 @@ mod tests {
 
     #[test]
     fn the_days_the_clocks_changed_are_23_and_25_hours_long() {
+        // From the day's first instant to just after its last.
+        let length = |day: Day| {
+            day.end_in_tehran().duration_since(day.start_in_tehran())
+                + SignedDuration::from_nanos(1)
+        };
         // DST began at 24:00 on 1 Farvardin 1397 (midnight of 2018-03-22 never happened).
         let spring = sh("1397-01-02");
         assert_eq!(spring.start_in_tehran(), ts("2018-03-21T20:30:00Z"));
@@ -785,22 +788,10 @@ mod tests {
             spring.start_in_tehran(),
             sh("1397-01-01").end_in_tehran() + SignedDuration::from_nanos(1)
         );
-        let length = spring
-            .end_in_tehran()
-            .duration_since(spring.start_in_tehran());
-        assert_eq!(
-            length + SignedDuration::from_nanos(1),
-            SignedDuration::from_hours(23)
-        );
+        assert_eq!(length(spring), SignedDuration::from_hours(23));
         // DST ended at 24:00 on 30 Shahrivar 1397 (2018-09-21): 23:00-24:00 came twice.
         let autumn = sh("1397-06-30");
-        let length = autumn
-            .end_in_tehran()
-            .duration_since(autumn.start_in_tehran());
-        assert_eq!(
-            length + SignedDuration::from_nanos(1),
-            SignedDuration::from_hours(25)
-        );
+        assert_eq!(length(autumn), SignedDuration::from_hours(25));
         assert_eq!(autumn.end_in_tehran(), ts("2018-09-21T20:29:59.999999999Z"));
     }
 

@@ -333,71 +333,67 @@ impl Percent {
     }
 }
 
-/// A budget in Iranian rials; never zero, at most [`Rials::MAX`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rials(u64);
+/// Declares a whole number that is at least 1 and at most its `MAX`: `parse` checks a
+/// value given at the edge, `stored` takes one back from the event store as it was
+/// accepted, `get` gives it.
+macro_rules! positive_number {
+    (
+        $(#[doc = $doc:literal])+
+        $name:ident($int:ty);
+        $(#[doc = $max_doc:literal])+
+        MAX = $max:expr;
+        zero: $zero:expr;
+        too_large: |$value:ident| $too_large:expr;
+    ) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name($int);
 
-impl Rials {
+        impl $name {
+            $(#[doc = $max_doc])+
+            pub const MAX: $int = $max;
+
+            pub fn parse($value: $int) -> Result<Self, ValueError> {
+                if $value == 0 {
+                    return Err(ValueError::new($zero));
+                }
+                if $value > Self::MAX {
+                    return Err(ValueError::new($too_large));
+                }
+                Ok(Self($value))
+            }
+
+            /// A value read back from the event store, as it was accepted.
+            pub fn stored(value: $int) -> Self {
+                Self(value)
+            }
+
+            pub fn get(self) -> $int {
+                self.0
+            }
+        }
+    };
+}
+
+positive_number! {
+    /// A budget in Iranian rials; never zero, at most [`Rials::MAX`].
+    Rials(u64);
     /// 10^14 rials (a hundred thousand billion), far above any project of the
     /// programme, and low enough that the sums of a zone's or the programme's budgets
     /// fit a signed 64-bit integer, which is what every backend stores.
-    pub const MAX: u64 = 100_000_000_000_000;
-
-    pub fn parse(value: u64) -> Result<Self, ValueError> {
-        if value == 0 {
-            return Err(ValueError::new(
-                "a budget in rials is required (more than 0)",
-            ));
-        }
-        if value > Self::MAX {
-            return Err(ValueError::new(format!(
-                "{value} rials is more than the {} rials a budget may be",
-                Self::MAX
-            )));
-        }
-        Ok(Self(value))
-    }
-
-    /// A budget read back from the event store, as it was accepted.
-    pub fn stored(value: u64) -> Self {
-        Self(value)
-    }
-
-    pub fn get(self) -> u64 {
-        self.0
-    }
+    MAX = 100_000_000_000_000;
+    zero: "a budget in rials is required (more than 0)";
+    too_large: |value| format!("{value} rials is more than the {} rials a budget may be", Self::MAX);
 }
 
-/// A count of people or households: at least one, at most [`Count::MAX`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Count(u32);
-
-impl Count {
+positive_number! {
+    /// A count of people or households: at least one, at most [`Count::MAX`].
+    Count(u32);
     /// A million: more than all the households of Khorramabad, so a larger number is
     /// a typing error; sums over a zone or the programme stay far inside 64 bits.
-    pub const MAX: u32 = 1_000_000;
-
-    pub fn parse(value: u32) -> Result<Self, ValueError> {
-        if value == 0 {
-            return Err(ValueError::new("must be at least 1"));
-        }
-        if value > Self::MAX {
-            return Err(ValueError::new(format!(
-                "{value} is more than {}, the most this count may be",
-                Self::MAX
-            )));
-        }
-        Ok(Self(value))
-    }
-
-    /// A count read back from the event store, as it was accepted.
-    pub fn stored(value: u32) -> Self {
-        Self(value)
-    }
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
+    MAX = 1_000_000;
+    zero: "must be at least 1";
+    too_large: |value| format!("{value} is more than {}, the most this count may be", Self::MAX);
 }
 
 /// A supervisor's rating of an NGO's work, 1 (poor) ..= 5 (excellent).
@@ -505,6 +501,14 @@ id_type!(
 mod tests {
     use super::*;
 
+    /// The short text `input` is accepted as.
+    fn short_text(input: &str) -> String {
+        Text::required(input, Text::SHORT)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
     #[test]
     fn codes_are_folded_to_lower_case_and_trimmed() {
         assert_eq!(ZoneCode::parse(" Zone-01 ").unwrap().as_str(), "zone-01");
@@ -601,36 +605,16 @@ mod tests {
             );
         }
         // Persian with a zero-width non-joiner is text.
-        assert_eq!(
-            Text::required("می\u{200C}خواهیم", Text::SHORT)
-                .unwrap()
-                .as_str(),
-            "می\u{200C}خواهیم"
-        );
+        assert_eq!(short_text("می\u{200C}خواهیم"), "می\u{200C}خواهیم");
         // Format characters at the ends are trimmed like spaces.
-        assert_eq!(
-            Text::required("\u{200F}\u{FEFF} آب \u{200B}", Text::SHORT)
-                .unwrap()
-                .as_str(),
-            "آب"
-        );
+        assert_eq!(short_text("\u{200F}\u{FEFF} آب \u{200B}"), "آب");
     }
 
     #[test]
     fn text_is_normalised_to_nfc_and_counted_after() {
         // e + combining acute -> é; Arabic alef + hamza above -> أ.
-        assert_eq!(
-            Text::required("Cafe\u{0301}", Text::SHORT)
-                .unwrap()
-                .as_str(),
-            "Caf\u{e9}"
-        );
-        assert_eq!(
-            Text::required("\u{0627}\u{0654}", Text::SHORT)
-                .unwrap()
-                .as_str(),
-            "\u{0623}"
-        );
+        assert_eq!(short_text("Cafe\u{0301}"), "Caf\u{e9}");
+        assert_eq!(short_text("\u{0627}\u{0654}"), "\u{0623}");
         let composed = "e\u{0301}".repeat(10);
         assert!(Text::required(&composed, 10).is_ok());
         // Normalising again changes nothing: what is stored reads back as itself.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use saman_harness::{Backend as DbBackend, TestDb};
 use saman_intake::store::{
-    Append, AppendOutcome, Backend, EventStore, NewEvent, PriorSubmission, StoreError, StoredEvent,
+    Append, AppendOutcome, Backend, EventStore, NewEvent, PriorSubmission, SqlError, StoreError,
+    StoredEvent,
 };
 use tokio::sync::Barrier;
 use uuid::Uuid;
@@ -709,7 +710,7 @@ async fn unsupported_url_is_refused(backend: DbBackend) -> Result {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::UnsupportedUrl(scheme) if scheme == "mysql"),
+        matches!(&err, StoreError::Sql(SqlError::UnsupportedUrl(url)) if url.scheme == "mysql"),
         "{err:?}"
     );
     assert!(!err.to_string().contains("secret"));

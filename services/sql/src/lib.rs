@@ -5,6 +5,8 @@
 //! - [`Backend`]: which engine a database URL names (`sqlite:` or `postgres://` /
 //!   `postgresql://`), and [`UnsupportedUrl`] for the rest (only the scheme is kept: URLs
 //!   carry passwords; [`redact`] hides the password of a URL that must be shown);
+//! - [`SqlError`]: what a store's database fails with, alike in both services (each
+//!   store's error holds it and names the store);
 //! - [`open`]: a pool opened from a URL with every option both services rely on (SQLite:
 //!   WAL, `synchronous=FULL`, a busy timeout, the file created if missing; PostgreSQL: TLS
 //!   as the URL's `sslmode` says, the service's `application_name`), its statement cache,
@@ -23,7 +25,7 @@ mod open;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
-pub use open::{Migrations, PoolConfig, open};
+pub use open::{BUSY_TIMEOUT, Migrations, PoolConfig, open};
 
 /// The SQL engine behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,21 @@ impl Backend {
     }
 }
 
+/// Why a store's database failed, alike in every store; the store's own error holds it
+/// and says whose database it is ("event store database error: ...").
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The embedded migrations could not be applied (or a recorded migration was changed).
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported backend (only the scheme is kept: URLs carry passwords).
+    #[error("URL: {0}")]
+    UnsupportedUrl(#[from] UnsupportedUrl),
+}
+
 /// A database URL naming no supported backend. Only its scheme is kept: URLs carry
 /// passwords.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,10 +76,17 @@ pub struct UnsupportedUrl {
 }
 
 /// One value per backend: a store's engine over SQLite or over PostgreSQL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum OnBackend<S, P> {
     Sqlite(S),
     Postgres(P),
+}
+
+/// Only the backend: what a store holds for it (a pool and its options) is not for logs.
+impl<S, P> std::fmt::Debug for OnBackend<S, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.backend(), f)
+    }
 }
 
 /// The pool [`open`] returns.
@@ -104,7 +128,7 @@ macro_rules! dispatch {
 
 /// The calling service's embedded migrations, one folder per backend next to its
 /// `Cargo.toml` (`migrations/sqlite`, `migrations/postgres`), as [`open`] takes them:
-/// `saman_sql::open::<E>(url, &config, &saman_sql::migrations!())`.
+/// `saman_sql::open(url, &config, &saman_sql::migrations!())`.
 #[macro_export]
 macro_rules! migrations {
     () => {{

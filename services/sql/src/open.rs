@@ -4,13 +4,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migrate, MigrateError, Migrator};
+use sqlx::migrate::{Migrate, Migrator};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, Database, Pool};
 
-use crate::{Backend, OnBackend, Pools, UnsupportedUrl};
+use crate::{Backend, OnBackend, Pools, SqlError};
 
 /// What differs between the services when they open their database.
 #[derive(Debug, Clone, Copy)]
@@ -22,9 +22,12 @@ pub struct PoolConfig<'a> {
     pub max_connections: u32,
     /// Prepared statements each connection keeps; `None`: sqlx's default (100).
     pub statement_cache: Option<usize>,
-    /// SQLite: how long a writer waits for the write lock before failing with SQLITE_BUSY.
-    pub busy_timeout: Duration,
 }
+
+/// SQLite: how long a writer waits for the write lock before failing with SQLITE_BUSY.
+/// Writers hold it for one transaction (a group commit, a batch of the feed: milliseconds),
+/// so only something stuck reaches it.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A service's embedded migrations, one folder per backend (`sqlx::migrate!`).
 #[derive(Debug, Clone, Copy)]
@@ -40,23 +43,19 @@ pub struct Migrations<'a> {
 /// - `postgres://...` / `postgresql://...`: TLS as the URL's `sslmode` asks (sqlx's default,
 ///   `prefer`, uses TLS when the server offers it).
 ///
-/// The error type is the service's own, so its messages stay the service's.
-pub async fn open<E>(
+pub async fn open(
     url: &str,
     config: &PoolConfig<'_>,
     migrations: &Migrations<'_>,
-) -> Result<Pools, E>
-where
-    E: From<UnsupportedUrl> + From<sqlx::Error> + From<MigrateError>,
-{
+) -> Result<Pools, SqlError> {
     Ok(match Backend::of_url(url)? {
         Backend::Sqlite => {
             let options = sqlite_options(url, config)?;
-            OnBackend::Sqlite(pool::<_, E>(config, options, migrations.sqlite).await?)
+            OnBackend::Sqlite(pool(config, options, migrations.sqlite).await?)
         }
         Backend::Postgres => {
             let options = postgres_options(url, config)?;
-            OnBackend::Postgres(pool::<_, E>(config, options, migrations.postgres).await?)
+            OnBackend::Postgres(pool(config, options, migrations.postgres).await?)
         }
     })
 }
@@ -71,7 +70,7 @@ fn sqlite_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<SqliteConn
         // would only survive a process crash: the projection acknowledges messages after
         // its commit, and JetStream would not redeliver a batch lost then).
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(config.busy_timeout)
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
     Ok(match config.statement_cache {
         Some(capacity) => options.statement_cache_capacity(capacity),
@@ -89,15 +88,14 @@ fn postgres_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<PgConnec
 
 /// The pool of either backend from its connect options, bounded as `config` says, with
 /// the migrations run before it is handed out.
-async fn pool<DB, E>(
+async fn pool<DB>(
     config: &PoolConfig<'_>,
     options: <DB::Connection as Connection>::Options,
     migrator: &Migrator,
-) -> Result<Pool<DB>, E>
+) -> Result<Pool<DB>, SqlError>
 where
     DB: Database,
     DB::Connection: Migrate,
-    E: From<sqlx::Error> + From<MigrateError>,
 {
     let pool = PoolOptions::<DB>::new()
         .max_connections(config.max_connections.max(1))

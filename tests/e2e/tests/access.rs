@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http::uri::PathAndQuery;
 use saman_auth::Role;
-use saman_auth::dev::{DevKey, Identity};
+use saman_auth::dev::{DevKey, Identity, with_claim as with, without_claim as without};
 use saman_auth::policy::{INTAKE, RULES, Who};
 use saman_e2e::*;
 use saman_harness::TestIssuer;
@@ -152,29 +152,29 @@ fn member_claims() -> Value {
     )
 }
 
-fn with(mut claims: Value, key: &str, value: Value) -> Value {
-    claims[key] = value;
-    claims
-}
-
-fn without(mut claims: Value, key: &str) -> Value {
-    claims.as_object_mut().expect("claims").remove(key);
-    claims
-}
-
 fn b64(value: &Value) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() -> anyhow::Result<()>
-{
+/// An intake on a fresh SQLite store and its own NATS server, serving, with
+/// `register_programme(zones, members)` recorded.
+async fn intake_with_programme(
+    zones: usize,
+    members: usize,
+) -> anyhow::Result<(TestDb, NatsServer, Intake)> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let intake = Intake::start(db.url(), &nats.url()).await?;
     wait_serving(intake.addr).await?;
-    register_programme(&mut intake.client().await?, 1, 1).await?;
+    register_programme(&mut intake.client().await?, zones, members).await?;
+    Ok((db, nats, intake))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() -> anyhow::Result<()>
+{
+    let (db, nats, intake) = intake_with_programme(1, 1).await?;
     let stored = stored_events(db.url()).await?.len();
     let head = stream_head(&nats.url()).await?;
 
@@ -357,12 +357,8 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_acts_only_as_its_token() -> anyhow::Result<()> {
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
+    let (db, _nats, intake) = intake_with_programme(1, 2).await?;
     let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 2).await?;
     let stored = stored_events(db.url()).await?.len();
 
     // A member of ngo-01 acting as a member of another NGO, or as another member.
@@ -421,12 +417,8 @@ async fn a_request_acts_only_as_its_token() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_actor_is_the_tokens_and_the_event_records_the_principal() -> anyhow::Result<()> {
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
-    wait_serving(intake.addr).await?;
+    let (db, nats, intake) = intake_with_programme(1, 1).await?;
     let mut client = intake.client().await?;
-    register_programme(&mut client, 1, 1).await?;
     let request = altered(declare_need("zone-01", "m-001", "Roof"), |r| {
         r.submission.as_mut().expect("a header").actor = None;
     });

@@ -17,7 +17,7 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::plan::{self, Decision};
-use super::{Append, AppendOutcome, PriorSubmission, StoreError, StoredEvent};
+use super::{Append, AppendOutcome, PriorSubmission, SqlError, StoreError, StoredEvent};
 
 /// What differs between the backends beyond the shared SQL.
 pub(super) trait Dialect: Database {
@@ -313,13 +313,13 @@ where
                 Ok(None) if attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, "append batch lost a race; deciding it again");
                 }
-                Err(StoreError::Database(error))
+                Err(StoreError::Sql(SqlError::Database(error)))
                     if attempt < MAX_ATTEMPTS && DB::is_transient(&error) =>
                 {
                     tracing::debug!(attempt, %error, "append batch hit a transient error; retrying");
                 }
                 Ok(None) => {
-                    return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                    return Err(StoreError::from(sqlx::Error::Protocol(format!(
                         "append batch lost the race to concurrent writers {MAX_ATTEMPTS} times"
                     ))));
                 }

@@ -1,25 +1,19 @@
 //! Errors of the event store.
 
+pub use saman_sql::SqlError;
+
 /// Why an event store operation failed.
 ///
 /// None of these is a business outcome: a version conflict or a duplicate submission is an
 /// [`AppendOutcome`](super::AppendOutcome), not an error.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed or could not be reached. The operation may or may not have taken
-    /// effect if the failure happened during commit: retrying an append with the same
-    /// submission ids is safe (it yields `Duplicate` for what did commit).
-    #[error("event store database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// The embedded migrations could not be applied (or a recorded migration was changed).
-    #[error("event store migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The URL names no backend this store supports (only the scheme is kept: URLs carry
-    /// passwords).
-    #[error(
-        "unsupported event store URL scheme {0:?}: expected sqlite:, postgres:// or postgresql://"
-    )]
-    UnsupportedUrl(String),
+    /// The database failed or could not be reached, its migrations could not be applied,
+    /// or its URL names no supported backend. A database failure during commit may or may
+    /// not have taken effect: retrying an append with the same submission ids is safe (it
+    /// yields `Duplicate` for what did commit).
+    #[error("event store {0}")]
+    Sql(#[from] SqlError),
     /// Data read from the database, or handed to the store, breaks an invariant of the store
     /// (e.g. a malformed UUID or hash in a row, an event whose stream version does not follow its
     /// append's expected version).
@@ -27,9 +21,10 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl From<saman_sql::UnsupportedUrl> for StoreError {
-    fn from(err: saman_sql::UnsupportedUrl) -> Self {
-        StoreError::UnsupportedUrl(err.scheme)
+/// Every statement's failure (`?` on sqlx's results).
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Sql(err.into())
     }
 }
 

@@ -23,13 +23,11 @@ mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use saman_sql::{Migrations, OnBackend, PoolConfig, dispatch};
-use sqlx::migrate::Migrator;
+use saman_sql::{OnBackend, PoolConfig, dispatch, migrations};
 use sqlx::{Postgres, Sqlite};
 
-pub use error::StoreError;
+pub use error::{SqlError, StoreError};
 
 use engine::Engine;
 
@@ -110,27 +108,12 @@ pub struct StoredEvent {
 }
 
 /// The event store. Cheap to clone: the connection pool inside is shared.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct EventStore {
     inner: Inner,
 }
 
 type Inner = OnBackend<Engine<Sqlite>, Engine<Postgres>>;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// How long a writer waits for SQLite's write lock before failing with SQLITE_BUSY. Writers
-/// hold it for one group commit (milliseconds), so this is only reached if something is stuck.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl std::fmt::Debug for EventStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStore")
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
-    }
-}
 
 impl EventStore {
     /// Opens the store and runs the embedded migrations before returning.
@@ -147,13 +130,8 @@ impl EventStore {
             application_name: "saman-intake",
             max_connections,
             statement_cache: Some(engine::STATEMENT_CACHE),
-            busy_timeout: BUSY_TIMEOUT,
         };
-        let migrations = Migrations {
-            sqlite: &SQLITE_MIGRATIONS,
-            postgres: &POSTGRES_MIGRATIONS,
-        };
-        let pools = saman_sql::open::<StoreError>(url, &config, &migrations).await?;
+        let pools = saman_sql::open(url, &config, &migrations!()).await?;
         Ok(EventStore {
             inner: pools.map(Engine::new, Engine::new),
         })

@@ -1,5 +1,6 @@
 //! Errors of the read models, and which of them a retry may cure.
 
+pub use saman_sql::SqlError;
 use sqlx::error::DatabaseError;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::sqlite::SqliteError;
@@ -8,18 +9,11 @@ use sqlx::sqlite::SqliteError;
 /// it is parked (see [`ReadModels::apply`](super::ReadModels::apply)).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadModelError {
-    /// The database failed or could not be reached; nothing of the operation committed
-    /// unless the failure hit the commit itself (applying the batch again is safe).
-    #[error("read model database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// The embedded migrations could not be applied (or a recorded one was changed).
-    #[error("read model migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The URL names no supported backend (only the scheme is kept: URLs carry passwords).
-    #[error(
-        "unsupported read model URL scheme {0:?}: expected sqlite:, postgres:// or postgresql://"
-    )]
-    UnsupportedUrl(String),
+    /// The database failed or could not be reached (nothing of the operation committed
+    /// unless the failure hit the commit itself: applying the batch again is safe), its
+    /// migrations could not be applied, or its URL names no supported backend.
+    #[error("read model {0}")]
+    Sql(#[from] SqlError),
     /// No such zone (or generation, ...).
     #[error("{what} {id:?} not found")]
     NotFound { what: &'static str, id: String },
@@ -51,10 +45,10 @@ impl ReadModelError {
     /// Whether a retry may cure this failure (see [`FailureKind`]).
     pub fn kind(&self) -> FailureKind {
         match self {
-            ReadModelError::Database(err) => sqlx_kind(err),
+            ReadModelError::Sql(SqlError::Database(err)) => sqlx_kind(err),
             // Run at start-up only; a database that cannot be reached fails them too.
-            ReadModelError::Migrate(_) => FailureKind::Transient,
-            ReadModelError::UnsupportedUrl(_)
+            ReadModelError::Sql(SqlError::Migrate(_)) => FailureKind::Transient,
+            ReadModelError::Sql(SqlError::UnsupportedUrl(_))
             | ReadModelError::NotFound { .. }
             | ReadModelError::Corrupt(_)
             | ReadModelError::OutOfRange(_) => FailureKind::Deterministic,
@@ -151,9 +145,10 @@ pub(super) fn sqlite_kind(code: i32) -> FailureKind {
     }
 }
 
-impl From<saman_sql::UnsupportedUrl> for ReadModelError {
-    fn from(err: saman_sql::UnsupportedUrl) -> Self {
-        ReadModelError::UnsupportedUrl(err.scheme)
+/// Every statement's failure (`?` on sqlx's results).
+impl From<sqlx::Error> for ReadModelError {
+    fn from(err: sqlx::Error) -> Self {
+        ReadModelError::Sql(err.into())
     }
 }
 

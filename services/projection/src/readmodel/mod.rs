@@ -45,13 +45,12 @@ mod sql;
 mod table;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use saman_domain::Day;
 use saman_domain::values::ZoneCode;
 use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
-pub use error::{FailureKind, ReadModelError};
+pub use error::{FailureKind, ReadModelError, SqlError};
 pub use facts::ParkKind;
 pub use queries::Names;
 pub use queries::compliance::{Compliance, Submitter};
@@ -114,20 +113,22 @@ impl ApplyReport {
 pub use saman_sql::Backend;
 
 /// The read models. Cheap to clone: the connection pool inside is shared.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ReadModels {
     pools: Pools,
 }
 
-/// How long a writer waits for SQLite's write lock (the live feed and a rebuild both write).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl std::fmt::Debug for ReadModels {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadModels")
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
-    }
+/// The queries of the whole programme as of a day, each `queries::<module>::<name>`
+/// on whichever backend the read models are on.
+macro_rules! as_of_queries {
+    ($($(#[doc = $doc:literal])+ $name:ident in $module:ident -> $out:ty;)+) => {
+        $(
+            $(#[doc = $doc])+
+            pub async fn $name(&self, generation: u64, as_of: Day) -> Result<$out, ReadModelError> {
+                dispatch!(&self.pools, pool => queries::$module::$name(pool, generation, as_of).await)
+            }
+        )+
+    };
 }
 
 impl ReadModels {
@@ -142,9 +143,8 @@ impl ReadModels {
             application_name: "saman-projection",
             max_connections,
             statement_cache: None,
-            busy_timeout: BUSY_TIMEOUT,
         };
-        let pools = saman_sql::open::<ReadModelError>(url, &config, &migrations!()).await?;
+        let pools = saman_sql::open(url, &config, &migrations!()).await?;
         dispatch!(&pools, pool => generations::init(pool).await)?;
         Ok(ReadModels { pools })
     }
@@ -250,41 +250,16 @@ impl ReadModels {
         dispatch!(&self.pools, pool => queries::zones::zone_progress(pool, generation, zone, as_of).await)
     }
 
-    /// The zones registered by `as_of`, by code.
-    pub async fn list_zones(
-        &self,
-        generation: u64,
-        as_of: Day,
-    ) -> Result<Vec<ZoneSummary>, ReadModelError> {
-        dispatch!(&self.pools, pool => queries::zones::list_zones(pool, generation, as_of).await)
-    }
-
-    /// The programme as of `as_of`.
-    pub async fn programme_summary(
-        &self,
-        generation: u64,
-        as_of: Day,
-    ) -> Result<ProgrammeSummary, ReadModelError> {
-        dispatch!(&self.pools, pool => queries::programme::programme_summary(pool, generation, as_of).await)
-    }
-
-    /// Every NGO and agency (registered by `as_of`, or with submissions by then), by code,
-    /// zeros included.
-    pub async fn compliance(
-        &self,
-        generation: u64,
-        as_of: Day,
-    ) -> Result<Compliance, ReadModelError> {
-        dispatch!(&self.pools, pool => queries::compliance::compliance(pool, generation, as_of).await)
-    }
-
-    /// Referrals per agency as of `as_of`, by code.
-    pub async fn cooperation(
-        &self,
-        generation: u64,
-        as_of: Day,
-    ) -> Result<Vec<AgencyCooperation>, ReadModelError> {
-        dispatch!(&self.pools, pool => queries::cooperation::cooperation(pool, generation, as_of).await)
+    as_of_queries! {
+        /// The zones registered by `as_of`, by code.
+        list_zones in zones -> Vec<ZoneSummary>;
+        /// The programme as of `as_of`.
+        programme_summary in programme -> ProgrammeSummary;
+        /// Every NGO and agency (registered by `as_of`, or with submissions by then), by
+        /// code, zeros included.
+        compliance in compliance -> Compliance;
+        /// Referrals per agency as of `as_of`, by code.
+        cooperation in cooperation -> Vec<AgencyCooperation>;
     }
 
     /// A page of a zone's timeline (its stream's events and the supervision reports naming

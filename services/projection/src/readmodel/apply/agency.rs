@@ -3,7 +3,7 @@
 use saman_domain::StreamId;
 use saman_domain::values::{AgencyCode, Names};
 
-use super::applier::{Applier, Meta, Refused, own_stream};
+use super::applier::{Applied, Applier, Meta, own_stream};
 use crate::readmodel::facts::AgencyRow;
 
 impl Applier {
@@ -12,7 +12,7 @@ impl Applier {
         meta: &Meta<'_>,
         code: &AgencyCode,
         name: &Names,
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         own_stream(meta, StreamId::Agency(code.clone()))?;
         self.changes.agencies.insert(
             code.to_string(),

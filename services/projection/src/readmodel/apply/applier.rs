@@ -81,6 +81,9 @@ pub(super) struct Meta<'a> {
 /// Why an event cannot be applied: the reason it is parked with.
 pub(super) type Refused = String;
 
+/// What applying one event comes to: done, or refused with the reason it is parked with.
+pub(super) type Applied = Result<(), Refused>;
+
 impl Applier {
     pub fn new(known: Known, parked_at_us: i64) -> Self {
         Applier {
@@ -113,7 +116,7 @@ impl Applier {
     }
 
     /// Applies one event, or says why it cannot be applied (nothing is recorded then).
-    pub fn apply(&mut self, position: u64, published: &Published) -> Result<(), Refused> {
+    pub fn apply(&mut self, position: u64, published: &Published) -> Applied {
         use PublishedEvent as E;
         let occurred_at_us = micros(published.occurred_at);
         let recorded_at_us = published.recorded_at.map_or(occurred_at_us, micros);
@@ -177,7 +180,7 @@ impl Applier {
     }
 
     /// A zone event: its stream is the zone's, and the zone is registered.
-    pub(super) fn zone_event(&self, meta: &Meta<'_>, zone: &ZoneCode) -> Result<(), Refused> {
+    pub(super) fn zone_event(&self, meta: &Meta<'_>, zone: &ZoneCode) -> Applied {
         own_stream(meta, StreamId::Zone(zone.clone()))?;
         if !self.known.zones.contains(zone.as_str()) {
             return Err(format!("zone {zone} is not registered"));
@@ -207,7 +210,7 @@ pub(crate) fn parked_row(
 }
 
 /// The event's stream is `expected` (the stream its body names).
-pub(super) fn own_stream(meta: &Meta<'_>, expected: StreamId) -> Result<(), Refused> {
+pub(super) fn own_stream(meta: &Meta<'_>, expected: StreamId) -> Applied {
     let stream = &meta.published.stream;
     if *stream == expected {
         return Ok(());

@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use saman_contract::DecodeError;
 use saman_domain::StreamId;
 
-use super::error::FailureKind;
+use super::error::{FailureKind, SqlError};
 use super::facts::{ParkKind, safe_event_id, to_i64};
 use super::generations;
 use super::sql::{Session, Store};
@@ -381,14 +381,14 @@ async fn write(db: &mut impl Session, g: i64, c: &Changes, known: &Known) -> Res
 /// for encoding \"UTF8\": 0x00 (SQLSTATE 22021)".
 fn refusal(err: &ReadModelError) -> String {
     match err {
-        ReadModelError::Database(sqlx::Error::Database(db)) => match db.code() {
+        ReadModelError::Sql(SqlError::Database(sqlx::Error::Database(db))) => match db.code() {
             Some(code) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
                 format!("{} (SQLite code {code})", db.message())
             }
             Some(code) => format!("{} (SQLSTATE {code})", db.message()),
             None => db.message().to_owned(),
         },
-        ReadModelError::Database(other) => other.to_string(),
+        ReadModelError::Sql(SqlError::Database(other)) => other.to_string(),
         other => other.to_string(),
     }
 }
@@ -399,7 +399,7 @@ fn blames_the_messages(err: &ReadModelError) -> bool {
     err.kind() == FailureKind::Deterministic
         && !matches!(
             err,
-            ReadModelError::NotFound { .. } | ReadModelError::UnsupportedUrl(_)
+            ReadModelError::NotFound { .. } | ReadModelError::Sql(SqlError::UnsupportedUrl(_))
         )
 }
 

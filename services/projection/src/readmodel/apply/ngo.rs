@@ -4,17 +4,13 @@ use saman_contract::PublishedEvent;
 use saman_domain::StreamId;
 use saman_domain::values::{Names, NgoCode, Text};
 
-use super::applier::{Applier, Meta, Refused, own_stream};
+use super::applier::{Applied, Applier, Meta, own_stream};
 use crate::readmodel::facts::{NgoRow, SupervisionRow};
 use crate::readmodel::sentences;
 
 impl Applier {
     /// An event of an NGO's stream.
-    pub(super) fn ngo_stream(
-        &mut self,
-        meta: &Meta<'_>,
-        event: &PublishedEvent,
-    ) -> Result<(), Refused> {
+    pub(super) fn ngo_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
             E::NgoApproved {
@@ -60,7 +56,7 @@ impl Applier {
         code: &NgoCode,
         name: &Names,
         ministry_approval_ref: &Text,
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         own_stream(meta, StreamId::Ngo(code.clone()))?;
         self.changes.ngos.insert(
             code.to_string(),

@@ -2,7 +2,7 @@
 
 use saman_domain::event::ProgrammeDates;
 
-use super::applier::{Applier, Meta, Refused};
+use super::applier::{Applied, Applier, Meta};
 use crate::readmodel::facts::ProgrammeRow;
 
 impl Applier {
@@ -10,7 +10,7 @@ impl Applier {
         &mut self,
         meta: &Meta<'_>,
         dates: &ProgrammeDates,
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         let row = ProgrammeRow {
             needs_deadline: dates.needs_deadline,
             proposals_deadline: dates.proposals_deadline,

@@ -4,17 +4,13 @@ use saman_contract::PublishedEvent;
 use saman_domain::Day;
 use saman_domain::values::{Text, ZoneCode};
 
-use super::applier::{Applier, Meta, Refused};
+use super::applier::{Applied, Applier, Meta, Refused};
 use crate::readmodel::facts::{Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status};
 use crate::readmodel::sentences;
 
 impl Applier {
     /// A proposal's or project's event (of its zone's stream).
-    pub(super) fn proposal_stream(
-        &mut self,
-        meta: &Meta<'_>,
-        event: &PublishedEvent,
-    ) -> Result<(), Refused> {
+    pub(super) fn proposal_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
             E::ProposalSubmitted {
@@ -158,7 +154,7 @@ impl Applier {
         proposal_id: &str,
         status: Status,
         reason: &Text,
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         self.zone_event(meta, zone)?;
         let proposal = self.proposal_in_zone(proposal_id, zone)?;
         if let Some(decision) = proposal.decision() {
@@ -192,7 +188,7 @@ impl Applier {
         zone: &ZoneCode,
         proposal_id: &str,
         completed_on: Day,
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         self.zone_event(meta, zone)?;
         let project = self.project_in_zone(proposal_id, zone)?;
         if project.completed_on.is_some() {

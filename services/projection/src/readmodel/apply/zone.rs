@@ -8,18 +8,14 @@ use saman_domain::StreamId;
 use saman_domain::event::Goal;
 use saman_domain::values::{Names, ZoneCode};
 
-use super::applier::{Applier, Meta, Refused, own_stream};
+use super::applier::{Applied, Applier, Meta, Refused, own_stream};
 use super::lookup::NeedRef;
 use crate::readmodel::facts::{ActivityRow, Answer, GoalRow, NeedRow, ReferralRow, ZoneRow};
 use crate::readmodel::sentences;
 
 impl Applier {
     /// An event of a zone's stream.
-    pub(super) fn zone_stream(
-        &mut self,
-        meta: &Meta<'_>,
-        event: &PublishedEvent,
-    ) -> Result<(), Refused> {
+    pub(super) fn zone_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
             E::ZoneRegistered { code, name, goals } => {
@@ -188,7 +184,7 @@ impl Applier {
         code: &ZoneCode,
         name: &Names,
         goals: &[Goal],
-    ) -> Result<(), Refused> {
+    ) -> Applied {
         own_stream(meta, StreamId::Zone(code.clone()))?;
         if self.known.zones.contains(code.as_str()) {
             return Err(format!("zone {code} is already registered"));
