@@ -162,6 +162,7 @@ impl Script {
             subject: format!("saman.events.v1.{}.{event_type}", envelope.stream_id),
             payload: envelope.encode_to_vec().into(),
             traceparent: None,
+            unverified: None,
         };
         self.messages.push(message.clone());
         message
@@ -174,6 +175,7 @@ impl Script {
             subject: subject.to_owned(),
             payload: bytes::Bytes::copy_from_slice(payload),
             traceparent: None,
+            unverified: None,
         };
         self.messages.push(message.clone());
         message
