@@ -12,7 +12,9 @@
 //! - `read_back`: what the event store and JetStream hold ([`published`]);
 //! - `http`, `process`: plain HTTP GETs, child processes and their signals;
 //! - `auth`: the token issuer of the test process, and channels whose calls carry
-//!   tokens ([`Channel`], [`Tokens`]).
+//!   tokens ([`Channel`], [`Tokens`]);
+//! - `signing`: the event signing key of the test process, and publishing on the
+//!   events subjects directly ([`publish_directly`], [`signed`]).
 //!
 //! The nats-server and the databases come from the harness ([`NatsServer`], [`TestDb`]),
 //! and so does [`on_both_backends!`].
@@ -34,6 +36,7 @@ mod projection;
 mod read_back;
 mod refusals;
 mod requests;
+mod signing;
 mod system;
 
 pub use auth::{
@@ -56,6 +59,7 @@ pub use read_back::{
 pub use refusals::{ERROR_DOMAIN, MAX_REFUSAL_BYTES, refused, status_metadata_size};
 pub use requests::*;
 pub use saman_harness::{Backend, NatsServer, TestDb, free_port, on_both_backends};
+pub use signing::{event_keys, publish_directly, signed};
 pub use system::{System, WriteSide, published_and_applied};
 
 /// A service running inside the test process: stopping it cancels its token and waits

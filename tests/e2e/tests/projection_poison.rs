@@ -33,18 +33,15 @@ struct Fixture {
     nats: NatsServer,
     _intake_db: TestDb,
     intake: Intake,
-    js: async_nats::jetstream::Context,
 }
 
 impl Fixture {
     async fn new(backend: Backend) -> anyhow::Result<Fixture> {
         let side = WriteSide::start(backend, 2, 2).await?;
-        let js = async_nats::jetstream::new(async_nats::connect(side.nats.url()).await?);
         Ok(Fixture {
             nats: side.nats,
             _intake_db: side.intake_db,
             intake: side.intake,
-            js,
         })
     }
 
@@ -71,18 +68,16 @@ impl Fixture {
     }
 
     /// Publishes `envelope` on its subject as someone else than intake would: no
-    /// `Nats-Msg-Id`, so JetStream stores every copy. Returns its position.
+    /// `Nats-Msg-Id`, so JetStream stores every copy; signed with intake's key, so that
+    /// what is tested is what the read models do with it. Returns its position.
     async fn forge(&self, envelope: &events::Envelope) -> anyhow::Result<u64> {
         let subject = format!(
             "saman.events.v1.{}.{}",
             envelope.stream_id.replace('\0', "_"),
             envelope.event_type
         );
-        let ack = self
-            .js
-            .publish(subject, prost::Message::encode_to_vec(envelope).into())
-            .await?
-            .await?;
+        let payload = prost::Message::encode_to_vec(envelope);
+        let ack = publish_directly(&self.nats.url(), subject, signed(&payload), payload).await?;
         anyhow::ensure!(!ack.duplicate, "stored as a duplicate: {ack:?}");
         Ok(ack.sequence)
     }
