@@ -1773,23 +1773,31 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
     Ok(())
 }
 
-async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Backend) -> Result {
-    let (_db, models, mut script) = loaded(backend).await?;
-    let version = script.versions["zone.zone-02"] + 1;
-    // Someone else publishes an event at zone-02's next version, before intake does ...
-    let forged = envelope_at(
+/// The titles of zone-02's unanswered needs as of the goal date.
+async fn zone_02_titles(models: &ReadModels) -> Result<Vec<String>> {
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D3))
+        .await?
+        .reply(None);
+    Ok(z2.unanswered_needs.into_iter().map(|n| n.title).collect())
+}
+
+/// Someone else's event at zone-02's `version`: "Forged need", as if by m-010.
+fn forged_need(version: u64) -> Envelope {
+    envelope_at(
         "zone.zone-02",
         version,
         "forged-event",
         "1397-03-02",
         member("ngo-02", "m-010"),
         need_body("zone-02", "n-forged", "ngo-02", "m-010", "Forged need"),
-    );
-    let forged_message = script.publish(&forged);
-    // ... then intake's real event at that version (and a copy of the forgery) arrive in
-    // the same batch.
+    )
+}
+
+/// Intake's real event at zone-02's next version: "Real need", declared by m-010.
+fn real_need(script: &mut Script) -> Incoming {
     need(
-        &mut script,
+        script,
         "zone-02",
         "n-real",
         "ngo-02",
@@ -1800,7 +1808,18 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         "1397-03-03",
         false,
     );
-    let real_message = script.messages.last().unwrap().clone();
+    script.messages.last().unwrap().clone()
+}
+
+async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Backend) -> Result {
+    let (_db, models, mut script) = loaded(backend).await?;
+    let version = script.versions["zone.zone-02"] + 1;
+    // Someone else publishes an event at zone-02's next version, before intake does ...
+    let forged = forged_need(version);
+    let forged_message = script.publish(&forged);
+    // ... then intake's real event at that version (and a copy of the forgery) arrive in
+    // the same batch.
+    let real_message = real_need(&mut script);
     let mut copy = forged_message.clone();
     copy.position = script.messages.len() as u64 + 1;
     let batch = [forged_message.clone(), real_message.clone(), copy];
@@ -1834,16 +1853,8 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         )
     );
     // The forgery stays applied, the real event is not counted twice or dropped silently.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D3))
-        .await?
-        .reply(None);
-    let titles: Vec<&str> = z2
-        .unanswered_needs
-        .iter()
-        .map(|n| n.title.as_str())
-        .collect();
-    assert!(titles.contains(&"Forged need") && !titles.contains(&"Real need"));
+    let titles = zone_02_titles(&models).await?;
+    assert!(titles.iter().any(|t| t == "Forged need") && !titles.iter().any(|t| t == "Real need"));
 
     // The real event redelivered: parked once. A copy of it at another position: another
     // conflict. The forgery's copy again: a duplicate.
@@ -1875,14 +1886,7 @@ async fn an_unverified_forgery_is_parked_without_taking_the_real_events_place(
     let version = script.versions["zone.zone-02"] + 1;
     // Forgeries at zone-02's next version that the feed found not signed by intake, one
     // of each kind, before intake's real event at that version, in one batch.
-    let forged = envelope_at(
-        "zone.zone-02",
-        version,
-        "forged-event",
-        "1397-03-02",
-        member("ngo-02", "m-010"),
-        need_body("zone-02", "n-forged", "ngo-02", "m-010", "Forged need"),
-    );
+    let forged = forged_need(version);
     let whys = [
         (Unverified::Unsigned, pb::ParkedKind::Unsigned),
         (
@@ -1904,30 +1908,11 @@ async fn an_unverified_forgery_is_parked_without_taking_the_real_events_place(
         message.unverified = Some(why.clone());
         batch.push(message);
     }
-    need(
-        &mut script,
-        "zone-02",
-        "n-real",
-        "ngo-02",
-        "m-010",
-        INFRA,
-        "Real need",
-        9,
-        "1397-03-03",
-        false,
-    );
-    let real_message = script.messages.last().unwrap().clone();
+    let real_message = real_need(&mut script);
     batch.push(real_message.clone());
     let report = models.apply(1, &batch).await?;
-    assert_eq!(
-        (
-            report.applied,
-            report.parked,
-            report.conflicts,
-            report.duplicates
-        ),
-        (1, 4, 0, 0)
-    );
+    assert_eq!((report.applied, report.parked), (1, 4), "{report:?}");
+    assert_eq!((report.conflicts, report.duplicates), (0, 0), "{report:?}");
     let parked = listed_parked(&models, 1).await?;
     let found: Vec<(u64, pb::ParkedKind, &str, &str)> = parked
         .iter()
@@ -1950,17 +1935,9 @@ async fn an_unverified_forgery_is_parked_without_taking_the_real_events_place(
         .collect();
     assert_eq!(found, expected);
     // The real event is applied, the forgery is not.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D3))
-        .await?
-        .reply(None);
-    let titles: Vec<&str> = z2
-        .unanswered_needs
-        .iter()
-        .map(|n| n.title.as_str())
-        .collect();
+    let titles = zone_02_titles(&models).await?;
     assert!(
-        titles.contains(&"Real need") && !titles.contains(&"Forged need"),
+        titles.iter().any(|t| t == "Real need") && !titles.iter().any(|t| t == "Forged need"),
         "{titles:?}"
     );
     assert!(models.has_applied(1, "zone.zone-02", version).await?);

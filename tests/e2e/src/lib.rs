@@ -49,12 +49,12 @@ pub use nix::sys::signal::Signal;
 pub use process::{Binary, Service, binary};
 pub use projection::{
     Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
-    Writes, connect_projection, connect_projection_admin, read_as_of, status, wait_caught_up,
-    wait_rebuilt, whole_timeline,
+    Writes, connect_projection, connect_projection_admin, read_as_of, rebuild_caught_up, status,
+    wait_caught_up, wait_rebuilt, whole_timeline,
 };
 pub use read_back::{
-    Published, STREAM, assert_exactly_once_in_order, published, stored_events, stream_head,
-    wait_consumer_drained, wait_stream_count,
+    Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
+    stream_head, wait_consumer_drained, wait_stream_count,
 };
 pub use refusals::{ERROR_DOMAIN, MAX_REFUSAL_BYTES, refused, status_metadata_size};
 pub use requests::*;

@@ -191,6 +191,27 @@ pub async fn status(
         .into_inner())
 }
 
+/// Starts a rebuild and waits (at most `timeout` for each step) until its generation is
+/// served and has caught up with the stream's `head`: the status then, of that generation.
+pub async fn rebuild_caught_up(
+    admin: &mut ProjectionAdminClient<Channel>,
+    head: u64,
+    timeout: Duration,
+) -> anyhow::Result<query::ProjectionStatus> {
+    let generation = admin
+        .rebuild(query::RebuildRequest {})
+        .await?
+        .into_inner()
+        .generation;
+    wait_rebuilt(admin, generation, timeout, "the rebuild").await?;
+    let rebuilt = wait_caught_up(admin, head, timeout).await?;
+    anyhow::ensure!(
+        rebuilt.generation == generation,
+        "generation {generation} was rebuilt, {rebuilt:?} is served"
+    );
+    Ok(rebuilt)
+}
+
 /// Waits (at most `timeout`) until the rebuild into `generation` has finished and that
 /// generation is served; `what` names the rebuild in the failure.
 pub async fn wait_rebuilt(

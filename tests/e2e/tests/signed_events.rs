@@ -6,7 +6,7 @@
 //! again in a rebuild, and intake's real event at that stream and version is applied.
 //! Without keys neither service starts, unless told to run insecure.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use saman_contract::EventSigner;
@@ -27,24 +27,8 @@ const CATCH_UP: Duration = Duration::from_secs(120);
 
 /// The event intake published for `reply`, as it is on the stream.
 async fn published_for(nats_url: &str, reply: &pb::SubmissionReply) -> anyhow::Result<Published> {
-    let event_id = &reply
-        .events
-        .first()
-        .context("a reply without events")?
-        .event_id;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let head = stream_head(nats_url).await?;
-        let all = published(nats_url, head, Duration::from_secs(30)).await?;
-        if let Some(m) = all.into_iter().find(|m| &m.envelope.event_id == event_id) {
-            return Ok(m);
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "event {event_id} is not on the stream"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let event = reply.events.first().context("a reply without events")?;
+    published_event(nats_url, &event.event_id).await
 }
 
 async fn declare(
@@ -113,14 +97,13 @@ async fn parked(
 }
 
 async fn forgeries(backend: Backend) -> anyhow::Result<()> {
-    let side = WriteSide::start(backend, 2, 1).await?;
-    let nats_url = side.nats.url();
-    let projection_db = TestDb::new(backend).await?;
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
-    let mut admin = projection.admin().await?;
-    let mut client = projection.client().await?;
-    let mut intake = side.intake.client().await?;
-    let mut writes = Writes::default();
+    let system = System::start_registered(backend, 2, 1).await?;
+    let nats_url = system.nats.url();
+    let (mut admin, mut client) = (
+        system.projection.admin().await?,
+        system.projection.client().await?,
+    );
+    let (mut intake, mut writes) = (system.intake.client().await?, Writes::default());
 
     let first = declare(&mut intake, &mut writes, "real one").await?;
     assert_eq!(titles(&mut client, &writes).await?, ["real one"]);
@@ -221,18 +204,9 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
     );
 
     // A rebuild replays the stream: the forgeries are parked again, intake's events apply.
-    let generation = admin
-        .rebuild(query::RebuildRequest {})
-        .await?
-        .into_inner()
-        .generation;
-    wait_rebuilt(&mut admin, generation, CATCH_UP, "the rebuild").await?;
-    let rebuilt = wait_caught_up(&mut admin, head, CATCH_UP).await?;
-    assert_eq!(
-        (rebuilt.generation, rebuilt.parked, rebuilt.conflicts),
-        (generation, 4, 0),
-        "{rebuilt:?}"
-    );
+    let rebuilt = rebuild_caught_up(&mut admin, head, CATCH_UP).await?;
+    assert!(rebuilt.generation > s.generation, "{rebuilt:?}");
+    assert_eq!((rebuilt.parked, rebuilt.conflicts), (4, 0), "{rebuilt:?}");
     assert_eq!(
         parked(&mut admin).await?,
         expected,
@@ -249,7 +223,7 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
         env: vec![
             (
                 "SAMAN_PROJECTION".into(),
-                format!("http://{}", projection.addr),
+                format!("http://{}", system.projection.addr),
             ),
             ("SAMAN_NATS_URL".into(), nats_url.clone()),
         ],
@@ -263,52 +237,52 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
     ] {
         assert!(text.contains(kind), "{kind} in:\n{text}");
     }
-    projection.stop().await?;
-    side.intake.stop().await
+    system.stop().await
+}
+
+/// What a service's `run` says when it refuses to start.
+async fn refusal<F>(run: impl FnOnce(tokio::net::TcpListener) -> F) -> anyhow::Result<String>
+where
+    F: Future<Output = anyhow::Result<()>>,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    match run(listener).await {
+        Ok(()) => anyhow::bail!("the service started"),
+        Err(refused) => Ok(format!("{refused:#}")),
+    }
 }
 
 #[tokio::test]
 async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
 -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let mut config = saman_intake::config::Config::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
-    let refused = saman_intake::server::run(config, listener, std::future::pending())
-        .await
-        .expect_err("intake without a signing key");
     assert_eq!(
-        format!("{refused:#}"),
+        refusal(|l| saman_intake::server::run(config, l, std::future::pending())).await?,
         "no event signing key: pass --event-signing-key FILE (an Ed25519 key in PKCS#8 PEM), \
          or --insecure-unsigned-events to publish unsigned events"
     );
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let mut config = ProjectionConfig::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
-    let refused = saman_projection::server::run(config, listener, std::future::pending())
-        .await
-        .expect_err("the projection without event keys");
     assert_eq!(
-        format!("{refused:#}"),
+        refusal(|l| saman_projection::server::run(config, l, std::future::pending())).await?,
         "no event keys: pass --event-keys FILE (the JWKS of intake's event signing keys), \
          or --insecure-unverified-events to apply events unchecked"
     );
 
     // A key file that is not one: refused, naming the file.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let mut config = ProjectionConfig::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
     config.event_keys.event_keys = Some(event_keys().signing_key_file());
-    let refused = saman_projection::server::run(config, listener, std::future::pending())
-        .await
-        .expect_err("a private key is not a JWKS");
+    let refused =
+        refusal(|l| saman_projection::server::run(config, l, std::future::pending())).await?;
     assert!(
-        format!("{refused:#}").starts_with(&format!(
+        refused.starts_with(&format!(
             "Failed to read the event keys {}: not a JWKS of Ed25519 keys: not JSON",
             event_keys().signing_key_file().display()
         )),
-        "{refused:#}"
+        "{refused}"
     );
 
     // Told to: both start (and warn).
