@@ -718,6 +718,8 @@ pub struct WatchArgs {
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
+    #[command(subcommand)]
+    pub command: Option<EventsCommand>,
     /// NATS server(s), comma-separated.
     #[arg(
         long,
@@ -747,6 +749,32 @@ pub struct EventsArgs {
     /// Stop after this many events.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print the JWKS of intake's event signing keys (their public halves), for the
+    /// projection's --event-keys and for every subscriber that verifies events.
+    #[command(after_help = "Examples:\n  \
+        saman events keys --generate --signing-key .saman/event-signing-key.pem > .saman/event-keys.json\n  \
+        saman events keys --signing-key new.pem --keep event-keys.json > event-keys.next.json")]
+    Keys {
+        /// An Ed25519 private key (PKCS#8 PEM) intake signs with; repeat for several.
+        #[arg(long, value_name = "FILE", required = true)]
+        signing_key: Vec<std::path::PathBuf>,
+        /// The key id intake is given (--event-signing-key-id), for a single
+        /// --signing-key; by default its RFC 7638 thumbprint, as intake derives it.
+        #[arg(long, value_name = "ID")]
+        key_id: Option<String>,
+        /// The keys of this JWKS stay in the set (a rotation: earlier keys still verify
+        /// the history).
+        #[arg(long, value_name = "JWKS")]
+        keep: Vec<std::path::PathBuf>,
+        /// Make the first --signing-key (a new random key, readable by you only) if the
+        /// file does not exist.
+        #[arg(long)]
+        generate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

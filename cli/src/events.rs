@@ -13,11 +13,20 @@ use saman_domain::calendar::Day;
 use saman_proto::events::v1 as events;
 
 use crate::actor::ActorArg;
-use crate::args::{EventsArgs, Global};
+use crate::args::{EventsArgs, EventsCommand, Global};
 use crate::error::{CliError, Kind};
 use crate::output::json_of_bytes;
 
 pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
+    if let Some(EventsCommand::Keys {
+        signing_key,
+        key_id,
+        keep,
+        generate,
+    }) = args.command
+    {
+        return keys(&signing_key, key_id.as_deref(), &keep, generate);
+    }
     let subject = match (&args.subject, &args.zone, &args.event_type) {
         (Some(subject), _, _) => subject.clone(),
         (None, zone, kind) => format!(
@@ -179,5 +188,43 @@ fn print(sequence: u64, message: &jetstream::Message, json: bool) -> Result<(), 
             message.subject
         ),
     }
+    Ok(())
+}
+
+/// `saman events keys`: the JWKS of the signing keys' public halves (and of the sets
+/// kept), on stdout.
+fn keys(
+    signing_keys: &[std::path::PathBuf],
+    key_id: Option<&str>,
+    keep: &[std::path::PathBuf],
+    generate: bool,
+) -> Result<(), CliError> {
+    use saman_contract::{EventKeys, EventSigner};
+    let usage = |message: String| CliError::new(Kind::Usage, message);
+    if key_id.is_some() && signing_keys.len() != 1 {
+        return Err(usage(
+            "--key-id names the key of a single --signing-key".into(),
+        ));
+    }
+    if generate
+        && let Some(first) = signing_keys.first()
+        && !first.exists()
+    {
+        crate::token::write_private(first, &EventSigner::generate().to_pem())?;
+        eprintln!("made {}", first.display());
+    }
+    let mut set = EventKeys::default();
+    for path in signing_keys {
+        let signer = EventSigner::read(path, key_id)
+            .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        set.extend(signer.public());
+    }
+    for path in keep {
+        let kept = EventKeys::read(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        set.extend(kept);
+    }
+    let text = serde_json::to_string_pretty(&set.to_jwks())
+        .map_err(|e| CliError::new(Kind::Unexpected, e.to_string()))?;
+    crate::out!("{text}");
     Ok(())
 }

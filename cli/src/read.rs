@@ -454,6 +454,10 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
                         query::ParkedKind::Refused => "refused",
                         query::ParkedKind::Conflict => "conflict",
                         query::ParkedKind::DbRefused => "db refused",
+                        query::ParkedKind::Unsigned => "unsigned",
+                        query::ParkedKind::UnknownKey => "unknown key",
+                        query::ParkedKind::MalformedSignature => "malformed signature",
+                        query::ParkedKind::BadSignature => "bad signature",
                     };
                     t.add_row(vec![
                         e.position.to_string(),

@@ -50,7 +50,7 @@ fn dev_keys(dir: &Path) -> Result<(), CliError> {
 }
 
 /// Writes a file only its owner may read.
-fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     use std::io::Write as _;
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -84,3 +84,57 @@ fn an_unreachable_service_exits_7_naming_it() {
     assert_eq!(out.status.code(), Some(7));
     assert!(text(&out.stderr).contains("cannot reach NATS"));
 }
+
+#[test]
+fn events_keys_makes_a_signing_key_once_and_prints_the_jwks_intake_and_the_projection_agree_on() {
+    let dir = std::env::temp_dir().join(format!("saman-events-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("event-signing-key.pem");
+    let line = format!("events keys --generate --signing-key {}", key.display());
+    let first = saman(&line);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stderr), format!("made {}\n", key.display()));
+    // Again: the key is kept, the same set printed.
+    let again = saman(&line);
+    assert_eq!(
+        (text(&again.stdout), text(&again.stderr)),
+        (text(&first.stdout), String::new())
+    );
+
+    // The set holds the key intake signs with, under the id intake gives it.
+    let signer = saman_contract::EventSigner::read(&key, None).unwrap();
+    let keys = saman_contract::EventKeys::from_jwks(&text(&first.stdout)).unwrap();
+    assert_eq!(keys, signer.public());
+    let [(_, signature), (_, kid)] = signer.sign(b"payload");
+    assert_eq!(
+        keys.verify(b"payload", Some(&kid), Some(&signature)),
+        Ok(())
+    );
+
+    // A rotation keeps the old key beside the new one.
+    let jwks = dir.join("event-keys.json");
+    std::fs::write(&jwks, &first.stdout).unwrap();
+    let new = dir.join("new.pem");
+    let rotated = saman(&format!(
+        "events keys --generate --signing-key {} --keep {}",
+        new.display(),
+        jwks.display()
+    ));
+    let both = saman_contract::EventKeys::from_jwks(&text(&rotated.stdout)).unwrap();
+    assert_eq!(both.key_ids().count(), 2);
+    assert!(both.key_ids().any(|id| id == signer.key_id()));
+
+    // --key-id names a single key.
+    let two = saman(&format!(
+        "events keys --signing-key {} --signing-key {} --key-id k1",
+        key.display(),
+        new.display()
+    ));
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        text(&two.stderr).contains("--key-id names the key of a single --signing-key"),
+        "{}",
+        text(&two.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,7 +7,8 @@
 //! - [`decode`](mod@decode): those bytes -> the domain event and its metadata
 //!   ([`Recorded`]): [`decode`](decode()) for intake, which reads back only what it
 //!   recorded, and [`decode_published`] for a subscriber, which meets whatever was
-//!   published.
+//!   published;
+//! - [`signing`]: intake's signature on every event it publishes, and checking one.
 //!
 //! Decoding is strict where a value is a key or a date (stream ids, codes, ids intake
 //! issued, days, instants) and lenient where a value was checked only when it was
@@ -18,6 +19,7 @@
 pub mod decode;
 pub mod encode;
 pub mod nats;
+pub mod signing;
 
 pub use decode::{
     DecodeError, PublishedEvent, Recorded, approach_from_pb, decode, decode_published,
@@ -28,7 +30,8 @@ pub use encode::{
 };
 pub use nats::{
     CONTENT_TYPE_ENVELOPE, ENVELOPE_MESSAGE, EventHeaders, HEADER_CONTENT_TYPE, HEADER_EVENT_ID,
-    HEADER_EVENT_TYPE, HEADER_MSG_ID, HEADER_POSITION, HEADER_SCHEMA_VERSION, HEADER_STREAM_ID,
-    HEADER_STREAM_VERSION, HEADER_SUBMISSION_ID, HEADER_TRACEPARENT, STREAM_NAME, STREAM_SUBJECTS,
-    SUBJECT_PREFIX, subject,
+    HEADER_EVENT_TYPE, HEADER_KEY_ID, HEADER_MSG_ID, HEADER_POSITION, HEADER_SCHEMA_VERSION,
+    HEADER_SIGNATURE, HEADER_STREAM_ID, HEADER_STREAM_VERSION, HEADER_SUBMISSION_ID,
+    HEADER_TRACEPARENT, STREAM_NAME, STREAM_SUBJECTS, SUBJECT_PREFIX, subject,
 };
+pub use signing::{EventKeys, EventSigner, KeyError, Unverified};

@@ -48,6 +48,13 @@ pub const HEADER_CONTENT_TYPE: &str = "Content-Type";
 /// it had one: a subscriber's work can join the submitter's trace.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
+/// Ed25519 signature of the payload (the exact bytes of the envelope), 64 bytes in
+/// unpadded base64url (RFC 4648 section 5): see [`crate::signing`].
+pub const HEADER_SIGNATURE: &str = "Saman-Signature";
+/// The id (`kid`) of the key that made `Saman-Signature`, as the published keys (a
+/// JWKS) name it.
+pub const HEADER_KEY_ID: &str = "Saman-Key-Id";
+
 /// The full name of the payload's protobuf message.
 pub const ENVELOPE_MESSAGE: &str = "saman.events.v1.Envelope";
 /// Value of `Content-Type`: a protobuf-encoded `saman.events.v1.Envelope`.

@@ -2,8 +2,10 @@
 //! defaults run on a laptop (SQLite file, local nats-server).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Parser;
 use saman_runtime::flags::NatsFlags;
 use saman_runtime::metrics::MetricsListen;
@@ -47,6 +49,9 @@ pub struct Config {
     #[command(flatten)]
     pub auth: saman_auth::AuthArgs,
 
+    #[command(flatten)]
+    pub signing: EventSigningArgs,
+
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
@@ -78,6 +83,55 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "SAMAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// How intake signs the events it publishes (docs/events.md, "Verifying events").
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventSigningArgs {
+    /// Ed25519 private key (PKCS#8 PEM) that signs every event published; its public
+    /// half goes in the subscribers' JWKS (`saman events keys --signing-key FILE`).
+    #[arg(long, env = "SAMAN_EVENT_SIGNING_KEY", value_name = "FILE")]
+    pub event_signing_key: Option<PathBuf>,
+    /// The key's id in the `Saman-Key-Id` header and the JWKS; by default its RFC 7638
+    /// thumbprint.
+    #[arg(
+        long,
+        env = "SAMAN_EVENT_SIGNING_KEY_ID",
+        value_name = "ID",
+        requires = "event_signing_key"
+    )]
+    pub event_signing_key_id: Option<String>,
+    /// Publish events without a signature. Subscribers that verify park them: for
+    /// experiments only, a warning is logged at start.
+    #[arg(
+        long,
+        env = "SAMAN_INSECURE_UNSIGNED_EVENTS",
+        conflicts_with = "event_signing_key"
+    )]
+    pub insecure_unsigned_events: bool,
+}
+
+impl EventSigningArgs {
+    /// The signer these flags name; `None` only with --insecure-unsigned-events.
+    pub fn signer(&self) -> anyhow::Result<Option<saman_contract::EventSigner>> {
+        if self.insecure_unsigned_events {
+            tracing::warn!(
+                "events are published UNSIGNED (--insecure-unsigned-events): subscribers \
+                 that verify park every one of them"
+            );
+            return Ok(None);
+        }
+        let Some(path) = &self.event_signing_key else {
+            anyhow::bail!(
+                "no event signing key: pass --event-signing-key FILE (an Ed25519 key in \
+                 PKCS#8 PEM), or --insecure-unsigned-events to publish unsigned events"
+            );
+        };
+        let signer = saman_contract::EventSigner::read(path, self.event_signing_key_id.as_deref())
+            .with_context(|| format!("Failed to read the event signing key {}", path.display()))?;
+        tracing::info!(key_id = signer.key_id(), "events are signed");
+        Ok(Some(signer))
+    }
 }
 
 impl Config {

@@ -172,8 +172,13 @@ fn is_refusal(error: &PublishError) -> bool {
 }
 
 /// The headers of the JetStream message of one stored event (the event contract's,
-/// see `docs/events.md`).
-fn headers(event: &StoredEvent) -> async_nats::HeaderMap {
+/// see `docs/events.md`), with its signature when there is a signer. The signature is
+/// made over the stored payload at each publish: the bytes on the stream are the bytes
+/// signed, and a key rotation applies to what is still in the outbox.
+fn headers(
+    event: &StoredEvent,
+    signer: Option<&saman_contract::EventSigner>,
+) -> async_nats::HeaderMap {
     let fields = saman_contract::EventHeaders {
         event_id: event.event_id,
         event_type: &event.event_type,
@@ -186,6 +191,9 @@ fn headers(event: &StoredEvent) -> async_nats::HeaderMap {
     };
     let mut headers = async_nats::HeaderMap::new();
     for (name, value) in fields.to_pairs() {
+        headers.insert(name, value);
+    }
+    for (name, value) in signer.map(|s| s.sign(&event.payload)).into_iter().flatten() {
         headers.insert(name, value);
     }
     headers
@@ -213,6 +221,9 @@ pub struct RelayConfig {
     pub refused_retry: Duration,
     /// The longest pause between two attempts at the head of a blocked stream.
     pub refused_retry_max: Duration,
+    /// Signs every event published (its payload, the bytes stored); `None` publishes
+    /// them unsigned (`--insecure-unsigned-events`).
+    pub signer: Option<saman_contract::EventSigner>,
 }
 
 impl Default for RelayConfig {
@@ -226,6 +237,7 @@ impl Default for RelayConfig {
             shutdown_flush: Duration::from_secs(5),
             refused_retry: Duration::from_secs(30),
             refused_retry_max: Duration::from_secs(10 * 60),
+            signer: None,
         }
     }
 }
@@ -935,7 +947,7 @@ impl Relay {
             payload_bytes: event.payload.len(),
         };
         let message = PublishMessage::build()
-            .headers(headers(&event))
+            .headers(headers(&event, self.cfg.signer.as_ref()))
             .payload(Bytes::from(event.payload));
         match self.js.send_publish(event.subject, message).await {
             Ok(ack) => Ok(async move {

@@ -43,6 +43,8 @@ pub async fn run(
     // Who may call: read the issuer's keys before anything else, so that a wrong
     // issuer or key file stops the start at once.
     let gate = config.auth.gate(false, crate::error::ERROR_DOMAIN).await?;
+    // And the key that signs the events, or the explicit choice not to sign them.
+    let signer = config.signing.signer()?;
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
@@ -68,6 +70,7 @@ pub async fn run(
         js.clone(),
         RelayConfig {
             shutdown_flush: config.shutdown_grace,
+            signer,
             ..RelayConfig::default()
         },
     )

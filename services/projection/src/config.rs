@@ -2,8 +2,10 @@
 //! defaults run on a laptop (SQLite file, local nats-server).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Parser;
 use saman_runtime::flags::NatsFlags;
 use saman_runtime::metrics::MetricsListen;
@@ -82,6 +84,9 @@ pub struct Config {
     #[arg(long, env = "SAMAN_PROJECTION_MAX_WATCHES_PER_CALLER", default_value_t = 10, value_parser = saman_runtime::limits::count())]
     pub max_watches_per_caller: u32,
 
+    #[command(flatten)]
+    pub event_keys: EventKeysArgs,
+
     /// JetStream stream that carries the events.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,
@@ -119,6 +124,48 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "SAMAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// Which events the projection believes (docs/events.md, "Verifying events").
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventKeysArgs {
+    /// JWKS of the Ed25519 public keys intake signs events with (the current key and
+    /// every earlier one, for the history): an event not signed by one of them is parked,
+    /// live and in a rebuild.
+    #[arg(long, env = "SAMAN_EVENT_KEYS", value_name = "FILE")]
+    pub event_keys: Option<PathBuf>,
+    /// Apply events without checking their signatures. For experiments only: anyone who
+    /// can publish on the events subjects writes the read models; a warning is logged.
+    #[arg(
+        long,
+        env = "SAMAN_INSECURE_UNVERIFIED_EVENTS",
+        conflicts_with = "event_keys"
+    )]
+    pub insecure_unverified_events: bool,
+}
+
+impl EventKeysArgs {
+    /// The keys these flags name, read once at start; `None` only with
+    /// --insecure-unverified-events.
+    pub fn keys(&self) -> anyhow::Result<Option<saman_contract::EventKeys>> {
+        if self.insecure_unverified_events {
+            tracing::warn!(
+                "event signatures are NOT checked (--insecure-unverified-events): any \
+                 message on the events subjects reaches the read models"
+            );
+            return Ok(None);
+        }
+        let Some(path) = &self.event_keys else {
+            anyhow::bail!(
+                "no event keys: pass --event-keys FILE (the JWKS of intake's event signing \
+                 keys), or --insecure-unverified-events to apply events unchecked"
+            );
+        };
+        let keys = saman_contract::EventKeys::read(path)
+            .with_context(|| format!("Failed to read the event keys {}", path.display()))?;
+        tracing::info!(key_ids = ?keys, "event signatures are checked");
+        Ok(Some(keys))
+    }
 }
 
 impl Config {

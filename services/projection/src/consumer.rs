@@ -18,12 +18,19 @@
 //! A rebuild feeds a new generation from an ordered consumer that starts at the first
 //! event, while the live feed keeps the served generation current; once the rebuild
 //! has caught up with the live feed it is promoted (see [`crate::state`]).
+//!
+//! Both feeds check every message's signature against the event keys as it arrives
+//! ([`Incoming::unverified`]), the same way live, in a gap fill and in a rebuild: what
+//! intake did not sign is parked by the read models, never applied.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, consumer::pull};
 use futures::{FutureExt, StreamExt};
-use saman_contract::{HEADER_TRACEPARENT, STREAM_SUBJECTS};
+use saman_contract::{
+    EventKeys, HEADER_KEY_ID, HEADER_SIGNATURE, HEADER_TRACEPARENT, STREAM_SUBJECTS, Unverified,
+};
 use saman_runtime::backoff::Backoff;
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +44,9 @@ pub struct FeedConfig {
     pub ack_wait: Duration,
     pub max_ack_pending: i64,
     pub batch: usize,
+    /// The keys events must be signed with; `None`: not checked
+    /// (`--insecure-unverified-events`).
+    pub event_keys: Option<Arc<EventKeys>>,
 }
 
 impl FeedConfig {
@@ -116,12 +126,12 @@ async fn live_once(
         let Some(first) = first else {
             anyhow::bail!("the consumer's message stream ended");
         };
-        let (incoming, batch) = drain(first?, &mut messages, config.batch)?;
+        let (incoming, batch) = drain(first?, &mut messages, config)?;
         // What the consumer still has to deliver after this batch: the projection's lag.
         if let Some(info) = batch.last().and_then(|m| m.info().ok()) {
             metrics::gauge!("saman_projection_pending_events").set(info.pending as f64);
         }
-        let incoming = fill_gaps(&stream, state.position(), incoming).await?;
+        let incoming = fill_gaps(&stream, state.position(), incoming, config).await?;
         state.apply_live(&incoming).await?;
         // Acknowledged only after the commit: see the module's comment.
         for message in &batch {
@@ -169,7 +179,7 @@ pub async fn run_rebuild(
             anyhow::bail!("the rebuild's message stream ended");
         };
         let first = first.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (incoming, _) = drain(first, &mut messages, config.batch)?;
+        let (incoming, _) = drain(first, &mut messages, &config)?;
         state.apply_rebuild(generation, &incoming).await?;
     }
 }
@@ -179,14 +189,14 @@ pub async fn run_rebuild(
 fn drain<S, E>(
     first: jetstream::Message,
     messages: &mut S,
-    max: usize,
+    config: &FeedConfig,
 ) -> anyhow::Result<(Vec<Incoming>, Vec<jetstream::Message>)>
 where
     S: futures::Stream<Item = Result<jetstream::Message, E>> + Unpin,
     E: std::fmt::Display,
 {
     let mut batch = vec![first];
-    while batch.len() < max {
+    while batch.len() < config.batch {
         match messages.next().now_or_never() {
             Some(Some(message)) => batch.push(message.map_err(|e| anyhow::anyhow!("{e}"))?),
             _ => break,
@@ -199,16 +209,13 @@ where
                 .info()
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .stream_sequence;
-            Ok(Incoming {
+            Ok(incoming(
+                config,
                 position,
-                subject: m.subject.to_string(),
-                payload: m.payload.clone(),
-                traceparent: m
-                    .headers
-                    .as_ref()
-                    .and_then(|h| h.get(HEADER_TRACEPARENT))
-                    .map(|v| v.as_str().to_owned()),
-            })
+                m.subject.to_string(),
+                m.payload.clone(),
+                m.headers.as_ref(),
+            ))
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((incoming, batch))
@@ -221,6 +228,7 @@ async fn fill_gaps(
     stream: &jetstream::stream::Stream,
     checkpoint: u64,
     mut batch: Vec<Incoming>,
+    config: &FeedConfig,
 ) -> anyhow::Result<Vec<Incoming>> {
     batch.sort_by_key(|m| m.position);
     let mut filled = Vec::with_capacity(batch.len());
@@ -229,15 +237,13 @@ async fn fill_gaps(
     for message in batch {
         while next < message.position {
             match stream.get_raw_message(next).await {
-                Ok(raw) => filled.push(Incoming {
-                    position: next,
-                    subject: raw.subject.to_string(),
-                    traceparent: raw
-                        .headers
-                        .get(HEADER_TRACEPARENT)
-                        .map(|v| v.as_str().to_owned()),
-                    payload: raw.payload,
-                }),
+                Ok(raw) => filled.push(incoming(
+                    config,
+                    next,
+                    raw.subject.to_string(),
+                    raw.payload,
+                    Some(&raw.headers),
+                )),
                 Err(err)
                     if matches!(
                         err.kind(),
@@ -251,4 +257,33 @@ async fn fill_gaps(
         filled.push(message);
     }
     Ok(filled)
+}
+
+/// A message as the read models take it, its signature checked.
+fn incoming(
+    config: &FeedConfig,
+    position: u64,
+    subject: String,
+    payload: bytes::Bytes,
+    headers: Option<&async_nats::HeaderMap>,
+) -> Incoming {
+    let header = |name: &str| headers.and_then(|h| h.get(name)).map(|v| v.as_str());
+    Incoming {
+        position,
+        subject,
+        traceparent: header(HEADER_TRACEPARENT).map(str::to_owned),
+        unverified: verify(config.event_keys.as_deref(), &payload, header),
+        payload,
+    }
+}
+
+/// Why the message is not believed, if it is not (nothing is checked without keys).
+fn verify<'h>(
+    keys: Option<&EventKeys>,
+    payload: &[u8],
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> Option<Unverified> {
+    keys?
+        .verify(payload, header(HEADER_KEY_ID), header(HEADER_SIGNATURE))
+        .err()
 }

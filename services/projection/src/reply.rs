@@ -54,6 +54,10 @@ pub fn parked_kind(kind: ParkKind) -> pb::ParkedKind {
         ParkKind::Refused => pb::ParkedKind::Refused,
         ParkKind::Conflict => pb::ParkedKind::Conflict,
         ParkKind::DbRefused => pb::ParkedKind::DbRefused,
+        ParkKind::Unsigned => pb::ParkedKind::Unsigned,
+        ParkKind::UnknownKey => pb::ParkedKind::UnknownKey,
+        ParkKind::MalformedSignature => pb::ParkedKind::MalformedSignature,
+        ParkKind::BadSignature => pb::ParkedKind::BadSignature,
     }
 }
 

@@ -40,6 +40,8 @@ pub async fn run(
         .auth
         .gate(config.public_reads, crate::error::ERROR_DOMAIN)
         .await?;
+    // Which events to believe: intake's signing keys, or the explicit choice not to check.
+    let event_keys = config.event_keys.keys()?.map(std::sync::Arc::new);
 
     let web_listener = TcpListener::bind(config.web_listen)
         .await
@@ -70,6 +72,7 @@ pub async fn run(
         ack_wait: config.ack_wait,
         max_ack_pending: config.max_ack_pending,
         batch: config.batch.max(1),
+        event_keys,
     };
 
     let stop_feeds = CancellationToken::new();

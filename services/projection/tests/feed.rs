@@ -1,6 +1,7 @@
 //! The live feed against a real nats-server and real databases, with the events
-//! published straight onto the stream (no intake): transient database failures are
-//! retried until they pass, never parked.
+//! published straight onto the stream (no intake; signed with a key the projection
+//! trusts, as intake signs them): transient database failures are retried until they
+//! pass, never parked.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message as _;
-use saman_harness::{Backend, NatsServer, TestDb, TestIssuer};
+use saman_harness::{Backend, NatsServer, TestDb, TestEventKeys, TestIssuer};
 use saman_projection::config::Config;
 use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 use saman_proto::projection::v1 as pb;
@@ -26,6 +27,7 @@ const STREAM: &str = "SAMAN_EVENTS";
 struct Feed {
     _nats: NatsServer,
     issuer: TestIssuer,
+    keys: TestEventKeys,
     js: jetstream::Context,
     admin: ProjectionAdminClient<Channel>,
     client: ProjectionClient<Channel>,
@@ -48,6 +50,8 @@ impl Feed {
         let issuer = TestIssuer::start().await?;
         config.auth = issuer.auth_args();
         config.public_reads = true;
+        let keys = TestEventKeys::generate()?;
+        config.event_keys.event_keys = Some(keys.jwks_file());
         // Redeliveries soon after a failed batch (the default is 30 s).
         config.ack_wait = Duration::from_secs(2);
         config.batch = 50;
@@ -97,6 +101,7 @@ impl Feed {
         Ok(Feed {
             _nats: nats,
             issuer,
+            keys,
             js,
             admin: ProjectionAdminClient::new(channel.clone()),
             client: ProjectionClient::new(channel),
@@ -110,9 +115,14 @@ impl Feed {
             "saman.events.v1.{}.{}",
             envelope.stream_id, envelope.event_type
         );
+        let payload = envelope.encode_to_vec();
+        let mut headers = async_nats::HeaderMap::new();
+        for (name, value) in self.keys.signature_headers(&payload) {
+            headers.insert(name, value);
+        }
         let ack = self
             .js
-            .publish(subject, envelope.encode_to_vec().into())
+            .publish_with_headers(subject, headers, payload.into())
             .await?
             .await?;
         Ok(ack.sequence)

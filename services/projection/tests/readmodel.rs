@@ -39,6 +39,7 @@ saman_harness::on_both_backends!(
     what_the_database_refuses_is_parked_alone_and_the_rest_applies,
     a_forgery_applied_first_parks_the_real_event_as_a_conflict,
     a_forgery_after_the_real_event_is_parked_as_a_conflict,
+    an_unverified_forgery_is_parked_without_taking_the_real_events_place,
     rows_from_before_event_ids_were_recorded_count_copies_as_duplicates,
     stored_days_read_back_as_the_iso_days_they_were,
 );
@@ -162,6 +163,7 @@ impl Script {
             subject: format!("saman.events.v1.{}.{event_type}", envelope.stream_id),
             payload: envelope.encode_to_vec().into(),
             traceparent: None,
+            unverified: None,
         };
         self.messages.push(message.clone());
         message
@@ -174,6 +176,7 @@ impl Script {
             subject: subject.to_owned(),
             payload: bytes::Bytes::copy_from_slice(payload),
             traceparent: None,
+            unverified: None,
         };
         self.messages.push(message.clone());
         message
@@ -1761,23 +1764,31 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
     Ok(())
 }
 
-async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Backend) -> Result {
-    let (_db, models, mut script) = loaded(backend).await?;
-    let version = script.versions["zone.zone-02"] + 1;
-    // Someone else publishes an event at zone-02's next version, before intake does ...
-    let forged = envelope_at(
+/// The titles of zone-02's unanswered needs as of the goal date.
+async fn zone_02_titles(models: &ReadModels) -> Result<Vec<String>> {
+    let z2 = models
+        .zone_progress(1, &zone_code("zone-02"), day(D3))
+        .await?
+        .reply(None);
+    Ok(z2.unanswered_needs.into_iter().map(|n| n.title).collect())
+}
+
+/// Someone else's event at zone-02's `version`: "Forged need", as if by m-010.
+fn forged_need(version: u64) -> Envelope {
+    envelope_at(
         "zone.zone-02",
         version,
         "forged-event",
         "1397-03-02",
         member("ngo-02", "m-010"),
         need_body("zone-02", "n-forged", "ngo-02", "m-010", "Forged need"),
-    );
-    let forged_message = script.publish(&forged);
-    // ... then intake's real event at that version (and a copy of the forgery) arrive in
-    // the same batch.
+    )
+}
+
+/// Intake's real event at zone-02's next version: "Real need", declared by m-010.
+fn real_need(script: &mut Script) -> Incoming {
     need(
-        &mut script,
+        script,
         "zone-02",
         "n-real",
         "ngo-02",
@@ -1788,7 +1799,18 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         "1397-03-03",
         false,
     );
-    let real_message = script.messages.last().unwrap().clone();
+    script.messages.last().unwrap().clone()
+}
+
+async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Backend) -> Result {
+    let (_db, models, mut script) = loaded(backend).await?;
+    let version = script.versions["zone.zone-02"] + 1;
+    // Someone else publishes an event at zone-02's next version, before intake does ...
+    let forged = forged_need(version);
+    let forged_message = script.publish(&forged);
+    // ... then intake's real event at that version (and a copy of the forgery) arrive in
+    // the same batch.
+    let real_message = real_need(&mut script);
     let mut copy = forged_message.clone();
     copy.position = script.messages.len() as u64 + 1;
     let batch = [forged_message.clone(), real_message.clone(), copy];
@@ -1822,16 +1844,8 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         )
     );
     // The forgery stays applied, the real event is not counted twice or dropped silently.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D3))
-        .await?
-        .reply(None);
-    let titles: Vec<&str> = z2
-        .unanswered_needs
-        .iter()
-        .map(|n| n.title.as_str())
-        .collect();
-    assert!(titles.contains(&"Forged need") && !titles.contains(&"Real need"));
+    let titles = zone_02_titles(&models).await?;
+    assert!(titles.iter().any(|t| t == "Forged need") && !titles.iter().any(|t| t == "Real need"));
 
     // The real event redelivered: parked once. A copy of it at another position: another
     // conflict. The forgery's copy again: a duplicate.
@@ -1852,6 +1866,81 @@ async fn a_forgery_applied_first_parks_the_real_event_as_a_conflict(backend: Bac
         (1, 1, 1, 0)
     );
     assert_eq!(parked_kinds(&models).await?.len(), 2);
+    Ok(())
+}
+
+async fn an_unverified_forgery_is_parked_without_taking_the_real_events_place(
+    backend: Backend,
+) -> Result {
+    use saman_contract::Unverified;
+    let (_db, models, mut script) = loaded(backend).await?;
+    let version = script.versions["zone.zone-02"] + 1;
+    // Forgeries at zone-02's next version that the feed found not signed by intake, one
+    // of each kind, before intake's real event at that version, in one batch.
+    let forged = forged_need(version);
+    let whys = [
+        (Unverified::Unsigned, pb::ParkedKind::Unsigned),
+        (
+            Unverified::UnknownKey("k9".into()),
+            pb::ParkedKind::UnknownKey,
+        ),
+        (
+            Unverified::Malformed("Saman-Signature without Saman-Key-Id".into()),
+            pb::ParkedKind::MalformedSignature,
+        ),
+        (
+            Unverified::BadSignature("k1".into()),
+            pb::ParkedKind::BadSignature,
+        ),
+    ];
+    let mut batch = Vec::new();
+    for (why, _) in &whys {
+        let mut message = script.publish(&forged);
+        message.unverified = Some(why.clone());
+        batch.push(message);
+    }
+    let real_message = real_need(&mut script);
+    batch.push(real_message.clone());
+    let report = models.apply(1, &batch).await?;
+    assert_eq!((report.applied, report.parked), (1, 4), "{report:?}");
+    assert_eq!((report.conflicts, report.duplicates), (0, 0), "{report:?}");
+    let parked = listed_parked(&models, 1).await?;
+    let found: Vec<(u64, pb::ParkedKind, &str, &str)> = parked
+        .iter()
+        .map(|p| (p.position, p.kind(), p.event_id.as_str(), p.reason.as_str()))
+        .collect();
+    let reasons: Vec<String> = whys
+        .iter()
+        .map(|(why, _)| {
+            format!(
+                "{why}; not applied (it claims to be event \"forged-event\", stream \
+                 zone.zone-02 version {version})"
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, pb::ParkedKind, &str, &str)> = batch
+        .iter()
+        .zip(&whys)
+        .zip(&reasons)
+        .map(|((m, (_, kind)), reason)| (m.position, *kind, "forged-event", reason.as_str()))
+        .collect();
+    assert_eq!(found, expected);
+    // The real event is applied, the forgery is not.
+    let titles = zone_02_titles(&models).await?;
+    assert!(
+        titles.iter().any(|t| t == "Real need") && !titles.iter().any(|t| t == "Forged need"),
+        "{titles:?}"
+    );
+    assert!(models.has_applied(1, "zone.zone-02", version).await?);
+    // Redelivered: seen before, nothing parked twice. The forgery's bytes with nothing
+    // against their signature: another event id at an applied version, a conflict.
+    let report = models.apply(1, &batch).await?;
+    assert_eq!((report.duplicates, report.parked), (5, 0));
+    let mut signed_copy = batch[0].clone();
+    signed_copy.position = real_message.position + 1;
+    signed_copy.unverified = None;
+    let report = models.apply(1, &[signed_copy]).await?;
+    assert_eq!((report.conflicts, report.parked), (1, 1));
     Ok(())
 }
 

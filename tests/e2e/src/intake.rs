@@ -29,11 +29,16 @@ impl Intake {
     }
 
     /// Starts with `config`; unless it names an issuer of its own, intake trusts the
-    /// test process's ([`crate::issuer`]).
+    /// test process's ([`crate::issuer`]), and unless it says how to sign events, it
+    /// signs them with the test process's key ([`crate::event_keys`]).
     pub async fn start_with(mut config: Config) -> anyhow::Result<Intake> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
             config.auth = crate::auth_args();
+        }
+        let signing = &mut config.signing;
+        if signing.event_signing_key.is_none() && !signing.insecure_unsigned_events {
+            signing.event_signing_key = Some(crate::event_keys().signing_key_file());
         }
         let database_url = config.database_url.clone();
         let (addr, running) =
@@ -76,6 +81,9 @@ pub enum IntakeBinary {}
 impl Binary for IntakeBinary {
     const NAME: &'static str = "saman-intake";
     const FLAGS: &'static [&'static str] = &[];
+    fn event_key_args() -> Vec<String> {
+        crate::event_keys().intake_args()
+    }
     async fn ready(addr: SocketAddr) -> bool {
         tokio::net::TcpStream::connect(addr).await.is_ok()
     }

@@ -12,7 +12,9 @@
 //! - `read_back`: what the event store and JetStream hold ([`published`]);
 //! - `http`, `process`: plain HTTP GETs, child processes and their signals;
 //! - `auth`: the token issuer of the test process, and channels whose calls carry
-//!   tokens ([`Channel`], [`Tokens`]).
+//!   tokens ([`Channel`], [`Tokens`]);
+//! - `signing`: the event signing key of the test process, and publishing on the
+//!   events subjects directly ([`publish_directly`], [`signed`]).
 //!
 //! The nats-server and the databases come from the harness ([`NatsServer`], [`TestDb`]),
 //! and so does [`on_both_backends!`].
@@ -34,6 +36,7 @@ mod projection;
 mod read_back;
 mod refusals;
 mod requests;
+mod signing;
 mod system;
 
 pub use auth::{
@@ -46,16 +49,17 @@ pub use nix::sys::signal::Signal;
 pub use process::{Binary, Service, binary};
 pub use projection::{
     Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
-    Writes, connect_projection, connect_projection_admin, read_as_of, status, wait_caught_up,
-    wait_rebuilt, whole_timeline,
+    Writes, connect_projection, connect_projection_admin, read_as_of, rebuild_caught_up, status,
+    wait_caught_up, wait_rebuilt, whole_timeline,
 };
 pub use read_back::{
-    Published, STREAM, assert_exactly_once_in_order, published, stored_events, stream_head,
-    wait_consumer_drained, wait_stream_count,
+    Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
+    stream_head, wait_consumer_drained, wait_stream_count,
 };
 pub use refusals::{ERROR_DOMAIN, MAX_REFUSAL_BYTES, refused, status_metadata_size};
 pub use requests::*;
 pub use saman_harness::{Backend, NatsServer, TestDb, free_port, on_both_backends};
+pub use signing::{event_keys, publish_directly, signed};
 pub use system::{System, WriteSide, published_and_applied};
 
 /// A service running inside the test process: stopping it cancels its token and waits

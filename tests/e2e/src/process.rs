@@ -47,13 +47,17 @@ pub trait Binary {
     const NAME: &'static str;
     /// Flags it always gets.
     const FLAGS: &'static [&'static str];
+    /// The flags that make it sign events with, or trust, the test process's event
+    /// signing key ([`crate::event_keys`]); left out when `extra` says otherwise.
+    fn event_key_args() -> Vec<String>;
     /// Whether the service on `addr` is ready for the tests.
     fn ready(addr: SocketAddr) -> impl Future<Output = bool>;
 }
 
 impl<K: Binary> Service<K> {
     /// Starts the binary on 127.0.0.1:`port` with `--database-url`, `--nats-url`, the
-    /// flags that make it trust the test process's token issuer, its own flags and
+    /// flags that make it trust the test process's token issuer and sign or check
+    /// events with its event signing key, its own flags and
     /// `extra` ones (e.g. `["--ack-wait", "500ms"]`; the metrics endpoint is
     /// off unless `extra` sets `--metrics-listen`: several processes run at once), and
     /// waits until it is ready.
@@ -70,12 +74,22 @@ impl<K: Binary> Service<K> {
         } else {
             &["--metrics-listen", "off"]
         };
+        let event_keys = K::event_key_args();
+        let keys_chosen = extra.iter().any(|flag| {
+            flag.starts_with("--insecure-unsigned-events")
+                || flag.starts_with("--insecure-unverified-events")
+                || event_keys
+                    .first()
+                    .is_some_and(|name| flag.starts_with(name.as_str()))
+        });
+        let event_keys: &[String] = if keys_chosen { &[] } else { &event_keys };
         let child = tokio::process::Command::new(&binary)
             .arg("--listen")
             .arg(addr.to_string())
             .args(["--database-url", database_url, "--nats-url", nats_url])
             .args(K::FLAGS)
             .args(crate::issuer().service_args())
+            .args(event_keys)
             .args(metrics_off)
             .args(extra)
             .env("RUST_LOG", "warn")

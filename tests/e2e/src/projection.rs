@@ -39,12 +39,17 @@ impl Projection {
     }
 
     /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
-    /// until it is SERVING; it
-    /// trusts the test process's issuer unless `config` names one of its own.
+    /// until it is SERVING; it trusts the test process's issuer unless `config` names
+    /// one of its own, and the test process's event signing key unless `config` says
+    /// which events to believe.
     pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
             config.auth = crate::auth_args();
+        }
+        let keys = &mut config.event_keys;
+        if keys.event_keys.is_none() && !keys.insecure_unverified_events {
+            keys.event_keys = Some(crate::event_keys().jwks_file());
         }
         let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
             config.listen = addr;
@@ -88,6 +93,9 @@ impl Binary for ProjectionBinary {
     const NAME: &'static str = "saman-projection";
     // The web page on a port of its own: several processes run at once.
     const FLAGS: &'static [&'static str] = &["--web-listen", "127.0.0.1:0"];
+    fn event_key_args() -> Vec<String> {
+        crate::event_keys().projection_args()
+    }
     async fn ready(addr: SocketAddr) -> bool {
         serving(addr, PROJECTION_SERVICE).await
     }
@@ -181,6 +189,27 @@ pub async fn status(
         .get_status(query::GetStatusRequest {})
         .await?
         .into_inner())
+}
+
+/// Starts a rebuild and waits (at most `timeout` for each step) until its generation is
+/// served and has caught up with the stream's `head`: the status then, of that generation.
+pub async fn rebuild_caught_up(
+    admin: &mut ProjectionAdminClient<Channel>,
+    head: u64,
+    timeout: Duration,
+) -> anyhow::Result<query::ProjectionStatus> {
+    let generation = admin
+        .rebuild(query::RebuildRequest {})
+        .await?
+        .into_inner()
+        .generation;
+    wait_rebuilt(admin, generation, timeout, "the rebuild").await?;
+    let rebuilt = wait_caught_up(admin, head, timeout).await?;
+    anyhow::ensure!(
+        rebuilt.generation == generation,
+        "generation {generation} was rebuilt, {rebuilt:?} is served"
+    );
+    Ok(rebuilt)
 }
 
 /// Waits (at most `timeout`) until the rebuild into `generation` has finished and that

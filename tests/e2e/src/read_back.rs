@@ -102,6 +102,24 @@ pub async fn published(
     Ok(messages)
 }
 
+/// The message of the event `event_id` on the stream, once it is there (waiting up to
+/// 30 s).
+pub async fn published_event(nats_url: &str, event_id: &str) -> anyhow::Result<Published> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let head = crate::stream_head(nats_url).await?;
+        let all = published(nats_url, head, Duration::from_secs(30)).await?;
+        if let Some(m) = all.into_iter().find(|m| m.envelope.event_id == event_id) {
+            return Ok(m);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "event {event_id} is not on the stream"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Asserts that each event id appears once and that every stream's versions arrive
 /// as 1, 2, 3 ... in stream order.
 pub fn assert_exactly_once_in_order(messages: &[Published]) {

@@ -548,8 +548,8 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
 
     // Copies of published events, by hand: same subject, same payload and headers,
     // no Nats-Msg-Id (so JetStream's duplicate window does not catch them).
+    // (The copies carry intake's signature headers with the same payload: they verify.)
     let messages = published(&nats_url, total, Duration::from_secs(30)).await?;
-    let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
     let mut copied = Vec::new();
     for event_type in [
         "NeedDeclared",
@@ -581,10 +581,7 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
                 }
             }
             let payload = prost::Message::encode_to_vec(&m.envelope);
-            let ack = js
-                .publish_with_headers(m.subject.clone(), headers, payload.into())
-                .await?
-                .await?;
+            let ack = publish_directly(&nats_url, m.subject.clone(), headers, payload).await?;
             anyhow::ensure!(
                 ack.sequence > total && !ack.duplicate,
                 "the copy of {} was stored as a new message: {ack:?}",
@@ -638,11 +635,12 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
     let before = zone_01(&mut client, &writes).await?;
     assert_eq!(before.needs.as_ref().map(|n| n.total), Some(1));
 
-    // Garbage on a subject the projection reads.
+    // Garbage on a subject the projection reads, signed with intake's key (so that it
+    // is the decoding that parks it).
     let subject = "saman.events.v1.zone.zone-01.NeedDeclared";
-    let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
     let garbage: &[u8] = b"\xff\xff\xff\xff not an Envelope \x00\x01";
-    let ack = js.publish(subject, garbage.to_vec().into()).await?.await?;
+    let ack =
+        publish_directly(&nats_url, subject.into(), signed(garbage), garbage.to_vec()).await?;
     let garbage_position = ack.sequence;
 
     // The events after it apply.

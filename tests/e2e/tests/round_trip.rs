@@ -271,6 +271,22 @@ async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
             prost::Message::encode_to_vec(envelope),
             "the NATS payload is the stored envelope"
         );
+        // Signed by intake's key, over exactly those bytes.
+        let keys = event_keys().signer().public();
+        assert_eq!(
+            message.headers["Saman-Key-Id"],
+            event_keys().signer().key_id()
+        );
+        assert_eq!(
+            keys.verify(
+                &stored.payload,
+                Some(&message.headers["Saman-Key-Id"]),
+                Some(&message.headers["Saman-Signature"]),
+            ),
+            Ok(()),
+            "the signature of event {} verifies",
+            envelope.event_id
+        );
         event_types.insert(envelope.event_type.clone());
     }
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Test harness for Saman: fresh SQLite and PostgreSQL databases ([`TestDb`], in
 //! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), a
 //! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), throwaway certificates
-//! ([`TestTls`], in `tls.rs`), a real OpenID provider ([`OidcProvider`], in `oidc.rs`:
-//! npm's oidc-provider under Node.js), and
+//! ([`TestTls`], in `tls.rs`), an event signing key ([`TestEventKeys`], in
+//! `event_keys.rs`), a real OpenID provider ([`OidcProvider`], in `oidc.rs`: npm's
+//! oidc-provider under Node.js), and
 //! [`on_both_backends!`], which runs a test once on each backend.
 //!
 //! Nothing here skips silently: a missing `DATABASE_URL` or a missing `nats-server`
@@ -13,12 +14,14 @@ use std::fmt;
 use std::net::TcpListener;
 
 mod db;
+mod event_keys;
 mod issuer;
 mod nats;
 mod oidc;
 mod tls;
 
 pub use db::TestDb;
+pub use event_keys::TestEventKeys;
 pub use issuer::TestIssuer;
 pub use nats::NatsServer;
 pub use oidc::{ACCOUNTS, CLIENT_ID, OidcOptions, OidcProvider, User};

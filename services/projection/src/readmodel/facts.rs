@@ -386,6 +386,26 @@ pub enum ParkKind {
     Conflict,
     /// The database refused to store it, for good (see `FailureKind::Deterministic`).
     DbRefused,
+    /// No signature: not published by intake.
+    Unsigned,
+    /// Signed with a key the projection does not hold (`--event-keys`).
+    UnknownKey,
+    /// Signature headers that are not what the event contract says.
+    MalformedSignature,
+    /// A signature that does not verify: the payload is not what the key signed.
+    BadSignature,
+}
+
+impl From<&saman_contract::Unverified> for ParkKind {
+    fn from(why: &saman_contract::Unverified) -> Self {
+        use saman_contract::Unverified;
+        match why {
+            Unverified::Unsigned => ParkKind::Unsigned,
+            Unverified::UnknownKey(_) => ParkKind::UnknownKey,
+            Unverified::Malformed(_) => ParkKind::MalformedSignature,
+            Unverified::BadSignature(_) => ParkKind::BadSignature,
+        }
+    }
 }
 
 impl ParkKind {
@@ -395,6 +415,10 @@ impl ParkKind {
             ParkKind::Refused => "refused",
             ParkKind::Conflict => "conflict",
             ParkKind::DbRefused => "db_refused",
+            ParkKind::Unsigned => "unsigned",
+            ParkKind::UnknownKey => "unknown_key",
+            ParkKind::MalformedSignature => "malformed_signature",
+            ParkKind::BadSignature => "bad_signature",
         }
     }
 
@@ -404,6 +428,10 @@ impl ParkKind {
             "refused" => Ok(ParkKind::Refused),
             "conflict" => Ok(ParkKind::Conflict),
             "db_refused" => Ok(ParkKind::DbRefused),
+            "unsigned" => Ok(ParkKind::Unsigned),
+            "unknown_key" => Ok(ParkKind::UnknownKey),
+            "malformed_signature" => Ok(ParkKind::MalformedSignature),
+            "bad_signature" => Ok(ParkKind::BadSignature),
             other => Err(ReadModelError::Corrupt(format!("parked kind {other:?}"))),
         }
     }

@@ -72,6 +72,11 @@ pub struct Incoming {
     pub payload: bytes::Bytes,
     /// The `traceparent` header: the trace of the submission that recorded the event.
     pub traceparent: Option<String>,
+    /// Why the message's signature does not show it is intake's (checked by the feed
+    /// against the event keys); `None` when it does, or when nothing is checked. Such a
+    /// message is parked and nothing else of it is recorded: not its (stream, version),
+    /// so intake's real event there still applies.
+    pub unverified: Option<saman_contract::Unverified>,
 }
 
 /// What [`ReadModels::apply`] did with a batch.

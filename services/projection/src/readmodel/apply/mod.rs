@@ -100,11 +100,16 @@ async fn park_refused(
         ),
         Err(err) => (err.event_id, err.stream),
     };
+    // A message that is not intake's keeps its own kind, and its place stays free.
+    let (kind, place) = match &message.unverified {
+        Some(why) => (ParkKind::from(why), None),
+        None => (ParkKind::DbRefused, place),
+    };
     let reason = format!(
         "the read models' database refused to store this event: {}",
         refusal(err)
     );
-    let row = parked_row(message, ParkKind::DbRefused, &event_id, &reason, now_us());
+    let row = parked_row(message, kind, &event_id, &reason, now_us());
     let mut report = ApplyReport::default();
     let parked = applier::insert_parked(&mut db, g, &[&row]).await?;
     report.parked = usize::try_from(parked).unwrap_or(usize::MAX);
@@ -137,6 +142,9 @@ async fn park_refused(
 /// A message of the batch, decoded with the event contract.
 enum Item<'a> {
     Redelivered,
+    /// Not shown to be intake's by its signature: parked, and nothing else is recorded
+    /// (not its (stream, version): intake's real event there still applies).
+    Unverified(&'a Incoming, &'a saman_contract::Unverified),
     /// Not an envelope, or one without a valid stream id or version: parked, and nothing
     /// is recorded.
     Unreadable(&'a Incoming, DecodeError),
@@ -152,6 +160,9 @@ enum Item<'a> {
 
 impl<'a> Item<'a> {
     fn decode(message: &'a Incoming) -> Self {
+        if let Some(why) = &message.unverified {
+            return Item::Unverified(message, why);
+        }
         match saman_contract::decode_published(&message.payload) {
             Ok(published) => Item::Placed {
                 message,
@@ -267,6 +278,11 @@ async fn apply_together(
                 applier.park(message, ParkKind::Unreadable, &err.event_id, &err.reason);
                 report.parked += 1;
             }
+            Item::Unverified(message, why) => {
+                let (event_id, reason) = unverified(message, why);
+                applier.park(message, ParkKind::from(*why), &event_id, &reason);
+                report.parked += 1;
+            }
             Item::Placed {
                 message,
                 stream,
@@ -350,6 +366,32 @@ async fn apply_together(
     }
     db.commit().await?;
     Ok(report)
+}
+
+/// The event id and the reason of a parked message that is not intake's: what it
+/// claims to be, if its envelope says, beside why it is not believed.
+fn unverified(message: &Incoming, why: &saman_contract::Unverified) -> (String, String) {
+    let claims = match saman_contract::decode_published(&message.payload) {
+        Ok(published) => Some((
+            published.event_id,
+            Some((published.stream, published.version)),
+        )),
+        Err(err) if !err.event_id.is_empty() || err.stream.is_some() => {
+            Some((err.event_id, err.stream))
+        }
+        Err(_) => None,
+    };
+    match claims {
+        Some((event_id, Some((stream, version)))) => {
+            let reason = format!(
+                "{why}; not applied (it claims to be event {event_id:?}, stream {stream} \
+                 version {version})"
+            );
+            (event_id, reason)
+        }
+        Some((event_id, None)) => (event_id, format!("{why}; not applied")),
+        None => (String::new(), format!("{why}; not applied")),
+    }
 }
 
 /// Every row the batch changed, one multi-row statement per table it touches. New or
