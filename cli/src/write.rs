@@ -53,6 +53,7 @@ pub async fn run(write: Write, global: &Global) -> Result<(), CliError> {
         actor: Some(actor.to_proto()),
         expected_version: opts.expected_version,
         occurred_at: opts.occurred_at.clone().unwrap_or_default(),
+        attestation: None,
     };
     let authorization = Credentials::of(global)?.for_write(submission.actor.as_ref())?;
     let request = request.with_submission(submission);

@@ -76,6 +76,11 @@ pub struct Rule {
     pub who: Who,
     /// What the caller may do with it, beyond the role.
     pub scope: &'static str,
+    /// The roles that may make this write on its original actor's behalf, attesting
+    /// its claimed time (`Submission.attestation`): the programme office entering a
+    /// paper form. Such a caller is admitted by the gate, and the write refused at the
+    /// edge unless it carries an attestation ([`Rule::refuses_unattested`]).
+    pub attested_by: &'static [Role],
 }
 
 impl Rule {
@@ -86,6 +91,22 @@ impl Rule {
             Who::Readers => true,
             Who::Roles(allowed) => roles.iter().any(|r| allowed.contains(r)),
         }
+    }
+
+    /// Whether the gate lets a caller with `roles` through: to act, or to attest.
+    pub fn lets_through(&self, roles: &[Role]) -> bool {
+        self.admits(roles) || roles.iter().any(|r| self.attested_by.contains(r))
+    }
+
+    /// Whether a caller with `roles`, let through only to attest, sent a write without
+    /// an attestation: then it is refused as the gate refuses a role it does not admit.
+    pub fn refuses_unattested(&self, roles: &[Role], attested: bool) -> bool {
+        !attested && !self.admits(roles)
+    }
+
+    /// Whether a caller with `roles` may attest the claimed time of this write.
+    pub fn may_attest(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.attested_by.contains(r))
     }
 
     /// The roles the rule names, for messages and the docs ("any caller" for readers).
@@ -117,6 +138,16 @@ const fn rule(service: &'static str, rpc: &'static str, who: Who, scope: &'stati
         rpc,
         who,
         scope,
+        attested_by: &[],
+    }
+}
+
+/// A write of an NGO member or an agency officer: the programme office may enter it
+/// from a paper form, attesting the time on the form.
+const fn paper(service: &'static str, rpc: &'static str, who: Who, scope: &'static str) -> Rule {
+    Rule {
+        attested_by: OFFICE,
+        ..rule(service, rpc, who, scope)
     }
 }
 
@@ -133,43 +164,43 @@ pub const RULES: &[Rule] = &[
     rule(INTAKE, "RecordApprovedNgo", Who::Roles(OFFICE), "any NGO"),
     rule(INTAKE, "ApproveNgoMember", Who::Roles(OFFICE), "any NGO"),
     rule(INTAKE, "RevokeNgoMember", Who::Roles(OFFICE), "any NGO"),
-    rule(
+    paper(
         INTAKE,
         "DeclareNeed",
         Who::Roles(MEMBER),
         "for the token's NGO, while the member is approved",
     ),
-    rule(
+    paper(
         INTAKE,
         "ReferNeed",
         Who::Roles(MEMBER),
         "for the token's NGO, while the member is approved",
     ),
-    rule(
+    paper(
         INTAKE,
         "ReportSocialActivity",
         Who::Roles(MEMBER),
         "for the token's NGO, while the member is approved",
     ),
-    rule(
+    paper(
         INTAKE,
         "AnswerReferral",
         Who::Roles(OFFICER),
         "referrals made to the token's agency",
     ),
-    rule(
+    paper(
         INTAKE,
         "SubmitProposal",
         Who::Roles(OFFICER),
         "for the token's agency",
     ),
-    rule(
+    paper(
         INTAKE,
         "ReportProgress",
         Who::Roles(OFFICER),
         "projects of the token's agency",
     ),
-    rule(
+    paper(
         INTAKE,
         "CompleteProject",
         Who::Roles(OFFICER),
@@ -226,17 +257,18 @@ pub fn rule_of(path: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.service == service && r.rpc == rpc)
 }
 
-/// The table as docs/security.md shows it: one row per RPC, one column per role.
+/// The table as docs/security.md shows it: one row per RPC, one column per role, the
+/// scope, and who may attest a write's claimed time for its original actor.
 pub fn markdown() -> String {
     let mut out = String::from("| service | RPC |");
     for role in Role::ALL {
         out.push_str(&format!(" `{role}` |"));
     }
-    out.push_str(" scope |\n|---|---|");
+    out.push_str(" scope | time attested by |\n|---|---|");
     for _ in Role::ALL {
         out.push_str("---|");
     }
-    out.push_str("---|\n");
+    out.push_str("---|---|\n");
     for rule in RULES {
         let service = rule.service.rsplit('.').next().unwrap_or(rule.service);
         out.push_str(&format!("| {service} | {} |", rule.rpc));
@@ -248,7 +280,13 @@ pub fn markdown() -> String {
             };
             out.push_str(&format!(" {mark} |"));
         }
-        out.push_str(&format!(" {} |\n", rule.scope));
+        let attesters = rule
+            .attested_by
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(" {} | {attesters} |\n", rule.scope));
     }
     out
 }
@@ -265,6 +303,18 @@ mod tests {
         assert_eq!(rule_of("/grpc.health.v1.Health/Check"), None);
         assert_eq!(rule_of("/saman.intake.v1.Intake/NoSuchThing"), None);
         assert_eq!(rule_of("saman.intake.v1.Intake/DeclareNeed"), None);
+    }
+
+    #[test]
+    fn the_office_attests_paper_forms_but_acts_only_in_its_own_role() {
+        let declare = rule_of("/saman.intake.v1.Intake/DeclareNeed").expect("a rule");
+        let office = [Role::ProgrammeOffice];
+        assert!(declare.lets_through(&office) && declare.may_attest(&office));
+        assert!(declare.refuses_unattested(&office, false));
+        assert!(!declare.refuses_unattested(&office, true));
+        assert!(!declare.refuses_unattested(&[Role::NgoMember], false));
+        let decide = rule_of("/saman.intake.v1.Intake/DecideProposal").expect("a rule");
+        assert!(!decide.lets_through(&office) && !decide.may_attest(&office));
     }
 
     #[test]
