@@ -148,7 +148,10 @@ pub enum Command {
     /// Load a whole programme year through the intake API, as its people would: the
     /// zones and goals, NGOs and their 100 members, agencies, needs, referrals,
     /// proposals, decisions and monthly progress reports. Deterministic from the
-    /// seed; running it again records nothing new.
+    /// seed; running it again records nothing new. Its acts claim their 2018 times:
+    /// it needs an intake that opted in to replaying a past year
+    /// (`saman-intake --trust-claimed-time`, as scripts/dev starts it); any other
+    /// judges them on receipt, and late.
     #[command(after_help = "Examples:\n  saman scenario 1397\n  saman scenario 1397 --seed 7")]
     Scenario(ScenarioArgs),
 }
