@@ -177,7 +177,10 @@ async fn a_backdated_need_is_late_unless_its_time_is_vouched_for() -> anyhow::Re
     assert_eq!(stored_events(intake_db.url()).await?.len(), before);
 
     // The projection's timeline shows who was authenticated, and who attested.
-    let projection = Projection::start(projection_db.url(), &nats.url()).await?;
+    let web: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
+    config.web_listen = web;
+    let projection = Projection::start_with(config).await?;
     let mut reads = projection.client().await?;
     let (timeline, _) =
         whole_timeline(&mut reads, writes.read(&today.iso()), "zone-01", 50).await?;
@@ -208,6 +211,18 @@ async fn a_backdated_need_is_late_unless_its_time_is_vouched_for() -> anyhow::Re
     assert_eq!(from_paper.attestation.as_ref(), Some(attestation));
     assert_eq!(from_paper.principal, Some(attester));
     assert_eq!(from_paper.actor, Some(member("ngo-01", "m-001")));
+    // And so does the web page.
+    let (_, page) = http_get_response(web, &format!("/zones/zone-01?as_of={}", today.iso()))
+        .await?
+        .parts();
+    assert!(
+        page.contains("signed in as ngo-member:ngo-01/m-001")
+            && page.contains(&format!(
+                "time attested by programme office (office): {reason}"
+            ))
+            && page.contains("counted when received"),
+        "{page}"
+    );
     projection.stop().await?;
 
     // The same store under a deployment that opted in to replaying a past year: after
