@@ -69,10 +69,13 @@ fn vouch(envelope: &events::Envelope) -> Option<&Vouch> {
     envelope.claimed_time.as_ref()?.vouch.as_ref()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backdated_need_is_late_unless_its_time_is_vouched_for() -> anyhow::Result<()> {
-    let intake_db = TestDb::new(Backend::Sqlite).await?;
-    let projection_db = TestDb::new(Backend::Sqlite).await?;
+on_both_backends! {
+    a_backdated_need_is_late_unless_its_time_is_vouched_for => backdated_need;
+}
+
+async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
+    let intake_db = TestDb::new(backend).await?;
+    let projection_db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
     // As a deployment recording the present runs: no opt-in, the default tolerance.
     let config = Config::new(intake_db.url(), nats.url());
