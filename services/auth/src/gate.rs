@@ -60,12 +60,7 @@ impl Gate {
 
 /// The refusal of a caller whose roles the rule does not admit (PERMISSION_DENIED).
 pub fn not_admitted(rule: &policy::Rule, caller: &Caller) -> AuthError {
-    let held = caller
-        .roles
-        .iter()
-        .map(|r| r.claim_value())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let held = policy::listed(&caller.roles);
     // A write's actor is the token's: it is the actor that may not do this.
     let field = if rule.service == policy::INTAKE {
         "submission.actor"
@@ -77,11 +72,7 @@ pub fn not_admitted(rule: &policy::Rule, caller: &Caller) -> AuthError {
     } else {
         format!(
             " (or, attesting its time with submission.attestation, for the {})",
-            rule.attested_by
-                .iter()
-                .map(|r| r.claim_value())
-                .collect::<Vec<_>>()
-                .join(", ")
+            policy::listed(rule.attested_by)
         )
     };
     AuthError::new(

@@ -51,6 +51,15 @@ impl Role {
     }
 }
 
+/// Roles as messages name them: `programme-office, ngo-member`.
+pub fn listed(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.claim_value())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.claim_value())
@@ -113,11 +122,7 @@ impl Rule {
     pub fn who_text(&self) -> String {
         match self.who {
             Who::Readers => "any authenticated caller (anyone with public reads)".into(),
-            Who::Roles(roles) => roles
-                .iter()
-                .map(|r| r.claim_value())
-                .collect::<Vec<_>>()
-                .join(", "),
+            Who::Roles(roles) => listed(roles),
         }
     }
 }

@@ -15,6 +15,7 @@ use saman_e2e::*;
 use saman_intake::config::Config;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
+use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
 use tonic::Code;
 
@@ -65,6 +66,17 @@ async fn stored(db: &TestDb, reply: &pb::SubmissionReply) -> anyhow::Result<even
     Ok(events::Envelope::decode(event.payload.as_slice())?)
 }
 
+/// Declares the need: intake's reply and the envelope it stored.
+async fn declare(
+    client: &mut IntakeClient<Channel>,
+    need: impl tonic::IntoRequest<pb::DeclareNeedRequest>,
+    db: &TestDb,
+) -> anyhow::Result<(pb::SubmissionReply, events::Envelope)> {
+    let reply = client.declare_need(need).await?.into_inner();
+    let envelope = stored(db, &reply).await?;
+    Ok((reply, envelope))
+}
+
 fn vouch(envelope: &events::Envelope) -> Option<&Vouch> {
     envelope.claimed_time.as_ref()?.vouch.as_ref()
 }
@@ -95,15 +107,16 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     let just_before = deadline.end_in_tehran() - SignedDuration::from_mins(1);
     let mut writes = Writes::default();
 
-    let claimed = client
-        .declare_need(need_at("Claims five days ago", long_ago))
-        .await?
-        .into_inner();
+    let (claimed, envelope) = declare(
+        &mut client,
+        need_at("Claims five days ago", long_ago),
+        &intake_db,
+    )
+    .await?;
     assert!(
         claimed.late,
         "an unvouched earlier claim is judged on receipt"
     );
-    let envelope = stored(&intake_db, &claimed).await?;
     assert!(
         matches!(vouch(&envelope), Some(Vouch::Unvouched(_))),
         "{envelope:?}"
@@ -111,12 +124,13 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     assert!(envelope.received_at.is_some(), "{envelope:?}");
     writes.record(&claimed);
 
-    let tolerated = client
-        .declare_need(need_at("Offline for a day", just_before))
-        .await?
-        .into_inner();
+    let (tolerated, envelope) = declare(
+        &mut client,
+        need_at("Offline for a day", just_before),
+        &intake_db,
+    )
+    .await?;
     assert!(!tolerated.late, "a claim within the tolerance stands");
-    let envelope = stored(&intake_db, &tolerated).await?;
     assert!(
         matches!(
             vouch(&envelope),
@@ -127,12 +141,13 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     writes.record(&tolerated);
 
     let reason = "paper form dated five days ago, received by post";
-    let paper = client
-        .declare_need(attested(need_at("From a paper form", long_ago), reason))
-        .await?
-        .into_inner();
+    let (paper, envelope) = declare(
+        &mut client,
+        attested(need_at("From a paper form", long_ago), reason),
+        &intake_db,
+    )
+    .await?;
     assert!(!paper.late, "a claim the programme office attests stands");
-    let envelope = stored(&intake_db, &paper).await?;
     let Some(Vouch::Attested(attestation)) = vouch(&envelope) else {
         panic!("not attested: {envelope:?}");
     };
@@ -234,12 +249,9 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     let intake = Intake::start_with(Config::new(intake_db.url(), nats.url())).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
-    let replayed = client
-        .declare_need(need_at("Replayed", long_ago))
-        .await?
-        .into_inner();
+    let (replayed, envelope) =
+        declare(&mut client, need_at("Replayed", long_ago), &intake_db).await?;
     assert!(!replayed.late, "the opted-in deployment trusts the claim");
-    let envelope = stored(&intake_db, &replayed).await?;
     assert!(
         matches!(vouch(&envelope), Some(Vouch::TrustedDeployment(_))),
         "{envelope:?}"

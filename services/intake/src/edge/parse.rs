@@ -278,12 +278,7 @@ fn attestation(
         .iter()
         .find(|a| rule.may_attest(&[role_of(a)]));
     let Some(attester) = attester else {
-        let may = rule
-            .attested_by
-            .iter()
-            .map(|r| r.claim_value())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let may = policy::listed(rule.attested_by);
         let may = if may.is_empty() { "nobody" } else { &may };
         return Err(IntakeError::Domain(saman_domain::DomainError::denied(
             FIELD,
