@@ -247,9 +247,19 @@ pub struct WriteOpts {
     #[arg(long = "as", env = "SAMAN_AS", value_name = "ACTOR")]
     pub actor: Option<ActorArg>,
     /// When the act happened: RFC 3339 (2018-04-20T10:00:00+04:30) or a day (noon in
-    /// Tehran); default now. Lateness is judged on it.
+    /// Tehran); default now. Lateness is judged on it when intake vouches for it
+    /// (within its tolerance, attested with --attest, or a deployment trusting claimed
+    /// times); otherwise on when intake received the write.
     #[arg(long = "at", value_name = "WHEN")]
     pub occurred_at: Option<String>,
+    /// Attest the time given with --at, for the actor --as names, with this reason
+    /// (the programme office entering a paper form): the write is sent with the
+    /// attester's token (--attester with the development key, or --token).
+    #[arg(long, value_name = "REASON")]
+    pub attest: Option<String>,
+    /// Who attests (with --attest): office:USER; default office:$USER.
+    #[arg(long, value_name = "ACTOR", requires = "attest")]
+    pub attester: Option<ActorArg>,
     /// The submission id (UUID). A retry with the same id records nothing new and
     /// prints the first reply; default a new UUIDv7.
     #[arg(long, value_name = "UUID")]

@@ -243,6 +243,58 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     );
     projection.stop().await?;
 
+    // The command line enters a paper form the same way: the member's act, sent with
+    // the office's token, its time attested.
+    let saman = Saman {
+        binary: binary("saman")?,
+        env: vec![("SAMAN_INTAKE".into(), format!("http://{}", intake.addr))],
+    };
+    let ran = saman
+        .run(
+            format!(
+                "need declare zone-01 --as member:ngo-01/m-001 --at {} \
+                 --attest 'form from the village, by post' --attester office:sara \
+                 --approach social --title 'Paper form' --households 3 --json",
+                long_ago.round(jiff::Unit::Second)?
+            )
+            .as_str(),
+        )
+        .await?
+        .ok()?;
+    let reply = ran.json()?;
+    assert_eq!(
+        reply["late"],
+        serde_json::Value::Bool(false),
+        "on time: {reply}"
+    );
+    let id = reply["events"][0]["event_id"]
+        .as_str()
+        .expect("an event id");
+    let envelope = events::Envelope::decode(
+        stored_events(intake_db.url())
+            .await?
+            .into_iter()
+            .find(|e| e.event_id.to_string() == id)
+            .expect("the CLI's need in the store")
+            .payload
+            .as_slice(),
+    )?;
+    let Some(Vouch::Attested(by_cli)) = vouch(&envelope) else {
+        panic!("not attested: {envelope:?}");
+    };
+    assert_eq!(
+        (by_cli.attester.clone(), by_cli.reason.as_str()),
+        (
+            Some(events::Actor {
+                kind: Some(events::actor::Kind::ProgrammeOffice(events::Official {
+                    user: "sara".into()
+                }))
+            }),
+            "form from the village, by post"
+        )
+    );
+    assert_eq!(envelope.actor, Some(member("ngo-01", "m-001")));
+
     // The same store under a deployment that opted in to replaying a past year: after
     // the restart, an earlier claim stands, and the event says why.
     intake.stop().await?;
