@@ -160,7 +160,10 @@ pub enum Command {
     /// Load a whole programme year through the intake API, as its people would: the
     /// zones and goals, NGOs and their 100 members, agencies, needs, referrals,
     /// proposals, decisions and monthly progress reports. Deterministic from the
-    /// seed; running it again records nothing new.
+    /// seed; running it again records nothing new. Its acts claim their 2018 times:
+    /// it needs an intake that opted in to replaying a past year
+    /// (`saman-intake --trust-claimed-time`, as scripts/dev starts it); any other
+    /// judges them on receipt, and late.
     #[command(after_help = "Examples:\n  saman scenario 1397\n  saman scenario 1397 --seed 7")]
     Scenario(ScenarioArgs),
 }
@@ -256,9 +259,19 @@ pub struct WriteOpts {
     #[arg(long = "as", env = "SAMAN_AS", value_name = "ACTOR")]
     pub actor: Option<ActorArg>,
     /// When the act happened: RFC 3339 (2018-04-20T10:00:00+04:30) or a day (noon in
-    /// Tehran); default now. Lateness is judged on it.
+    /// Tehran); default now. Lateness is judged on it when intake vouches for it
+    /// (within its tolerance, attested with --attest, or a deployment trusting claimed
+    /// times); otherwise on when intake received the write.
     #[arg(long = "at", value_name = "WHEN")]
     pub occurred_at: Option<String>,
+    /// Attest the time given with --at, for the actor --as names, with this reason
+    /// (the programme office entering a paper form): the write is sent with the
+    /// attester's token (--attester with the development key, or --token).
+    #[arg(long, value_name = "REASON")]
+    pub attest: Option<String>,
+    /// Who attests (with --attest): office:USER; default office:$USER.
+    #[arg(long, value_name = "ACTOR", requires = "attest")]
+    pub attester: Option<ActorArg>,
     /// The submission id (UUID). A retry with the same id records nothing new and
     /// prints the first reply; default a new UUIDv7.
     #[arg(long, value_name = "UUID")]

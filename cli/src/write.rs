@@ -53,10 +53,18 @@ pub async fn run(write: Write, global: &Global) -> Result<(), CliError> {
         actor: Some(actor.to_proto()),
         expected_version: opts.expected_version,
         occurred_at: opts.occurred_at.clone().unwrap_or_default(),
+        attestation: opts.attest.clone().map(|reason| pb::Attestation { reason }),
     };
-    let authorization = Credentials::of(global)
-        .await?
-        .for_write(submission.actor.as_ref())?;
+    // An attested write goes with the attester's token, naming the original actor.
+    let signer = match &opts.attest {
+        None => submission.actor.clone(),
+        Some(_) => opts
+            .attester
+            .clone()
+            .or_else(|| Role::Office.default_actor())
+            .map(|a| a.to_proto()),
+    };
+    let authorization = Credentials::of(global).await?.for_write(signer.as_ref())?;
     let request = request.with_submission(submission);
     let mut client = connect::intake(global).await?;
     let reply = request

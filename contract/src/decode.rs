@@ -17,6 +17,7 @@ use prost::Message;
 use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
 use saman_domain::event::{AsText, EventId, EventOf, Goal, Ids, ProgrammeDates};
+use saman_domain::time::{Attestation, Vouch};
 use saman_domain::values::{
     AgencyCode, Approach, Count, GoalCode, MemberCode, Names, NgoCode, Percent, Priority, Rating,
     Rials, Text, ValueError, Weight, ZoneCode,
@@ -52,7 +53,24 @@ pub struct Recorded<E = Event> {
     pub occurred_at: Timestamp,
     /// When intake recorded it; `None` when the envelope has no readable one.
     pub recorded_at: Option<Timestamp>,
+    /// When intake received the submission; `None` on events recorded before envelopes
+    /// said.
+    pub received_at: Option<Timestamp>,
+    /// What vouched for `occurred_at`; `None` on events recorded before envelopes said
+    /// (or of a kind this version does not know).
+    pub vouch: Option<Vouch>,
     pub event: E,
+}
+
+impl<E> Recorded<E> {
+    /// The time the rules judged the act by: `occurred_at` when vouched for (and on
+    /// events that do not say), else when intake received it.
+    pub fn judged_at(&self) -> Timestamp {
+        match (&self.vouch, self.received_at) {
+            (Some(vouch), Some(received)) => vouch.judged(self.occurred_at, received),
+            _ => self.occurred_at,
+        }
+    }
 }
 
 /// Why bytes are not a Saman event (the reason is what an operator reads).
@@ -105,6 +123,8 @@ impl Recorded<()> {
             principal: self.principal,
             occurred_at: self.occurred_at,
             recorded_at: self.recorded_at,
+            received_at: self.received_at,
+            vouch: self.vouch,
             event,
         }
     }
@@ -151,23 +171,66 @@ fn metadata(payload: &[u8]) -> Result<(Recorded<()>, Option<Body>), DecodeError>
         version: envelope.stream_version,
         submission: envelope.submission_id,
         actor: envelope.actor.and_then(actor),
-        principal: envelope.principal.map(|p| Principal {
-            issuer: Text::stored(&p.issuer),
-            subject: Text::stored(&p.subject),
-        }),
+        principal: envelope.principal.map(principal),
         occurred_at: Timestamp::UNIX_EPOCH,
         recorded_at: instant(envelope.recorded_at.as_ref(), "recorded_at").ok(),
+        received_at: None,
+        vouch: None,
         event: (),
+    };
+    let received_at = match envelope.received_at.as_ref() {
+        None => None,
+        Some(ts) => match instant(Some(ts), "received_at") {
+            Ok(at) => Some(at),
+            Err(reason) => return Err(recorded.error(reason)),
+        },
+    };
+    let vouch = match envelope.claimed_time.map(vouch).transpose() {
+        Ok(vouch) => vouch.flatten(),
+        Err(reason) => return Err(recorded.error(reason)),
     };
     match instant(envelope.occurred_at.as_ref(), "occurred_at") {
         Ok(occurred_at) => Ok((
             Recorded {
                 occurred_at,
+                received_at,
+                vouch,
                 ..recorded
             },
             envelope.body,
         )),
         Err(reason) => Err(recorded.error(reason)),
+    }
+}
+
+/// What vouched for the claimed time; `None` for a kind this version does not know.
+fn vouch(claimed: pb::ClaimedTime) -> Result<Option<Vouch>, String> {
+    use pb::claimed_time::Vouch as V;
+    Ok(match claimed.vouch {
+        None => None,
+        Some(V::Unvouched(_)) => Some(Vouch::Unvouched),
+        Some(V::WithinTolerance(t)) => Some(Vouch::WithinTolerance {
+            tolerance_secs: t.tolerance_seconds,
+        }),
+        Some(V::TrustedDeployment(_)) => Some(Vouch::TrustedDeployment),
+        Some(V::Attested(a)) => {
+            let attester = a
+                .attester
+                .and_then(actor)
+                .ok_or("claimed_time.attested names no attester")?;
+            Some(Vouch::Attested(Attestation {
+                attester,
+                principal: a.principal.map(principal),
+                reason: Text::stored(&a.reason),
+            }))
+        }
+    })
+}
+
+fn principal(p: pb::Principal) -> Principal {
+    Principal {
+        issuer: Text::stored(&p.issuer),
+        subject: Text::stored(&p.subject),
     }
 }
 
@@ -448,6 +511,17 @@ mod tests {
             }),
             occurred_at: "2018-04-20T07:30:00Z".parse().unwrap(),
             recorded_at: "2018-04-20T07:30:02.5Z".parse().unwrap(),
+            received_at: "2018-04-25T07:30:02Z".parse().unwrap(),
+            vouch: Vouch::Attested(Attestation {
+                attester: Actor::ProgrammeOffice {
+                    user: Text::stored("office"),
+                },
+                principal: Some(Principal {
+                    issuer: Text::stored("https://id.example/realms/saman"),
+                    subject: Text::stored("office-1"),
+                }),
+                reason: Text::stored("paper form dated 31 Farvardin"),
+            }),
         }
     }
 
@@ -471,6 +545,8 @@ mod tests {
         let meta = meta();
         let event = need(NeedId(uuid::Uuid::new_v4()));
         let back = decode(&encode(&meta, &event)).unwrap();
+        // Attested: the claimed time is the one judged.
+        assert_eq!(back.judged_at(), meta.occurred_at);
         assert_eq!(back.event, event);
         assert_eq!(back.event_id, meta.event_id.to_string());
         assert_eq!(back.event_type, "NeedDeclared");
@@ -480,6 +556,8 @@ mod tests {
         assert_eq!(back.principal, meta.principal);
         assert_eq!(back.occurred_at, meta.occurred_at);
         assert_eq!(back.recorded_at, Some(meta.recorded_at));
+        assert_eq!(back.received_at, Some(meta.received_at));
+        assert_eq!(back.vouch, Some(meta.vouch.clone()));
 
         // A subscriber reads the same event, its ids as text.
         let published = decode_published(&encode(&meta, &event)).unwrap();
@@ -493,6 +571,23 @@ mod tests {
             (need, title.as_str()),
             (id.to_string(), "Clean\0water, as once accepted")
         );
+    }
+
+    #[test]
+    fn an_unvouched_claim_is_judged_at_its_receipt_and_an_older_event_at_its_claim() {
+        let meta = EventMeta {
+            vouch: Vouch::Unvouched,
+            ..meta()
+        };
+        let event = need(NeedId(uuid::Uuid::new_v4()));
+        let back = decode(&encode(&meta, &event)).unwrap();
+        assert_eq!(back.judged_at(), meta.received_at);
+        let mut older = crate::encode::envelope(&meta, &event);
+        older.received_at = None;
+        older.claimed_time = None;
+        let back = decode(&older.encode_to_vec()).unwrap();
+        assert_eq!((back.received_at, back.vouch.as_ref()), (None, None));
+        assert_eq!(back.judged_at(), meta.occurred_at);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use prost::Message;
 use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
 use saman_domain::event::{EventOf, Ids};
+use saman_domain::time::{Attestation, Vouch};
 use saman_domain::values::{Approach, Priority};
 use saman_domain::{Actor, StreamId};
 use saman_proto::events::v1 as pb;
@@ -24,6 +25,10 @@ pub struct EventMeta {
     pub principal: Option<Principal>,
     pub occurred_at: Timestamp,
     pub recorded_at: Timestamp,
+    /// When intake received the submission.
+    pub received_at: Timestamp,
+    /// What vouched for `occurred_at`.
+    pub vouch: Vouch,
 }
 
 /// The bytes of an event: its envelope, protobuf-encoded.
@@ -43,12 +48,42 @@ pub fn envelope<I: Ids>(meta: &EventMeta, event: &EventOf<I>) -> pb::Envelope {
         actor: Some(actor_to_pb(&meta.actor)),
         occurred_at: Some(timestamp(meta.occurred_at)),
         recorded_at: Some(timestamp(meta.recorded_at)),
-        principal: meta.principal.as_ref().map(|p| pb::Principal {
-            issuer: p.issuer.to_string(),
-            subject: p.subject.to_string(),
-        }),
+        principal: meta.principal.as_ref().map(principal_to_pb),
+        received_at: Some(timestamp(meta.received_at)),
+        claimed_time: Some(claimed_time_to_pb(&meta.vouch)),
         body: Some(body(event)),
     }
+}
+
+/// A principal in its wire form.
+pub fn principal_to_pb(principal: &Principal) -> pb::Principal {
+    pb::Principal {
+        issuer: principal.issuer.to_string(),
+        subject: principal.subject.to_string(),
+    }
+}
+
+/// An attestation in its wire form.
+pub fn attestation_to_pb(a: &Attestation) -> pb::Attestation {
+    pb::Attestation {
+        attester: Some(actor_to_pb(&a.attester)),
+        principal: a.principal.as_ref().map(principal_to_pb),
+        reason: a.reason.to_string(),
+    }
+}
+
+/// What vouched for a claimed time, in its wire form.
+pub fn claimed_time_to_pb(vouch: &Vouch) -> pb::ClaimedTime {
+    use pb::claimed_time::Vouch as V;
+    let vouch = match vouch {
+        Vouch::Unvouched => V::Unvouched(pb::Unvouched {}),
+        Vouch::WithinTolerance { tolerance_secs } => V::WithinTolerance(pb::WithinTolerance {
+            tolerance_seconds: *tolerance_secs,
+        }),
+        Vouch::Attested(a) => V::Attested(attestation_to_pb(a)),
+        Vouch::TrustedDeployment => V::TrustedDeployment(pb::TrustedDeployment {}),
+    };
+    pb::ClaimedTime { vouch: Some(vouch) }
 }
 
 /// An instant as a `google.protobuf.Timestamp` in its canonical form: `nanos` in

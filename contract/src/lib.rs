@@ -26,7 +26,8 @@ pub use decode::{
     priority_from_pb,
 };
 pub use encode::{
-    EventMeta, actor_to_pb, approach_to_pb, encode, envelope, priority_to_pb, timestamp,
+    EventMeta, actor_to_pb, approach_to_pb, attestation_to_pb, claimed_time_to_pb, encode,
+    envelope, principal_to_pb, priority_to_pb, timestamp,
 };
 pub use nats::{
     CONTENT_TYPE_ENVELOPE, ENVELOPE_MESSAGE, EventHeaders, HEADER_CONTENT_TYPE, HEADER_EVENT_ID,

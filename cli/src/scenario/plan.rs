@@ -289,6 +289,7 @@ impl LaneBuilder {
             actor: Some(events::Actor { kind: Some(actor) }),
             expected_version: None,
             occurred_at: when.clone(),
+            attestation: None,
         });
         let order = self.steps.len();
         self.steps.push((

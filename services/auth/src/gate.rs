@@ -49,31 +49,41 @@ impl Gate {
             return Ok(None);
         }
         let caller = verifier.verify_header(header).await?;
-        if !rule.admits(&caller.roles) {
-            let held = caller
-                .roles
-                .iter()
-                .map(|r| r.claim_value())
-                .collect::<Vec<_>>()
-                .join(", ");
-            // A write's actor is the token's: it is the actor that may not do this.
-            let field = if rule.service == policy::INTAKE {
-                "submission.actor"
-            } else {
-                FIELD
-            };
-            return Err(AuthError::new(
-                Reason::RoleNotAdmitted,
-                format!(
-                    "{} is for the {}; this token's roles are {held}",
-                    rule.rpc,
-                    rule.who_text()
-                ),
-            )
-            .about(field));
+        // A role that may only attest the write is let through: the service refuses
+        // the write as below unless it carries an attestation.
+        if !rule.lets_through(&caller.roles) {
+            return Err(not_admitted(rule, &caller));
         }
         Ok(Some(caller))
     }
+}
+
+/// The refusal of a caller whose roles the rule does not admit (PERMISSION_DENIED).
+pub fn not_admitted(rule: &policy::Rule, caller: &Caller) -> AuthError {
+    let held = policy::listed(&caller.roles);
+    // A write's actor is the token's: it is the actor that may not do this.
+    let field = if rule.service == policy::INTAKE {
+        "submission.actor"
+    } else {
+        FIELD
+    };
+    let attest = if rule.attested_by.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (or, attesting its time with submission.attestation, for the {})",
+            policy::listed(rule.attested_by)
+        )
+    };
+    AuthError::new(
+        Reason::RoleNotAdmitted,
+        format!(
+            "{} is for the {}{attest}; this token's roles are {held}",
+            rule.rpc,
+            rule.who_text()
+        ),
+    )
+    .about(field)
 }
 
 impl saman_runtime::rpc::Admit for Gate {

@@ -51,6 +51,15 @@ impl Role {
     }
 }
 
+/// Roles as messages name them: `programme-office, ngo-member`.
+pub fn listed(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.claim_value())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.claim_value())
@@ -76,6 +85,11 @@ pub struct Rule {
     pub who: Who,
     /// What the caller may do with it, beyond the role.
     pub scope: &'static str,
+    /// The roles that may make this write on its original actor's behalf, attesting
+    /// its claimed time (`Submission.attestation`): the programme office entering a
+    /// paper form. Such a caller is admitted by the gate, and the write refused at the
+    /// edge unless it carries an attestation ([`Rule::refuses_unattested`]).
+    pub attested_by: &'static [Role],
 }
 
 impl Rule {
@@ -88,15 +102,27 @@ impl Rule {
         }
     }
 
+    /// Whether the gate lets a caller with `roles` through: to act, or to attest.
+    pub fn lets_through(&self, roles: &[Role]) -> bool {
+        self.admits(roles) || roles.iter().any(|r| self.attested_by.contains(r))
+    }
+
+    /// Whether a caller with `roles`, let through only to attest, sent a write without
+    /// an attestation: then it is refused as the gate refuses a role it does not admit.
+    pub fn refuses_unattested(&self, roles: &[Role], attested: bool) -> bool {
+        !attested && !self.admits(roles)
+    }
+
+    /// Whether a caller with `roles` may attest the claimed time of this write.
+    pub fn may_attest(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.attested_by.contains(r))
+    }
+
     /// The roles the rule names, for messages and the docs ("any caller" for readers).
     pub fn who_text(&self) -> String {
         match self.who {
             Who::Readers => "any authenticated caller (anyone with public reads)".into(),
-            Who::Roles(roles) => roles
-                .iter()
-                .map(|r| r.claim_value())
-                .collect::<Vec<_>>()
-                .join(", "),
+            Who::Roles(roles) => listed(roles),
         }
     }
 }
@@ -113,11 +139,21 @@ const OFFICER: Who = Who::Roles(&[Role::AgencyOfficer]);
 const OPERATOR: Who = Who::Roles(&[Role::Operator]);
 const READERS: Who = Who::Readers;
 
-/// A table of rules, one line each, grouped by service.
+/// A table of rules, one line each, grouped by service; `paper` marks a write of an NGO
+/// member or an agency officer that the programme office may enter from a paper form,
+/// attesting the time on the form.
 macro_rules! rules {
-    ($($service:ident { $($rpc:literal => $who:expr, $scope:literal;)+ })+) => {
-        &[$($(Rule { service: $service, rpc: $rpc, who: $who, scope: $scope },)+)+]
+    ($($service:ident { $($rpc:literal => $who:expr, $scope:literal $(, $paper:ident)?;)+ })+) => {
+        &[$($(Rule {
+            service: $service,
+            rpc: $rpc,
+            who: $who,
+            scope: $scope,
+            attested_by: rules!(@attested $($paper)?),
+        },)+)+]
     };
+    (@attested) => { &[] };
+    (@attested paper) => { &[Role::ProgrammeOffice] };
 }
 
 /// Every RPC of both services (health and reflection are open to all and not listed).
@@ -129,13 +165,13 @@ pub const RULES: &[Rule] = rules! {
         "RecordApprovedNgo" => OFFICE, "any NGO";
         "ApproveNgoMember" => OFFICE, "any NGO";
         "RevokeNgoMember" => OFFICE, "any NGO";
-        "DeclareNeed" => MEMBER, "for the token's NGO, while the member is approved";
-        "ReferNeed" => MEMBER, "for the token's NGO, while the member is approved";
-        "ReportSocialActivity" => MEMBER, "for the token's NGO, while the member is approved";
-        "AnswerReferral" => OFFICER, "referrals made to the token's agency";
-        "SubmitProposal" => OFFICER, "for the token's agency";
-        "ReportProgress" => OFFICER, "projects of the token's agency";
-        "CompleteProject" => OFFICER, "projects of the token's agency";
+        "DeclareNeed" => MEMBER, "for the token's NGO, while the member is approved", paper;
+        "ReferNeed" => MEMBER, "for the token's NGO, while the member is approved", paper;
+        "ReportSocialActivity" => MEMBER, "for the token's NGO, while the member is approved", paper;
+        "AnswerReferral" => OFFICER, "referrals made to the token's agency", paper;
+        "SubmitProposal" => OFFICER, "for the token's agency", paper;
+        "ReportProgress" => OFFICER, "projects of the token's agency", paper;
+        "CompleteProject" => OFFICER, "projects of the token's agency", paper;
         "DecideProposal" => SUPERVISOR, "any proposal";
         "FileSupervisionReport" => SUPERVISOR, "any NGO";
     }
@@ -162,17 +198,18 @@ pub fn rule_of(path: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.service == service && r.rpc == rpc)
 }
 
-/// The table as docs/security.md shows it: one row per RPC, one column per role.
+/// The table as docs/security.md shows it: one row per RPC, one column per role, the
+/// scope, and who may attest a write's claimed time for its original actor.
 pub fn markdown() -> String {
     let mut out = String::from("| service | RPC |");
     for role in Role::ALL {
         out.push_str(&format!(" `{role}` |"));
     }
-    out.push_str(" scope |\n|---|---|");
+    out.push_str(" scope | time attested by |\n|---|---|");
     for _ in Role::ALL {
         out.push_str("---|");
     }
-    out.push_str("---|\n");
+    out.push_str("---|---|\n");
     for rule in RULES {
         let service = rule.service.rsplit('.').next().unwrap_or(rule.service);
         out.push_str(&format!("| {service} | {} |", rule.rpc));
@@ -184,7 +221,13 @@ pub fn markdown() -> String {
             };
             out.push_str(&format!(" {mark} |"));
         }
-        out.push_str(&format!(" {} |\n", rule.scope));
+        let attesters = rule
+            .attested_by
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(" {} | {attesters} |\n", rule.scope));
     }
     out
 }
@@ -201,6 +244,18 @@ mod tests {
         assert_eq!(rule_of("/grpc.health.v1.Health/Check"), None);
         assert_eq!(rule_of("/saman.intake.v1.Intake/NoSuchThing"), None);
         assert_eq!(rule_of("saman.intake.v1.Intake/DeclareNeed"), None);
+    }
+
+    #[test]
+    fn the_office_attests_paper_forms_but_acts_only_in_its_own_role() {
+        let declare = rule_of("/saman.intake.v1.Intake/DeclareNeed").expect("a rule");
+        let office = [Role::ProgrammeOffice];
+        assert!(declare.lets_through(&office) && declare.may_attest(&office));
+        assert!(declare.refuses_unattested(&office, false));
+        assert!(!declare.refuses_unattested(&office, true));
+        assert!(!declare.refuses_unattested(&[Role::NgoMember], false));
+        let decide = rule_of("/saman.intake.v1.Intake/DecideProposal").expect("a rule");
+        assert!(!decide.lets_through(&office) && !decide.may_attest(&office));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use crate::actor::{Actor, Principal};
 use crate::calendar::Day;
 use crate::event::{Goal, ProgrammeDates};
+use crate::time::Vouch;
 use crate::values::{
     AgencyCode, Approach, Count, MemberCode, Names, NeedId, NgoCode, Percent, Priority, ProposalId,
     Rating, ReferralId, Rials, SubmissionId, Text, ZoneCode,
@@ -21,8 +22,20 @@ pub struct Meta {
     pub principal: Option<Principal>,
     /// The version of the target stream the client last saw (0: it must not exist).
     pub expected_version: Option<u64>,
-    /// When the act happened, as the submitter says; lateness is judged on it.
+    /// When the act happened, as the submitter says.
     pub occurred_at: Timestamp,
+    /// When intake received the submission (its clock, at the edge).
+    pub received_at: Timestamp,
+    /// What vouches for `occurred_at` ([`crate::time`]).
+    pub vouch: Vouch,
+}
+
+impl Meta {
+    /// The time the rules judge the act by (lateness, the day it counts on): the
+    /// claimed `occurred_at` when vouched for, else when intake received it.
+    pub fn judged_at(&self) -> Timestamp {
+        self.vouch.judged(self.occurred_at, self.received_at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! - [`command`]: what a user asks for (imperative: `DeclareNeed`);
 //! - [`event`]: what happened (past tense: `NeedDeclared`), with type names and versions;
 //! - [`stream`]: stream ids (one per aggregate);
+//! - [`time`]: which time the rules judge an act by (its claimed time when vouched for);
 //! - [`world`]: every aggregate's state, folded from events (`apply`, no rules);
 //! - [`decide`]: the programme's rules, command + state -> events or [`DomainError`];
 //! - [`error`]: the one error type of the domain.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod progress;
 pub mod stream;
+pub mod time;
 pub mod values;
 pub mod world;
 

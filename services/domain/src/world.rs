@@ -114,8 +114,9 @@ impl World {
         self.agencies.get(code)
     }
 
-    /// Folds one event of `stream` at `version`, which happened at `occurred_at`, into
-    /// the state. An event whose version is not the next one is refused (and nothing
+    /// Folds one event of `stream` at `version`, judged to have happened at `occurred_at`
+    /// (its claimed time when vouched for, else its receipt: [`crate::time`]), into the
+    /// state. An event whose version is not the next one is refused (and nothing
     /// changes).
     pub fn apply(
         &mut self,

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use saman_domain::command::{Decision, Meta};
 use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::time::{Attestation, TimeTrust, Vouch};
 use saman_domain::values::*;
 use saman_domain::{Actor, Command, CommandBody, Day, DomainError, Event, StreamId, World};
 use uuid::Uuid;
@@ -50,6 +51,9 @@ fn command(actor: Actor, at: &str, body: CommandBody) -> Command {
             principal: None,
             expected_version: None,
             occurred_at: instant(at),
+            // Received when it claims: the claim and the receipt agree.
+            received_at: instant(at),
+            vouch: Vouch::Unvouched,
         },
         body,
     }
@@ -513,6 +517,56 @@ fn a_need_declared_after_31_farvardin_in_tehran_is_recorded_and_marked_late() {
         )
         .unwrap();
     assert!(is_late(&events));
+}
+
+/// A need received on 1 Ordibehesht (after the deadline) that claims 30 Farvardin.
+fn backdated_need(attestation: Option<Attestation>, trust: TimeTrust) -> Command {
+    let mut cmd = command(
+        ngo_member("ngo-01", "m-001"),
+        "2018-04-19T10:00:00Z",
+        declare_need("zone-01"),
+    );
+    cmd.meta.received_at = instant("2018-04-22T10:00:00Z");
+    cmd.meta.vouch = trust.vouch(cmd.meta.occurred_at, cmd.meta.received_at, attestation);
+    cmd
+}
+
+#[test]
+fn a_need_received_after_the_deadline_is_late_whatever_earlier_time_it_claims() {
+    let cmd = backdated_need(None, TimeTrust::default());
+    assert_eq!(cmd.meta.vouch, Vouch::Unvouched);
+    let events = given(registered())
+        .when_command(cmd, "2018-04-22T10:00:00Z")
+        .unwrap();
+    assert!(is_late(&events));
+}
+
+#[test]
+fn a_backdated_need_is_on_time_when_within_the_tolerance_attested_or_trusted() {
+    let wide = TimeTrust {
+        tolerance: jiff::SignedDuration::from_hours(96),
+        trust_claimed: false,
+    };
+    let attested = Attestation {
+        attester: office(),
+        principal: None,
+        reason: text("paper form dated 30 Farvardin"),
+    };
+    let trusted = TimeTrust {
+        trust_claimed: true,
+        ..TimeTrust::default()
+    };
+    for cmd in [
+        backdated_need(None, wide),
+        backdated_need(Some(attested), TimeTrust::default()),
+        backdated_need(None, trusted),
+    ] {
+        let vouch = cmd.meta.vouch.clone();
+        let events = given(registered())
+            .when_command(cmd, "2018-04-22T10:00:00Z")
+            .unwrap();
+        assert!(!is_late(&events), "{vouch:?}");
+    }
 }
 
 #[test]

@@ -27,6 +27,7 @@ fn submission(name: &str, actor: Kind, occurred_at: &str) -> Option<pb::Submissi
         actor: Some(events::Actor { kind: Some(actor) }),
         expected_version: None,
         occurred_at: occurred_at.into(),
+        attestation: None,
     })
 }
 

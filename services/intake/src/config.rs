@@ -80,6 +80,18 @@ pub struct Config {
     #[arg(long, env = "SAMAN_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// How long before intake receives a submission its claimed `occurred_at` may be
+    /// and still be what its lateness is judged on (a clock that is off, a phone that
+    /// was offline); an earlier claim is judged on the receipt unless attested.
+    #[arg(long, env = "SAMAN_OCCURRED_AT_TOLERANCE", default_value = "36h", value_parser = parse_duration)]
+    pub occurred_at_tolerance: Duration,
+
+    /// Trust every claimed `occurred_at`, however far back: only for a deployment that
+    /// replays a past year (`saman scenario 1397`, the tests). Each event accepted so
+    /// records it (docs/security.md, "Time").
+    #[arg(long, env = "SAMAN_TRUST_CLAIMED_TIME")]
+    pub trust_claimed_time: bool,
+
     /// Log format.
     #[arg(long, env = "SAMAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -135,6 +147,15 @@ impl EventSigningArgs {
 }
 
 impl Config {
+    /// How the edge judges claimed times ([`saman_domain::time`]).
+    pub fn time_trust(&self) -> saman_domain::time::TimeTrust {
+        saman_domain::time::TimeTrust {
+            tolerance: jiff::SignedDuration::try_from(self.occurred_at_tolerance)
+                .unwrap_or(jiff::SignedDuration::MAX),
+            trust_claimed: self.trust_claimed_time,
+        }
+    }
+
     /// How the binary starts: its name, where gRPC and the metrics listen, its logs.
     pub fn binary(&self) -> Binary {
         Binary::new(

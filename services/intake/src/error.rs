@@ -25,6 +25,9 @@ pub enum IntakeError {
     /// A rule of the programme refused the command.
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// The caller's roles may not make this write (as the gate refuses them).
+    #[error(transparent)]
+    Auth(#[from] saman_auth::AuthError),
     /// The submission id was used before for another request.
     #[error(
         "submission.submission_id: submission {0} was already recorded with other content; use a new id for a new submission"
@@ -119,6 +122,7 @@ impl From<IntakeError> for Status {
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
             IntakeError::Domain(domain) => domain_status(domain, message),
+            IntakeError::Auth(auth) => auth.to_status(ERROR_DOMAIN),
             IntakeError::SubmissionReused(id) => {
                 let mut details = error_info("SUBMISSION_REUSED", "submission.submission_id");
                 details.set_resource_info("submission", id, "", "recorded with other content");

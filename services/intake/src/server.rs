@@ -131,7 +131,7 @@ pub async fn run(
             saman_proto::FILE_DESCRIPTOR_SET,
         ])?)
         .add_service(
-            saman_proto::writes::intake_server(IntakeService::new(writer))
+            saman_proto::writes::intake_server(IntakeService::new(writer, config.time_trust()))
                 .max_decoding_message_size(config.max_request_bytes),
         );
     saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;

@@ -171,7 +171,7 @@ fn fold(world: &mut World, payload: &[u8]) -> Result<(), StoreError> {
         .apply(
             &decoded.stream,
             decoded.version,
-            decoded.occurred_at,
+            decoded.judged_at(),
             &decoded.event,
         )
         .map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -415,12 +415,17 @@ impl WriterTask {
                 principal: meta.principal.clone(),
                 occurred_at: meta.occurred_at,
                 recorded_at: now,
+                received_at: meta.received_at,
+                vouch: meta.vouch.clone(),
             };
             let payload = contract::encode(&event_meta, event);
             // What is recorded must read back as itself, or a restart would fold another
             // state than the one decided on: checked on every event, before it is kept.
             match contract::decode(&payload) {
-                Ok(back) if back.event == *event && back.occurred_at == meta.occurred_at => {}
+                Ok(back)
+                    if back.event == *event
+                        && back.occurred_at == meta.occurred_at
+                        && back.judged_at() == meta.judged_at() => {}
                 other => {
                     tracing::error!(?event, read_back = ?other.map(|d| d.event), "an event would not read back as itself");
                     return Err(IntakeError::Unreadable(event.event_type()));
@@ -455,7 +460,7 @@ impl WriterTask {
         // Only now, with every event known to fit, does the World learn of them.
         for (event, version) in decided.events.iter().zip(decided.expected_version + 1..) {
             self.world
-                .apply(&decided.stream, version, meta.occurred_at, event)
+                .apply(&decided.stream, version, meta.judged_at(), event)
                 .map_err(|e| IntakeError::Store(StoreError::Corrupt(e.to_string()).to_string()))?;
         }
         let recorded = Recorded {

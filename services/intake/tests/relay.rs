@@ -159,6 +159,8 @@ fn envelope(stream_id: &str, version: u64, submission: Uuid) -> Envelope {
             nanos: 5_000,
         }),
         principal: None,
+        received_at: None,
+        claimed_time: None,
         body: Some(body),
     }
 }

@@ -286,6 +286,12 @@ pub fn timeline_entry(e: TimelineEntry) -> pb::TimelineEntry {
         occurred_on: Some(date(e.occurred_on)),
         what_en: e.what_en,
         what_fa: e.what_fa,
+        principal: e.principal.as_ref().map(saman_contract::principal_to_pb),
+        attestation: e
+            .attestation
+            .as_ref()
+            .map(saman_contract::attestation_to_pb),
+        vouch: e.vouch,
     }
 }
 

@@ -356,7 +356,7 @@ async fn zone(
         html! {
             tr {
                 (num(entry.position))
-                td dir="auto" { (entry.who) }
+                (who_cell(entry))
                 (when_cell(entry))
                 td { (entry.what_en) }
                 td dir="rtl" lang="fa" { (entry.what_fa) }
@@ -432,6 +432,26 @@ async fn zone(
     Ok(Html(
         page(&format!("{} {en}", zone.code), body).into_string(),
     ))
+}
+
+/// Who acted, the caller who was signed in, and who attested the claimed time.
+fn who_cell(entry: &TimelineEntry) -> Markup {
+    html! {
+        td dir="auto" {
+            (entry.who)
+            @if let Some(p) = &entry.principal {
+                br;
+                small.muted { "signed in as " (p.subject) " at " (p.issuer) }
+            }
+            @if let Some(a) = &entry.attestation {
+                br;
+                small.muted { "time attested by " (a.attester.to_string()) ": " (a.reason) }
+            } @else if entry.vouch == "unvouched" {
+                br;
+                small.muted { "counted when received, not at the time it claims" }
+            }
+        }
+    }
 }
 
 /// When an entry happened: the day in both calendars and the time in Tehran.

@@ -184,6 +184,8 @@ fn envelope(stream: &str, version: u64, body: Body) -> Envelope {
         }),
         recorded_at: None,
         principal: None,
+        received_at: None,
+        claimed_time: None,
         body: Some(body),
     }
 }

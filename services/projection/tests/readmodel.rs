@@ -149,6 +149,8 @@ impl Script {
             occurred_at: Some(ts(noon)),
             recorded_at: Some(ts(noon + jiff::SignedDuration::from_secs(2))),
             principal: None,
+            received_at: None,
+            claimed_time: None,
             body: Some(body),
         };
         self.publish(&envelope);
@@ -1510,6 +1512,8 @@ fn envelope_at(
         occurred_at: Some(ts(noon)),
         recorded_at: Some(ts(noon)),
         principal: None,
+        received_at: None,
+        claimed_time: None,
         body: Some(body),
     }
 }

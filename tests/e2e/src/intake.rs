@@ -30,8 +30,20 @@ impl Intake {
 
     /// Starts with `config`; unless it names an issuer of its own, intake trusts the
     /// test process's ([`crate::issuer`]), and unless it says how to sign events, it
-    /// signs them with the test process's key ([`crate::event_keys`]).
+    /// signs them with the test process's key ([`crate::event_keys`]). The tests replay
+    /// the programme year 1397 (2018 dates), so intake runs as a deployment that replays
+    /// a past year does: trusting claimed times (`--trust-claimed-time`, recorded in
+    /// every event it accepts that way). [`Intake::start_judging_receipt`] starts it
+    /// without.
     pub async fn start_with(mut config: Config) -> anyhow::Result<Intake> {
+        config.trust_claimed_time = true;
+        Self::start_judging_receipt(config).await
+    }
+
+    /// Like [`Intake::start_with`], but trusting claimed times only as `config` says
+    /// (by default: within `--occurred-at-tolerance` of the receipt, or attested), as a
+    /// deployment that records the present does.
+    pub async fn start_judging_receipt(mut config: Config) -> anyhow::Result<Intake> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
             config.auth = crate::auth_args();
@@ -80,7 +92,8 @@ pub enum IntakeBinary {}
 
 impl Binary for IntakeBinary {
     const NAME: &'static str = "saman-intake";
-    const FLAGS: &'static [&'static str] = &[];
+    /// The tests replay 1397: the binary too trusts claimed times.
+    const FLAGS: &'static [&'static str] = &["--trust-claimed-time"];
     fn event_key_args() -> Vec<String> {
         crate::event_keys().intake_args()
     }

@@ -1,7 +1,11 @@
 //! The end-to-end tests' toolkit, a module for each thing it starts or reads:
 //!
 //! - `intake`: intake in-process on port 0 ([`Intake`]) or the real binary
-//!   ([`IntakeProcess`]), clients, health;
+//!   ([`IntakeProcess`]), clients, health. The tests replay the programme year 1397
+//!   (2018 dates), so both start intake trusting claimed times (`--trust-claimed-time`),
+//!   as a deployment replaying a past year opts in; [`Intake::start_judging_receipt`]
+//!   starts it as one recording the present (claims judged on the receipt unless
+//!   vouched for);
 //! - `projection`: the same for the projection, and what the tests ask it ([`Writes`],
 //!   [`wait_caught_up`], [`Dump`]);
 //! - `system`: the whole system on private ports ([`System`]), or its write side

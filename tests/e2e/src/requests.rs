@@ -47,6 +47,7 @@ pub fn submission(actor: events::Actor, occurred_at: &str) -> Option<pb::Submiss
         actor: Some(actor),
         expected_version: None,
         occurred_at: occurred_at.into(),
+        attestation: None,
     })
 }
 

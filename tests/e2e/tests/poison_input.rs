@@ -561,6 +561,8 @@ async fn append_directly(
             principal: None,
             occurred_at: at,
             recorded_at: at,
+            received_at: at,
+            vouch: saman_domain::time::Vouch::TrustedDeployment,
         };
         new.push(NewEvent {
             event_id: meta.event_id,

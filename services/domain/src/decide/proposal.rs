@@ -48,7 +48,8 @@ impl Rules<'_> {
             }
         }
         check_plan(planned_start, planned_end)?;
-        let late = meta.occurred_at > dates.proposals_deadline.end_in_tehran();
+        // Judged on the receipt time unless the claimed time is vouched for.
+        let late = meta.judged_at() > dates.proposals_deadline.end_in_tehran();
         let event = Event::ProposalSubmitted {
             proposal: ProposalId(meta.submission.0),
             zone: zone.clone(),
@@ -122,8 +123,8 @@ impl Rules<'_> {
         let agency = self.world.officer_agency(&meta.actor)?;
         let found = self.world.zone_named(zone, "zone")?;
         let state = running_project(found, proposal, agency)?;
-        let day = day.unwrap_or_else(|| Day::in_tehran(meta.occurred_at));
-        check_dated_within_project(state, day, meta.occurred_at, field)?;
+        let day = day.unwrap_or_else(|| Day::in_tehran(meta.judged_at()));
+        check_dated_within_project(state, day, meta.judged_at(), field)?;
         Ok((state, day))
     }
 

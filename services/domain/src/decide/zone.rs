@@ -57,7 +57,8 @@ impl Rules<'_> {
         let (ngo, member) = self.world.active_member(&meta.actor)?;
         self.world.zone_named(zone, "zone")?;
         let dates = self.world.dates()?;
-        let late = meta.occurred_at > dates.needs_deadline.end_in_tehran();
+        // Judged on the receipt time unless the claimed time is vouched for.
+        let late = meta.judged_at() > dates.needs_deadline.end_in_tehran();
         let event = Event::NeedDeclared {
             need: NeedId(meta.submission.0),
             zone: zone.clone(),
@@ -123,7 +124,7 @@ impl Rules<'_> {
         let meta = self.meta;
         let (ngo, member) = self.world.active_member(&meta.actor)?;
         self.world.zone_named(zone, "zone")?;
-        if held_on > Day::in_tehran(meta.occurred_at) {
+        if held_on > Day::in_tehran(meta.judged_at()) {
             return Err(DomainError::invalid(
                 "held_on",
                 format!("{} is after the report itself", shown(held_on)),

@@ -11,7 +11,9 @@ use saman_domain::{Actor, Command, CommandBody};
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 
-use saman_auth::Caller;
+use saman_auth::policy::{self, Role};
+use saman_auth::{Caller, gate};
+use saman_domain::time::{Attestation, TimeTrust};
 
 use crate::error::IntakeError;
 
@@ -143,13 +145,14 @@ fn actor(v: &mut Violations, actor: Option<&events::Actor>) -> Option<Actor> {
     }
 }
 
-/// The submission's header, with the actor already resolved (see [`command`]).
+/// The submission's header, with the actor and the attestation already resolved (see
+/// [`command`]); `now` is when intake received it.
 fn meta(
     v: &mut Violations,
     submission: Option<&pb::Submission>,
-    actor: Option<Actor>,
+    (actor, attestation): (Option<Actor>, Option<Attestation>),
     caller: Option<&Caller>,
-    now: Timestamp,
+    (now, trust): (Timestamp, &TimeTrust),
 ) -> Option<Meta> {
     let Some(s) = submission else {
         v.push(
@@ -170,12 +173,15 @@ fn meta(
             calendar::parse_accepted_instant(&s.occurred_at),
         )
     };
+    let occurred_at = occurred_at?;
     Some(Meta {
         submission: id?,
         actor: actor?,
         principal: caller.map(|c| c.principal.clone()),
         expected_version: s.expected_version,
-        occurred_at: occurred_at?,
+        occurred_at,
+        received_at: now,
+        vouch: trust.vouch(occurred_at, now, attestation),
     })
 }
 
@@ -238,16 +244,102 @@ fn resolve_actor(
     )))
 }
 
-/// Parses a request into a command; `now` is the default `occurred_at`, `caller` the
-/// authenticated caller (`None`: authentication is off).
+/// Who attests the submission's claimed time (`Submission.attestation`), or the refusal
+/// of a write its caller may not make: a caller the gate let through only to attest
+/// ([`policy::Rule::attested_by`]) must attest, and only such a caller may.
+fn attestation(
+    v: &mut Violations,
+    request: &Request,
+    caller: Option<&Caller>,
+) -> Result<Option<Attestation>, IntakeError> {
+    const FIELD: &str = "submission.attestation";
+    let sent = request.submission().and_then(|s| s.attestation.as_ref());
+    let rule = policy::rule_of(&format!("/{}/{}", policy::INTAKE, request.rpc()));
+    let (Some(caller), Some(rule)) = (caller, rule) else {
+        return match sent {
+            None => Ok(None),
+            // Without a token there is nobody to record as the attester.
+            Some(_) => Err(IntakeError::Domain(saman_domain::DomainError::denied(
+                FIELD,
+                "an attestation is made by the caller's token, and intake runs without \
+                 authentication",
+            ))),
+        };
+    };
+    let Some(sent) = sent else {
+        if rule.refuses_unattested(&caller.roles, false) {
+            return Err(gate::not_admitted(rule, caller).into());
+        }
+        return Ok(None);
+    };
+    // The attester acts in the first role of its token that may attest this write.
+    let attester = caller
+        .actors
+        .iter()
+        .find(|a| rule.may_attest(&[role_of(a)]));
+    let Some(attester) = attester else {
+        let may = policy::listed(rule.attested_by);
+        let may = if may.is_empty() { "nobody" } else { &may };
+        return Err(IntakeError::Domain(saman_domain::DomainError::denied(
+            FIELD,
+            format!(
+                "the time of {} may be attested by {may}, not by this token's roles",
+                rule.rpc
+            ),
+        )));
+    };
+    let reason = v.field(
+        "submission.attestation.reason",
+        Text::required(&sent.reason, Text::LONG),
+    );
+    Ok(reason.map(|reason| Attestation {
+        attester: attester.clone(),
+        principal: Some(caller.principal.clone()),
+        reason,
+    }))
+}
+
+/// The programme's role an actor acts in.
+fn role_of(actor: &Actor) -> Role {
+    match actor {
+        Actor::ProgrammeOffice { .. } => Role::ProgrammeOffice,
+        Actor::CountySupervisor { .. } => Role::CountySupervisor,
+        Actor::NgoMember { .. } => Role::NgoMember,
+        Actor::AgencyOfficer { .. } => Role::AgencyOfficer,
+    }
+}
+
+/// Parses a request into a command; `now` is when intake received it (and the default
+/// `occurred_at`), `caller` the authenticated caller (`None`: authentication is off),
+/// `trust` how claimed times are judged.
 pub fn command(
     request: &Request,
     now: Timestamp,
     caller: Option<&Caller>,
+    trust: &TimeTrust,
 ) -> Result<Command, IntakeError> {
     let mut v = Violations::default();
-    let actor = resolve_actor(&mut v, request.submission(), caller)?;
-    let meta = meta(&mut v, request.submission(), actor, caller, now);
+    let attestation = attestation(&mut v, request, caller)?;
+    let attested = request
+        .submission()
+        .is_some_and(|s| s.attestation.is_some());
+    let actor = if attested {
+        // The attester's token enters the original actor's write: the actor it names.
+        Some(actor(
+            &mut v,
+            request.submission().and_then(|s| s.actor.as_ref()),
+        ))
+    } else {
+        Some(resolve_actor(&mut v, request.submission(), caller)?)
+    }
+    .flatten();
+    let meta = meta(
+        &mut v,
+        request.submission(),
+        (actor, attestation),
+        caller,
+        (now, trust),
+    );
     let body = body(&mut v, request);
     match (meta, body) {
         (Some(meta), Some(body)) if v.0.is_empty() => Ok(Command { meta, body }),

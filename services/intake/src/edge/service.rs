@@ -10,6 +10,7 @@
 
 use jiff::Timestamp;
 use saman_auth::Caller;
+use saman_domain::time::TimeTrust;
 use saman_proto::intake::v1 as pb;
 use saman_proto::writes::{HandleWrites, Write};
 use saman_runtime::rpc::RpcLayer;
@@ -22,11 +23,13 @@ use crate::writer::{Writer, request_hash};
 
 pub struct IntakeService {
     writer: Writer,
+    /// How claimed times are judged (the deployment's flags).
+    trust: TimeTrust,
 }
 
 impl IntakeService {
-    pub fn new(writer: Writer) -> Self {
-        Self { writer }
+    pub fn new(writer: Writer, trust: TimeTrust) -> Self {
+        Self { writer, trust }
     }
 }
 
@@ -72,6 +75,7 @@ impl HandleWrites for IntakeService {
             &request,
             saman_domain::calendar::to_micros(Timestamp::now()),
             caller.as_ref(),
+            &self.trust,
         )?;
         let (rpc, encoded) = request.fingerprint();
         // The submission's trace context travels with its events to NATS.

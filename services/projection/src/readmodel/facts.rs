@@ -335,6 +335,21 @@ table! {
         occurred_day: Day,
         what_en: String,
         what_fa: String,
+        /// The authenticated caller (issuer, subject), empty without one; as stored
+        /// ([`safe_text`]).
+        principal_issuer: String,
+        principal_subject: String,
+        /// What vouched for the claimed time (`Vouch::name`), empty when the event
+        /// does not say.
+        vouch: String,
+        /// Who attested the claimed time ([`ActorCols`]), its caller and reason; empty
+        /// when nobody did.
+        attester_kind: String,
+        attester_org: String,
+        attester_user: String,
+        attester_issuer: String,
+        attester_subject: String,
+        attestation_reason: String,
     }
 }
 
@@ -346,7 +361,20 @@ impl TimelineRow {
             user: self.actor_user.clone(),
         }
     }
+
+    pub fn attester(&self) -> ActorCols {
+        ActorCols {
+            kind: self.attester_kind.clone(),
+            org: self.attester_org.clone(),
+            user: self.attester_user.clone(),
+        }
+    }
 }
+
+/// The longest issuer or subject a timeline row keeps (as intake accepts them).
+pub(super) const MAX_PRINCIPAL_CHARS: usize = 1_000;
+/// The longest attestation reason a timeline row keeps (a long text of intake's).
+pub(super) const MAX_ATTESTATION_CHARS: usize = 4_000;
 
 table! {
     pub(super) struct AppliedRow in applied {

@@ -18,14 +18,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use saman_contract::{PublishedEvent, Recorded};
-use saman_domain::values::ZoneCode;
+use saman_domain::time::Vouch;
+use saman_domain::values::{Text, ZoneCode};
 use saman_domain::{Day, StreamId};
 
 use super::lookup::Known;
 use crate::readmodel::facts::{
-    ActivityRow, AgencyRow, AppliedRow, GoalRow, MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow,
-    NgoRow, ParkKind, ParkedRow, ProgrammeRow, ProgressRow, ProposalNeedRow, SupervisionRow,
-    TimelineRow, ZoneRow, safe_event_id, safe_text,
+    ActivityRow, AgencyRow, AppliedRow, GoalRow, MAX_ATTESTATION_CHARS, MAX_PRINCIPAL_CHARS,
+    MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow, NgoRow, ParkKind, ParkedRow, ProgrammeRow,
+    ProgressRow, ProposalNeedRow, SupervisionRow, TimelineRow, ZoneRow, safe_event_id, safe_text,
 };
 use crate::readmodel::sentences::{self, What, Who};
 use crate::readmodel::sql::Session;
@@ -118,7 +119,9 @@ impl Applier {
     /// Applies one event, or says why it cannot be applied (nothing is recorded then).
     pub fn apply(&mut self, position: u64, published: &Published) -> Applied {
         use PublishedEvent as E;
-        let occurred_at_us = micros(published.occurred_at);
+        // The time the rules judged (the claimed one only when vouched for): what the
+        // programme counts the act on, as intake did.
+        let occurred_at_us = micros(published.judged_at());
         let recorded_at_us = published.recorded_at.map_or(occurred_at_us, micros);
         let day = day_of_us(occurred_at_us)?;
         let meta = Meta {
@@ -160,6 +163,16 @@ impl Applier {
     }
 
     pub(super) fn timeline(&mut self, meta: &Meta<'_>, zone: &ZoneCode, what: What) {
+        let published = meta.published;
+        let id = |text: Option<&Text>| {
+            text.map_or_else(String::new, |t| safe_text(t.as_str(), MAX_PRINCIPAL_CHARS))
+        };
+        let attestation = match &published.vouch {
+            Some(Vouch::Attested(a)) => Some(a),
+            _ => None,
+        };
+        let attester = sentences::who(attestation.map(|a| &a.attester)).cols;
+        let attester_principal = attestation.and_then(|a| a.principal.as_ref());
         self.changes.timeline.push(TimelineRow {
             zone: zone.to_string(),
             position: meta.position,
@@ -175,6 +188,17 @@ impl Applier {
             occurred_day: meta.day,
             what_en: what.en,
             what_fa: what.fa,
+            principal_issuer: id(published.principal.as_ref().map(|p| &p.issuer)),
+            principal_subject: id(published.principal.as_ref().map(|p| &p.subject)),
+            vouch: published.vouch.as_ref().map_or("", Vouch::name).to_owned(),
+            attester_kind: attester.kind,
+            attester_org: attester.org,
+            attester_user: attester.user,
+            attester_issuer: id(attester_principal.map(|p| &p.issuer)),
+            attester_subject: id(attester_principal.map(|p| &p.subject)),
+            attestation_reason: attestation.map_or_else(String::new, |a| {
+                safe_text(a.reason.as_str(), MAX_ATTESTATION_CHARS)
+            }),
         });
         self.changes.zones_changed.insert(zone.to_string());
     }

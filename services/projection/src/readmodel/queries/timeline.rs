@@ -2,7 +2,9 @@
 //! sentence each in English and Persian, a page at a time.
 
 use jiff::Timestamp;
-use saman_domain::values::ZoneCode;
+use saman_domain::actor::Principal;
+use saman_domain::time::Attestation;
+use saman_domain::values::{Text, ZoneCode};
 use saman_domain::{Actor, Day};
 
 use super::Result;
@@ -35,13 +37,36 @@ pub struct TimelineEntry {
     pub occurred_on: Day,
     pub what_en: String,
     pub what_fa: String,
+    /// The authenticated caller; `None` when the event was recorded without one.
+    pub principal: Option<Principal>,
+    /// What vouched for the claimed time (`Vouch::name`); empty when the event does
+    /// not say.
+    pub vouch: String,
+    /// Who attested the claimed time, and why.
+    pub attestation: Option<Attestation>,
+}
+
+/// A principal from its columns; `None` when both are empty.
+fn principal(issuer: &str, subject: &str) -> Option<Principal> {
+    (!issuer.is_empty() || !subject.is_empty()).then(|| Principal {
+        issuer: Text::stored(issuer),
+        subject: Text::stored(subject),
+    })
 }
 
 impl From<TimelineRow> for TimelineEntry {
     fn from(row: TimelineRow) -> Self {
+        let attestation = actor_of(&row.attester()).map(|attester| Attestation {
+            attester,
+            principal: principal(&row.attester_issuer, &row.attester_subject),
+            reason: Text::stored(&row.attestation_reason),
+        });
         TimelineEntry {
             position: row.position,
             actor: actor_of(&row.actor()),
+            principal: principal(&row.principal_issuer, &row.principal_subject),
+            vouch: row.vouch,
+            attestation,
             event_id: row.event_id,
             event_type: row.event_type,
             stream_version: row.stream_version,
