@@ -27,7 +27,8 @@ pub enum Kind {
     /// Someone else wrote first (ABORTED), or the thing already exists / the
     /// submission id was used for something else (ALREADY_EXISTS).
     Conflict,
-    /// The service cannot be reached, or is shutting down (UNAVAILABLE).
+    /// The service cannot be reached (or not over trusted TLS), or is shutting down
+    /// (UNAVAILABLE).
     Unreachable,
     /// A read waited for writes the projection has not applied yet (DEADLINE_EXCEEDED).
     TimedOut,
@@ -79,7 +80,8 @@ macro_rules! exit_codes {
   5  refused: a programme rule or the actor's role forbids the act
   6  conflict: the stream moved on (--expected-version), already registered, or a
      submission id reused with other content
-  7  unreachable: the service is not running or not reachable
+  7  unreachable: the service is not running or not reachable, its certificate is
+     not trusted (--ca-file), or it refused the client certificate
   8  timed out: a read waited for writes the projection has not applied yet
   9  not authenticated: no token (--token, or --dev-key in development), or the
      service refused it (the reason is named)"
@@ -132,6 +134,28 @@ impl CliError {
         )
     }
 
+    /// The TLS handshake with the service at `address` failed on a certificate: the
+    /// server's is not trusted, or the server refused the client's.
+    pub fn certificate(
+        service: &str,
+        address: Option<&str>,
+        failure: &saman_runtime::tls::CertificateFailure,
+    ) -> CliError {
+        use saman_runtime::tls::CertificateFailure as Failure;
+        let at = address.map(|a| format!(" at {a}")).unwrap_or_default();
+        let message = match failure {
+            Failure::ServerNotTrusted(why) => format!(
+                "the {service} service{at}: the server's certificate is not trusted ({why}); \
+                 give the authority that signed it with --ca-file (SAMAN_CA_FILE)"
+            ),
+            Failure::ClientRefused(why) => format!(
+                "the {service} service{at} refused the client certificate ({why}): it \
+                 requires one its authority signed (--client-cert and --client-key)"
+            ),
+        };
+        CliError::new(Kind::Unreachable, message)
+    }
+
     /// The status a service answered with, keeping the fields its details name.
     pub fn from_status(service: &str, status: &tonic::Status) -> CliError {
         let details = status.get_error_details();
@@ -144,6 +168,11 @@ impl CliError {
             && !fields.contains(field)
         {
             fields.insert(0, field.clone());
+        }
+        if let Some(failure) =
+            std::error::Error::source(status).and_then(saman_runtime::tls::CertificateFailure::of)
+        {
+            return CliError::certificate(service, None, &failure);
         }
         let kind = Kind::of(status.code());
         let mut message = status.message().to_string();

@@ -10,7 +10,8 @@
 //! - [`scenario`]: the 1397 programme year, planned from a seed and sent to intake;
 //! - [`output`]: tables in both calendars, or JSON by reflection over the contract;
 //! - [`error`]: one error type, and the exit code of each kind of failure;
-//! - [`actor`], [`connect`]: the `--as` flag; channels to the services.
+//! - [`actor`], [`connect`]: the `--as` flag; channels to the services;
+//! - [`token`], [`tls`]: development tokens and certificates.
 
 pub mod actor;
 pub mod args;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod read;
 pub mod scenario;
 pub mod submit;
+pub mod tls;
 pub mod token;
 pub mod watch;
 pub mod write;
@@ -66,6 +68,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Events(events) => events::run(events, global).await,
         Command::Admin(admin) => read::admin(admin, global).await,
         Command::Token(token) => token::run(token, global),
+        Command::Tls(tls) => tls::run(tls),
         Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }

@@ -105,7 +105,12 @@ pub async fn run(
     });
 
     let stop_web = CancellationToken::new();
-    let web = tokio::spawn(web::serve(web_listener, web_tls, state.clone(), stop_web.clone()));
+    let web = tokio::spawn(web::serve(
+        web_listener,
+        web_tls,
+        state.clone(),
+        stop_web.clone(),
+    ));
     let shutdown = {
         let stop_web = stop_web.clone();
         async move {
@@ -151,7 +156,8 @@ pub async fn run(
             .max_decoding_message_size(config.max_request_bytes),
         );
     let served =
-        saman_runtime::grpc::serve(router, listener, grpc_tls, shutdown, config.shutdown_grace).await;
+        saman_runtime::grpc::serve(router, listener, grpc_tls, shutdown, config.shutdown_grace)
+            .await;
     stop_web.cancel();
     match tokio::time::timeout(config.shutdown_grace, web).await {
         Ok(Ok(Err(err))) => tracing::error!(error = %err, "the web page failed"),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message as _;
-use saman_harness::{Backend, NatsServer, TestDb, TestIssuer};
+use saman_harness::{Backend, NatsServer, TestDb, TestIssuer, TestTls};
 use saman_projection::config::Config;
 use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 use saman_proto::projection::v1 as pb;
@@ -26,6 +26,8 @@ const STREAM: &str = "SAMAN_EVENTS";
 struct Feed {
     _nats: NatsServer,
     issuer: TestIssuer,
+    /// The certificates the projection serves (kept while it runs).
+    _tls: TestTls,
     js: jetstream::Context,
     admin: ProjectionAdminClient<Channel>,
     client: ProjectionClient<Channel>,
@@ -48,6 +50,10 @@ impl Feed {
         let issuer = TestIssuer::start().await?;
         config.auth = issuer.auth_args();
         config.public_reads = true;
+        // Over TLS, as deployed: a server certificate of a test authority.
+        let tls = TestTls::generate("Saman feed test CA")?;
+        config.tls =
+            saman_runtime::flags::TlsFlags::with_files(&tls.server_cert(), &tls.server_key(), None);
         // Redeliveries soon after a failed batch (the default is 30 s).
         config.ack_wait = Duration::from_secs(2);
         config.batch = 50;
@@ -63,7 +69,11 @@ impl Feed {
         ));
         let deadline = Instant::now() + Duration::from_secs(30);
         let channel = loop {
-            match Channel::from_shared(format!("http://{addr}"))?
+            match Channel::from_shared(format!("https://{addr}"))?
+                .tls_config(saman_runtime::tls::grpc_client_tls(
+                    Some(&tls.ca_file()),
+                    None,
+                )?)?
                 .connect()
                 .await
             {
@@ -97,6 +107,7 @@ impl Feed {
         Ok(Feed {
             _nats: nats,
             issuer,
+            _tls: tls,
             js,
             admin: ProjectionAdminClient::new(channel.clone()),
             client: ProjectionClient::new(channel),

@@ -112,9 +112,8 @@ impl TlsFlags {
     ) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
         match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => {
-                let config =
-                    crate::tls::server_config(cert, key, self.client_ca.as_deref(), alpn)
-                        .with_context(|| format!("TLS for {what} (--tls-cert, --tls-key)"))?;
+                let config = crate::tls::server_config(cert, key, self.client_ca.as_deref(), alpn)
+                    .with_context(|| format!("TLS for {what} (--tls-cert, --tls-key)"))?;
                 tracing::info!(
                     %what,
                     client_certificates = if self.client_ca.is_some() { "required" } else { "not asked" },

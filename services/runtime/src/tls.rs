@@ -56,16 +56,21 @@ pub fn roots(ca_file: Option<&Path>) -> anyhow::Result<RootCertStore> {
     Ok(roots)
 }
 
-/// An HTTP client for the issuer: TLS checked against `ca_file` (or the system's
-/// authorities), 10 s per request.
-pub fn http_client(ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
-    let config = rustls::ClientConfig::builder_with_provider(provider())
+/// A client's TLS (no client certificate): servers verified against `ca_file` (or
+/// the system's authorities).
+pub fn client_config(ca_file: Option<&Path>) -> anyhow::Result<rustls::ClientConfig> {
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .context("TLS set-up")?
         .with_root_certificates(roots(ca_file)?)
-        .with_no_client_auth();
+        .with_no_client_auth())
+}
+
+/// An HTTP client for the issuer: TLS checked against `ca_file` (or the system's
+/// authorities), 10 s per request.
+pub fn http_client(ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
+        .tls_backend_preconfigured(client_config(ca_file)?)
         .timeout(Duration::from_secs(10))
         .build()
         .context("Failed to build the HTTP client")
@@ -245,7 +250,10 @@ pub fn grpc_client_tls(
         // Read here so that a wrong path is named now, not at the first call.
         certificates(cert)?;
         private_key(key)?;
-        tls = tls.identity(tonic::transport::Identity::from_pem(read(cert)?, read(key)?));
+        tls = tls.identity(tonic::transport::Identity::from_pem(
+            read(cert)?,
+            read(key)?,
+        ));
     }
     Ok(tls)
 }
@@ -265,6 +273,17 @@ pub enum CertificateFailure {
 impl CertificateFailure {
     pub fn of(err: &(dyn std::error::Error + 'static)) -> Option<Self> {
         use rustls::AlertDescription as Alert;
+        // What a server sends when it refuses the client's certificate (or its absence).
+        const REFUSALS: [Alert; 8] = [
+            Alert::CertificateRequired,
+            Alert::BadCertificate,
+            Alert::UnknownCA,
+            Alert::CertificateUnknown,
+            Alert::CertificateExpired,
+            Alert::CertificateRevoked,
+            Alert::UnsupportedCertificate,
+            Alert::AccessDenied,
+        ];
         let mut cause = Some(err);
         while let Some(e) = cause {
             let rustls_error = e.downcast_ref::<rustls::Error>().or_else(|| {
@@ -276,19 +295,23 @@ impl CertificateFailure {
                 Some(rustls::Error::InvalidCertificate(why)) => {
                     return Some(Self::ServerNotTrusted(format!("{why:?}")));
                 }
-                Some(
-                    alert @ rustls::Error::AlertReceived(
-                        Alert::CertificateRequired
-                        | Alert::BadCertificate
-                        | Alert::UnknownCA
-                        | Alert::CertificateUnknown
-                        | Alert::CertificateExpired
-                        | Alert::CertificateRevoked
-                        | Alert::UnsupportedCertificate
-                        | Alert::AccessDenied,
-                    ),
-                ) => return Some(Self::ClientRefused(alert.to_string())),
+                Some(alert @ rustls::Error::AlertReceived(description))
+                    if REFUSALS.contains(description) =>
+                {
+                    return Some(Self::ClientRefused(alert.to_string()));
+                }
                 _ => {}
+            }
+            // After the handshake, tokio-rustls hands a received alert on as text.
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                let text = io.to_string();
+                let refusal = REFUSALS
+                    .iter()
+                    .map(|a| rustls::Error::AlertReceived(*a).to_string())
+                    .find(|said| *said == text);
+                if let Some(said) = refusal {
+                    return Some(Self::ClientRefused(said));
+                }
             }
             cause = e.source();
         }

@@ -29,11 +29,15 @@ impl Intake {
     }
 
     /// Starts with `config`; unless it names an issuer of its own, intake trusts the
-    /// test process's ([`crate::issuer`]).
+    /// test process's ([`crate::issuer`]); unless it sets its own TLS (or plaintext),
+    /// it serves the test authority's certificate ([`crate::tls_flags`]).
     pub async fn start_with(mut config: Config) -> anyhow::Result<Intake> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
             config.auth = crate::auth_args();
+        }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
         }
         let database_url = config.database_url.clone();
         let (addr, running) =

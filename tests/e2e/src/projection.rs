@@ -39,12 +39,16 @@ impl Projection {
     }
 
     /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
-    /// until it is SERVING; it
-    /// trusts the test process's issuer unless `config` names one of its own.
+    /// until it is SERVING; it trusts the test process's issuer unless `config` names
+    /// one of its own, and serves the test authority's certificate unless `config`
+    /// sets its own TLS (or plaintext).
     pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
             config.auth = crate::auth_args();
+        }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
         }
         let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
             config.listen = addr;
