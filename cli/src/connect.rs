@@ -14,7 +14,7 @@ use saman_runtime::tls::CertificateFailure;
 
 use crate::args::Global;
 use crate::credentials::Credentials;
-use crate::error::{CliError, Kind};
+use crate::error::{CliError, Kind, source_chain};
 
 /// A channel to the projection whose calls carry the CLI's token.
 pub type ProjectionChannel = InterceptedService<Channel, Authorize>;
@@ -108,19 +108,4 @@ fn client_tls(global: &Global) -> Result<tonic::transport::ClientTlsConfig, CliE
         let flags = "--ca-file (SAMAN_CA_FILE), --client-cert, --client-key";
         CliError::new(Kind::InvalidArgument, format!("{e:#} ({flags})"))
     })
-}
-
-/// "transport error: tcp connect error: Connection refused (os error 111)": the
-/// causes in one line, since tonic's own Display stops at the outermost.
-fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }

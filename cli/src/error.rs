@@ -174,10 +174,30 @@ impl CliError {
         {
             return CliError::certificate(service, None, &failure);
         }
-        let kind = Kind::of(status.code());
+        let transport = status.source().is_some() && status.code() != Code::Unavailable;
+        // The connection failed under the call (closed, reset): the service is not
+        // reachable, whatever code the client library made of it.
+        let kind = if transport {
+            Kind::Unreachable
+        } else {
+            Kind::of(status.code())
+        };
         let mut message = status.message().to_string();
         if message.is_empty() {
             message = format!("the {service} service answered {:?}", status.code());
+        }
+        // A transport failure: what failed, not only "transport error".
+        if let Some(source) = status.source()
+            && fields.is_empty()
+        {
+            message = format!("{message}: {}", source_chain(source));
+        }
+        if transport {
+            // A service that requires client certificates closes the connection of a
+            // client without one; the client does not always learn why.
+            message.push_str(
+                " (if the service requires client certificates: --client-cert and --client-key)",
+            );
         }
         // A transport failure (connection refused, reset) also arrives as UNAVAILABLE.
         if kind == Kind::Unreachable && status.source().is_some() && fields.is_empty() {
@@ -210,6 +230,21 @@ impl CliError {
 }
 
 use std::error::Error as _;
+
+/// "transport error: tcp connect error: Connection refused (os error 111)": the
+/// causes in one line, since tonic's own Display stops at the outermost.
+pub(crate) fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
 
 impl fmt::Display for CliError {
     /// One line: what kind, which fields, the service's words.

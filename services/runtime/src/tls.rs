@@ -195,12 +195,13 @@ impl TlsListener {
     fn start_handshake(&mut self, stream: TcpStream, addr: std::net::SocketAddr) {
         // Small gRPC frames go out at once rather than waiting for the peer's ACK.
         let _ = stream.set_nodelay(true);
-        let handshake = self.acceptor.accept(stream);
+        let handshake = self.acceptor.accept(stream).into_fallible();
         self.handshakes.push(Box::pin(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                 Ok(Ok(tls)) => Some((tls, addr)),
-                Ok(Err(e)) => {
+                Ok(Err((e, stream))) => {
                     tracing::debug!(%addr, error = %e, "TLS handshake failed");
+                    linger(stream).await;
                     None
                 }
                 Err(_) => {
@@ -220,6 +221,23 @@ impl TlsListener {
             Some((Ok(connection), listener))
         })
     }
+}
+
+/// How long a failed handshake's connection is kept open for the alert to arrive.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// After a failed handshake the alert rustls wrote (an untrusted or missing client
+/// certificate, say) is on its way; a TLS 1.3 client has already sent its first
+/// request. Closing at once with that request unread would reset the connection, and
+/// the reset can overtake the alert: the client would see "connection closed", not
+/// why. So: close our side, and read (discarding) what the client sent until it
+/// closes too, for at most [`LINGER`].
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 1024];
+    let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 impl axum::serve::Listener for TlsListener {
