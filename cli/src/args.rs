@@ -51,7 +51,7 @@ pub struct Global {
         long,
         global = true,
         env = "SAMAN_INTAKE",
-        default_value = "http://127.0.0.1:50051",
+        default_value = "https://127.0.0.1:50051",
         value_name = "URL"
     )]
     pub intake: String,
@@ -60,10 +60,34 @@ pub struct Global {
         long,
         global = true,
         env = "SAMAN_PROJECTION",
-        default_value = "http://127.0.0.1:50052",
+        default_value = "https://127.0.0.1:50052",
         value_name = "URL"
     )]
     pub projection: String,
+    /// The certificate authority (PEM) that signed the services' certificates, for
+    /// `https://` URLs; without it, the system's authorities (scripts/dev makes
+    /// .saman/tls/ca.pem).
+    #[arg(long, global = true, env = "SAMAN_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A client certificate (PEM) to present, for services that require one (mutual
+    /// TLS); with --client-key.
+    #[arg(
+        long,
+        global = true,
+        env = "SAMAN_CLIENT_CERT",
+        value_name = "PEM",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(
+        long,
+        global = true,
+        env = "SAMAN_CLIENT_KEY",
+        value_name = "PEM",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<std::path::PathBuf>,
     /// Print the reply as JSON (proto3 JSON mapping, field names as in the .proto
     /// files, every field present) instead of a table; errors too, on stderr.
     #[arg(long, global = true)]
@@ -152,6 +176,9 @@ pub enum Command {
     /// Forget the token `saman login` kept.
     #[command(after_help = "Example:\n  saman logout")]
     Logout,
+    /// Development TLS: a throwaway certificate authority and certificates.
+    #[command(subcommand)]
+    Tls(TlsCommand),
 
     // ---- writes ----
     #[command(flatten)]
@@ -935,6 +962,20 @@ pub enum TokenCommand {
     #[command(after_help = "Example:\n  saman token dev-keys --dir .saman")]
     DevKeys {
         #[arg(long, default_value = ".saman", value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Make a throwaway certificate authority and the certificates it signs, unless
+    /// they exist: DIR/ca.pem (what clients trust: --ca-file), DIR/server.pem and
+    /// DIR/server-key.pem (for 127.0.0.1 and localhost: the services' --tls-cert and
+    /// --tls-key), DIR/client.pem and DIR/client-key.pem (mutual TLS: --client-cert,
+    /// --client-key). For development only: a deployment uses its own authority.
+    #[command(after_help = "Example:\n  saman tls dev-certs --dir .saman/tls")]
+    DevCerts {
+        #[arg(long, default_value = ".saman/tls", value_name = "DIR")]
         dir: std::path::PathBuf,
     },
 }

@@ -1,5 +1,7 @@
-//! gRPC channels to the two services, with the failure to connect turned into the
-//! "unreachable" exit code rather than a transport error dump.
+//! gRPC channels to the two services, over TLS for `https://` URLs (the default;
+//! verified against --ca-file, with --client-cert for mutual TLS), with the failure to
+//! connect turned into the "unreachable" exit code rather than a transport error dump,
+//! and a certificate that fails to verify said as such.
 
 use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
@@ -8,9 +10,11 @@ use tonic::metadata::AsciiMetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
+use saman_runtime::tls::CertificateFailure;
+
 use crate::args::Global;
 use crate::credentials::Credentials;
-use crate::error::{CliError, Kind};
+use crate::error::{CliError, Kind, source_chain};
 
 /// A channel to the projection whose calls carry the CLI's token.
 pub type ProjectionChannel = InterceptedService<Channel, Authorize>;
@@ -60,18 +64,31 @@ async fn channel(service: &str, address: &str, global: &Global) -> Result<Channe
     let url = if address.contains("://") {
         address.to_string()
     } else {
-        format!("http://{address}")
+        format!("https://{address}")
     };
-    let endpoint = Endpoint::from_shared(url).map_err(|e| {
+    let endpoint = Endpoint::from_shared(url.clone()).map_err(|e| {
         CliError::new(
             Kind::InvalidArgument,
             format!("--{service}: '{address}' is not a URL: {e}"),
         )
     })?;
+    let endpoint = if url.starts_with("https://") {
+        endpoint.tls_config(client_tls(global)?).map_err(|e| {
+            CliError::new(
+                Kind::InvalidArgument,
+                format!("--{service}: TLS for '{address}': {}", source_chain(&e)),
+            )
+        })?
+    } else {
+        endpoint
+    };
     let endpoint = endpoint.connect_timeout(global.connect_timeout);
     match tokio::time::timeout(global.connect_timeout, endpoint.connect()).await {
         Ok(Ok(channel)) => Ok(channel),
-        Ok(Err(e)) => Err(CliError::unreachable(service, address, source_chain(&e))),
+        Ok(Err(e)) => Err(match CertificateFailure::of(&e) {
+            Some(failure) => CliError::certificate(service, Some(address), &failure),
+            None => CliError::unreachable(service, address, source_chain(&e)),
+        }),
         Err(_) => Err(CliError::unreachable(
             service,
             address,
@@ -80,17 +97,15 @@ async fn channel(service: &str, address: &str, global: &Global) -> Result<Channe
     }
 }
 
-/// "transport error: tcp connect error: Connection refused (os error 111)": the
-/// causes in one line, since tonic's own Display stops at the outermost.
-fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
+/// The TLS of `https://` channels: the servers verified against --ca-file (else the
+/// system's authorities), and --client-cert/--client-key presented when given.
+fn client_tls(global: &Global) -> Result<tonic::transport::ClientTlsConfig, CliError> {
+    let identity = global
+        .client_cert
+        .as_deref()
+        .zip(global.client_key.as_deref());
+    saman_runtime::tls::grpc_client_tls(global.ca_file.as_deref(), identity).map_err(|e| {
+        let flags = "--ca-file (SAMAN_CA_FILE), --client-cert, --client-key";
+        CliError::new(Kind::InvalidArgument, format!("{e:#} ({flags})"))
+    })
 }

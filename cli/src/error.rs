@@ -27,7 +27,8 @@ pub enum Kind {
     /// Someone else wrote first (ABORTED), or the thing already exists / the
     /// submission id was used for something else (ALREADY_EXISTS).
     Conflict,
-    /// The service cannot be reached, or is shutting down (UNAVAILABLE).
+    /// The service cannot be reached (or not over trusted TLS), or is shutting down
+    /// (UNAVAILABLE).
     Unreachable,
     /// A read waited for writes the projection has not applied yet (DEADLINE_EXCEEDED),
     /// or a login's code expired before the sign-in.
@@ -82,7 +83,8 @@ macro_rules! exit_codes {
      was denied at the identity provider (saman login)
   6  conflict: the stream moved on (--expected-version), already registered, or a
      submission id reused with other content
-  7  unreachable: the service is not running or not reachable
+  7  unreachable: the service is not running or not reachable, its certificate is
+     not trusted (--ca-file), or it refused the client certificate
   8  timed out: a read waited for writes the projection has not applied yet, or
      the code of saman login expired before the sign-in was approved
   9  not authenticated: no token (--token, saman login, or --dev-key in
@@ -137,6 +139,28 @@ impl CliError {
         )
     }
 
+    /// The TLS handshake with the service at `address` failed on a certificate: the
+    /// server's is not trusted, or the server refused the client's.
+    pub fn certificate(
+        service: &str,
+        address: Option<&str>,
+        failure: &saman_runtime::tls::CertificateFailure,
+    ) -> CliError {
+        use saman_runtime::tls::CertificateFailure as Failure;
+        let at = address.map(|a| format!(" at {a}")).unwrap_or_default();
+        let message = match failure {
+            Failure::ServerNotTrusted(why) => format!(
+                "the {service} service{at}: the server's certificate is not trusted ({why}); \
+                 give the authority that signed it with --ca-file (SAMAN_CA_FILE)"
+            ),
+            Failure::ClientRefused(why) => format!(
+                "the {service} service{at} refused the client certificate ({why}): it \
+                 requires one its authority signed (--client-cert and --client-key)"
+            ),
+        };
+        CliError::new(Kind::Unreachable, message)
+    }
+
     /// The status a service answered with, keeping the fields its details name.
     pub fn from_status(service: &str, status: &tonic::Status) -> CliError {
         let details = status.get_error_details();
@@ -150,10 +174,35 @@ impl CliError {
         {
             fields.insert(0, field.clone());
         }
-        let kind = Kind::of(status.code());
+        if let Some(failure) =
+            std::error::Error::source(status).and_then(saman_runtime::tls::CertificateFailure::of)
+        {
+            return CliError::certificate(service, None, &failure);
+        }
+        let transport = status.source().is_some() && status.code() != Code::Unavailable;
+        // The connection failed under the call (closed, reset): the service is not
+        // reachable, whatever code the client library made of it.
+        let kind = if transport {
+            Kind::Unreachable
+        } else {
+            Kind::of(status.code())
+        };
         let mut message = status.message().to_string();
         if message.is_empty() {
             message = format!("the {service} service answered {:?}", status.code());
+        }
+        // A transport failure: what failed, not only "transport error".
+        if let Some(source) = status.source()
+            && fields.is_empty()
+        {
+            message = format!("{message}: {}", source_chain(source));
+        }
+        if transport {
+            // A service that requires client certificates closes the connection of a
+            // client without one; the client does not always learn why.
+            message.push_str(
+                " (if the service requires client certificates: --client-cert and --client-key)",
+            );
         }
         // A transport failure (connection refused, reset) also arrives as UNAVAILABLE.
         if kind == Kind::Unreachable && status.source().is_some() && fields.is_empty() {
@@ -186,6 +235,21 @@ impl CliError {
 }
 
 use std::error::Error as _;
+
+/// "transport error: tcp connect error: Connection refused (os error 111)": the
+/// causes in one line, since tonic's own Display stops at the outermost.
+pub(crate) fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
 
 impl fmt::Display for CliError {
     /// One line: what kind, which fields, the service's words.

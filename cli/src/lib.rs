@@ -13,6 +13,7 @@
 //! - [`actor`], [`connect`]: the `--as` flag; channels to the services;
 //! - [`credentials`], [`token`], [`login`]: the token of each call (given, minted with
 //!   the development key, or kept by `saman login`).
+//! - [`tls`]: development certificates.
 
 pub mod actor;
 pub mod args;
@@ -25,6 +26,7 @@ pub mod output;
 pub mod read;
 pub mod scenario;
 pub mod submit;
+pub mod tls;
 pub mod token;
 pub mod watch;
 pub mod write;
@@ -71,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(token) => token::run(token, global),
         Command::Login(args) => login::login(args, global).await,
         Command::Logout => login::logout(global),
+        Command::Tls(tls) => tls::run(tls),
         Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }

@@ -78,3 +78,57 @@ impl DevCa {
         })
     }
 }
+
+/// The files [`write_dev_certs`] writes in its directory.
+pub mod files {
+    /// The authority's certificate: what clients trust (`--ca-file`).
+    pub const CA: &str = "ca.pem";
+    /// The server certificate (for `127.0.0.1` and `localhost`) and its key
+    /// (`--tls-cert`, `--tls-key`).
+    pub const SERVER_CERT: &str = "server.pem";
+    pub const SERVER_KEY: &str = "server-key.pem";
+    /// A client certificate and its key, for services that require one
+    /// (`--client-cert`, `--client-key`).
+    pub const CLIENT_CERT: &str = "client.pem";
+    pub const CLIENT_KEY: &str = "client-key.pem";
+}
+
+/// Makes a new authority named `ca_name`, a server certificate for `127.0.0.1` and
+/// `localhost` and a client certificate named `client_name`, and writes them in `dir`
+/// (created if missing) as [`files`] names them; the keys readable by their owner
+/// only. The authority's own key is not kept: nothing more can be signed with it.
+pub fn write_dev_certs(
+    dir: &std::path::Path,
+    ca_name: &str,
+    client_name: &str,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let ca = DevCa::generate(ca_name)?;
+    let server = ca.issue(&["127.0.0.1", "localhost"], Usage::Server)?;
+    let client = ca.issue(&[client_name], Usage::Client)?;
+    for (file, text, private) in [
+        (files::CA, ca.pem().cert, false),
+        (files::SERVER_CERT, server.cert, false),
+        (files::SERVER_KEY, server.key, true),
+        (files::CLIENT_CERT, client.cert, false),
+        (files::CLIENT_KEY, client.key, true),
+    ] {
+        let path = dir.join(file);
+        write(&path, &text, private).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `text` to `path` (replacing it), readable by its owner only if `private`.
+fn write(path: &std::path::Path, text: &str, private: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options.open(path)?.write_all(text.as_bytes())
+}

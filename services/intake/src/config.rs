@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use saman_runtime::flags::NatsFlags;
+use saman_runtime::flags::{NatsFlags, TlsFlags};
 use saman_runtime::metrics::MetricsListen;
 use saman_runtime::service::Binary;
 pub use saman_runtime::{LogFormat, parse_duration};
@@ -42,6 +42,9 @@ pub struct Config {
     /// Connections in the event store's pool.
     #[arg(long, env = "SAMAN_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub database_max_connections: u32,
+
+    #[command(flatten)]
+    pub tls: TlsFlags,
 
     #[command(flatten)]
     pub nats: NatsFlags,

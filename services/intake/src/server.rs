@@ -40,8 +40,12 @@ pub async fn run(
         saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
             .await;
 
-    // Who may call: read the issuer's keys before anything else, so that a wrong
-    // issuer or key file stops the start at once.
+    // How calls arrive (TLS unless plaintext is asked for) and who may call: both
+    // read before anything else, so that a missing certificate, a wrong issuer or key
+    // file stops the start at once.
+    let tls = config
+        .tls
+        .server_config("gRPC", saman_runtime::tls::GRPC_ALPN)?;
     let gate = config.auth.gate(false, crate::error::ERROR_DOMAIN).await?;
     // And the key that signs the events, or the explicit choice not to sign them.
     let signer = config.signing.signer()?;
@@ -134,7 +138,7 @@ pub async fn run(
             saman_proto::writes::intake_server(IntakeService::new(writer, config.time_trust()))
                 .max_decoding_message_size(config.max_request_bytes),
         );
-    saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await?;
+    saman_runtime::grpc::serve(router, listener, tls, shutdown, config.shutdown_grace).await?;
     health
         .set_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
         .await;

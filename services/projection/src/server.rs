@@ -35,7 +35,14 @@ pub async fn run(
     let (health, health_service) =
         saman_runtime::grpc::health_not_serving::<ProjectionServer<ProjectionService>>().await;
 
-    // Who may call: read the issuer's keys before anything else.
+    // How calls and page requests arrive (TLS unless plaintext is asked for) and who
+    // may call: read before anything else.
+    let grpc_tls = config
+        .tls
+        .server_config("gRPC", saman_runtime::tls::GRPC_ALPN)?;
+    let web_tls = config
+        .tls
+        .server_config("the web page", saman_runtime::tls::WEB_ALPN)?;
     let gate = config
         .auth
         .gate(config.public_reads, crate::error::ERROR_DOMAIN)
@@ -46,7 +53,9 @@ pub async fn run(
     let web_listener = TcpListener::bind(config.web_listen)
         .await
         .with_context(|| format!("Failed to listen on {} (the web page)", config.web_listen))?;
-    tracing::info!(address = %web_listener.local_addr()?, "web page listening");
+    let scheme = if web_tls.is_some() { "https" } else { "http" };
+    let web_addr = web_listener.local_addr()?;
+    tracing::info!(address = %web_addr, "web page on {scheme}://{web_addr}/");
 
     saman_runtime::create_sqlite_dir(&config.database_url)?;
     let models = ReadModels::open(&config.database_url, config.database_max_connections)
@@ -99,7 +108,12 @@ pub async fn run(
     });
 
     let stop_web = CancellationToken::new();
-    let web = tokio::spawn(web::serve(web_listener, state.clone(), stop_web.clone()));
+    let web = tokio::spawn(web::serve(
+        web_listener,
+        web_tls,
+        state.clone(),
+        stop_web.clone(),
+    ));
     let shutdown = {
         let stop_web = stop_web.clone();
         async move {
@@ -147,7 +161,8 @@ pub async fn run(
             .max_decoding_message_size(config.max_request_bytes),
         );
     let served =
-        saman_runtime::grpc::serve(router, listener, shutdown, config.shutdown_grace).await;
+        saman_runtime::grpc::serve(router, listener, grpc_tls, shutdown, config.shutdown_grace)
+            .await;
     stop_web.cancel();
     match tokio::time::timeout(config.shutdown_grace, web).await {
         Ok(Ok(Err(err))) => tracing::error!(error = %err, "the web page failed"),

@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -27,6 +28,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use saman_domain::Day;
 use saman_domain::progress::TrackStatus;
 use saman_domain::values::Approach;
+use saman_runtime::tls::{ServerConfig, TlsListener};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -51,17 +53,27 @@ pub fn router(state: State) -> Router {
         .with_state(state)
 }
 
-/// Serves the web page on `listener` until `stop` is cancelled; in-flight requests
-/// finish first.
+/// Serves the web page on `listener` (over HTTPS with `tls`) until `stop` is
+/// cancelled; in-flight requests finish first.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
     state: State,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-        .map_err(|err| anyhow::anyhow!("web page server failed: {err}"))
+    let served = match tls {
+        Some(config) => {
+            axum::serve(TlsListener::new(listener, config), router(state))
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+        None => {
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+    };
+    served.map_err(|err| anyhow::anyhow!("web page server failed: {err}"))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (for a URL's path

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message as _;
-use saman_harness::{Backend, NatsServer, TestDb, TestEventKeys, TestIssuer};
+use saman_harness::{Backend, NatsServer, TestDb, TestEventKeys, TestIssuer, TestTls};
 use saman_projection::config::Config;
 use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 use saman_proto::projection::v1 as pb;
@@ -28,6 +28,8 @@ struct Feed {
     _nats: NatsServer,
     issuer: TestIssuer,
     keys: TestEventKeys,
+    /// The certificates the projection serves (kept while it runs).
+    _tls: TestTls,
     js: jetstream::Context,
     admin: ProjectionAdminClient<Channel>,
     client: ProjectionClient<Channel>,
@@ -52,6 +54,10 @@ impl Feed {
         config.public_reads = true;
         let keys = TestEventKeys::generate()?;
         config.event_keys.event_keys = Some(keys.jwks_file());
+        // Over TLS, as deployed: a server certificate of a test authority.
+        let tls = TestTls::generate("Saman feed test CA")?;
+        config.tls =
+            saman_runtime::flags::TlsFlags::with_files(&tls.server_cert(), &tls.server_key(), None);
         // Redeliveries soon after a failed batch (the default is 30 s).
         config.ack_wait = Duration::from_secs(2);
         config.batch = 50;
@@ -67,7 +73,11 @@ impl Feed {
         ));
         let deadline = Instant::now() + Duration::from_secs(30);
         let channel = loop {
-            match Channel::from_shared(format!("http://{addr}"))?
+            match Channel::from_shared(format!("https://{addr}"))?
+                .tls_config(saman_runtime::tls::grpc_client_tls(
+                    Some(&tls.ca_file()),
+                    None,
+                )?)?
                 .connect()
                 .await
             {
@@ -102,6 +112,7 @@ impl Feed {
             _nats: nats,
             issuer,
             keys,
+            _tls: tls,
             js,
             admin: ProjectionAdminClient::new(channel.clone()),
             client: ProjectionClient::new(channel),

@@ -1,6 +1,10 @@
 //! Flags both services take the same way, as clap groups each service's `Config`
 //! flattens in: one definition of their name, environment variable and default.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
 use clap::Args;
 
 /// Where the NATS servers are.
@@ -21,5 +25,113 @@ impl NatsFlags {
     /// The servers to try in turn ([`crate::nats_servers`]).
     pub fn servers(&self) -> Vec<String> {
         crate::nats_servers(&self.url)
+    }
+}
+
+/// How a service's gRPC (and the projection's web page) is served: TLS from a
+/// certificate and its key, optionally requiring client certificates (mutual TLS, for
+/// service accounts); plaintext only when asked for by name. With neither the files
+/// nor `--insecure-plaintext` the service refuses to start.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsFlags {
+    /// The server's certificate chain (PEM): gRPC (and the web page) over TLS.
+    #[arg(
+        id = "tls_cert",
+        long = "tls-cert",
+        env = "SAMAN_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(
+        id = "tls_key",
+        long = "tls-key",
+        env = "SAMAN_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub key: Option<PathBuf>,
+
+    /// Require of every client a certificate signed by this authority (PEM): mutual
+    /// TLS. Without it, any client may connect (tokens still say who may do what).
+    #[arg(
+        id = "tls_client_ca",
+        long = "tls-client-ca",
+        env = "SAMAN_TLS_CLIENT_CA",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub client_ca: Option<PathBuf>,
+
+    /// Serve without encryption: anyone on the network path can read the calls and
+    /// their tokens, and change them. For a service behind a proxy that ends TLS, or
+    /// for experiments; a warning is logged at start.
+    #[arg(
+        id = "insecure_plaintext",
+        long = "insecure-plaintext",
+        env = "SAMAN_INSECURE_PLAINTEXT",
+        conflicts_with_all = ["tls_cert", "tls_key", "tls_client_ca"]
+    )]
+    pub insecure_plaintext: bool,
+}
+
+impl TlsFlags {
+    /// TLS with the given files (what tests and embedding set).
+    pub fn with_files(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Self {
+        Self {
+            cert: Some(cert.to_owned()),
+            key: Some(key.to_owned()),
+            client_ca: client_ca.map(Path::to_owned),
+            insecure_plaintext: false,
+        }
+    }
+
+    /// Plaintext, as `--insecure-plaintext`.
+    pub fn plaintext() -> Self {
+        Self {
+            insecure_plaintext: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether neither TLS nor plaintext is chosen yet.
+    pub fn is_unset(&self) -> bool {
+        self.cert.is_none() && !self.insecure_plaintext
+    }
+
+    /// The TLS that `what` ("gRPC", "the web page") is served with, offering `alpn`
+    /// ([`crate::tls::GRPC_ALPN`], [`crate::tls::WEB_ALPN`]); `None` with
+    /// `--insecure-plaintext`, after a warning. Unusable files, or no choice at all,
+    /// are an error naming the flags.
+    pub fn server_config(
+        &self,
+        what: &str,
+        alpn: &[&[u8]],
+    ) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                let config = crate::tls::server_config(cert, key, self.client_ca.as_deref(), alpn)
+                    .with_context(|| format!("TLS for {what} (--tls-cert, --tls-key)"))?;
+                tracing::info!(
+                    %what,
+                    client_certificates = if self.client_ca.is_some() { "required" } else { "not asked" },
+                    "serving over TLS"
+                );
+                Ok(Some(config))
+            }
+            _ if self.insecure_plaintext => {
+                tracing::warn!(
+                    "{what} is served in plaintext (--insecure-plaintext): calls and their tokens can be read and changed on the network"
+                );
+                Ok(None)
+            }
+            _ => bail!(
+                "no TLS certificate for {what}: give --tls-cert and --tls-key \
+                 (SAMAN_TLS_CERT, SAMAN_TLS_KEY), or --insecure-plaintext \
+                 (SAMAN_INSECURE_PLAINTEXT) to serve without encryption"
+            ),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Serving gRPC the same way in both services: health (NOT_SERVING until ready) and
-//! reflection beside the service, and a graceful stop bounded by a grace period.
+//! reflection beside the service, over TLS (or plaintext when asked for), and a
+//! graceful stop bounded by a grace period.
 
 use std::future::Future;
 use std::time::Duration;
@@ -41,10 +42,14 @@ pub fn reflection(
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops taking calls
-/// and lets in-flight ones finish, waiting at most `grace`.
+/// and lets in-flight ones finish, waiting at most `grace`. With `tls` (from
+/// [`crate::flags::TlsFlags::server_config`]) every connection is TLS
+/// ([`crate::tls::TlsListener`]: a plaintext client's connection is dropped at the
+/// handshake); without, plaintext.
 pub async fn serve<L, ResBody>(
     router: Router<L>,
     listener: TcpListener,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()>
@@ -68,10 +73,16 @@ where
             stopping.cancel();
         }
     });
-    let serve = router.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listener),
-        stopping.clone().cancelled_owned(),
-    );
+    let stop = stopping.clone().cancelled_owned();
+    let serve = match tls {
+        Some(config) => futures::future::Either::Left(router.serve_with_incoming_shutdown(
+            crate::tls::TlsListener::new(listener, config).incoming(),
+            stop,
+        )),
+        None => futures::future::Either::Right(
+            router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop),
+        ),
+    };
     tokio::select! {
         served = serve => served.context("gRPC server failed")?,
         () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {

@@ -138,6 +138,10 @@ impl Saman {
             .args(args)
             .env_remove("SAMAN_AS")
             .env_remove("SAMAN_TOKEN")
+            .env_remove("SAMAN_CLIENT_CERT")
+            .env_remove("SAMAN_CLIENT_KEY")
+            // The services serve certificates of the test authority.
+            .env("SAMAN_CA_FILE", crate::tls().ca_file())
             // Each call with a token of the test process's issuer (writes as their actor).
             .env("SAMAN_DEV_KEY", crate::issuer().signing_key_file())
             .env("SAMAN_DEV_ISSUER", crate::issuer().url())

@@ -1,4 +1,5 @@
-//! HTTP GET of the services' plain HTTP endpoints (metrics, the web page), with reqwest.
+//! HTTP GET of the services' endpoints, with reqwest: the metrics over plain HTTP, the
+//! web page over HTTPS (trusting the test authority, [`crate::tls`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,11 +28,25 @@ impl HttpResponse {
 /// One GET of `http://{addr}{path}` (no proxy, at most 10 s).
 pub async fn http_get_response(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
     saman_runtime::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
+    get(client().build()?, format!("http://{addr}{path}")).await
+}
+
+/// One GET of the web page's `https://{addr}{path}`, trusting the test authority.
+pub async fn web_get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
+    let ca = crate::tls().ca_file();
+    let tls = saman_runtime::tls::client_config(Some(&ca))?;
+    let client = client().tls_backend_preconfigured(tls).build()?;
+    get(client, format!("https://{addr}{path}")).await
+}
+
+/// No proxy (the services are on 127.0.0.1), at most 10 s.
+fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
-        .build()?;
-    let url = format!("http://{addr}{path}");
+}
+
+async fn get(client: reqwest::Client, url: String) -> anyhow::Result<HttpResponse> {
     let response = client
         .get(&url)
         .send()

@@ -52,6 +52,9 @@ impl Intake {
         if signing.event_signing_key.is_none() && !signing.insecure_unsigned_events {
             signing.event_signing_key = Some(crate::event_keys().signing_key_file());
         }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
+        }
         let database_url = config.database_url.clone();
         let (addr, running) =
             InProcess::spawn(|_, listener, stop| saman_intake::server::run(config, listener, stop))

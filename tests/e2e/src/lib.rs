@@ -14,7 +14,9 @@
 //! - `requests`: actors, submission headers, [`register_programme`];
 //! - `refusals`: what a refusal must carry ([`refused`]);
 //! - `read_back`: what the event store and JetStream hold ([`published`]);
-//! - `http`, `process`: plain HTTP GETs, child processes and their signals;
+//! - `http`, `process`: HTTP(S) GETs, child processes and their signals;
+//! - `tls`: the test authority every service serves a certificate of, and the
+//!   clients trust ([`tls`], [`tls_flags`]);
 //! - `auth`: the token issuer of the test process, and channels whose calls carry
 //!   tokens ([`Channel`], [`Tokens`]);
 //! - `signing`: the event signing key of the test process, and publishing on the
@@ -42,12 +44,13 @@ mod refusals;
 mod requests;
 mod signing;
 mod system;
+mod tls;
 
 pub use auth::{
     AuthChannel as Channel, OPERATOR, Tokens, as_caller, auth_args, identity_of, issuer,
 };
 pub use cli::{CommandLine, Ran, Saman};
-pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample};
+pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample, web_get};
 pub use intake::{INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, connect, wait_serving};
 pub use nix::sys::signal::Signal;
 pub use process::{Binary, Service, binary};
@@ -65,6 +68,7 @@ pub use requests::*;
 pub use saman_harness::{Backend, NatsServer, TestDb, free_port, on_both_backends};
 pub use signing::{event_keys, publish_directly, signed};
 pub use system::{System, WriteSide, published_and_applied};
+pub use tls::{grpc_client_tls, tls, tls_args, tls_channel, tls_flags};
 
 /// A service running inside the test process: stopping it cancels its token and waits
 /// for its `run` to return.
@@ -97,12 +101,10 @@ impl InProcess {
     }
 }
 
-/// A gRPC channel to `http://{addr}` whose calls carry tokens ([`auth::TokenPerActor`]).
+/// A gRPC channel to `https://{addr}` (trusting the test authority) whose calls carry
+/// tokens ([`auth::TokenPerActor`]).
 async fn channel(addr: SocketAddr) -> anyhow::Result<Channel> {
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
-    Ok(auth::TokenPerActor::new(channel))
+    Ok(auth::TokenPerActor::new(tls_channel(addr).await?))
 }
 
 /// Whether the server at `addr` answers the health check of `service` with SERVING.

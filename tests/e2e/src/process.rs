@@ -56,8 +56,9 @@ pub trait Binary {
 
 impl<K: Binary> Service<K> {
     /// Starts the binary on 127.0.0.1:`port` with `--database-url`, `--nats-url`, the
-    /// flags that make it trust the test process's token issuer and sign or check
-    /// events with its event signing key, its own flags and
+    /// flags that make it trust the test process's token issuer, sign or check events
+    /// with its event signing key, and serve the test authority's certificate (unless
+    /// `extra` has `--tls-cert` or `--insecure-plaintext`), its own flags and
     /// `extra` ones (e.g. `["--ack-wait", "500ms"]`; the metrics endpoint is
     /// off unless `extra` sets `--metrics-listen`: several processes run at once), and
     /// waits until it is ready.
@@ -83,6 +84,14 @@ impl<K: Binary> Service<K> {
                     .is_some_and(|name| flag.starts_with(name.as_str()))
         });
         let event_keys: &[String] = if keys_chosen { &[] } else { &event_keys };
+        let own_tls = extra
+            .iter()
+            .any(|flag| ["--tls-cert", "--insecure-plaintext"].contains(flag));
+        let tls = if own_tls {
+            Vec::new()
+        } else {
+            crate::tls_args()
+        };
         let child = tokio::process::Command::new(&binary)
             .arg("--listen")
             .arg(addr.to_string())
@@ -90,6 +99,7 @@ impl<K: Binary> Service<K> {
             .args(K::FLAGS)
             .args(crate::issuer().service_args())
             .args(event_keys)
+            .args(tls)
             .args(metrics_off)
             .args(extra)
             .env("RUST_LOG", "warn")

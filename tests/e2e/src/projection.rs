@@ -41,7 +41,8 @@ impl Projection {
     /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
     /// until it is SERVING; it trusts the test process's issuer unless `config` names
     /// one of its own, and the test process's event signing key unless `config` says
-    /// which events to believe.
+    /// which events to believe, and serves the test authority's certificate unless
+    /// `config` sets its own TLS (or plaintext).
     pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
         config.shutdown_grace = Duration::from_secs(5);
         if config.auth.auth_issuer.is_none() {
@@ -50,6 +51,9 @@ impl Projection {
         let keys = &mut config.event_keys;
         if keys.event_keys.is_none() && !keys.insecure_unverified_events {
             keys.event_keys = Some(crate::event_keys().jwks_file());
+        }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
         }
         let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
             config.listen = addr;

@@ -130,11 +130,11 @@ impl System {
             env: vec![
                 (
                     "SAMAN_INTAKE".into(),
-                    format!("http://{}", self.intake.addr),
+                    format!("https://{}", self.intake.addr),
                 ),
                 (
                     "SAMAN_PROJECTION".into(),
-                    format!("http://{}", self.projection.addr),
+                    format!("https://{}", self.projection.addr),
                 ),
                 ("SAMAN_NATS_URL".into(), self.nats.url()),
             ],

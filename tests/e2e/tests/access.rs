@@ -39,9 +39,7 @@ async fn call(
     rpc: &str,
     authorization: Option<String>,
 ) -> anyhow::Result<tonic::Status> {
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
+    let channel = tls_channel(addr).await?;
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await?;
     let mut request = tonic::Request::new(());
@@ -320,9 +318,7 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
                 .insert("authorization", value.parse()?);
         }
         // A plain channel: the request carries exactly the header of the case.
-        let channel = tonic::transport::Channel::from_shared(format!("http://{}", intake.addr))?
-            .connect()
-            .await?;
+        let channel = tls_channel(intake.addr).await?;
         let status = saman_proto::intake::v1::intake_client::IntakeClient::new(channel)
             .declare_need(request)
             .await

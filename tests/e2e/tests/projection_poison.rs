@@ -356,11 +356,11 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
         env: vec![
             (
                 "SAMAN_INTAKE".into(),
-                format!("http://{}", fixture.intake.addr),
+                format!("https://{}", fixture.intake.addr),
             ),
             (
                 "SAMAN_PROJECTION".into(),
-                format!("http://{}", projection.addr),
+                format!("https://{}", projection.addr),
             ),
             ("SAMAN_NATS_URL".into(), nats_url.clone()),
         ],

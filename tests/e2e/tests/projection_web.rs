@@ -13,11 +13,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     let system = System::start_with(backend, |config| config.web_listen = web).await?;
     system.one_need("Clean water & <pipes>").await?;
 
-    let (status, body) = http_get_response(web, "/healthz").await?.parts();
+    let (status, body) = web_get(web, "/healthz").await?.parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.ends_with("ok"), "{body}");
 
-    let page = http_get_response(web, "/?as_of=1397-01-31").await?;
+    let page = web_get(web, "/?as_of=1397-01-31").await?;
     let (status, body) = (page.status_line, page.body);
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert_eq!(
@@ -48,13 +48,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
             }
         })
         .collect::<String>();
-    let (status, body) = http_get_response(web, &format!("/?as_of={persian}"))
-        .await?
-        .parts();
+    let (status, body) = web_get(web, &format!("/?as_of={persian}")).await?.parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.contains("2018-04-20"), "{body}");
 
-    let (status, body) = http_get_response(web, "/zones/zone-01?as_of=1397-01-31")
+    let (status, body) = web_get(web, "/zones/zone-01?as_of=1397-01-31")
         .await?
         .parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
@@ -67,15 +65,15 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     assert!(!body.contains("<pipes>"), "unescaped text: {body}");
     assert!(body.contains("Timeline"), "{body}");
 
-    let (status, body) = http_get_response(web, "/zones/nope").await?.parts();
+    let (status, body) = web_get(web, "/zones/nope").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");
     assert!(body.contains("404"), "{body}");
 
-    let (status, body) = http_get_response(web, "/?as_of=garbage").await?.parts();
+    let (status, body) = web_get(web, "/?as_of=garbage").await?.parts();
     assert_eq!(status, "HTTP/1.1 400 Bad Request", "{body}");
     assert!(body.contains("garbage"), "{body}");
 
-    let (status, _) = http_get_response(web, "/no/such/page").await?.parts();
+    let (status, _) = web_get(web, "/no/such/page").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 
     system.projection.stop().await?;

@@ -110,6 +110,8 @@ fn shell(saman: &Saman, command: &str) -> tokio::process::Command {
         // test issuer's, which the services trust).
         .env("SAMAN_DEV_KEY", issuer().signing_key_file())
         .env("SAMAN_DEV_ISSUER", issuer().url())
+        // And the authority of the services' certificates (here the test authority).
+        .env("SAMAN_CA_FILE", tls().ca_file())
         .envs(saman.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(repo_root())
         .stdin(Stdio::null())

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use saman_e2e::*;
-use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_reflection::pb::v1::ServerReflectionRequest;
@@ -12,9 +11,7 @@ use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
 async fn health_of(addr: std::net::SocketAddr) -> anyhow::Result<i32> {
-    let channel = Channel::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
+    let channel = tls_channel(addr).await?;
     let reply = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: "saman.intake.v1.Intake".into(),
@@ -53,9 +50,7 @@ async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()>
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let intake = Intake::start(db.url(), &nats.url()).await?;
-    let channel = Channel::from_shared(format!("http://{}", intake.addr))?
-        .connect()
-        .await?;
+    let channel = tls_channel(intake.addr).await?;
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use saman_auth::dev_tls::{DevCa, Usage};
+use saman_auth::dev_tls::{files, write_dev_certs};
 
 /// The common name of [`TestTls::client_cert`].
 pub const TEST_CLIENT_NAME: &str = "saman-test-client";
@@ -23,21 +23,8 @@ impl TestTls {
             .prefix("saman-test-tls-")
             .tempdir()
             .context("temp dir for test certificates")?;
-        let ca = DevCa::generate(name)?;
-        let server = ca.issue(&["127.0.0.1", "localhost"], Usage::Server)?;
-        let client = ca.issue(&[TEST_CLIENT_NAME], Usage::Client)?;
-        let tls = Self { dir };
-        for (file, text) in [
-            ("ca.pem", ca.pem().cert),
-            ("server.pem", server.cert),
-            ("server-key.pem", server.key),
-            ("client.pem", client.cert),
-            ("client-key.pem", client.key),
-        ] {
-            let path = tls.path(file);
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        }
-        Ok(tls)
+        write_dev_certs(dir.path(), name, TEST_CLIENT_NAME)?;
+        Ok(Self { dir })
     }
 
     fn path(&self, file: &str) -> PathBuf {
@@ -51,24 +38,24 @@ impl TestTls {
 
     /// The authority's certificate (what a client trusts).
     pub fn ca_file(&self) -> PathBuf {
-        self.path("ca.pem")
+        self.path(files::CA)
     }
 
     /// The server certificate (for `127.0.0.1` and `localhost`) and its key.
     pub fn server_cert(&self) -> PathBuf {
-        self.path("server.pem")
+        self.path(files::SERVER_CERT)
     }
 
     pub fn server_key(&self) -> PathBuf {
-        self.path("server-key.pem")
+        self.path(files::SERVER_KEY)
     }
 
     /// A client certificate (common name [`TEST_CLIENT_NAME`]) and its key.
     pub fn client_cert(&self) -> PathBuf {
-        self.path("client.pem")
+        self.path(files::CLIENT_CERT)
     }
 
     pub fn client_key(&self) -> PathBuf {
-        self.path("client-key.pem")
+        self.path(files::CLIENT_KEY)
     }
 }
