@@ -230,7 +230,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(from_paper.principal, Some(attester));
     assert_eq!(from_paper.actor, Some(member("ngo-01", "m-001")));
     // And so does the web page.
-    let (_, page) = http_get_response(web, &format!("/zones/zone-01?as_of={}", today.iso()))
+    let (_, page) = web_get(web, &format!("/zones/zone-01?as_of={}", today.iso()))
         .await?
         .parts();
     assert!(
@@ -247,7 +247,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     // the office's token, its time attested.
     let saman = Saman {
         binary: binary("saman")?,
-        env: vec![("SAMAN_INTAKE".into(), format!("http://{}", intake.addr))],
+        env: vec![("SAMAN_INTAKE".into(), format!("https://{}", intake.addr))],
     };
     let ran = saman
         .run(

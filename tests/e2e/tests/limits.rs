@@ -398,11 +398,9 @@ async fn watches_without_a_token_are_counted_per_connection() -> anyhow::Result<
     .await?;
     // Clients that send no token at all (the public reads of a web page's visitors).
     let anonymous = async || {
-        let url = format!("http://{}", system.projection.addr);
-        let channel = tonic::transport::Channel::from_shared(url)?
-            .connect()
-            .await?;
-        anyhow::Ok(ProjectionClient::new(channel))
+        anyhow::Ok(ProjectionClient::new(
+            tls_channel(system.projection.addr).await?,
+        ))
     };
     let (mut one, mut two) = (anonymous().await?, anonymous().await?);
     let request = || query::WatchZoneProgressRequest {

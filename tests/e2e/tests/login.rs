@@ -40,7 +40,7 @@ impl Machine {
             ("SAMAN_DEV_KEY".to_owned(), String::new()),
         ];
         if let Some(intake) = intake {
-            env.push(("SAMAN_INTAKE".into(), format!("http://{}", intake.addr)));
+            env.push(("SAMAN_INTAKE".into(), format!("https://{}", intake.addr)));
         }
         let saman = Saman {
             binary: binary("saman")?,

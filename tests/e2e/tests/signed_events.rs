@@ -223,7 +223,7 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
         env: vec![
             (
                 "SAMAN_PROJECTION".into(),
-                format!("http://{}", system.projection.addr),
+                format!("https://{}", system.projection.addr),
             ),
             ("SAMAN_NATS_URL".into(), nats_url.clone()),
         ],
