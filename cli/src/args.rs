@@ -760,14 +760,9 @@ pub struct WatchArgs {
 pub struct EventsArgs {
     #[command(subcommand)]
     pub command: Option<EventsCommand>,
-    /// NATS server(s), comma-separated.
-    #[arg(
-        long,
-        env = "SAMAN_NATS_URL",
-        default_value = "nats://127.0.0.1:4222",
-        value_name = "URL"
-    )]
-    pub nats_url: String,
+    /// Where NATS is, its TLS and credentials (as the services take them).
+    #[command(flatten)]
+    pub nats: saman_runtime::flags::NatsFlags,
     /// The JetStream stream intake publishes to.
     #[arg(long, env = "SAMAN_STREAM", default_value = saman_contract::STREAM_NAME)]
     pub stream: String,

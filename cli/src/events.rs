@@ -37,12 +37,17 @@ pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
             kind.clone().unwrap_or_else(|| "*".into())
         ),
     };
-    let servers = saman_runtime::nats_servers(&args.nats_url);
-    let options = async_nats::ConnectOptions::new().connection_timeout(global.connect_timeout);
-    let client = tokio::time::timeout(global.connect_timeout, options.connect(servers))
-        .await
-        .map_err(|_| unreachable(&args.nats_url, "no connection"))?
-        .map_err(|e| unreachable(&args.nats_url, e))?;
+    let url = &args.nats.url;
+    let options = async_nats::ConnectOptions::new()
+        .name("saman-events")
+        .connection_timeout(global.connect_timeout);
+    let client = tokio::time::timeout(
+        global.connect_timeout,
+        saman_runtime::nats::connect(&args.nats, options),
+    )
+    .await
+    .map_err(|_| unreachable(url, "no connection"))?
+    .map_err(connect_error)?;
     let js = jetstream::new(client);
     let stream = js
         .get_stream(&args.stream)
@@ -55,11 +60,11 @@ pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
                     Kind::NotFound,
                     format!(
                         "no stream {} on {} (intake creates it when it starts)",
-                        args.stream, args.nats_url
+                        args.stream, url
                     ),
                 )
             }
-            _ => unreachable(&args.nats_url, e),
+            _ => unreachable(url, e),
         })?;
     let follow = args.follow || args.new;
     let ordered = stream
@@ -118,6 +123,27 @@ pub async fn run(args: EventsArgs, global: &Global) -> Result<(), CliError> {
         shown += 1;
     }
     Ok(())
+}
+
+/// Not there: the address to check. Refused (TLS, credentials): the message names the
+/// setting to check.
+fn connect_error(err: saman_runtime::nats::NatsError) -> CliError {
+    use async_nats::ConnectErrorKind as K;
+    use saman_runtime::nats::NatsError;
+    match &err {
+        NatsError::Connect {
+            kind: K::AuthorizationViolation | K::Authentication,
+            ..
+        } => CliError::new(Kind::Unauthenticated, err.to_string()),
+        NatsError::Connect { kind: K::Tls, .. } => {
+            CliError::new(Kind::Unreachable, err.to_string())
+        }
+        NatsError::Connect { url, message, .. } => unreachable(url, message),
+        // A flag's file could not be read, a user without a password.
+        NatsError::File { .. } | NatsError::NoPassword { .. } => {
+            CliError::new(Kind::Usage, err.to_string())
+        }
+    }
 }
 
 fn unreachable(url: &str, cause: impl std::fmt::Display) -> CliError {

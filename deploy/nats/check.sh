@@ -119,8 +119,20 @@ start_server() {
   pids+=("$!")
 }
 
-# 1. Parse every file.
-for conf in "$here/nats-server.conf" "$here"/cluster/nats-*.conf; do
+# The single node's users and TLS: throwaway passwords and a certificate for 127.0.0.1.
+export SAMAN_NATS_INTAKE_PASSWORD=check-intake SAMAN_NATS_PROJECTION_PASSWORD=check-projection \
+  SAMAN_NATS_SUBSCRIBER_PASSWORD=check-subscriber
+mkdir -p "$work/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$work/tls/server-key.pem" -out "$work/tls/server.pem" 2>/dev/null ||
+  fail "openssl could not make a test certificate (apt-get install openssl)"
+cp "$here/saman-permissions.conf" "$work/saman-permissions.conf"
+
+# 1. Parse every file (the single node's copy with the test certificate).
+sed "s#/etc/nats/tls/#$work/tls/#" "$here/nats-server.conf" >"$work/parse.conf"
+"$nats_bin" -c "$work/parse.conf" -t 2>&1 || fail "$here/nats-server.conf does not parse"
+for conf in "$here"/cluster/nats-*.conf; do
   "$nats_bin" -c "$conf" -t 2>&1 || fail "$conf does not parse"
 done
 
@@ -131,6 +143,7 @@ localize "$here/nats-server.conf" "$work/single.conf" "
   s#0\.0\.0\.0:4222#127.0.0.1:$client#
   s#0\.0\.0\.0:8222#127.0.0.1:$http#
   s#\"/data\"#\"$work/single-store\"#
+  s#/etc/nats/tls/#$work/tls/#
 "
 start_server single "$work/single.conf"
 wait_http "$http" "/healthz?js-enabled-only=true" 20 '"status": *"ok"' ||
@@ -182,7 +195,7 @@ if [[ -n "${SAMAN_INTAKE_BIN:-}" ]]; then
   grpc=$(free_port)
   SAMAN_INTAKE_LISTEN="127.0.0.1:$grpc" \
     SAMAN_DATABASE_URL="sqlite://$work/intake/intake.db?mode=rwc" \
-    SAMAN_NATS_URL="nats://127.0.0.1:${c[2]}" \
+    SAMAN_NATS_URL="nats://127.0.0.1:${c[2]}" SAMAN_NATS_INSECURE_PLAINTEXT=true \
     SAMAN_STREAM_REPLICAS=3 \
     timeout -k 20 60 "$SAMAN_INTAKE_BIN" >"$work/intake.log" 2>&1 </dev/null &
   pids+=("$!")

@@ -17,6 +17,7 @@ use async_nats::jetstream::{
     stream::{Config, DiscardPolicy, Info, RetentionPolicy, StorageType},
 };
 use saman_contract::{STREAM_NAME, STREAM_SUBJECTS};
+use saman_runtime::flags::NatsFlags;
 
 use crate::relay::RelayError;
 
@@ -159,16 +160,16 @@ pub fn connect_options(client_name: &str) -> async_nats::ConnectOptions {
         .ping_interval(Duration::from_secs(10))
 }
 
-/// Connects to `url` with [`connect_options`] and returns the client with a JetStream
+/// Connects to the servers of `nats` (TLS and credentials as `saman_runtime::nats`
+/// sets them up) with [`connect_options`] and returns the client with a JetStream
 /// context whose API requests and publish acks time out after `timeout`. Returns at
 /// once even if NATS is down (the connection is made in the background).
 pub async fn connect(
-    url: &str,
+    nats: &NatsFlags,
     client_name: &str,
     timeout: Duration,
 ) -> Result<(async_nats::Client, jetstream::Context), RelayError> {
-    let client = connect_options(client_name)
-        .connect(url)
+    let client = saman_runtime::nats::connect(nats, connect_options(client_name))
         .await
         .map_err(|e| RelayError::Connect(Box::new(e)))?;
     let js = jetstream::ContextBuilder::new()

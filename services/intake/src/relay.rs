@@ -104,9 +104,9 @@ pub enum RelayError {
     /// The event store failed (reading the outbox, removing rows, the lease).
     #[error("event store: {0}")]
     Store(#[from] StoreError),
-    /// The NATS client could not be created.
-    #[error("cannot connect to NATS: {0}")]
-    Connect(#[source] Box<async_nats::ConnectError>),
+    /// The NATS client could not be created (the message names the setting to check).
+    #[error("{0}")]
+    Connect(#[source] Box<saman_runtime::nats::NatsError>),
     /// The NATS client is not connected (NATS down or unreachable); nothing was sent.
     #[error("NATS is not connected")]
     NatsUnavailable,

@@ -58,12 +58,7 @@ pub async fn run(
             format!("Failed to open the event store at {url}")
         })?;
 
-    let nats = async_nats::ConnectOptions::new()
-        .name("saman-intake")
-        .retry_on_initial_connect()
-        .connect(config.nats.servers())
-        .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
+    let nats = saman_runtime::nats::connect_service(&config.nats, "saman-intake").await?;
     let js = async_nats::jetstream::new(nats.clone());
     // The server's max_payload (1 MiB until a server is seen), kept up to date by the
     // relay and the stream set-up below; `publish_limit.max_event_bytes()` is the

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use prost::Message as _;
 use saman_contract::{CONTENT_TYPE_ENVELOPE, STREAM_NAME};
-use saman_harness::{Backend, NatsServer, TestDb};
+use saman_harness::{Backend, NatsServer, NatsUser, TestDb};
 use saman_intake::jetstream::{StreamSettings, connect, ensure_stream};
 use saman_intake::publish_limit::PublishLimit;
 use saman_intake::relay::{Relay, RelayConfig, RelayError};
@@ -62,7 +62,8 @@ async fn env(backend: Backend) -> anyhow::Result<Env> {
 async fn env_on(backend: Backend, nats: NatsServer) -> anyhow::Result<Env> {
     let db = TestDb::new(backend).await?;
     let store = EventStore::open(db.url(), 4).await?;
-    let (_client, js) = connect(&nats.url(), "relay-test", Duration::from_secs(5)).await?;
+    let flags = nats.flags(NatsUser::Intake);
+    let (_client, js) = connect(&flags, "relay-test", Duration::from_secs(5)).await?;
     // `connect` returns before the connection is made (retry on initial connect).
     let deadline = Instant::now() + Duration::from_secs(10);
     while js.client().connection_state() != async_nats::connection::State::Connected {
@@ -353,7 +354,9 @@ async fn received_exactly_once(
     book: &Book,
     expected: usize,
 ) -> anyhow::Result<Vec<Received>> {
-    let received = consume_all(&env.js, expected).await?;
+    // Read as a downstream subscriber does: intake's NATS user may not consume.
+    let reader = jetstream::new(env.nats.connect(NatsUser::Subscriber).await?);
+    let received = consume_all(&reader, expected).await?;
     check_exactly_once_in_order(book, &received)?;
     Ok(received)
 }
@@ -1109,8 +1112,9 @@ async fn docs_example_durable_pull_consumer() -> anyhow::Result<()> {
     .await?;
     env.relay(fast_config()).publish_pending().await?;
 
-    // From docs/events.md (connect URL from the harness; stops after the zone's 2 events).
-    let client = async_nats::connect(env.nats.url()).await?;
+    // From docs/events.md (connected by the harness as the subscriber user; stops after the
+    // zone's 2 events).
+    let client = env.nats.connect(NatsUser::Subscriber).await?;
     let js = jetstream::new(client);
     let stream = js.get_stream("SAMAN_EVENTS").await?;
     let consumer = stream

@@ -68,12 +68,7 @@ pub async fn run(
         .await
         .context("Failed to read the read models' generation")?;
 
-    let nats = async_nats::ConnectOptions::new()
-        .name("saman-projection")
-        .retry_on_initial_connect()
-        .connect(config.nats.servers())
-        .await
-        .with_context(|| format!("Failed to set up the NATS client for {}", config.nats.url))?;
+    let nats = saman_runtime::nats::connect_service(&config.nats, "saman-projection").await?;
     let js = async_nats::jetstream::new(nats.clone());
     let feed = FeedConfig {
         stream: config.stream.clone(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message as _;
-use saman_harness::{Backend, NatsServer, TestDb, TestEventKeys, TestIssuer, TestTls};
+use saman_harness::{Backend, NatsServer, NatsUser, TestDb, TestEventKeys, TestIssuer, TestTls};
 use saman_projection::config::Config;
 use saman_proto::events::v1::{self as ev, Envelope, envelope::Body};
 use saman_proto::projection::v1 as pb;
@@ -25,7 +25,7 @@ const STREAM: &str = "SAMAN_EVENTS";
 
 /// A nats-server with the events stream, and the projection in-process on `db`.
 struct Feed {
-    _nats: NatsServer,
+    nats: NatsServer,
     issuer: TestIssuer,
     keys: TestEventKeys,
     /// The certificates the projection serves (kept while it runs).
@@ -40,7 +40,8 @@ struct Feed {
 impl Feed {
     async fn start(db: &TestDb) -> Result<Feed> {
         let nats = NatsServer::start().await?;
-        let js = jetstream::new(async_nats::connect(nats.url()).await?);
+        // The test stands in for intake: its NATS user creates the stream and publishes.
+        let js = jetstream::new(nats.connect(NatsUser::Intake).await?);
         js.get_or_create_stream(jetstream::stream::Config {
             name: STREAM.into(),
             subjects: vec!["saman.events.v1.>".into()],
@@ -48,6 +49,7 @@ impl Feed {
         })
         .await?;
         let mut config = Config::new(db.url(), nats.url());
+        config.nats = nats.flags(NatsUser::Projection);
         // Reads and the status for anyone; ListParked with an operator's token.
         let issuer = TestIssuer::start().await?;
         config.auth = issuer.auth_args();
@@ -109,7 +111,7 @@ impl Feed {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(Feed {
-            _nats: nats,
+            nats,
             issuer,
             keys,
             _tls: tls,
@@ -282,8 +284,9 @@ async fn postgres_connections_killed_mid_feed_are_retried_not_parked() -> Result
     assert!(killed > 0, "the test terminated no connection");
 
     let status = feed.caught_up(head, Duration::from_secs(120)).await?;
-    let mut consumer: jetstream::consumer::PullConsumer = feed
-        .js
+    // The projection's consumer, as its NATS user sees it (intake's may not look).
+    let projection_js = jetstream::new(feed.nats.connect(NatsUser::Projection).await?);
+    let mut consumer: jetstream::consumer::PullConsumer = projection_js
         .get_stream(STREAM)
         .await?
         .get_consumer("saman-projection")

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-/// Where the NATS servers are.
-#[derive(Debug, Clone, Args)]
+/// Where the NATS servers are and how to reach them: over TLS (always, unless
+/// `--nats-insecure-plaintext`) and with one kind of credentials. Intake, the projection
+/// and `saman events` take the same flags; [`crate::nats::connect`] uses them.
+#[derive(Debug, Clone, Default, Args)]
 pub struct NatsFlags {
-    /// NATS server(s), comma-separated.
+    /// NATS server(s), comma-separated (`nats://` or `tls://`; TLS is required either
+    /// way unless --nats-insecure-plaintext).
     #[arg(
         id = "nats_url",
         long = "nats-url",
@@ -19,6 +22,98 @@ pub struct NatsFlags {
         value_name = "NATS_URL"
     )]
     pub url: String,
+
+    /// PEM file of the authority that signed the NATS server's certificate; without it,
+    /// the system's trusted authorities.
+    #[arg(
+        id = "nats_ca",
+        long = "nats-ca",
+        env = "SAMAN_NATS_CA",
+        value_name = "FILE"
+    )]
+    pub ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) for NATS servers that verify clients (mutual TLS); with
+    /// --nats-client-key.
+    #[arg(
+        id = "nats_client_cert",
+        long = "nats-client-cert",
+        env = "SAMAN_NATS_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "nats_client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM).
+    #[arg(
+        id = "nats_client_key",
+        long = "nats-client-key",
+        env = "SAMAN_NATS_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "nats_client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
+
+    /// NATS user name; its password from SAMAN_NATS_PASSWORD or --nats-password-file.
+    #[arg(
+        id = "nats_user",
+        long = "nats-user",
+        env = "SAMAN_NATS_USER",
+        value_name = "USER",
+        conflicts_with_all = ["nats_nkey_file", "nats_creds_file"]
+    )]
+    pub user: Option<String>,
+
+    /// The NATS user's password. Prefer the environment variable or
+    /// --nats-password-file: a flag's value shows in the process list.
+    #[arg(
+        id = "nats_password",
+        long = "nats-password",
+        env = "SAMAN_NATS_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        requires = "nats_user",
+        conflicts_with = "nats_password_file"
+    )]
+    pub password: Option<String>,
+
+    /// File holding the NATS user's password (one line).
+    #[arg(
+        id = "nats_password_file",
+        long = "nats-password-file",
+        env = "SAMAN_NATS_PASSWORD_FILE",
+        value_name = "FILE",
+        requires = "nats_user"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// File holding an NKey seed (`SU...`) to authenticate with.
+    #[arg(
+        id = "nats_nkey_file",
+        long = "nats-nkey-file",
+        env = "SAMAN_NATS_NKEY_FILE",
+        value_name = "FILE",
+        conflicts_with = "nats_creds_file"
+    )]
+    pub nkey_file: Option<PathBuf>,
+
+    /// A `.creds` file (user JWT and NKey seed, as `nsc` writes it).
+    #[arg(
+        id = "nats_creds_file",
+        long = "nats-creds-file",
+        env = "SAMAN_NATS_CREDS_FILE",
+        value_name = "FILE"
+    )]
+    pub creds_file: Option<PathBuf>,
+
+    /// Connect to NATS without TLS: the events, and any password, cross the network in
+    /// clear. For a laptop's throwaway server only; a warning is logged.
+    #[arg(
+        id = "nats_insecure_plaintext",
+        long = "nats-insecure-plaintext",
+        env = "SAMAN_NATS_INSECURE_PLAINTEXT"
+    )]
+    pub insecure_plaintext: bool,
 }
 
 impl NatsFlags {
@@ -132,6 +227,43 @@ impl TlsFlags {
                  (SAMAN_TLS_CERT, SAMAN_TLS_KEY), or --insecure-plaintext \
                  (SAMAN_INSECURE_PLAINTEXT) to serve without encryption"
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        nats: NatsFlags,
+    }
+
+    fn parse(args: &[&str]) -> Result<NatsFlags, clap::Error> {
+        Cmd::try_parse_from(std::iter::once("cmd").chain(args.iter().copied())).map(|c| c.nats)
+    }
+
+    #[test]
+    fn the_flags_are_well_formed() {
+        Cmd::command().debug_assert();
+    }
+
+    #[test]
+    fn one_kind_of_credentials_at_a_time() {
+        let flags = parse(&["--nats-user", "intake", "--nats-password-file", "/p"]).unwrap();
+        assert_eq!(flags.user.as_deref(), Some("intake"));
+        assert!(!flags.insecure_plaintext, "TLS unless asked otherwise");
+        for refused in [
+            &["--nats-user", "a", "--nats-nkey-file", "/seed"][..],
+            &["--nats-nkey-file", "/seed", "--nats-creds-file", "/c"],
+            &["--nats-password-file", "/p"],
+            &["--nats-client-cert", "/c.pem"],
+        ] {
+            assert!(parse(refused).is_err(), "{refused:?}");
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Layout: [`LogFormat`] and [`telemetry::init`] (logs through `tracing`),
 //! [`parse_duration`] (flag values like `10s`), [`backoff`] (the pauses of every retry
 //! loop), [`shutdown_signal`] (SIGTERM/SIGINT),
-//! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`],
+//! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`] and
+//! [`nats::connect`] (TLS and credentials to NATS),
 //! [`flags`] (the flags both services take alike), [`service`] (what a service binary
 //! does around its server),
 //! [`grpc`] (health, reflection and a graceful stop, the same in both services),
@@ -24,6 +25,7 @@ pub mod flags;
 pub mod grpc;
 pub mod limits;
 pub mod metrics;
+pub mod nats;
 pub mod rpc;
 pub mod service;
 pub mod telemetry;

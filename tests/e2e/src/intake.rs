@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use saman_harness::{NatsServer, NatsUser};
 use saman_intake::config::Config;
 use saman_intake::store::EventStore;
 use saman_proto::intake::v1::intake_client::IntakeClient;
@@ -23,9 +24,9 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub async fn start(database_url: &str, nats_url: &str) -> anyhow::Result<Intake> {
-        let config = Config::new(database_url, nats_url);
-        Self::start_with(config).await
+    /// Intake on `database_url`, connected to `nats` as its `intake` user.
+    pub async fn start(database_url: &str, nats: &NatsServer) -> anyhow::Result<Intake> {
+        Self::start_with(config(database_url, nats)).await
     }
 
     /// Starts with `config`; unless it names an issuer of its own, intake trusts the
@@ -100,19 +101,28 @@ impl Binary for IntakeBinary {
     fn event_key_args() -> Vec<String> {
         crate::event_keys().intake_args()
     }
+    const NATS_USER: NatsUser = NatsUser::Intake;
     async fn ready(addr: SocketAddr) -> bool {
         tokio::net::TcpStream::connect(addr).await.is_ok()
     }
 }
 
 impl IntakeProcess {
-    pub async fn start(database_url: &str, nats_url: &str, port: u16) -> anyhow::Result<Self> {
-        Self::start_with(database_url, nats_url, port, &[]).await
+    pub async fn start(database_url: &str, nats: &NatsServer, port: u16) -> anyhow::Result<Self> {
+        Self::start_with(database_url, nats, port, &[]).await
     }
 
     pub async fn client(&self) -> anyhow::Result<IntakeClient<Channel>> {
         connect(self.addr).await
     }
+}
+
+/// Intake's defaults with the event store `database_url` and `nats` (as its `intake`
+/// user: TLS and the user's password).
+pub fn config(database_url: &str, nats: &NatsServer) -> Config {
+    let mut config = Config::new(database_url, nats.url());
+    config.nats = nats.flags(NatsUser::Intake);
+    config
 }
 
 pub async fn connect(addr: SocketAddr) -> anyhow::Result<IntakeClient<Channel>> {

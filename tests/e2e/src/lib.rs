@@ -51,13 +51,16 @@ pub use auth::{
 };
 pub use cli::{CommandLine, Ran, Saman};
 pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample, web_get};
-pub use intake::{INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, connect, wait_serving};
+pub use intake::{
+    INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, config as intake_config, connect,
+    wait_serving,
+};
 pub use nix::sys::signal::Signal;
 pub use process::{Binary, Service, binary};
 pub use projection::{
     Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
-    Writes, connect_projection, connect_projection_admin, read_as_of, rebuild_caught_up, status,
-    wait_caught_up, wait_rebuilt, whole_timeline,
+    Writes, connect_projection, connect_projection_admin, projection_config, read_as_of,
+    rebuild_caught_up, status, wait_caught_up, wait_rebuilt, whole_timeline,
 };
 pub use read_back::{
     Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
@@ -65,7 +68,9 @@ pub use read_back::{
 };
 pub use refusals::{ERROR_DOMAIN, MAX_REFUSAL_BYTES, refused, status_metadata_size};
 pub use requests::*;
-pub use saman_harness::{Backend, NatsServer, TestDb, free_port, on_both_backends};
+pub use saman_harness::{
+    Backend, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,
+};
 pub use signing::{event_keys, publish_directly, signed};
 pub use system::{System, WriteSide, published_and_applied};
 pub use tls::{grpc_client_tls, tls, tls_args, tls_channel, tls_flags};

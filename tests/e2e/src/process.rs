@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use saman_harness::{NatsServer, NatsUser};
 
 use crate::free_port;
 
@@ -50,21 +51,24 @@ pub trait Binary {
     /// The flags that make it sign events with, or trust, the test process's event
     /// signing key ([`crate::event_keys`]); left out when `extra` says otherwise.
     fn event_key_args() -> Vec<String>;
+    /// Who it is on NATS.
+    const NATS_USER: NatsUser;
     /// Whether the service on `addr` is ready for the tests.
     fn ready(addr: SocketAddr) -> impl Future<Output = bool>;
 }
 
 impl<K: Binary> Service<K> {
-    /// Starts the binary on 127.0.0.1:`port` with `--database-url`, `--nats-url`, the
-    /// flags that make it trust the test process's token issuer, sign or check events
-    /// with its event signing key, and serve the test authority's certificate (unless
-    /// `extra` has `--tls-cert` or `--insecure-plaintext`), its own flags and
+    /// Starts the binary on 127.0.0.1:`port` with `--database-url`, the flags that
+    /// connect it to `nats` as its user (TLS, user and password), the flags that make it
+    /// trust the test process's token issuer, sign or check events with its event
+    /// signing key, and serve the test authority's certificate (unless `extra` has
+    /// `--tls-cert` or `--insecure-plaintext`), its own flags and
     /// `extra` ones (e.g. `["--ack-wait", "500ms"]`; the metrics endpoint is
     /// off unless `extra` sets `--metrics-listen`: several processes run at once), and
     /// waits until it is ready.
     pub async fn start_with(
         database_url: &str,
-        nats_url: &str,
+        nats: &NatsServer,
         port: u16,
         extra: &[&str],
     ) -> anyhow::Result<Self> {
@@ -95,7 +99,8 @@ impl<K: Binary> Service<K> {
         let child = tokio::process::Command::new(&binary)
             .arg("--listen")
             .arg(addr.to_string())
-            .args(["--database-url", database_url, "--nats-url", nats_url])
+            .args(["--database-url", database_url])
+            .args(nats.args(K::NATS_USER))
             .args(K::FLAGS)
             .args(crate::issuer().service_args())
             .args(event_keys)
@@ -132,11 +137,11 @@ impl<K: Binary> Service<K> {
     /// service and the metrics' address.
     pub async fn start_with_metrics(
         database_url: &str,
-        nats_url: &str,
+        nats: &NatsServer,
     ) -> anyhow::Result<(Self, SocketAddr)> {
         let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let flags = ["--metrics-listen", &metrics.to_string()];
-        let service = Self::start_with(database_url, nats_url, free_port(), &flags).await?;
+        let service = Self::start_with(database_url, nats, free_port(), &flags).await?;
         Ok((service, metrics))
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::FutureExt;
+use saman_harness::{NatsServer, NatsUser};
 use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
@@ -32,10 +33,10 @@ pub struct Projection {
 }
 
 impl Projection {
-    /// Read models in `database_url`, events from the NATS server at `nats_url`, the
+    /// Read models in `database_url`, events from `nats` (as its `projection` user), the
     /// default consumer name.
-    pub async fn start(database_url: &str, nats_url: &str) -> anyhow::Result<Projection> {
-        Self::start_with(ProjectionConfig::new(database_url, nats_url)).await
+    pub async fn start(database_url: &str, nats: &NatsServer) -> anyhow::Result<Projection> {
+        Self::start_with(projection_config(database_url, nats)).await
     }
 
     /// Starts with `config` (its `listen` is replaced by a port of its own) and waits
@@ -100,6 +101,7 @@ impl Binary for ProjectionBinary {
     fn event_key_args() -> Vec<String> {
         crate::event_keys().projection_args()
     }
+    const NATS_USER: NatsUser = NatsUser::Projection;
     async fn ready(addr: SocketAddr) -> bool {
         serving(addr, PROJECTION_SERVICE).await
     }
@@ -113,6 +115,14 @@ impl ProjectionProcess {
     pub async fn admin(&self) -> anyhow::Result<ProjectionAdminClient<Channel>> {
         connect_projection_admin(self.addr).await
     }
+}
+
+/// The projection's defaults with the read models in `database_url` and `nats` (as its
+/// `projection` user: TLS and the user's password).
+pub fn projection_config(database_url: &str, nats: &NatsServer) -> ProjectionConfig {
+    let mut config = ProjectionConfig::new(database_url, nats.url());
+    config.nats = nats.flags(NatsUser::Projection);
+    config
 }
 
 async fn projection_channel(addr: SocketAddr) -> anyhow::Result<Channel> {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use async_nats::jetstream;
 use prost::Message;
+use saman_harness::{NatsServer, NatsUser};
 use saman_intake::store::{EventStore, StoredEvent};
 use saman_proto::events::v1 as events;
 
@@ -38,15 +39,20 @@ pub struct Published {
     pub envelope: events::Envelope,
 }
 
+/// A JetStream context on `nats` as its read-only `subscriber` user (what any downstream
+/// consumer may see).
+async fn reader(nats: &NatsServer) -> anyhow::Result<jetstream::Context> {
+    Ok(jetstream::new(nats.connect(NatsUser::Subscriber).await?))
+}
+
 /// Waits until the stream holds at least `expected` messages; returns the stream and
 /// its last sequence.
 pub async fn wait_stream_count(
-    nats_url: &str,
+    nats: &NatsServer,
     expected: u64,
     timeout: Duration,
 ) -> anyhow::Result<(jetstream::stream::Stream, u64)> {
-    let client = async_nats::connect(nats_url).await?;
-    let js = jetstream::new(client);
+    let js = reader(nats).await?;
     let deadline = Instant::now() + timeout;
     let mut stream = loop {
         match js.get_stream(STREAM).await {
@@ -72,11 +78,11 @@ pub async fn wait_stream_count(
 /// Every message of the stream, in stream order, once at least `expected` are there
 /// (waiting up to `timeout`).
 pub async fn published(
-    nats_url: &str,
+    nats: &NatsServer,
     expected: u64,
     timeout: Duration,
 ) -> anyhow::Result<Vec<Published>> {
-    let (stream, last) = wait_stream_count(nats_url, expected, timeout).await?;
+    let (stream, last) = wait_stream_count(nats, expected, timeout).await?;
     let mut messages = Vec::with_capacity(usize::try_from(last)?);
     for sequence in 1..=last {
         let raw = stream.get_raw_message(sequence).await?;
@@ -104,11 +110,11 @@ pub async fn published(
 
 /// The message of the event `event_id` on the stream, once it is there (waiting up to
 /// 30 s).
-pub async fn published_event(nats_url: &str, event_id: &str) -> anyhow::Result<Published> {
+pub async fn published_event(nats: &NatsServer, event_id: &str) -> anyhow::Result<Published> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let head = crate::stream_head(nats_url).await?;
-        let all = published(nats_url, head, Duration::from_secs(30)).await?;
+        let head = stream_head(nats).await?;
+        let all = published(nats, head, Duration::from_secs(30)).await?;
         if let Some(m) = all.into_iter().find(|m| m.envelope.event_id == event_id) {
             return Ok(m);
         }
@@ -144,9 +150,8 @@ pub fn assert_exactly_once_in_order(messages: &[Published]) {
 }
 
 /// The last sequence of the events stream (0 when it does not exist yet).
-pub async fn stream_head(nats_url: &str) -> anyhow::Result<u64> {
-    let client = async_nats::connect(nats_url).await?;
-    let js = jetstream::new(client);
+pub async fn stream_head(nats: &NatsServer) -> anyhow::Result<u64> {
+    let js = reader(nats).await?;
     let Ok(mut stream) = js.get_stream(STREAM).await else {
         return Ok(0);
     };
@@ -155,13 +160,14 @@ pub async fn stream_head(nats_url: &str) -> anyhow::Result<u64> {
 
 /// Waits (at most `timeout`) until the durable consumer `consumer` has delivered
 /// every message and had each acknowledged (nothing pending, nothing awaiting an
-/// ack): whatever the projection behind it will ever apply, it has applied.
+/// ack): whatever the projection behind it will ever apply, it has applied. Reads as
+/// the `projection` user (a subscriber may not look at the projection's consumer).
 pub async fn wait_consumer_drained(
-    nats_url: &str,
+    nats: &NatsServer,
     consumer: &str,
     timeout: Duration,
 ) -> anyhow::Result<()> {
-    let js = jetstream::new(async_nats::connect(nats_url).await?);
+    let js = jetstream::new(nats.connect(NatsUser::Projection).await?);
     let mut consumer: jetstream::consumer::PullConsumer = js
         .get_stream(STREAM)
         .await?

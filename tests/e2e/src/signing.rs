@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use async_nats::jetstream::publish::PublishAck;
-use saman_harness::TestEventKeys;
+use saman_harness::{NatsServer, NatsUser, TestEventKeys};
 
 /// The event signing key of this test process.
 pub fn event_keys() -> &'static TestEventKeys {
@@ -24,17 +24,18 @@ pub fn signed(payload: &[u8]) -> async_nats::HeaderMap {
     headers
 }
 
-/// Publishes `payload` with `headers` on `subject` of the NATS server at `nats_url`,
-/// from a connection of its own, as someone other than intake would (no
+/// Publishes `payload` with `headers` on `subject` of `nats`, from a connection of its
+/// own as the unrestricted test user (the only one besides intake that NATS lets
+/// publish on the events subjects), as someone other than intake would (no
 /// `Nats-Msg-Id` unless `headers` has one): what a test puts on the events stream
 /// itself goes through here. Returns JetStream's ack.
 pub async fn publish_directly(
-    nats_url: &str,
+    nats: &NatsServer,
     subject: String,
     headers: async_nats::HeaderMap,
     payload: Vec<u8>,
 ) -> anyhow::Result<PublishAck> {
-    let client = async_nats::connect(nats_url).await?;
+    let client = nats.connect(NatsUser::Admin).await?;
     let js = async_nats::jetstream::new(client);
     let ack = js
         .publish_with_headers(subject, headers, payload.into())

@@ -7,9 +7,9 @@ use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
 
 use crate::{
-    Backend, Intake, NatsServer, Projection, ProjectionConfig, Published, Saman, TestDb,
-    assert_exactly_once_in_order, binary, declare_need, published, register_programme,
-    stored_events, wait_caught_up, wait_serving,
+    Backend, Intake, NatsServer, NatsUser, Projection, ProjectionConfig, Published, Saman, TestDb,
+    assert_exactly_once_in_order, binary, declare_need, projection_config, published,
+    register_programme, stored_events, wait_caught_up, wait_serving,
 };
 
 /// The write side on private ports: a nats-server and intake (in-process) on a fresh
@@ -27,7 +27,7 @@ impl WriteSide {
     pub async fn start(backend: Backend, zones: usize, members: usize) -> anyhow::Result<Self> {
         let intake_db = TestDb::new(backend).await?;
         let nats = NatsServer::start().await?;
-        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+        let intake = Intake::start(intake_db.url(), &nats).await?;
         wait_serving(intake.addr).await?;
         register_programme(&mut intake.client().await?, zones, members).await?;
         Ok(WriteSide {
@@ -63,9 +63,9 @@ impl System {
         let intake_db = TestDb::new(backend).await?;
         let projection_db = TestDb::new(backend).await?;
         let nats = NatsServer::start().await?;
-        let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+        let intake = Intake::start(intake_db.url(), &nats).await?;
         wait_serving(intake.addr).await?;
-        let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
+        let mut config = projection_config(projection_db.url(), &nats);
         configure(&mut config);
         let projection = Projection::start_with(config).await?;
         Ok(System {
@@ -123,21 +123,22 @@ impl System {
     }
 
     /// The `saman` binary pointed at this system through its environment variables,
-    /// as a user's shell would.
+    /// as a user's shell would (`saman events` as the NATS `subscriber` user).
     pub fn saman(&self) -> anyhow::Result<Saman> {
+        let mut env = vec![
+            (
+                "SAMAN_INTAKE".into(),
+                format!("https://{}", self.intake.addr),
+            ),
+            (
+                "SAMAN_PROJECTION".into(),
+                format!("https://{}", self.projection.addr),
+            ),
+        ];
+        env.extend(self.nats.env(NatsUser::Subscriber));
         Ok(Saman {
             binary: binary("saman")?,
-            env: vec![
-                (
-                    "SAMAN_INTAKE".into(),
-                    format!("https://{}", self.intake.addr),
-                ),
-                (
-                    "SAMAN_PROJECTION".into(),
-                    format!("https://{}", self.projection.addr),
-                ),
-                ("SAMAN_NATS_URL".into(), self.nats.url()),
-            ],
+            env,
         })
     }
 
@@ -148,16 +149,16 @@ impl System {
     }
 }
 
-/// Waits until everything intake stored in `intake_db` is on the stream at `nats_url`,
+/// Waits until everything intake stored in `intake_db` is on the stream of `nats`,
 /// each event once and each stream in order, and `projection` has applied it all (at
 /// most `timeout`): the messages and the projection's status.
 pub async fn published_and_applied(
-    (intake_db, nats_url): (&TestDb, &str),
+    (intake_db, nats): (&TestDb, &NatsServer),
     projection: &Projection,
     timeout: Duration,
 ) -> anyhow::Result<(Vec<Published>, query::ProjectionStatus)> {
     let stored = stored_events(intake_db.url()).await?.len() as u64;
-    let messages = published(nats_url, stored, timeout).await?;
+    let messages = published(nats, stored, timeout).await?;
     assert_exactly_once_in_order(&messages);
     let status = wait_caught_up(&mut projection.admin().await?, stored, timeout).await?;
     Ok((messages, status))

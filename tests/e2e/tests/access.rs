@@ -14,7 +14,6 @@ use saman_auth::dev::{DevKey, Identity, with_claim as with, without_claim as wit
 use saman_auth::policy::{INTAKE, RULES, Who};
 use saman_e2e::*;
 use saman_harness::TestIssuer;
-use saman_intake::config::Config;
 use saman_proto::intake::v1 as pb;
 use serde_json::{Value, json};
 use tonic::Code;
@@ -163,7 +162,7 @@ async fn intake_with_programme(
 ) -> anyhow::Result<(TestDb, NatsServer, Intake)> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
     register_programme(&mut intake.client().await?, zones, members).await?;
     Ok((db, nats, intake))
@@ -174,7 +173,7 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
 {
     let (db, nats, intake) = intake_with_programme(1, 1).await?;
     let stored = stored_events(db.url()).await?.len();
-    let head = stream_head(&nats.url()).await?;
+    let head = stream_head(&nats).await?;
 
     let now = jiff::Timestamp::now().as_second();
     let sign = |claims: &Value| issuer().sign(claims);
@@ -347,7 +346,7 @@ async fn bad_tokens_are_refused_each_with_its_message_and_nothing_is_recorded() 
         stored,
         "nothing stored"
     );
-    assert_eq!(stream_head(&nats.url()).await?, head, "nothing published");
+    assert_eq!(stream_head(&nats).await?, head, "nothing published");
     intake.stop().await
 }
 
@@ -423,7 +422,7 @@ async fn a_missing_actor_is_the_tokens_and_the_event_records_the_principal() -> 
         .await?
         .into_inner();
     let count = stored_events(db.url()).await?.len();
-    let all = published(&nats.url(), u64::try_from(count)?, Duration::from_secs(10)).await?;
+    let all = published(&nats, u64::try_from(count)?, Duration::from_secs(10)).await?;
     let event = all
         .iter()
         .find(|m| m.envelope.event_id == reply.events[0].event_id)
@@ -444,7 +443,7 @@ async fn a_key_rotated_at_the_issuer_is_picked_up_without_a_restart() -> anyhow:
     let mut own = TestIssuer::start().await?;
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let mut config = Config::new(db.url(), nats.url());
+    let mut config = intake_config(db.url(), &nats);
     config.auth = own.auth_args();
     let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;

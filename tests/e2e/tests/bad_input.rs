@@ -113,7 +113,7 @@ fn revoke(member_code: &str) -> pb::RevokeNgoMemberRequest {
 async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     let mut client = intake.client().await?;
 
     // The programme: zones zone-01 and zone-02, ngo-01 with m-001..m-003 (m-003

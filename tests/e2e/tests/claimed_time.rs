@@ -12,7 +12,6 @@ use jiff::{SignedDuration, Timestamp};
 use prost::Message as _;
 use saman_domain::Day;
 use saman_e2e::*;
-use saman_intake::config::Config;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
 use saman_proto::intake::v1::intake_client::IntakeClient;
@@ -90,7 +89,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     let projection_db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
     // As a deployment recording the present runs: no opt-in, the default tolerance.
-    let config = Config::new(intake_db.url(), nats.url());
+    let config = intake_config(intake_db.url(), &nats);
     assert!(!config.trust_claimed_time);
     assert_eq!(config.occurred_at_tolerance, Duration::from_secs(36 * 3600));
     let intake = Intake::start_judging_receipt(config).await?;
@@ -164,7 +163,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     writes.record(&paper);
 
     // JetStream carries the same envelope.
-    let on_stream = published(&nats.url(), 1, Duration::from_secs(20))
+    let on_stream = published(&nats, 1, Duration::from_secs(20))
         .await?
         .into_iter()
         .find(|m| m.envelope.event_id == paper.events[0].event_id)
@@ -196,7 +195,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
 
     // The projection's timeline shows who was authenticated, and who attested.
     let web: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-    let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
+    let mut config = projection_config(projection_db.url(), &nats);
     config.web_listen = web;
     let projection = Projection::start_with(config).await?;
     let mut reads = projection.client().await?;
@@ -298,7 +297,7 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     // The same store under a deployment that opted in to replaying a past year: after
     // the restart, an earlier claim stands, and the event says why.
     intake.stop().await?;
-    let intake = Intake::start_with(Config::new(intake_db.url(), nats.url())).await?;
+    let intake = Intake::start_with(intake_config(intake_db.url(), &nats)).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
     let (replayed, envelope) =

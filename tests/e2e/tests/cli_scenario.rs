@@ -45,7 +45,7 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
     wait_caught_up(&mut admin, events, Duration::from_secs(120)).await?;
     let stored_once = stored_events(system.intake_db.url()).await?;
     assert_eq!(stored_once.len() as u64, events);
-    let head_once = stream_head(&system.nats.url()).await?;
+    let head_once = stream_head(&system.nats).await?;
     assert_eq!(head_once, events, "JetStream holds each event once");
     let once = dumps(&system).await?;
 
@@ -94,7 +94,7 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
     }
     // Whatever the relay might still publish would be there within this wait.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(stream_head(&system.nats.url()).await?, head_once);
+    assert_eq!(stream_head(&system.nats).await?, head_once);
     let status = wait_caught_up(&mut admin, events, Duration::from_secs(60)).await?;
     assert_eq!(status.position, head_once);
     let twice = dumps(&system).await?;

@@ -102,7 +102,7 @@ async fn assert_all_published_once(
     for id in acknowledged {
         assert_eq!(in_store.get(id), Some(&1), "acknowledged {id} in the store");
     }
-    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(60)).await?;
+    let messages = published(nats, stored.len() as u64, Duration::from_secs(60)).await?;
     assert_eq!(
         messages.len(),
         stored.len(),
@@ -126,7 +126,7 @@ async fn assert_all_published_once(
 async fn nats_outage(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await?;
     let mut nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
     let (acked, tasks) = registered_then_loaded(intake.client().await?).await?;
     reached(&acked, 60).await?;
@@ -151,7 +151,7 @@ async fn nats_outage(backend: Backend) -> anyhow::Result<()> {
 async fn sigkill(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
-    let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    let mut intake = IntakeProcess::start(db.url(), &nats, free_port()).await?;
     wait_serving(intake.addr).await?;
     let (acked, tasks) = registered_then_loaded(intake.client().await?).await?;
     reached(&acked, 100).await?;
@@ -164,7 +164,7 @@ async fn sigkill(backend: Backend) -> anyhow::Result<()> {
 
     // Restarted: the outbox left by the killed process drains, and new submissions
     // are accepted.
-    let intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    let intake = IntakeProcess::start(db.url(), &nats, free_port()).await?;
     wait_serving(intake.addr).await?;
     let acked_after = Arc::new(AtomicUsize::new(0));
     let after_restart = acknowledged(load(&intake.client().await?, acked_after)).await?;

@@ -90,7 +90,7 @@ async fn concurrent_clients(backend: Backend) -> anyhow::Result<()> {
     }
 
     // On JetStream: each event exactly once, each stream in order.
-    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(30)).await?;
+    let messages = published(nats, stored.len() as u64, Duration::from_secs(30)).await?;
     assert_eq!(messages.len(), stored.len());
     assert_exactly_once_in_order(&messages);
     let mut on_nats: HashMap<&str, usize> = HashMap::new();

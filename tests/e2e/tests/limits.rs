@@ -127,8 +127,7 @@ async fn system(
 ) -> anyhow::Result<(System, [ProjectionClient<Channel>; 3])> {
     let system = System::start_with(Backend::Sqlite, configure).await?;
     register_programme(&mut system.intake.client().await?, 2, 1).await?;
-    let nats_url = system.nats.url();
-    let log = (&system.intake_db, nats_url.as_str());
+    let log = (&system.intake_db, &system.nats);
     published_and_applied(log, &system.projection, Duration::from_secs(30)).await?;
     let projection = &system.projection;
     let connections = [
@@ -293,7 +292,7 @@ async fn a_write_waiting_on_a_locked_store_is_deadline_exceeded_and_its_retry_re
     let side = WriteSide::start(Backend::Sqlite, 1, 1).await?;
     let (nats, db) = (&side.nats, &side.intake_db);
     side.intake.stop().await?;
-    let mut config = saman_intake::config::Config::new(db.url(), nats.url());
+    let mut config = intake_config(db.url(), nats);
     config.limits.request_timeout = Duration::from_secs(1);
     let intake = Intake::start_with(config).await?;
     let mut client = intake.client().await?;
@@ -353,7 +352,7 @@ async fn the_projection_binary_takes_the_limits_and_counts_their_refusals() -> a
         "1",
     ];
     let projection =
-        ProjectionProcess::start_with(db.url(), &side.nats.url(), free_port(), &flags).await?;
+        ProjectionProcess::start_with(db.url(), &side.nats, free_port(), &flags).await?;
     wait_caught_up(
         &mut projection.admin().await?,
         stored,

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use saman_e2e::*;
 use saman_harness::{OidcOptions, OidcProvider};
-use saman_intake::config::Config;
 use saman_proto::events::v1::{Actor, Official, actor};
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
@@ -162,7 +161,7 @@ impl Deployment {
         let provider = OidcProvider::start_with(options).await?;
         let db = TestDb::new(Backend::Sqlite).await?;
         let nats = NatsServer::start().await?;
-        let mut config = Config::new(db.url(), nats.url());
+        let mut config = intake_config(db.url(), &nats);
         config.auth = provider.auth_args();
         let intake = Intake::start_with(config).await?;
         wait_serving(intake.addr).await?;
@@ -176,7 +175,7 @@ impl Deployment {
 
     /// The principal of the one event published.
     async fn principal(&self) -> anyhow::Result<(String, String, Option<Actor>)> {
-        let all = published(&self.nats.url(), 1, Duration::from_secs(10)).await?;
+        let all = published(&self.nats, 1, Duration::from_secs(10)).await?;
         let event = &all[0].envelope;
         let principal = event.principal.as_ref().expect("a principal");
         Ok((

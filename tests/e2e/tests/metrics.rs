@@ -35,10 +35,10 @@ async fn both_services_export_what_they_did() -> anyhow::Result<()> {
     let projection_db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let (intake, intake_metrics) =
-        IntakeProcess::start_with_metrics(intake_db.url(), &nats.url()).await?;
+        IntakeProcess::start_with_metrics(intake_db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
     let (projection, projection_metrics) =
-        ProjectionProcess::start_with_metrics(projection_db.url(), &nats.url()).await?;
+        ProjectionProcess::start_with_metrics(projection_db.url(), &nats).await?;
 
     // 2 zones, 3 members: 1 + 2 + 1 + 3 + 2 = 9 submissions, 9 events; then one need,
     // and one need in a zone that does not exist.

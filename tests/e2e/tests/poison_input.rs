@@ -123,7 +123,7 @@ macro_rules! refuse {
 async fn refusals(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     let client = intake.client().await?;
 
     // Before the programme's dates are set, a need cannot be judged on time or late:
@@ -317,7 +317,7 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_naming_the_bulk
 -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start_with_max_payload(Some(8 * 1024)).await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
     register_programme(&mut client, 1, 1).await?;
@@ -339,7 +339,7 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_naming_the_bulk
     let stored = stored_events(db.url()).await?;
     assert_eq!(stored.len(), before + 2);
     assert!(stored.iter().all(|e| e.payload.len() <= 4 * 1024));
-    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(30)).await?;
+    let messages = published(&nats, stored.len() as u64, Duration::from_secs(30)).await?;
     assert_eq!(messages.len(), stored.len());
     assert_exactly_once_in_order(&messages);
     intake.stop().await?;
@@ -418,12 +418,8 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
 
     let stored = stored_events(intake_db.url()).await?;
     let head = stored.len() as u64;
-    let (messages, status) = published_and_applied(
-        (intake_db, &nats.url()),
-        &projection,
-        Duration::from_secs(60),
-    )
-    .await?;
+    let (messages, status) =
+        published_and_applied((intake_db, nats), &projection, Duration::from_secs(60)).await?;
     assert_eq!(messages.len() as u64, head);
     assert_eq!(status.parked, 0, "{status:?}");
 
@@ -487,9 +483,9 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
     let store_before = stored_events(intake_db.url()).await?;
     projection.stop().await?;
     intake.stop().await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+    let intake = Intake::start(intake_db.url(), nats).await?;
     wait_serving(intake.addr).await?;
-    let projection = Projection::start(projection_db.url(), &nats.url()).await?;
+    let projection = Projection::start(projection_db.url(), nats).await?;
     wait_caught_up(
         &mut projection.admin().await?,
         head,
@@ -639,7 +635,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     store.close().await;
 
     // Intake starts on it, reads the days back as they were written, and goes on.
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), nats).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
     let reply = client
@@ -656,7 +652,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
         })
         .expect("the activity reads back");
     assert_eq!(held_on.iso(), "1018-04-09");
-    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(30)).await?;
+    let messages = published(nats, stored.len() as u64, Duration::from_secs(30)).await?;
     assert_exactly_once_in_order(&messages);
     intake.stop().await?;
     Ok(())
@@ -700,9 +696,9 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let intake_db = TestDb::new(Backend::Sqlite).await?;
-    let intake = Intake::start(intake_db.url(), &nats.url()).await?;
+    let intake = Intake::start(intake_db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
-    let projection = Projection::start(db.url(), &nats.url()).await?;
+    let projection = Projection::start(db.url(), &nats).await?;
     let mut client = projection.client().await?;
 
     let status = refused_page(&mut client, "t".repeat(2_000_000), "a 2 MB request").await;

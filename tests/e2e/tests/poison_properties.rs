@@ -360,12 +360,8 @@ async fn generated(backend: Backend) -> anyhow::Result<()> {
 
     // Everything accepted was published once, in order, and applied; nothing parked.
     let stored = stored_events(intake_db.url()).await?.len() as u64;
-    let (messages, status) = published_and_applied(
-        (intake_db, &nats.url()),
-        projection,
-        Duration::from_secs(120),
-    )
-    .await?;
+    let (messages, status) =
+        published_and_applied((intake_db, nats), projection, Duration::from_secs(120)).await?;
     assert_eq!(messages.len() as u64, stored);
     let parked = projection
         .admin()

@@ -66,8 +66,8 @@ impl Fixture {
 
     /// The projection under test as a child process on its database, with `args`.
     async fn projection_process(&self, args: &[&str]) -> anyhow::Result<ProjectionProcess> {
-        let (url, nats_url) = (self.projection_db.url(), self.nats.url());
-        ProjectionProcess::start_with(url, &nats_url, free_port(), args).await
+        let (url, nats) = (self.projection_db.url(), &self.nats);
+        ProjectionProcess::start_with(url, nats, free_port(), args).await
     }
 
     /// The projection under test with its admin and query clients.
@@ -87,7 +87,7 @@ impl Fixture {
     /// The projection under test, in-process on its database (started again after a
     /// stop, it goes on from where it was).
     async fn projection(&self) -> anyhow::Result<Projection> {
-        Projection::start(self.projection_db.url(), &self.nats.url()).await
+        Projection::start(self.projection_db.url(), &self.nats).await
     }
 
     /// Stops intake (the test has stopped its projections).
@@ -108,7 +108,7 @@ impl Fixture {
         consumer: &str,
     ) -> anyhow::Result<(TestDb, Projection)> {
         let db = TestDb::new(backend).await?;
-        let mut config = ProjectionConfig::new(db.url(), self.nats.url());
+        let mut config = projection_config(db.url(), &self.nats);
         config.consumer = consumer.into();
         let projection = Projection::start_with(config).await?;
         Ok((db, projection))
@@ -119,7 +119,7 @@ impl Fixture {
     async fn rebuilt(&self, backend: Backend, head: u64) -> anyhow::Result<Rebuilt> {
         let (db, projection) = self.fresh_projection(backend, "fresh-rebuild").await?;
         let status = wait_caught_up(&mut projection.admin().await?, head, CATCH_UP).await?;
-        wait_consumer_drained(&self.nats.url(), "fresh-rebuild", CATCH_UP).await?;
+        wait_consumer_drained(&self.nats, "fresh-rebuild", CATCH_UP).await?;
         let dumps = dumps(&mut projection.client().await?).await?;
         Ok(Rebuilt {
             _db: db,
@@ -357,7 +357,7 @@ const BUSY_NEEDS_PER_CLIENT: usize = 300;
 
 async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     // What it holds unacknowledged when killed is redelivered after the ack wait
     // (default 30 s).
     let mut projection = fixture.projection_process(&["--batch", "100"]).await?;
@@ -405,7 +405,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
     // Everything delivered and acknowledged, including what the killed process held.
     let lag_0_at = Instant::now();
     let consumer = ProjectionConfig::new("", "").consumer;
-    wait_consumer_drained(&nats_url, &consumer, CATCH_UP).await?;
+    wait_consumer_drained(nats, &consumer, CATCH_UP).await?;
     eprintln!(
         "[{backend}] lag 0 at position {}; every message acknowledged {:?} later",
         at_lag_0.position,
@@ -460,7 +460,7 @@ async fn sigkill_mid_stream(backend: Backend) -> anyhow::Result<()> {
 
 async fn redelivery(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     // A short ack wait: whatever is not acknowledged within 200 ms is delivered again.
     let projection = fixture.projection_process(&["--ack-wait", "200ms"]).await?;
     let mut admin = projection.admin().await?;
@@ -493,12 +493,12 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
     let at_lag_0 = wait_caught_up(&mut admin, total, CATCH_UP).await?;
     let lag_0_dumps = dumps(&mut client).await?;
     let consumer_name = ProjectionConfig::new("", "").consumer;
-    wait_consumer_drained(&nats_url, &consumer_name, CATCH_UP).await?;
+    wait_consumer_drained(nats, &consumer_name, CATCH_UP).await?;
     let drained = status(&mut admin).await?;
     assert_eq!(drained.parked, 0, "nothing parked: {drained:?}");
 
     // JetStream did redeliver: its consumer sequence counts every delivery.
-    let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
+    let js = async_nats::jetstream::new(nats.connect(NatsUser::Projection).await?);
     let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
         .get_stream(STREAM)
         .await?
@@ -539,7 +539,7 @@ async fn redelivery(backend: Backend) -> anyhow::Result<()> {
 
 async fn event_twice(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     let (projection, mut admin, mut client) = fixture.serving().await?;
     busy_year(fixture.intake.client().await?, 10).await?;
     let total = fixture.stored().await?;
@@ -549,7 +549,7 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
     // Copies of published events, by hand: same subject, same payload and headers,
     // no Nats-Msg-Id (so JetStream's duplicate window does not catch them).
     // (The copies carry intake's signature headers with the same payload: they verify.)
-    let messages = published(&nats_url, total, Duration::from_secs(30)).await?;
+    let messages = published(nats, total, Duration::from_secs(30)).await?;
     let mut copied = Vec::new();
     for event_type in [
         "NeedDeclared",
@@ -581,7 +581,7 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
                 }
             }
             let payload = prost::Message::encode_to_vec(&m.envelope);
-            let ack = publish_directly(&nats_url, m.subject.clone(), headers, payload).await?;
+            let ack = publish_directly(nats, m.subject.clone(), headers, payload).await?;
             anyhow::ensure!(
                 ack.sequence > total && !ack.duplicate,
                 "the copy of {} was stored as a new message: {ack:?}",
@@ -590,7 +590,7 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
             copied.push((m.sequence, ack.sequence));
         }
     }
-    let head = stream_head(&nats_url).await?;
+    let head = stream_head(nats).await?;
     let caught_up = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!(caught_up.position, head);
     assert_eq!(
@@ -623,7 +623,7 @@ async fn event_twice(backend: Backend) -> anyhow::Result<()> {
 
 async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     let (projection, mut admin, mut client) = fixture.serving().await?;
     let mut intake = fixture.intake.client().await?;
     let first = intake
@@ -639,8 +639,7 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
     // is the decoding that parks it).
     let subject = "saman.events.v1.zone.zone-01.NeedDeclared";
     let garbage: &[u8] = b"\xff\xff\xff\xff not an Envelope \x00\x01";
-    let ack =
-        publish_directly(&nats_url, subject.into(), signed(garbage), garbage.to_vec()).await?;
+    let ack = publish_directly(nats, subject.into(), signed(garbage), garbage.to_vec()).await?;
     let garbage_position = ack.sequence;
 
     // The events after it apply.
@@ -673,7 +672,7 @@ async fn malformed_message(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(p.subject, subject);
     assert!(!p.reason.trim().is_empty(), "a reason: {p:?}");
     assert!(p.parked_at.is_some(), "when: {p:?}");
-    let head = stream_head(&nats_url).await?;
+    let head = stream_head(nats).await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!(s.parked, 1, "{s:?}");
     eprintln!("[{backend}] parked: {}", p.reason);

@@ -52,7 +52,7 @@ impl Fixture {
             .first()
             .context("a reply without events")?
             .event_id;
-        published_event(&self.nats.url(), event_id).await
+        published_event(&self.nats, event_id).await
     }
 
     /// Publishes `envelope` on its subject as someone else than intake would: no
@@ -65,7 +65,7 @@ impl Fixture {
             envelope.event_type
         );
         let payload = prost::Message::encode_to_vec(envelope);
-        let ack = publish_directly(&self.nats.url(), subject, signed(&payload), payload).await?;
+        let ack = publish_directly(&self.nats, subject, signed(&payload), payload).await?;
         anyhow::ensure!(!ack.duplicate, "stored as a duplicate: {ack:?}");
         Ok(ack.sequence)
     }
@@ -131,9 +131,9 @@ async fn declare(
 
 async fn refused(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     let projection_db = TestDb::new(backend).await?;
-    let projection = Projection::start(projection_db.url(), &nats_url).await?;
+    let projection = Projection::start(projection_db.url(), nats).await?;
     let mut admin = projection.admin().await?;
     let mut client = projection.client().await?;
     let mut intake = fixture.intake.client().await?;
@@ -215,11 +215,11 @@ async fn refused(backend: Backend) -> anyhow::Result<()> {
             titles(&z2)
         );
     }
-    let head = stream_head(&nats_url).await?;
+    let head = stream_head(nats).await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((s.position, s.lag), (head, 0), "{s:?}");
     // Every message acknowledged: nothing is retried forever.
-    wait_consumer_drained(&nats_url, CONSUMER, CATCH_UP).await?;
+    wait_consumer_drained(nats, CONSUMER, CATCH_UP).await?;
 
     use query::ParkedKind::{DbRefused, Unreadable};
     let expected = match backend {
@@ -275,10 +275,10 @@ async fn refused(backend: Backend) -> anyhow::Result<()> {
 
 async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     let fixture = Fixture::new(backend).await?;
-    let nats_url = fixture.nats.url();
+    let nats = &fixture.nats;
     let projection_db = TestDb::new(backend).await?;
     let (projection, metrics) =
-        ProjectionProcess::start_with_metrics(projection_db.url(), &nats_url).await?;
+        ProjectionProcess::start_with_metrics(projection_db.url(), nats).await?;
     let mut admin = projection.admin().await?;
     let mut client = projection.client().await?;
     let mut intake = fixture.intake.client().await?;
@@ -311,10 +311,10 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     fixture.forge(&real.envelope).await?;
     fixture.forge(&early_forgery).await?;
 
-    let head = stream_head(&nats_url).await?;
+    let head = stream_head(nats).await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((s.parked, s.conflicts, s.lag), (2, 2, 0), "{s:?}");
-    wait_consumer_drained(&nats_url, CONSUMER, CATCH_UP).await?;
+    wait_consumer_drained(nats, CONSUMER, CATCH_UP).await?;
     let list = parked(&mut admin).await?;
     use query::ParkedKind::Conflict;
     assert_eq!(
@@ -351,19 +351,20 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(titles(&z2), ["before", "forged before"]);
 
     // The operators' view.
+    let mut env = vec![
+        (
+            "SAMAN_INTAKE".into(),
+            format!("https://{}", fixture.intake.addr),
+        ),
+        (
+            "SAMAN_PROJECTION".into(),
+            format!("https://{}", projection.addr),
+        ),
+    ];
+    env.extend(nats.env(NatsUser::Subscriber));
     let saman = Saman {
         binary: binary("saman")?,
-        env: vec![
-            (
-                "SAMAN_INTAKE".into(),
-                format!("https://{}", fixture.intake.addr),
-            ),
-            (
-                "SAMAN_PROJECTION".into(),
-                format!("https://{}", projection.addr),
-            ),
-            ("SAMAN_NATS_URL".into(), nats_url.clone()),
-        ],
+        env,
     };
     let json = saman.json(&["admin", "status", "--json"]).await?;
     assert_eq!(
@@ -407,7 +408,7 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
     let mut projection = projection;
     projection.terminate(Duration::from_secs(20)).await?;
     let projection =
-        ProjectionProcess::start_with(projection_db.url(), &nats_url, free_port(), &[]).await?;
+        ProjectionProcess::start_with(projection_db.url(), nats, free_port(), &[]).await?;
     let mut admin = projection.admin().await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((s.parked, s.conflicts), (2, 2), "{s:?}");

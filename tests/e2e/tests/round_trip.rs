@@ -15,7 +15,7 @@ on_both_backends! {
 async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
     let db = TestDb::new(backend).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
 
@@ -232,7 +232,7 @@ async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
         recorded.len(),
         "one stored event per recorded event"
     );
-    let messages = published(&nats.url(), recorded.len() as u64, Duration::from_secs(10)).await?;
+    let messages = published(&nats, recorded.len() as u64, Duration::from_secs(10)).await?;
     assert_eq!(messages.len(), recorded.len(), "one message per event");
     assert_exactly_once_in_order(&messages);
 

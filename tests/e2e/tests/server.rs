@@ -26,7 +26,7 @@ async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accep
     let db = TestDb::new(Backend::Sqlite).await?;
     let mut nats = NatsServer::start().await?;
     nats.stop().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -39,7 +39,7 @@ async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accep
 
     nats.restart().await?;
     wait_serving(intake.addr).await?;
-    let messages = published(&nats.url(), stored as u64, Duration::from_secs(20)).await?;
+    let messages = published(&nats, stored as u64, Duration::from_secs(20)).await?;
     assert_eq!(messages.len(), stored);
     intake.stop().await?;
     Ok(())
@@ -49,7 +49,7 @@ async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accep
 async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     let channel = tls_channel(intake.addr).await?;
     let request = ServerReflectionRequest {
         host: String::new(),
@@ -84,7 +84,7 @@ fn tokio_stream_once<T: Send + 'static>(
 async fn sigterm_lets_in_flight_submissions_finish_and_flushes_the_outbox() -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    let mut intake = IntakeProcess::start(db.url(), &nats, free_port()).await?;
     wait_serving(intake.addr).await?;
     let client = intake.client().await?;
     register_programme(&mut client.clone(), 2, 4).await?;
@@ -138,7 +138,7 @@ async fn sigterm_lets_in_flight_submissions_finish_and_flushes_the_outbox() -> a
     for id in &acknowledged {
         assert!(ids.contains(id), "acknowledged {id} is stored");
     }
-    let messages = published(&nats.url(), stored.len() as u64, Duration::from_secs(5)).await?;
+    let messages = published(&nats, stored.len() as u64, Duration::from_secs(5)).await?;
     assert_eq!(
         messages.len(),
         stored.len(),
@@ -153,7 +153,7 @@ async fn sigterm_stops_intake_promptly_even_while_nats_is_unreachable() -> anyho
     let db = TestDb::new(Backend::Sqlite).await?;
     let mut nats = NatsServer::start().await?;
     nats.stop().await?;
-    let mut intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    let mut intake = IntakeProcess::start(db.url(), &nats, free_port()).await?;
     register_programme(&mut intake.client().await?, 1, 1).await?;
     let started = std::time::Instant::now();
     let status = intake.terminate(Duration::from_secs(20)).await?;
@@ -174,8 +174,9 @@ async fn sigterm_stops_intake_promptly_even_while_nats_is_unreachable() -> anyho
 async fn a_comma_separated_nats_url_list_is_accepted() -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let list = format!("{}, {}", nats.url(), nats.url());
-    let intake = Intake::start(db.url(), &list).await?;
+    let mut config = intake_config(db.url(), &nats);
+    config.nats.url = format!("{}, {}", nats.url(), nats.url());
+    let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;
     intake.stop().await?;
     Ok(())

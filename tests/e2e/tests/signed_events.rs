@@ -26,9 +26,12 @@ on_both_backends! {
 const CATCH_UP: Duration = Duration::from_secs(120);
 
 /// The event intake published for `reply`, as it is on the stream.
-async fn published_for(nats_url: &str, reply: &pb::SubmissionReply) -> anyhow::Result<Published> {
+async fn published_for(
+    nats: &NatsServer,
+    reply: &pb::SubmissionReply,
+) -> anyhow::Result<Published> {
     let event = reply.events.first().context("a reply without events")?;
-    published_event(nats_url, &event.event_id).await
+    published_event(nats, &event.event_id).await
 }
 
 async fn declare(
@@ -98,7 +101,7 @@ async fn parked(
 
 async fn forgeries(backend: Backend) -> anyhow::Result<()> {
     let system = System::start_registered(backend, 2, 1).await?;
-    let nats_url = system.nats.url();
+    let nats = &system.nats;
     let (mut admin, mut client) = (
         system.projection.admin().await?,
         system.projection.client().await?,
@@ -107,7 +110,7 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
 
     let first = declare(&mut intake, &mut writes, "real one").await?;
     assert_eq!(titles(&mut client, &writes).await?, ["real one"]);
-    let template = published_for(&nats_url, &first).await?.envelope;
+    let template = published_for(nats, &first).await?.envelope;
     let next = first.stream_version + 1;
     let subject =
         |e: &events::Envelope| format!("saman.events.v1.{}.{}", e.stream_id, e.event_type);
@@ -137,7 +140,7 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
                 ("Saman-Key-Id", &kid),
             ]),
         };
-        let ack = publish_directly(&nats_url, subject(&envelope), headers, payload).await?;
+        let ack = publish_directly(nats, subject(&envelope), headers, payload).await?;
         forgeries.push((ack.sequence, envelope));
     }
     let last_forgery = forgeries.last().map(|(p, _)| *p).unwrap_or_default();
@@ -149,13 +152,13 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
         second.stream_version, next,
         "the forgeries took intake's next version"
     );
-    let real = published_for(&nats_url, &second).await?;
+    let real = published_for(nats, &second).await?;
     assert_eq!(
         titles(&mut client, &writes).await?,
         ["real one", "real two"]
     );
 
-    let head = stream_head(&nats_url).await?;
+    let head = stream_head(nats).await?;
     let s = wait_caught_up(&mut admin, head, CATCH_UP).await?;
     assert_eq!((s.parked, s.conflicts), (4, 0), "{s:?}");
     use query::ParkedKind::{BadSignature, MalformedSignature, UnknownKey, Unsigned};
@@ -218,16 +221,7 @@ async fn forgeries(backend: Backend) -> anyhow::Result<()> {
     );
 
     // What the operator sees.
-    let saman = Saman {
-        binary: binary("saman")?,
-        env: vec![
-            (
-                "SAMAN_PROJECTION".into(),
-                format!("https://{}", system.projection.addr),
-            ),
-            ("SAMAN_NATS_URL".into(), nats_url.clone()),
-        ],
-    };
+    let saman = system.saman()?;
     let text = saman.stdout(&["admin", "parked"]).await?;
     for kind in [
         "unsigned",
@@ -287,7 +281,7 @@ async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
 
     // Told to: both start (and warn).
     let nats = NatsServer::start().await?;
-    let mut config = saman_intake::config::Config::new(db.url(), nats.url());
+    let mut config = intake_config(db.url(), &nats);
     config.signing.insecure_unsigned_events = true;
     let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;

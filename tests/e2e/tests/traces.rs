@@ -80,7 +80,7 @@ async fn a_callers_trace_reaches_the_nats_header_and_the_projection() -> anyhow:
         .await?
         .into_inner();
 
-    let messages = published(&system.nats.url(), 8, Duration::from_secs(20)).await?;
+    let messages = published(&system.nats, 8, Duration::from_secs(20)).await?;
     let header = |event_id: &str| -> anyhow::Result<String> {
         let message = messages
             .iter()
@@ -158,7 +158,7 @@ async fn a_callers_trace_reaches_the_nats_header_and_the_projection() -> anyhow:
     // ---- the real intake binary: its own telemetry set-up propagates too ----
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let intake = IntakeProcess::start(db.url(), &nats.url(), free_port()).await?;
+    let intake = IntakeProcess::start(db.url(), &nats, free_port()).await?;
     wait_serving(intake.addr).await?;
     let mut client = intake.client().await?;
     let reply = client
@@ -168,7 +168,7 @@ async fn a_callers_trace_reaches_the_nats_header_and_the_projection() -> anyhow:
         }))
         .await?
         .into_inner();
-    let messages = published(&nats.url(), 1, Duration::from_secs(20)).await?;
+    let messages = published(&nats, 1, Duration::from_secs(20)).await?;
     assert_eq!(messages[0].envelope.event_id, reply.events[0].event_id);
     let (_, trace, parent, _) = parts(
         messages[0]

@@ -45,7 +45,7 @@ async fn grpc_is_served_over_tls_and_a_plaintext_call_is_refused_and_records_not
 -> anyhow::Result<()> {
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats.url()).await?;
+    let intake = Intake::start(db.url(), &nats).await?;
     wait_serving(intake.addr).await?;
 
     let https = format!("https://{}", intake.addr);
@@ -118,7 +118,7 @@ async fn with_client_certificates_required_only_a_client_with_one_of_the_authori
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
     let test = tls();
-    let mut config = saman_intake::config::Config::new(db.url(), nats.url());
+    let mut config = intake_config(db.url(), &nats);
     config.tls = TlsFlags::with_files(
         &test.server_cert(),
         &test.server_key(),
@@ -196,7 +196,9 @@ async fn insecure_plaintext_serves_plaintext_and_says_so() -> anyhow::Result<()>
     let port = free_port();
     let mut intake = tokio::process::Command::new(binary("saman-intake")?)
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", db.url(), "--nats-url", &nats.url()])
+        .args(["--database-url", db.url()])
+        .args(nats.args(NatsUser::Intake))
+        .args(event_keys().intake_args())
         .args(["--metrics-listen", "off", "--insecure-plaintext"])
         .args(issuer().service_args())
         .env("RUST_LOG", "warn")

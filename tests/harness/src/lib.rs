@@ -23,7 +23,7 @@ mod tls;
 pub use db::TestDb;
 pub use event_keys::TestEventKeys;
 pub use issuer::TestIssuer;
-pub use nats::NatsServer;
+pub use nats::{NatsServer, NatsUser};
 pub use oidc::{ACCOUNTS, CLIENT_ID, OidcOptions, OidcProvider, User};
 pub use tls::{TEST_CLIENT_NAME, TestTls};
 

@@ -1,4 +1,6 @@
-//! A private `nats-server` with JetStream for one test: its own port, store and log.
+//! A private `nats-server` with JetStream for one test: its own port, store and log; by
+//! default over TLS ([`TestTls`]) with Saman's users and the permissions the deployment
+//! ships (`deploy/nats/saman-permissions.conf`, included as it is).
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -15,7 +17,12 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::free_port;
+use crate::{TestTls, free_port};
+use saman_runtime::flags::NatsFlags;
+
+/// The permissions every deployment's nats-server includes: the tests run with the same.
+const PERMISSIONS: &str = include_str!("../../../deploy/nats/saman-permissions.conf");
+const PERMISSIONS_FILE: &str = "saman-permissions.conf";
 
 const NATS_MISSING: &str =
     "nats-server not found: run scripts/install-deps (apt-get install nats-server)";
@@ -31,7 +38,49 @@ pub struct NatsServer {
     port: u16,
     /// The server's `max_payload` (bytes) when set; `None`: nats-server's default (1 MiB).
     max_payload: Option<usize>,
+    /// TLS and users; `None`: plaintext, no authentication ([`NatsServer::start_insecure`]).
+    tls: Option<TestTls>,
     dir: TempDir,
+}
+
+/// The users of a [`NatsServer`] started with TLS: Saman's three, with the shipped
+/// permissions, and `admin`, unrestricted, which only tests use (to read or tamper with
+/// the stream as no deployed client can).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatsUser {
+    Intake,
+    Projection,
+    Subscriber,
+    Admin,
+}
+
+impl NatsUser {
+    pub const ALL: [NatsUser; 4] = [
+        NatsUser::Intake,
+        NatsUser::Projection,
+        NatsUser::Subscriber,
+        NatsUser::Admin,
+    ];
+
+    /// The user name on the server.
+    pub fn name(self) -> &'static str {
+        match self {
+            NatsUser::Intake => "intake",
+            NatsUser::Projection => "projection",
+            NatsUser::Subscriber => "subscriber",
+            NatsUser::Admin => "admin",
+        }
+    }
+
+    /// The permissions variable of `saman-permissions.conf`; `None`: all rights.
+    fn permissions(self) -> Option<&'static str> {
+        match self {
+            NatsUser::Intake => Some("SAMAN_INTAKE_PERMISSIONS"),
+            NatsUser::Projection => Some("SAMAN_PROJECTION_PERMISSIONS"),
+            NatsUser::Subscriber => Some("SAMAN_SUBSCRIBER_PERMISSIONS"),
+            NatsUser::Admin => None,
+        }
+    }
 }
 
 impl fmt::Debug for NatsServer {
@@ -46,8 +95,9 @@ impl fmt::Debug for NatsServer {
 }
 
 impl NatsServer {
-    /// Starts a fresh nats-server with JetStream on a free port, and waits until it
-    /// accepts connections.
+    /// Starts a fresh nats-server with JetStream on a free port, over TLS with Saman's
+    /// users ([`NatsUser`]; [`NatsServer::flags`] tells a client how to connect as one),
+    /// and waits until it accepts connections.
     pub async fn start() -> anyhow::Result<NatsServer> {
         Self::start_with_max_payload(None).await
     }
@@ -56,6 +106,20 @@ impl NatsServer {
     /// client may publish, headers included) set to `max_payload` bytes; `None`: the
     /// default (1 MiB). nats-server has no flag for it: it goes in a configuration file.
     pub async fn start_with_max_payload(max_payload: Option<usize>) -> anyhow::Result<NatsServer> {
+        let tls = TestTls::generate("saman-test-nats")?;
+        Self::start_inner(max_payload, Some(tls)).await
+    }
+
+    /// A server as nats-server starts without a configuration: plaintext, anyone may do
+    /// anything. For tests of the harness itself and of a client asked to run without TLS.
+    pub async fn start_insecure() -> anyhow::Result<NatsServer> {
+        Self::start_inner(None, None).await
+    }
+
+    async fn start_inner(
+        max_payload: Option<usize>,
+        tls: Option<TestTls>,
+    ) -> anyhow::Result<NatsServer> {
         let bin = find_nats_server()?;
         let dir = tempfile::Builder::new()
             .prefix("saman-test-nats-")
@@ -68,8 +132,10 @@ impl NatsServer {
             bin,
             port: 0,
             max_payload,
+            tls,
             dir,
         };
+        server.write_secrets()?;
         // Another process may take the free port before nats-server binds it: try a few.
         let mut last_err = None;
         for _ in 0..3 {
@@ -88,6 +154,140 @@ impl NatsServer {
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's TLS authority and certificates; `None` for [`NatsServer::start_insecure`].
+    pub fn tls(&self) -> Option<&TestTls> {
+        self.tls.as_ref()
+    }
+
+    /// How a client connects as `user`: the URL, the authority to trust, the user and its
+    /// password file ([`NatsServer::start_insecure`]: the URL and
+    /// `--nats-insecure-plaintext`).
+    pub fn flags(&self, user: NatsUser) -> NatsFlags {
+        let url = self.url();
+        match &self.tls {
+            Some(tls) => NatsFlags {
+                url,
+                ca: Some(tls.ca_file()),
+                user: Some(user.name().to_owned()),
+                password_file: Some(self.password_file(user)),
+                ..NatsFlags::default()
+            },
+            None => NatsFlags {
+                url,
+                insecure_plaintext: true,
+                ..NatsFlags::default()
+            },
+        }
+    }
+
+    /// [`NatsServer::flags`] as command-line flags of the binaries (`--nats-url` ...).
+    pub fn args(&self, user: NatsUser) -> Vec<String> {
+        let flags = self.flags(user);
+        let mut args = vec!["--nats-url".to_owned(), flags.url];
+        let path = |p: Option<PathBuf>| p.map(|p| p.display().to_string());
+        for (flag, value) in [
+            ("--nats-ca", path(flags.ca)),
+            ("--nats-user", flags.user),
+            ("--nats-password-file", path(flags.password_file)),
+        ] {
+            if let Some(value) = value {
+                args.extend([flag.to_owned(), value]);
+            }
+        }
+        if flags.insecure_plaintext {
+            args.push("--nats-insecure-plaintext".to_owned());
+        }
+        args
+    }
+
+    /// [`NatsServer::flags`] as the environment variables the binaries read.
+    pub fn env(&self, user: NatsUser) -> Vec<(String, String)> {
+        let args = self.args(user);
+        let mut env = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let name = format!(
+                "SAMAN_{}",
+                args[i]
+                    .trim_start_matches("--")
+                    .replace('-', "_")
+                    .to_uppercase()
+            );
+            match args.get(i + 1).filter(|v| !v.starts_with("--")) {
+                Some(value) => {
+                    env.push((name, value.clone()));
+                    i += 2;
+                }
+                None => {
+                    env.push((name, "true".to_owned()));
+                    i += 1;
+                }
+            }
+        }
+        env
+    }
+
+    /// A client connected as `user` (through `saman_runtime::nats::connect`, as the
+    /// services connect).
+    pub async fn connect(&self, user: NatsUser) -> anyhow::Result<async_nats::Client> {
+        let options = async_nats::ConnectOptions::new().name(format!("test-{}", user.name()));
+        saman_runtime::nats::connect(&self.flags(user), options)
+            .await
+            .with_context(|| format!("connecting to the test nats-server as {}", user.name()))
+    }
+
+    fn password_file(&self, user: NatsUser) -> PathBuf {
+        self.dir.path().join(format!("{}.password", user.name()))
+    }
+
+    /// With TLS: a random password per user, each in its own file, and the server's
+    /// configuration: the shipped permissions, the certificate, the users.
+    fn write_secrets(&self) -> anyhow::Result<()> {
+        if self.tls.is_none() {
+            return Ok(());
+        }
+        for user in NatsUser::ALL {
+            let path = self.password_file(user);
+            std::fs::write(&path, uuid::Uuid::new_v4().simple().to_string())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        let path = self.dir.path().join(PERMISSIONS_FILE);
+        std::fs::write(&path, PERMISSIONS).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The configuration file's text: the `max_payload`, and with TLS the rest.
+    fn config(&self) -> anyhow::Result<String> {
+        let mut config = String::new();
+        if let Some(max_payload) = self.max_payload {
+            config.push_str(&format!("max_payload: {max_payload}\n"));
+        }
+        let Some(tls) = &self.tls else {
+            return Ok(config);
+        };
+        config.push_str(&format!(
+            "include \"{PERMISSIONS_FILE}\"\n\
+             tls {{\n  cert_file: {:?}\n  key_file: {:?}\n  timeout: 5\n}}\n\
+             authorization {{\n  users = [\n",
+            tls.server_cert().display().to_string(),
+            tls.server_key().display().to_string(),
+        ));
+        for user in NatsUser::ALL {
+            let path = self.password_file(user);
+            let password = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let permissions = user
+                .permissions()
+                .map(|p| format!(", permissions: ${p}"))
+                .unwrap_or_default();
+            config.push_str(&format!(
+                "    {{ user: {}, password: {password:?}{permissions} }}\n",
+                user.name()
+            ));
+        }
+        config.push_str("  ]\n}\n");
+        Ok(config)
     }
 
     /// The client port.
@@ -167,11 +367,11 @@ impl NatsServer {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let log_err = log.try_clone().context("duplicating the log file handle")?;
         let mut command = Command::new(&self.bin);
-        if let Some(max_payload) = self.max_payload {
-            let config = self.dir.path().join("nats-server.conf");
-            std::fs::write(&config, format!("max_payload: {max_payload}\n"))
-                .with_context(|| format!("writing {}", config.display()))?;
-            command.arg("-c").arg(config);
+        let config = self.config()?;
+        if !config.is_empty() {
+            let path = self.dir.path().join("nats-server.conf");
+            std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))?;
+            command.arg("-c").arg(path);
         }
         let mut child = command
             .arg("-a")

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use saman_harness::{NatsServer, free_port};
+use saman_harness::{NatsServer, NatsUser, free_port};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -86,6 +86,40 @@ async fn drop_kills_the_server() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(refused, "port {port} still accepts connections after drop");
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_get_tls_and_a_user_of_their_own() -> anyhow::Result<()> {
+    let nats = NatsServer::start().await?;
+    let env = nats.env(NatsUser::Projection);
+    let get = |name: &str| {
+        env.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.clone())
+    };
+    let tls = nats.tls().expect("TLS by default");
+    assert_eq!(get("SAMAN_NATS_URL"), Some(nats.url()));
+    assert_eq!(get("SAMAN_NATS_USER").as_deref(), Some("projection"));
+    assert_eq!(
+        get("SAMAN_NATS_CA"),
+        Some(tls.ca_file().display().to_string())
+    );
+    assert_eq!(get("SAMAN_NATS_INSECURE_PLAINTEXT"), None);
+    for user in NatsUser::ALL {
+        let client = nats.connect(user).await?;
+        assert!(client.server_info().tls_required, "{user:?}");
+    }
+
+    // As nats-server starts without a configuration: plaintext, anyone.
+    let open = NatsServer::start_insecure().await?;
+    assert!(open.tls().is_none());
+    assert_eq!(
+        open.args(NatsUser::Intake),
+        ["--nats-url", &open.url(), "--nats-insecure-plaintext"]
+    );
+    let client = open.connect(NatsUser::Intake).await?;
+    assert!(!client.server_info().tls_required);
     Ok(())
 }
 

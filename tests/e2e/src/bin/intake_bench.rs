@@ -73,12 +73,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let acknowledged = started.elapsed();
     let total = per_client * args.clients;
-    wait_stream_count(
-        &nats.url(),
-        (setup + total) as u64,
-        Duration::from_secs(600),
-    )
-    .await?;
+    wait_stream_count(&nats, (setup + total) as u64, Duration::from_secs(600)).await?;
     let on_jetstream = started.elapsed();
     println!(
         "{backend}: {total} submissions from {} clients: {:.0} acknowledged/s ({acknowledged:.2?}); all on JetStream after {on_jetstream:.2?}",

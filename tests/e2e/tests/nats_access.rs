@@ -1,0 +1,200 @@
+//! Only intake may publish events: NATS itself refuses a message on the event subjects
+//! from the projection's user, a subscriber's user or a client without credentials, and
+//! the stream stays as intake left it; a plaintext client and a client trusting another
+//! authority are refused. The server runs with TLS and the permissions the deployment
+//! ships (deploy/nats/saman-permissions.conf).
+
+use std::time::Duration;
+
+use async_nats::{ConnectOptions, Event};
+use saman_e2e::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+const SUBJECT: &str = "saman.events.v1.zone.zone-01.NeedDeclared";
+
+/// A client connected as `flags` says, and what the server tells it (errors such as
+/// permission violations arrive asynchronously, as events).
+async fn observed_client(
+    flags: &saman_runtime::flags::NatsFlags,
+) -> anyhow::Result<(async_nats::Client, mpsc::UnboundedReceiver<String>)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let options = saman_runtime::nats::options(flags, ConnectOptions::new())
+        .await?
+        .event_callback(move |event| {
+            let tx = tx.clone();
+            async move {
+                if let Event::ServerError(err) = event {
+                    let _ = tx.send(err.to_string());
+                }
+            }
+        });
+    let client = options.connect(flags.servers()).await?;
+    Ok((client, rx))
+}
+
+/// The next server error the client is told about (at most 10 s).
+async fn server_error(errors: &mut mpsc::UnboundedReceiver<String>) -> anyhow::Result<String> {
+    tokio::time::timeout(Duration::from_secs(10), errors.recv())
+        .await
+        .map_err(|_| anyhow::anyhow!("no error from the server within 10 s"))?
+        .ok_or_else(|| anyhow::anyhow!("the client's events ended"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {
+    let side = WriteSide::start(Backend::Sqlite, 1, 1).await?;
+    let nats = &side.nats;
+    // Intake published the registration as its own user.
+    let head = stream_head(nats).await?;
+    assert!(head > 0, "intake published the registration");
+
+    for user in [NatsUser::Projection, NatsUser::Subscriber] {
+        let (client, mut errors) = observed_client(&nats.flags(user)).await?;
+        // A plain publish: the server drops it and says why.
+        client.publish(SUBJECT, "forged".into()).await?;
+        client.flush().await?;
+        let error = server_error(&mut errors).await?;
+        assert!(
+            error
+                .to_lowercase()
+                .contains("permissions violation for publish")
+                && error.contains(SUBJECT),
+            "{}: {error}",
+            user.name()
+        );
+        // Through JetStream: no ack ever comes, and the same refusal is told.
+        let js = async_nats::jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build(client.clone());
+        let ack = js.publish(SUBJECT, "forged".into()).await?.await;
+        assert!(ack.is_err(), "{}: JetStream acked {ack:?}", user.name());
+        let error = server_error(&mut errors).await?;
+        assert!(
+            error.to_lowercase().contains("permissions violation"),
+            "{}: {error}",
+            user.name()
+        );
+        // Nor may it delete the stream or its messages.
+        let deleted = js.delete_stream(STREAM).await;
+        assert!(deleted.is_err(), "{}: the stream was deleted", user.name());
+        let error = server_error(&mut errors).await?;
+        assert!(
+            error.contains("$JS.API.STREAM.DELETE.SAMAN_EVENTS"),
+            "{}: {error}",
+            user.name()
+        );
+    }
+
+    // Without credentials the server does not let the client in at all.
+    let mut anonymous = nats.flags(NatsUser::Subscriber);
+    anonymous.user = None;
+    anonymous.password_file = None;
+    let err = saman_runtime::nats::connect(&anonymous, ConnectOptions::new())
+        .await
+        .expect_err("a client without credentials is refused");
+    let text = err.to_string();
+    assert!(text.contains("authorization violation"), "{text}");
+    assert!(
+        text.contains("--nats-user"),
+        "the message names the flags: {text}"
+    );
+    // A wrong password likewise.
+    let dir = TestTls::generate("a place for a wrong password")?;
+    let wrong = dir.dir().join("wrong.password");
+    std::fs::write(&wrong, "not-the-password\n")?;
+    let mut guessed = nats.flags(NatsUser::Intake);
+    guessed.password_file = Some(wrong);
+    let err = saman_runtime::nats::connect(&guessed, ConnectOptions::new())
+        .await
+        .expect_err("a wrong password is refused");
+    assert!(err.to_string().contains("authorization violation"), "{err}");
+
+    assert_eq!(stream_head(nats).await?, head, "the stream is unchanged");
+
+    // Intake still publishes.
+    let mut intake = side.intake.client().await?;
+    intake
+        .declare_need(declare_need("zone-01", "m-001", "after the forgeries"))
+        .await?;
+    let messages = published(nats, head + 1, Duration::from_secs(20)).await?;
+    assert_exactly_once_in_order(&messages);
+    assert_eq!(stream_head(nats).await?, head + 1);
+    side.intake.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plaintext_client_is_refused() -> anyhow::Result<()> {
+    let nats = NatsServer::start().await?;
+    // The NATS protocol in clear: the server wants TLS before anything else.
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", nats.port())).await?;
+    let mut info = vec![0u8; 4096];
+    let n = socket.read(&mut info).await?;
+    let info = String::from_utf8_lossy(&info[..n]).into_owned();
+    assert!(info.contains("\"tls_required\":true"), "{info}");
+    socket
+        .write_all(
+            b"CONNECT {\"verbose\":false,\"user\":\"admin\"}\r\nPUB saman.events.v1.x 1\r\nx\r\n",
+        )
+        .await?;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        read.is_ok() && !answer.contains("+OK"),
+        "the server closes a plaintext client: {read:?} {answer}"
+    );
+    assert!(
+        nats.connect(NatsUser::Admin)
+            .await
+            .is_ok_and(|c| c.server_info().tls_required),
+        "over TLS the same server answers"
+    );
+    // A client asked to run without TLS still fails: the server requires it.
+    let mut flags = nats.flags(NatsUser::Intake);
+    flags.insecure_plaintext = true;
+    flags.ca = None;
+    let err = saman_runtime::nats::connect(&flags, ConnectOptions::new())
+        .await
+        .expect_err("no plaintext connection to a TLS server");
+    assert!(err.to_string().contains("TLS"), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_trusting_another_authority_is_told_so() -> anyhow::Result<()> {
+    let nats = NatsServer::start().await?;
+    let other = TestTls::generate("another authority")?;
+    let mut flags = nats.flags(NatsUser::Subscriber);
+    flags.ca = Some(other.ca_file());
+    let err = saman_runtime::nats::connect(&flags, ConnectOptions::new())
+        .await
+        .expect_err("a certificate from another authority is refused");
+    let text = err.to_string();
+    assert!(text.contains("TLS error"), "{text}");
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+    assert!(
+        text.contains("--nats-ca"),
+        "the message names the flag: {text}"
+    );
+
+    // `saman events` says the same.
+    let env: Vec<(String, String)> = nats
+        .env(NatsUser::Subscriber)
+        .into_iter()
+        .map(|(name, value)| match name.as_str() {
+            "SAMAN_NATS_CA" => (name, other.ca_file().display().to_string()),
+            _ => (name, value),
+        })
+        .collect();
+    let saman = Saman {
+        binary: binary("saman")?,
+        env,
+    };
+    // Exit code 7: the server cannot be reached (as it can be trusted).
+    let ran = saman.run(&["events", "--limit", "1"]).await?.exited(7)?;
+    assert!(ran.stderr.contains("TLS error"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("--nats-ca"), "{}", ran.stderr);
+    Ok(())
+}
