@@ -7,7 +7,7 @@
 //!
 //! A caller is the principal the gate admitted ([`CallerKey`]); a call without one (a
 //! public read) is its connection's. A connection is its peer's address ([`Peer`], or
-//! the `TcpConnectInfo` tonic gives a plain TCP connection).
+//! the connect info tonic gives a TCP or TLS connection).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -142,14 +142,21 @@ pub struct Peer(pub SocketAddr);
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CallerKey(pub Arc<str>);
 
-/// The connection of a request: its [`Peer`], else tonic's TCP connect info.
+/// The connection of a request: its [`Peer`], else tonic's connect info of a plain TCP
+/// connection or of a TLS one over TCP (what [`crate::grpc::serve`] serves on).
 pub fn connection_of(extensions: &http::Extensions) -> Option<SocketAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
     if let Some(Peer(addr)) = extensions.get::<Peer>() {
         return Some(*addr);
     }
     extensions
-        .get::<tonic::transport::server::TcpConnectInfo>()
-        .and_then(tonic::transport::server::TcpConnectInfo::remote_addr)
+        .get::<TcpConnectInfo>()
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .map(TlsConnectInfo::get_ref)
+        })
+        .and_then(TcpConnectInfo::remote_addr)
 }
 
 /// Who holds a place: an authenticated caller, or a connection (a call without one).

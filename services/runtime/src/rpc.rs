@@ -348,7 +348,7 @@ fn unknown_connections() {
     WARNED.call_once(|| {
         tracing::warn!(
             "calls are not counted per connection: the connections give no peer address \
-             (their stream's connect info is neither a Peer nor TcpConnectInfo)"
+             (their stream's connect info is neither a Peer nor a TCP or TLS connection's)"
         );
     });
 }

@@ -252,6 +252,7 @@ async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
     let db = TestDb::new(Backend::Sqlite).await?;
     let mut config = saman_intake::config::Config::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
+    config.tls = tls_flags();
     assert_eq!(
         refusal(|l| saman_intake::server::run(config, l, std::future::pending())).await?,
         "no event signing key: pass --event-signing-key FILE (an Ed25519 key in PKCS#8 PEM), \
@@ -259,6 +260,7 @@ async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
     );
     let mut config = ProjectionConfig::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
+    config.tls = tls_flags();
     assert_eq!(
         refusal(|l| saman_projection::server::run(config, l, std::future::pending())).await?,
         "no event keys: pass --event-keys FILE (the JWKS of intake's event signing keys), \
@@ -268,6 +270,7 @@ async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
     // A key file that is not one: refused, naming the file.
     let mut config = ProjectionConfig::new(db.url(), "nats://127.0.0.1:1");
     config.auth = auth_args();
+    config.tls = tls_flags();
     config.event_keys.event_keys = Some(event_keys().signing_key_file());
     let refused =
         refusal(|l| saman_projection::server::run(config, l, std::future::pending())).await?;
@@ -286,7 +289,7 @@ async fn without_event_keys_neither_service_starts_unless_told_to_run_insecure()
     let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;
     let projection_db = TestDb::new(Backend::Sqlite).await?;
-    let mut config = ProjectionConfig::new(projection_db.url(), nats.url());
+    let mut config = projection_config(projection_db.url(), &nats);
     config.event_keys.insecure_unverified_events = true;
     let projection = Projection::start_with(config).await?;
     projection.stop().await?;
