@@ -41,19 +41,31 @@ fn status_error(status: tonic::Status) -> CliError {
     CliError::from_status("projection", &status)
 }
 
+/// The reply of a query, unless `--json` asked for it and it is printed so (then `None`:
+/// nothing is left to print). `name` is the reply's full protobuf name.
+fn unless_json<R: prost::Message>(
+    result: Result<tonic::Response<R>, tonic::Status>,
+    style: Style,
+    name: &str,
+) -> Result<Option<R>, CliError> {
+    let reply = result.map_err(status_error)?.into_inner();
+    Ok((!style.printed_json(name, &reply)?).then_some(reply))
+}
+
 pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
-    let reply = client
-        .list_zones(query::ListZonesRequest {
-            read: read_header(&opts),
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner();
     let style = style(global);
-    if style.printed_json("saman.projection.v1.ListZonesReply", &reply)? {
+    let request = query::ListZonesRequest {
+        read: read_header(&opts),
+    };
+    let Some(reply) = unless_json(
+        client.list_zones(request).await,
+        style,
+        "saman.projection.v1.ListZonesReply",
+    )?
+    else {
         return Ok(());
-    }
+    };
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = table([
         "zone",
@@ -96,16 +108,13 @@ pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
 
 pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
-    let reply = client
-        .get_zone_progress(query::GetZoneProgressRequest {
-            read: read_header(&opts),
-            zone,
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner();
     let style = style(global);
-    if !style.printed_json("saman.projection.v1.ZoneProgress", &reply)? {
+    let request = query::GetZoneProgressRequest {
+        read: read_header(&opts),
+        zone,
+    };
+    let reply = client.get_zone_progress(request).await;
+    if let Some(reply) = unless_json(reply, style, "saman.projection.v1.ZoneProgress")? {
         print_zone(&reply, style);
     }
     Ok(())
@@ -221,17 +230,18 @@ fn print_or_none(t: &Table, empty: bool) {
 
 pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
-    let reply = client
-        .get_programme_summary(query::GetProgrammeSummaryRequest {
-            read: read_header(&opts),
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner();
     let style = style(global);
-    if style.printed_json("saman.projection.v1.ProgrammeSummary", &reply)? {
+    let request = query::GetProgrammeSummaryRequest {
+        read: read_header(&opts),
+    };
+    let Some(reply) = unless_json(
+        client.get_programme_summary(request).await,
+        style,
+        "saman.projection.v1.ProgrammeSummary",
+    )?
+    else {
         return Ok(());
-    }
+    };
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
@@ -276,17 +286,18 @@ pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
 
 pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
-    let reply = client
-        .get_compliance(query::GetComplianceRequest {
-            read: read_header(&opts),
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner();
     let style = style(global);
-    if style.printed_json("saman.projection.v1.Compliance", &reply)? {
+    let request = query::GetComplianceRequest {
+        read: read_header(&opts),
+    };
+    let Some(reply) = unless_json(
+        client.get_compliance(request).await,
+        style,
+        "saman.projection.v1.Compliance",
+    )?
+    else {
         return Ok(());
-    }
+    };
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     for (what, deadline, rows, unit) in [
         ("NGOs", &reply.needs_deadline, &reply.ngos, "needs"),
@@ -318,17 +329,18 @@ pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError>
 
 pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
-    let reply = client
-        .get_cooperation(query::GetCooperationRequest {
-            read: read_header(&opts),
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner();
     let style = style(global);
-    if style.printed_json("saman.projection.v1.Cooperation", &reply)? {
+    let request = query::GetCooperationRequest {
+        read: read_header(&opts),
+    };
+    let Some(reply) = unless_json(
+        client.get_cooperation(request).await,
+        style,
+        "saman.projection.v1.Cooperation",
+    )?
+    else {
         return Ok(());
-    }
+    };
     crate::out!("{}", style.reflects(reply.reflects.as_ref()));
     let mut t = table([
         "agency",
@@ -419,12 +431,9 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
     let style = style(global);
     match command {
         AdminCommand::Status => {
-            let status = client
-                .get_status(query::GetStatusRequest {})
-                .await
-                .map_err(status_error)?
-                .into_inner();
-            if !style.printed_json("saman.projection.v1.ProjectionStatus", &status)? {
+            let reply = client.get_status(query::GetStatusRequest {}).await;
+            if let Some(status) = unless_json(reply, style, "saman.projection.v1.ProjectionStatus")?
+            {
                 crate::out!("position    {}", status.position);
                 crate::out!("head        {}", status.head);
                 crate::out!("lag         {}", status.lag);
@@ -440,12 +449,8 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
             }
         }
         AdminCommand::Parked => {
-            let reply = client
-                .list_parked(query::ListParkedRequest {})
-                .await
-                .map_err(status_error)?
-                .into_inner();
-            if !style.printed_json("saman.projection.v1.ListParkedReply", &reply)? {
+            let reply = client.list_parked(query::ListParkedRequest {}).await;
+            if let Some(reply) = unless_json(reply, style, "saman.projection.v1.ListParkedReply")? {
                 let mut t = table(["position", "kind", "subject", "event", "reason"]);
                 for e in &reply.events {
                     let kind = match e.kind() {
@@ -471,12 +476,8 @@ pub async fn admin(command: AdminCommand, global: &Global) -> Result<(), CliErro
             }
         }
         AdminCommand::Rebuild => {
-            let reply = client
-                .rebuild(query::RebuildRequest {})
-                .await
-                .map_err(status_error)?
-                .into_inner();
-            if !style.printed_json("saman.projection.v1.RebuildReply", &reply)? {
+            let reply = client.rebuild(query::RebuildRequest {}).await;
+            if let Some(reply) = unless_json(reply, style, "saman.projection.v1.RebuildReply")? {
                 crate::out!(
                     "rebuilding the read models as generation {}; `saman admin status` shows how far it is",
                     reply.generation

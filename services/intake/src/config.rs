@@ -129,18 +129,16 @@ pub struct EventSigningArgs {
 impl EventSigningArgs {
     /// The signer these flags name; `None` only with --insecure-unsigned-events.
     pub fn signer(&self) -> anyhow::Result<Option<saman_contract::EventSigner>> {
-        if self.insecure_unsigned_events {
-            tracing::warn!(
-                "events are published UNSIGNED (--insecure-unsigned-events): subscribers \
-                 that verify park every one of them"
-            );
+        let Some(path) = saman_runtime::flags::file_unless_insecure(
+            self.event_signing_key.as_deref(),
+            self.insecure_unsigned_events,
+            "events are published UNSIGNED (--insecure-unsigned-events): subscribers that \
+             verify park every one of them",
+            "no event signing key: pass --event-signing-key FILE (an Ed25519 key in PKCS#8 \
+             PEM), or --insecure-unsigned-events to publish unsigned events",
+        )?
+        else {
             return Ok(None);
-        }
-        let Some(path) = &self.event_signing_key else {
-            anyhow::bail!(
-                "no event signing key: pass --event-signing-key FILE (an Ed25519 key in \
-                 PKCS#8 PEM), or --insecure-unsigned-events to publish unsigned events"
-            );
         };
         let signer = saman_contract::EventSigner::read(path, self.event_signing_key_id.as_deref())
             .with_context(|| format!("Failed to read the event signing key {}", path.display()))?;

@@ -36,10 +36,6 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) =
-        saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
-            .await;
-
     // How calls arrive (TLS unless plaintext is asked for) and who may call: both
     // read before anything else, so that a missing certificate, a wrong issuer or key
     // file stops the start at once.
@@ -49,14 +45,13 @@ pub async fn run(
     let gate = config.auth.gate(false, crate::error::ERROR_DOMAIN).await?;
     // And the key that signs the events, or the explicit choice not to sign them.
     let signer = config.signing.signer()?;
+    let (health, health_service) =
+        saman_runtime::grpc::health_not_serving::<IntakeServer<IntakeWrites<IntakeService>>>()
+            .await;
 
-    saman_runtime::create_sqlite_dir(&config.database_url)?;
     let store = EventStore::open(&config.database_url, config.database_max_connections)
         .await
-        .with_context(|| {
-            let url = saman_sql::redact(&config.database_url);
-            format!("Failed to open the event store at {url}")
-        })?;
+        .with_context(|| saman_sql::failed_to_open("the event store", &config.database_url))?;
 
     let nats = saman_runtime::nats::connect_service(&config.nats, "saman-intake").await?;
     let js = async_nats::jetstream::new(nats.clone());

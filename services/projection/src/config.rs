@@ -151,18 +151,16 @@ impl EventKeysArgs {
     /// The keys these flags name, read once at start; `None` only with
     /// --insecure-unverified-events.
     pub fn keys(&self) -> anyhow::Result<Option<saman_contract::EventKeys>> {
-        if self.insecure_unverified_events {
-            tracing::warn!(
-                "event signatures are NOT checked (--insecure-unverified-events): any \
-                 message on the events subjects reaches the read models"
-            );
+        let Some(path) = saman_runtime::flags::file_unless_insecure(
+            self.event_keys.as_deref(),
+            self.insecure_unverified_events,
+            "event signatures are NOT checked (--insecure-unverified-events): any message on \
+             the events subjects reaches the read models",
+            "no event keys: pass --event-keys FILE (the JWKS of intake's event signing keys), \
+             or --insecure-unverified-events to apply events unchecked",
+        )?
+        else {
             return Ok(None);
-        }
-        let Some(path) = &self.event_keys else {
-            anyhow::bail!(
-                "no event keys: pass --event-keys FILE (the JWKS of intake's event signing \
-                 keys), or --insecure-unverified-events to apply events unchecked"
-            );
         };
         let keys = saman_contract::EventKeys::read(path)
             .with_context(|| format!("Failed to read the event keys {}", path.display()))?;

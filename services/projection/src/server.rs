@@ -57,13 +57,9 @@ pub async fn run(
     let web_addr = web_listener.local_addr()?;
     tracing::info!(address = %web_addr, "web page on {scheme}://{web_addr}/");
 
-    saman_runtime::create_sqlite_dir(&config.database_url)?;
     let models = ReadModels::open(&config.database_url, config.database_max_connections)
         .await
-        .with_context(|| {
-            let url = saman_sql::redact(&config.database_url);
-            format!("Failed to open the read models at {url}")
-        })?;
+        .with_context(|| saman_sql::failed_to_open("the read models", &config.database_url))?;
     let state = State::open(models.clone())
         .await
         .context("Failed to read the read models' generation")?;

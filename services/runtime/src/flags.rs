@@ -116,6 +116,25 @@ pub struct NatsFlags {
     pub insecure_plaintext: bool,
 }
 
+/// The file a security setting names, or `None` when its insecure opt-out was chosen by
+/// name (`insecure`; `warning` is logged); neither is an error, `missing`, which should
+/// name both ways out. How intake's signing key and the projection's event keys are read.
+pub fn file_unless_insecure<'a>(
+    file: Option<&'a Path>,
+    insecure: bool,
+    warning: &str,
+    missing: &str,
+) -> anyhow::Result<Option<&'a Path>> {
+    if insecure {
+        tracing::warn!("{warning}");
+        return Ok(None);
+    }
+    match file {
+        Some(file) => Ok(Some(file)),
+        None => bail!("{missing}"),
+    }
+}
+
 impl NatsFlags {
     /// The servers to try in turn ([`crate::nats_servers`]).
     pub fn servers(&self) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! Layout: [`LogFormat`] and [`telemetry::init`] (logs through `tracing`),
 //! [`parse_duration`] (flag values like `10s`), [`backoff`] (the pauses of every retry
 //! loop), [`shutdown_signal`] (SIGTERM/SIGINT),
-//! [`create_sqlite_dir`] (SQLite creates its file, not its folder), [`nats_servers`] and
+//! [`nats_servers`] and
 //! [`nats::connect`] (TLS and credentials to NATS),
 //! [`flags`] (the flags both services take alike), [`service`] (what a service binary
 //! does around its server),
@@ -14,10 +14,8 @@
 //! trusted authorities, server certificates, an HTTPS listener).
 #![forbid(unsafe_code)]
 
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::ValueEnum;
 
 pub mod backoff;
@@ -53,22 +51,6 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|e| format!("'{input}' is not a duration ({e}): {hint}"))?;
     Duration::try_from(signed).map_err(|_| format!("'{input}' is negative: {hint}"))
-}
-
-/// SQLite creates the file but not its folder.
-pub fn create_sqlite_dir(url: &str) -> anyhow::Result<()> {
-    let Some(rest) = url.strip_prefix("sqlite://") else {
-        return Ok(());
-    };
-    let path = rest.split('?').next().unwrap_or_default();
-    if let Some(dir) = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("Failed to create the folder {}", dir.display()))?;
-    }
-    Ok(())
 }
 
 /// The servers of a comma-separated NATS URL list ("nats://a:4222,nats://b:4222"),

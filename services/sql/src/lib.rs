@@ -62,6 +62,12 @@ pub enum SqlError {
     /// The embedded migrations could not be applied (or a recorded migration was changed).
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The folder of a SQLite file could not be created.
+    #[error("failed to create the folder {}: {source}", folder.display())]
+    Folder {
+        folder: std::path::PathBuf,
+        source: std::io::Error,
+    },
     /// The URL names no supported backend (only the scheme is kept: URLs carry passwords).
     #[error("URL: {0}")]
     UnsupportedUrl(#[from] UnsupportedUrl),
@@ -139,6 +145,12 @@ macro_rules! migrations {
             postgres: &POSTGRES,
         }
     }};
+}
+
+/// The context of a failure to open `what` ("the event store") at `url`, the URL's
+/// password redacted.
+pub fn failed_to_open(what: &str, url: &str) -> String {
+    format!("Failed to open {what} at {}", redact(url))
 }
 
 /// A URL with the password of its authority replaced by `***`, to show in logs and

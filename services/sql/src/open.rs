@@ -38,7 +38,7 @@ pub struct Migrations<'a> {
 
 /// Opens the pool `url` names and runs the migrations of its backend before returning.
 ///
-/// - `sqlite://path?mode=rwc` (or `sqlite:path`): the file is created if missing; WAL,
+/// - `sqlite://path?mode=rwc` (or `sqlite:path`): the file (and its folder) is created if missing; WAL,
 ///   `synchronous=FULL`, the busy timeout, foreign keys on;
 /// - `postgres://...` / `postgresql://...`: TLS as the URL's `sslmode` asks (sqlx's default,
 ///   `prefer`, uses TLS when the server offers it).
@@ -60,8 +60,18 @@ pub async fn open(
     })
 }
 
-fn sqlite_options(url: &str, config: &PoolConfig<'_>) -> sqlx::Result<SqliteConnectOptions> {
-    let options = SqliteConnectOptions::from_str(url)?
+fn sqlite_options(url: &str, config: &PoolConfig<'_>) -> Result<SqliteConnectOptions, SqlError> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    // SQLite creates its file but not the file's folder.
+    if let Some(folder) = options.get_filename().parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|source| SqlError::Folder {
+            folder: folder.to_owned(),
+            source,
+        })?;
+    }
+    let options = options
         .create_if_missing(true)
         // WAL: readers (the relay, queries) never block the writer, nor it them.
         .journal_mode(SqliteJournalMode::Wal)

@@ -29,6 +29,20 @@ impl Intake {
         Self::start_with(config(database_url, nats)).await
     }
 
+    /// Intake on `database_url` and `nats` trusting the issuer `auth` names (rather than
+    /// the test process's), once its gRPC serves.
+    pub async fn start_trusting(
+        database_url: &str,
+        nats: &NatsServer,
+        auth: saman_auth::AuthArgs,
+    ) -> anyhow::Result<Intake> {
+        let mut config = config(database_url, nats);
+        config.auth = auth;
+        let intake = Self::start_with(config).await?;
+        wait_serving(intake.addr).await?;
+        Ok(intake)
+    }
+
     /// Starts with `config`; unless it names an issuer of its own, intake trusts the
     /// test process's ([`crate::issuer`]), and unless it says how to sign events, it
     /// signs them with the test process's key ([`crate::event_keys`]). The tests replay

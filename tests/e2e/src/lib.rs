@@ -66,7 +66,9 @@ pub use read_back::{
     Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
     stream_head, wait_consumer_drained, wait_stream_count,
 };
-pub use refusals::{ERROR_DOMAIN, MAX_REFUSAL_BYTES, refused, status_metadata_size};
+pub use refusals::{
+    ERROR_DOMAIN, MAX_REFUSAL_BYTES, assert_code_in_bounds, refused, status_metadata_size,
+};
 pub use requests::*;
 pub use saman_harness::{
     Backend, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,

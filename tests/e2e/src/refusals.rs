@@ -25,6 +25,18 @@ pub fn status_metadata_size(status: &Status) -> usize {
     message + status.details().len().div_ceil(3) * 4 + 64
 }
 
+/// Asserts that `status` has `code` and fits in bounded metadata; `what` names the case
+/// in a failure.
+#[track_caller]
+pub fn assert_code_in_bounds(status: &Status, code: Code, what: &str) {
+    assert_eq!(status.code(), code, "{what}: {status:?}");
+    let size = status_metadata_size(status);
+    assert!(
+        size <= MAX_REFUSAL_BYTES,
+        "{what}: the refusal takes {size} bytes of metadata: {status:?}"
+    );
+}
+
 /// The `domain` of every ErrorInfo intake returns.
 pub const ERROR_DOMAIN: &str = "saman.intake.v1";
 
@@ -35,12 +47,7 @@ pub async fn refused<T>(result: Result<Response<T>, Status>, code: Code, field: 
         Ok(_) => panic!("expected {code:?} naming {field}, but the request was accepted"),
         Err(status) => status,
     };
-    assert_eq!(status.code(), code, "{field}: {status:?}");
-    let size = status_metadata_size(&status);
-    assert!(
-        size <= MAX_REFUSAL_BYTES,
-        "{field}: the refusal takes {size} bytes of metadata: {status:?}"
-    );
+    assert_code_in_bounds(&status, code, field);
     let info = status
         .get_details_error_info()
         .unwrap_or_else(|| panic!("{field}: no google.rpc.ErrorInfo in {status:?}"));

@@ -443,10 +443,7 @@ async fn a_key_rotated_at_the_issuer_is_picked_up_without_a_restart() -> anyhow:
     let mut own = TestIssuer::start().await?;
     let db = TestDb::new(Backend::Sqlite).await?;
     let nats = NatsServer::start().await?;
-    let mut config = intake_config(db.url(), &nats);
-    config.auth = own.auth_args();
-    let intake = Intake::start_with(config).await?;
-    wait_serving(intake.addr).await?;
+    let intake = Intake::start_trusting(db.url(), &nats, own.auth_args()).await?;
     let mut client = intake.client().await?;
     let as_office = |z: usize, token: &str| {
         let mut request = tonic::Request::new(zone(z));

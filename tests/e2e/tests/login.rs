@@ -161,10 +161,7 @@ impl Deployment {
         let provider = OidcProvider::start_with(options).await?;
         let db = TestDb::new(Backend::Sqlite).await?;
         let nats = NatsServer::start().await?;
-        let mut config = intake_config(db.url(), &nats);
-        config.auth = provider.auth_args();
-        let intake = Intake::start_with(config).await?;
-        wait_serving(intake.addr).await?;
+        let intake = Intake::start_trusting(db.url(), &nats, provider.auth_args()).await?;
         Ok(Self {
             provider,
             db,

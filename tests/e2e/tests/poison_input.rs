@@ -742,11 +742,7 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
         ),
     ] {
         let status = client.get_zone_progress(request).await.expect_err(what);
-        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
-        assert!(
-            status_metadata_size(&status) <= MAX_REFUSAL_BYTES,
-            "{what}: {status:?}"
-        );
+        assert_code_in_bounds(&status, Code::InvalidArgument, what);
         let violations = status
             .get_details_bad_request()
             .expect("a BadRequest")
@@ -791,11 +787,7 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
         "a page token of no reply",
     )
     .await;
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert!(
-        status_metadata_size(&status) <= MAX_REFUSAL_BYTES,
-        "{status:?}"
-    );
+    assert_code_in_bounds(&status, Code::InvalidArgument, "a page token of no reply");
     assert_eq!(
         error_info(&status),
         (

@@ -396,6 +396,16 @@ pub fn bulkiest_field(request: &Request) -> &'static str {
         .map_or("submission", |(field, _)| field)
 }
 
+/// `all_of!(Variant { field: parsed, ... })`: every `parsed` (an `Option`, `None` once a bad
+/// value has recorded its violation) is evaluated before any is taken, so that one refusal
+/// names every bad field of a request, not only the first; then the variant, or `None`.
+macro_rules! all_of {
+    ($variant:path { $($field:ident: $parsed:expr),+ $(,)? }) => {{
+        $(let $field = $parsed;)+
+        $variant { $($field: $field?),+ }
+    }};
+}
+
 fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
     Some(match request {
         Request::SetProgrammeDates(r) => {
@@ -452,97 +462,54 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                 goals: goals.into_iter().collect::<Option<_>>()?,
             }
         }
-        Request::RegisterAgency(r) => {
-            let code = v.field("code", AgencyCode::parse(&r.code));
-            let name = names(v, "", &r.name_fa, &r.name_en);
-            CommandBody::RegisterAgency {
-                code: code?,
-                name: name?,
-            }
-        }
-        Request::RecordApprovedNgo(r) => {
-            let code = v.field("code", NgoCode::parse(&r.code));
-            let name = names(v, "", &r.name_fa, &r.name_en);
-            let reference = v.field("ministry_approval_ref", required(&r.ministry_approval_ref));
-            CommandBody::RecordApprovedNgo {
-                code: code?,
-                name: name?,
-                ministry_approval_ref: reference?,
-            }
-        }
-        Request::ApproveNgoMember(r) => {
-            let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
-            let member = v.field("member", MemberCode::parse(&r.member));
-            let full_name = v.field("full_name", required(&r.full_name));
-            CommandBody::ApproveNgoMember {
-                ngo: ngo?,
-                member: member?,
-                full_name: full_name?,
-            }
-        }
-        Request::RevokeNgoMember(r) => {
-            let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
-            let member = v.field("member", MemberCode::parse(&r.member));
-            let reason = v.field("reason", required(&r.reason));
-            CommandBody::RevokeNgoMember {
-                ngo: ngo?,
-                member: member?,
-                reason: reason?,
-            }
-        }
-        Request::DeclareNeed(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let approach = v.field("approach", approach(r.approach));
-            let title = v.field("title", required(&r.title));
-            let description = v.field("description", optional(&r.description));
-            let households = v.field("households_affected", Count::parse(r.households_affected));
-            let priority = v.field("priority", priority(r.priority));
-            CommandBody::DeclareNeed {
-                zone: zone?,
-                approach: approach?,
-                title: title?,
-                description: description?,
-                households_affected: households?,
-                priority: priority?,
-            }
-        }
-        Request::ReferNeed(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let need = v.field("need_id", NeedId::parse(&r.need_id));
-            let agency = v.field("agency", AgencyCode::parse(&r.agency));
-            let note = v.field("note", optional(&r.note));
-            CommandBody::ReferNeed {
-                zone: zone?,
-                need: need?,
-                agency: agency?,
-                note: note?,
-            }
-        }
-        Request::ReportSocialActivity(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let title = v.field("title", required(&r.title));
-            let description = v.field("description", optional(&r.description));
-            let participants = v.field("participants", Count::parse(r.participants));
-            let held_on = v.field("held_on", day(&r.held_on));
-            CommandBody::ReportSocialActivity {
-                zone: zone?,
-                title: title?,
-                description: description?,
-                participants: participants?,
-                held_on: held_on?,
-            }
-        }
-        Request::AnswerReferral(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let referral = v.field("referral_id", ReferralId::parse(&r.referral_id));
-            let answer = v.field("answer", Text::required(&r.answer, Text::LONG));
-            CommandBody::AnswerReferral {
-                zone: zone?,
-                referral: referral?,
-                accepted: r.accepted,
-                answer: answer?,
-            }
-        }
+        Request::RegisterAgency(r) => all_of!(CommandBody::RegisterAgency {
+            code: v.field("code", AgencyCode::parse(&r.code)),
+            name: names(v, "", &r.name_fa, &r.name_en),
+        }),
+        Request::RecordApprovedNgo(r) => all_of!(CommandBody::RecordApprovedNgo {
+            code: v.field("code", NgoCode::parse(&r.code)),
+            name: names(v, "", &r.name_fa, &r.name_en),
+            ministry_approval_ref: v
+                .field("ministry_approval_ref", required(&r.ministry_approval_ref)),
+        }),
+        Request::ApproveNgoMember(r) => all_of!(CommandBody::ApproveNgoMember {
+            ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
+            member: v.field("member", MemberCode::parse(&r.member)),
+            full_name: v.field("full_name", required(&r.full_name)),
+        }),
+        Request::RevokeNgoMember(r) => all_of!(CommandBody::RevokeNgoMember {
+            ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
+            member: v.field("member", MemberCode::parse(&r.member)),
+            reason: v.field("reason", required(&r.reason)),
+        }),
+        Request::DeclareNeed(r) => all_of!(CommandBody::DeclareNeed {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            approach: v.field("approach", approach(r.approach)),
+            title: v.field("title", required(&r.title)),
+            description: v.field("description", optional(&r.description)),
+            households_affected: v
+                .field("households_affected", Count::parse(r.households_affected)),
+            priority: v.field("priority", priority(r.priority)),
+        }),
+        Request::ReferNeed(r) => all_of!(CommandBody::ReferNeed {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            need: v.field("need_id", NeedId::parse(&r.need_id)),
+            agency: v.field("agency", AgencyCode::parse(&r.agency)),
+            note: v.field("note", optional(&r.note)),
+        }),
+        Request::ReportSocialActivity(r) => all_of!(CommandBody::ReportSocialActivity {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            title: v.field("title", required(&r.title)),
+            description: v.field("description", optional(&r.description)),
+            participants: v.field("participants", Count::parse(r.participants)),
+            held_on: v.field("held_on", day(&r.held_on)),
+        }),
+        Request::AnswerReferral(r) => all_of!(CommandBody::AnswerReferral {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            referral: v.field("referral_id", ReferralId::parse(&r.referral_id)),
+            accepted: Some(r.accepted),
+            answer: v.field("answer", Text::required(&r.answer, Text::LONG)),
+        }),
         Request::SubmitProposal(r) => {
             let zone = v.field("zone", ZoneCode::parse(&r.zone));
             let needs: Vec<Option<NeedId>> = if r.need_ids.len() > MAX_NEED_IDS {
@@ -625,33 +592,19 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                 rating: rating?,
             }
         }
-        Request::ReportProgress(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let proposal = v.field("proposal_id", ProposalId::parse(&r.proposal_id));
-            let percent = v.field("percent", Percent::parse(r.percent));
-            let note = v.field("note", optional(&r.note));
-            let as_of = v.field("as_of", optional_day(&r.as_of));
-            let correction = v.field("correction", optional(&r.correction));
-            CommandBody::ReportProgress {
-                zone: zone?,
-                proposal: proposal?,
-                percent: percent?,
-                note: note?,
-                as_of: as_of?,
-                correction: correction?,
-            }
-        }
-        Request::CompleteProject(r) => {
-            let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let proposal = v.field("proposal_id", ProposalId::parse(&r.proposal_id));
-            let completed_on = v.field("completed_on", optional_day(&r.completed_on));
-            let note = v.field("note", optional(&r.note));
-            CommandBody::CompleteProject {
-                zone: zone?,
-                proposal: proposal?,
-                completed_on: completed_on?,
-                note: note?,
-            }
-        }
+        Request::ReportProgress(r) => all_of!(CommandBody::ReportProgress {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            proposal: v.field("proposal_id", ProposalId::parse(&r.proposal_id)),
+            percent: v.field("percent", Percent::parse(r.percent)),
+            note: v.field("note", optional(&r.note)),
+            as_of: v.field("as_of", optional_day(&r.as_of)),
+            correction: v.field("correction", optional(&r.correction)),
+        }),
+        Request::CompleteProject(r) => all_of!(CommandBody::CompleteProject {
+            zone: v.field("zone", ZoneCode::parse(&r.zone)),
+            proposal: v.field("proposal_id", ProposalId::parse(&r.proposal_id)),
+            completed_on: v.field("completed_on", optional_day(&r.completed_on)),
+            note: v.field("note", optional(&r.note)),
+        }),
     })
 }

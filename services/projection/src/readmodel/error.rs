@@ -48,7 +48,7 @@ impl ReadModelError {
             ReadModelError::Sql(SqlError::Database(err)) => sqlx_kind(err),
             // Run at start-up only; a database that cannot be reached fails them too.
             ReadModelError::Sql(SqlError::Migrate(_)) => FailureKind::Transient,
-            ReadModelError::Sql(SqlError::UnsupportedUrl(_))
+            ReadModelError::Sql(SqlError::UnsupportedUrl(_) | SqlError::Folder { .. })
             | ReadModelError::NotFound { .. }
             | ReadModelError::Corrupt(_)
             | ReadModelError::OutOfRange(_) => FailureKind::Deterministic,

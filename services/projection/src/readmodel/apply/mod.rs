@@ -441,7 +441,8 @@ fn blames_the_messages(err: &ReadModelError) -> bool {
     err.kind() == FailureKind::Deterministic
         && !matches!(
             err,
-            ReadModelError::NotFound { .. } | ReadModelError::Sql(SqlError::UnsupportedUrl(_))
+            ReadModelError::NotFound { .. }
+                | ReadModelError::Sql(SqlError::UnsupportedUrl(_) | SqlError::Folder { .. })
         )
 }
 
