@@ -14,6 +14,7 @@
 //! - `requests`: actors, submission headers, [`register_programme`];
 //! - `refusals`: what a refusal must carry ([`refused`]);
 //! - `read_back`: what the event store and JetStream hold ([`published`]);
+//! - `observed`: NATS clients that hear the server's refusals ([`observed_client`]);
 //! - `http`, `process`: HTTP(S) GETs, child processes and their signals;
 //! - `tls`: the test authority every service serves a certificate of, and the
 //!   clients trust ([`tls`], [`tls_flags`]);
@@ -37,6 +38,7 @@ mod auth;
 mod cli;
 mod http;
 mod intake;
+mod observed;
 mod process;
 mod projection;
 mod read_back;
@@ -56,6 +58,7 @@ pub use intake::{
     wait_serving,
 };
 pub use nix::sys::signal::Signal;
+pub use observed::{observed_client, server_error};
 pub use process::{Binary, Service, binary};
 pub use projection::{
     Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
@@ -71,7 +74,7 @@ pub use refusals::{
 };
 pub use requests::*;
 pub use saman_harness::{
-    Backend, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,
+    Backend, NatsLogin, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,
 };
 pub use signing::{event_keys, publish_directly, signed};
 pub use system::{System, WriteSide, published_and_applied};

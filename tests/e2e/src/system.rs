@@ -7,9 +7,9 @@ use saman_proto::intake::v1 as pb;
 use saman_proto::projection::v1 as query;
 
 use crate::{
-    Backend, Intake, NatsServer, NatsUser, Projection, ProjectionConfig, Published, Saman, TestDb,
-    assert_exactly_once_in_order, binary, declare_need, projection_config, published,
-    register_programme, stored_events, wait_caught_up, wait_serving,
+    Backend, Intake, NatsLogin, NatsServer, NatsUser, Projection, ProjectionConfig, Published,
+    Saman, TestDb, assert_exactly_once_in_order, binary, declare_need, projection_config,
+    published, register_programme, stored_events, wait_caught_up, wait_serving,
 };
 
 /// The write side on private ports: a nats-server and intake (in-process) on a fresh
@@ -25,8 +25,20 @@ impl WriteSide {
     /// Intake on a fresh database of `backend`, once SERVING, with `zones` zones and
     /// `members` members of ngo-01 registered.
     pub async fn start(backend: Backend, zones: usize, members: usize) -> anyhow::Result<Self> {
+        Self::start_with_login(backend, zones, members, NatsLogin::Password).await
+    }
+
+    /// Like [`WriteSide::start`], on a nats-server whose users log in as `login` says
+    /// (intake with its NKey or `.creds` file; [`NatsServer::flags`] and
+    /// [`NatsServer::args`] give the other services theirs).
+    pub async fn start_with_login(
+        backend: Backend,
+        zones: usize,
+        members: usize,
+        login: NatsLogin,
+    ) -> anyhow::Result<Self> {
         let intake_db = TestDb::new(backend).await?;
-        let nats = NatsServer::start().await?;
+        let nats = NatsServer::start_with_login(login).await?;
         let intake = Intake::start(intake_db.url(), &nats).await?;
         wait_serving(intake.addr).await?;
         register_programme(&mut intake.client().await?, zones, members).await?;

@@ -6,40 +6,11 @@
 
 use std::time::Duration;
 
-use async_nats::{ConnectOptions, Event};
+use async_nats::ConnectOptions;
 use saman_e2e::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 const SUBJECT: &str = "saman.events.v1.zone.zone-01.NeedDeclared";
-
-/// A client connected as `flags` says, and what the server tells it (errors such as
-/// permission violations arrive asynchronously, as events).
-async fn observed_client(
-    flags: &saman_runtime::flags::NatsFlags,
-) -> anyhow::Result<(async_nats::Client, mpsc::UnboundedReceiver<String>)> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let options = saman_runtime::nats::options(flags, ConnectOptions::new())
-        .await?
-        .event_callback(move |event| {
-            let tx = tx.clone();
-            async move {
-                if let Event::ServerError(err) = event {
-                    let _ = tx.send(err.to_string());
-                }
-            }
-        });
-    let client = options.connect(flags.servers()).await?;
-    Ok((client, rx))
-}
-
-/// The next server error the client is told about (at most 10 s).
-async fn server_error(errors: &mut mpsc::UnboundedReceiver<String>) -> anyhow::Result<String> {
-    tokio::time::timeout(Duration::from_secs(10), errors.recv())
-        .await
-        .map_err(|_| anyhow::anyhow!("no error from the server within 10 s"))?
-        .ok_or_else(|| anyhow::anyhow!("the client's events ended"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! Test harness for Saman: fresh SQLite and PostgreSQL databases ([`TestDb`], in
-//! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`), a
+//! `db.rs`), a private `nats-server` with JetStream ([`NatsServer`], in `nats.rs`; its
+//! users' NKeys and `.creds` files from `nats_jwt.rs`), a
 //! token issuer over HTTPS ([`TestIssuer`], in `issuer.rs`), throwaway certificates
 //! ([`TestTls`], in `tls.rs`), an event signing key ([`TestEventKeys`], in
 //! `event_keys.rs`), a real OpenID provider ([`OidcProvider`], in `oidc.rs`: npm's
@@ -17,13 +18,14 @@ mod db;
 mod event_keys;
 mod issuer;
 mod nats;
+mod nats_jwt;
 mod oidc;
 mod tls;
 
 pub use db::TestDb;
 pub use event_keys::TestEventKeys;
 pub use issuer::TestIssuer;
-pub use nats::{NatsServer, NatsUser};
+pub use nats::{NatsLogin, NatsServer, NatsUser};
 pub use oidc::{ACCOUNTS, CLIENT_ID, OidcOptions, OidcProvider, User};
 pub use tls::{TEST_CLIENT_NAME, TestTls};
 

@@ -1,6 +1,7 @@
 //! A private `nats-server` with JetStream for one test: its own port, store and log; by
 //! default over TLS ([`TestTls`]) with Saman's users and the permissions the deployment
-//! ships (`deploy/nats/saman-permissions.conf`, included as it is).
+//! ships (`deploy/nats/saman-permissions.conf`, included as it is). The users log in with
+//! passwords, NKeys, or `.creds` files of an operator's account ([`NatsLogin`]).
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -17,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::{TestTls, free_port};
+use crate::{TestTls, free_port, nats_jwt};
 use saman_runtime::flags::NatsFlags;
 
 /// The permissions every deployment's nats-server includes: the tests run with the same.
@@ -40,7 +41,32 @@ pub struct NatsServer {
     max_payload: Option<usize>,
     /// TLS and users; `None`: plaintext, no authentication ([`NatsServer::start_insecure`]).
     tls: Option<TestTls>,
+    /// How the users log in (with TLS).
+    login: NatsLogin,
+    /// The configuration's users (or operator and accounts), made once by
+    /// [`NatsServer::write_secrets`] so that a restart keeps them.
+    auth_config: String,
     dir: TempDir,
+}
+
+/// How the users of a [`NatsServer`] with TLS log in; [`NatsServer::flags`] gives each
+/// user the setting of its kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NatsLogin {
+    /// A user name and a random password (`--nats-user`, `--nats-password-file`).
+    #[default]
+    Password,
+    /// An NKey of each user's own: the server knows the public key, the client holds the
+    /// seed (`--nats-nkey-file`).
+    NKey,
+    /// Operator mode: the server trusts an operator, which signed Saman's account (JetStream
+    /// on), which signed each user's JWT with its permissions; the client holds a `.creds`
+    /// file as `nsc` writes it (`--nats-creds-file`).
+    Creds,
+}
+
+impl NatsLogin {
+    pub const ALL: [NatsLogin; 3] = [NatsLogin::Password, NatsLogin::NKey, NatsLogin::Creds];
 }
 
 /// The users of a [`NatsServer`] started with TLS: Saman's three, with the shipped
@@ -88,6 +114,7 @@ impl fmt::Debug for NatsServer {
         f.debug_struct("NatsServer")
             .field("port", &self.port)
             .field("max_payload", &self.max_payload)
+            .field("login", &self.login)
             .field("dir", &self.dir.path())
             .field("running", &self.is_running())
             .finish()
@@ -107,18 +134,26 @@ impl NatsServer {
     /// default (1 MiB). nats-server has no flag for it: it goes in a configuration file.
     pub async fn start_with_max_payload(max_payload: Option<usize>) -> anyhow::Result<NatsServer> {
         let tls = TestTls::generate("saman-test-nats")?;
-        Self::start_inner(max_payload, Some(tls)).await
+        Self::start_inner(max_payload, Some(tls), NatsLogin::Password).await
+    }
+
+    /// Like [`NatsServer::start`], with the users logging in as `login` says: the same
+    /// users with the same permissions, whatever the kind of login.
+    pub async fn start_with_login(login: NatsLogin) -> anyhow::Result<NatsServer> {
+        let tls = TestTls::generate("saman-test-nats")?;
+        Self::start_inner(None, Some(tls), login).await
     }
 
     /// A server as nats-server starts without a configuration: plaintext, anyone may do
     /// anything. For tests of the harness itself and of a client asked to run without TLS.
     pub async fn start_insecure() -> anyhow::Result<NatsServer> {
-        Self::start_inner(None, None).await
+        Self::start_inner(None, None, NatsLogin::Password).await
     }
 
     async fn start_inner(
         max_payload: Option<usize>,
         tls: Option<TestTls>,
+        login: NatsLogin,
     ) -> anyhow::Result<NatsServer> {
         let bin = find_nats_server()?;
         let dir = tempfile::Builder::new()
@@ -133,9 +168,11 @@ impl NatsServer {
             port: 0,
             max_payload,
             tls,
+            login,
+            auth_config: String::new(),
             dir,
         };
-        server.write_secrets()?;
+        server.auth_config = server.write_secrets()?;
         // Another process may take the free port before nats-server binds it: try a few.
         let mut last_err = None;
         for _ in 0..3 {
@@ -161,23 +198,55 @@ impl NatsServer {
         self.tls.as_ref()
     }
 
-    /// How a client connects as `user`: the URL, the authority to trust, the user and its
-    /// password file ([`NatsServer::start_insecure`]: the URL and
+    /// How the users log in; `None` for [`NatsServer::start_insecure`] (nobody needs to).
+    pub fn login(&self) -> Option<NatsLogin> {
+        self.tls.as_ref().map(|_| self.login)
+    }
+
+    /// How a client connects as `user`: the URL, the authority to trust and the user's
+    /// credentials of the server's [`NatsLogin`]: its name and password file, its NKey
+    /// seed file or its `.creds` file ([`NatsServer::start_insecure`]: the URL and
     /// `--nats-insecure-plaintext`).
     pub fn flags(&self, user: NatsUser) -> NatsFlags {
+        self.flags_of(user.name())
+    }
+
+    /// Like [`NatsServer::flags`], for a user the server does not know, with credentials
+    /// of the server's kind: a user name and password nobody set, the seed of an NKey the
+    /// server was never told of, a `.creds` file of an account the operator never signed.
+    /// The server refuses it at connect.
+    pub fn stranger(&self) -> NatsFlags {
+        self.flags_of(STRANGER)
+    }
+
+    fn flags_of(&self, name: &str) -> NatsFlags {
         let url = self.url();
-        match &self.tls {
-            Some(tls) => NatsFlags {
-                url,
-                ca: Some(tls.ca_file()),
-                user: Some(user.name().to_owned()),
-                password_file: Some(self.password_file(user)),
-                ..NatsFlags::default()
-            },
-            None => NatsFlags {
+        let Some(tls) = &self.tls else {
+            return NatsFlags {
                 url,
                 insecure_plaintext: true,
                 ..NatsFlags::default()
+            };
+        };
+        let flags = NatsFlags {
+            url,
+            ca: Some(tls.ca_file()),
+            ..NatsFlags::default()
+        };
+        let secret = Some(self.secret_file(name));
+        match self.login {
+            NatsLogin::Password => NatsFlags {
+                user: Some(name.to_owned()),
+                password_file: secret,
+                ..flags
+            },
+            NatsLogin::NKey => NatsFlags {
+                nkey_file: secret,
+                ..flags
+            },
+            NatsLogin::Creds => NatsFlags {
+                creds_file: secret,
+                ..flags
             },
         }
     }
@@ -191,6 +260,8 @@ impl NatsServer {
             ("--nats-ca", path(flags.ca)),
             ("--nats-user", flags.user),
             ("--nats-password-file", path(flags.password_file)),
+            ("--nats-nkey-file", path(flags.nkey_file)),
+            ("--nats-creds-file", path(flags.creds_file)),
         ] {
             if let Some(value) = value {
                 args.extend([flag.to_owned(), value]);
@@ -238,56 +309,123 @@ impl NatsServer {
             .with_context(|| format!("connecting to the test nats-server as {}", user.name()))
     }
 
-    fn password_file(&self, user: NatsUser) -> PathBuf {
-        self.dir.path().join(format!("{}.password", user.name()))
+    /// The file holding `name`'s password, NKey seed or `.creds` (by the server's login).
+    fn secret_file(&self, name: &str) -> PathBuf {
+        let extension = match self.login {
+            NatsLogin::Password => "password",
+            NatsLogin::NKey => "nk",
+            NatsLogin::Creds => "creds",
+        };
+        self.dir.path().join(format!("{name}.{extension}"))
     }
 
-    /// With TLS: a random password per user, each in its own file, and the server's
-    /// configuration: the shipped permissions, the certificate, the users.
-    fn write_secrets(&self) -> anyhow::Result<()> {
+    /// With TLS: each user's secret in its own file (and the stranger's, whom the server
+    /// does not know), and the shipped permissions beside the configuration; returns
+    /// the configuration's users (or operator and accounts).
+    fn write_secrets(&self) -> anyhow::Result<String> {
         if self.tls.is_none() {
-            return Ok(());
-        }
-        for user in NatsUser::ALL {
-            let path = self.password_file(user);
-            std::fs::write(&path, uuid::Uuid::new_v4().simple().to_string())
-                .with_context(|| format!("writing {}", path.display()))?;
+            return Ok(String::new());
         }
         let path = self.dir.path().join(PERMISSIONS_FILE);
-        std::fs::write(&path, PERMISSIONS).with_context(|| format!("writing {}", path.display()))
+        std::fs::write(&path, PERMISSIONS)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let write = |name: &str, secret: String| {
+            let path = self.secret_file(name);
+            std::fs::write(&path, secret).with_context(|| format!("writing {}", path.display()))
+        };
+        let permissions = |user: NatsUser| {
+            user.permissions()
+                .map(|p| format!(", permissions: ${p}"))
+                .unwrap_or_default()
+        };
+        let mut config = String::new();
+        match self.login {
+            NatsLogin::Password => {
+                config.push_str("authorization {\n  users = [\n");
+                for user in NatsUser::ALL {
+                    let password = uuid::Uuid::new_v4().simple().to_string();
+                    config.push_str(&format!(
+                        "    {{ user: {}, password: {password:?}{} }}\n",
+                        user.name(),
+                        permissions(user)
+                    ));
+                    write(user.name(), password)?;
+                }
+                config.push_str("  ]\n}\n");
+                write(STRANGER, uuid::Uuid::new_v4().simple().to_string())?;
+            }
+            NatsLogin::NKey => {
+                config.push_str("authorization {\n  users = [\n");
+                for user in NatsUser::ALL {
+                    let key = nkeys::KeyPair::new_user();
+                    config.push_str(&format!(
+                        "    {{ nkey: {:?}{} }}\n",
+                        key.public_key(),
+                        permissions(user)
+                    ));
+                    write(user.name(), seed_line(&key)?)?;
+                }
+                config.push_str("  ]\n}\n");
+                write(STRANGER, seed_line(&nkeys::KeyPair::new_user())?)?;
+            }
+            NatsLogin::Creds => {
+                let operator = nkeys::KeyPair::new_operator();
+                let system = nkeys::KeyPair::new_account();
+                let saman = nkeys::KeyPair::new_account();
+                let operator_jwt = nats_jwt::operator(&operator, &system.public_key())?;
+                let path = self.dir.path().join("operator.jwt");
+                std::fs::write(&path, operator_jwt)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                config.push_str(&format!(
+                    "operator: {:?}\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n",
+                    path.display().to_string(),
+                    system.public_key()
+                ));
+                for (account, name, jetstream) in [(&system, "SYS", false), (&saman, "SAMAN", true)]
+                {
+                    let jwt = nats_jwt::account(&operator, &account.public_key(), name, jetstream)?;
+                    config.push_str(&format!("  {}: {jwt:?}\n", account.public_key()));
+                }
+                config.push_str("}\n");
+                for user in NatsUser::ALL {
+                    let rights = match user.permissions() {
+                        Some(variable) => nats_jwt::permissions(PERMISSIONS, variable)?,
+                        None => serde_json::Map::new(),
+                    };
+                    write(user.name(), user_creds(&saman, user.name(), rights)?)?;
+                }
+                // Signed by an account the operator never signed, so unknown to the server.
+                let unknown = nkeys::KeyPair::new_account();
+                write(
+                    STRANGER,
+                    user_creds(&unknown, STRANGER, serde_json::Map::new())?,
+                )?;
+            }
+        }
+        Ok(config)
     }
 
     /// The configuration file's text: the `max_payload`, and with TLS the rest.
-    fn config(&self) -> anyhow::Result<String> {
+    fn config(&self) -> String {
         let mut config = String::new();
         if let Some(max_payload) = self.max_payload {
             config.push_str(&format!("max_payload: {max_payload}\n"));
         }
         let Some(tls) = &self.tls else {
-            return Ok(config);
+            return config;
         };
+        // In operator mode the rights are in the users' JWTs: nats-server refuses variables
+        // that nothing uses.
+        if self.login != NatsLogin::Creds {
+            config.push_str(&format!("include \"{PERMISSIONS_FILE}\"\n"));
+        }
         config.push_str(&format!(
-            "include \"{PERMISSIONS_FILE}\"\n\
-             tls {{\n  cert_file: {:?}\n  key_file: {:?}\n  timeout: 5\n}}\n\
-             authorization {{\n  users = [\n",
+            "tls {{\n  cert_file: {:?}\n  key_file: {:?}\n  timeout: 5\n}}\n",
             tls.server_cert().display().to_string(),
             tls.server_key().display().to_string(),
         ));
-        for user in NatsUser::ALL {
-            let path = self.password_file(user);
-            let password = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let permissions = user
-                .permissions()
-                .map(|p| format!(", permissions: ${p}"))
-                .unwrap_or_default();
-            config.push_str(&format!(
-                "    {{ user: {}, password: {password:?}{permissions} }}\n",
-                user.name()
-            ));
-        }
-        config.push_str("  ]\n}\n");
-        Ok(config)
+        config.push_str(&self.auth_config);
+        config
     }
 
     /// The client port.
@@ -367,7 +505,7 @@ impl NatsServer {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let log_err = log.try_clone().context("duplicating the log file handle")?;
         let mut command = Command::new(&self.bin);
-        let config = self.config()?;
+        let config = self.config();
         if !config.is_empty() {
             let path = self.dir.path().join("nats-server.conf");
             std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))?;
@@ -417,6 +555,28 @@ impl NatsServer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The name of [`NatsServer::stranger`]'s secret file.
+const STRANGER: &str = "stranger";
+
+/// An NKey seed file's text: the seed on a line.
+fn seed_line(key: &nkeys::KeyPair) -> anyhow::Result<String> {
+    Ok(format!(
+        "{}\n",
+        key.seed().context("a new NKey has a seed")?
+    ))
+}
+
+/// A `.creds` file of a new user `name` of `account`, with `permissions`.
+fn user_creds(
+    account: &nkeys::KeyPair,
+    name: &str,
+    permissions: serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<String> {
+    let key = nkeys::KeyPair::new_user();
+    let jwt = nats_jwt::user(account, &key.public_key(), name, permissions)?;
+    nats_jwt::creds(&jwt, &key)
 }
 
 /// Whether something on `addr` accepts TCP and greets with a NATS `INFO` line.

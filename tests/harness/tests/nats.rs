@@ -1,8 +1,9 @@
-//! The private nats-server starts, accepts TCP, stops and restarts on the same port.
+//! The private nats-server starts, accepts TCP, stops and restarts on the same port; its
+//! users log in with passwords, NKeys or `.creds` files, and JetStream works for them.
 
 use std::time::Duration;
 
-use saman_harness::{NatsServer, NatsUser, free_port};
+use saman_harness::{NatsLogin, NatsServer, NatsUser, free_port};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -120,6 +121,55 @@ async fn clients_get_tls_and_a_user_of_their_own() -> anyhow::Result<()> {
     );
     let client = open.connect(NatsUser::Intake).await?;
     assert!(!client.server_info().tls_required);
+    Ok(())
+}
+
+#[tokio::test]
+async fn users_log_in_with_each_kind_of_credentials() -> anyhow::Result<()> {
+    for login in NatsLogin::ALL {
+        let mut nats = NatsServer::start_with_login(login).await?;
+        assert_eq!(nats.login(), Some(login));
+        let args = nats.args(NatsUser::Intake);
+        let (flag, file) = match login {
+            NatsLogin::Password => ("--nats-password-file", ".password"),
+            NatsLogin::NKey => ("--nats-nkey-file", ".nk"),
+            NatsLogin::Creds => ("--nats-creds-file", ".creds"),
+        };
+        let at = args.iter().position(|a| a == flag).expect(flag);
+        assert!(args[at + 1].ends_with(&format!("intake{file}")), "{args:?}");
+        assert_eq!(
+            args.iter().any(|a| a == "--nats-user"),
+            login == NatsLogin::Password,
+            "{args:?}"
+        );
+        let env = nats.env(NatsUser::Projection);
+        let variable = format!("SAMAN_{}", flag[2..].replace('-', "_").to_uppercase());
+        assert!(env.iter().any(|(name, _)| *name == variable), "{env:?}");
+
+        for user in NatsUser::ALL {
+            let client = nats.connect(user).await?;
+            assert!(client.server_info().tls_required, "{login:?} {user:?}");
+        }
+        let stranger = saman_runtime::nats::connect(&nats.stranger(), Default::default()).await;
+        let err = stranger.expect_err("the server does not know the stranger");
+        assert!(
+            err.to_string().contains("authorization violation"),
+            "{login:?}: {err}"
+        );
+
+        // JetStream answers (in operator mode: in Saman's account, whose JWT enables it),
+        // and the same users log in again after a restart.
+        nats.restart().await?;
+        let js = async_nats::jetstream::new(nats.connect(NatsUser::Admin).await?);
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: "HARNESS".into(),
+            subjects: vec!["harness.>".into()],
+            ..Default::default()
+        })
+        .await?;
+        let ack = js.publish("harness.one", "one".into()).await?.await?;
+        assert_eq!(ack.sequence, 1, "{login:?}");
+    }
     Ok(())
 }
 
