@@ -20,6 +20,8 @@
 //!   clients trust ([`tls`], [`tls_flags`]);
 //! - `auth`: the token issuer of the test process, and channels whose calls carry
 //!   tokens ([`Channel`], [`Tokens`]);
+//! - `compat`: recordings of an earlier version's events and figures, replayed to
+//!   show a schema change keeps them readable ([`compat::replay`]);
 //! - `signing`: the event signing key of the test process, and publishing on the
 //!   events subjects directly ([`publish_directly`], [`signed`]).
 //!
@@ -36,6 +38,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 mod auth;
 mod cli;
+pub mod compat;
 mod http;
 mod intake;
 mod observed;
