@@ -61,7 +61,7 @@ pub use intake::{
     wait_serving,
 };
 pub use nix::sys::signal::Signal;
-pub use observed::{observed_client, server_error};
+pub use observed::{assert_publish_refused, observed_client, server_error};
 pub use process::{Binary, Service, binary};
 pub use projection::{
     Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,

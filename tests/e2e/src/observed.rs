@@ -34,3 +34,41 @@ pub async fn server_error(errors: &mut mpsc::UnboundedReceiver<String>) -> anyho
         .map_err(|_| anyhow::anyhow!("no error from the server within 10 s"))?
         .ok_or_else(|| anyhow::anyhow!("the client's events ended"))
 }
+
+/// Publishes a forged message on `subject` as the user of `flags`, plainly and through
+/// JetStream, and asserts that the server refuses both and says so (`what` names the
+/// case in a failure). The JetStream context and what the server tells the client,
+/// for further checks.
+pub async fn assert_publish_refused(
+    flags: &NatsFlags,
+    subject: &str,
+    what: &str,
+) -> anyhow::Result<(
+    async_nats::jetstream::Context,
+    mpsc::UnboundedReceiver<String>,
+)> {
+    let (client, mut errors) = observed_client(flags).await?;
+    // A plain publish: the server drops it and says why.
+    client.publish(subject.to_owned(), "forged".into()).await?;
+    client.flush().await?;
+    let error = server_error(&mut errors).await?;
+    assert!(
+        error
+            .to_lowercase()
+            .contains("permissions violation for publish")
+            && error.contains(subject),
+        "{what}: {error}"
+    );
+    // Through JetStream: no ack ever comes, and the same refusal is told.
+    let js = async_nats::jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(2))
+        .build(client);
+    let ack = js.publish(subject.to_owned(), "forged".into()).await?.await;
+    assert!(ack.is_err(), "{what}: JetStream acked {ack:?}");
+    let error = server_error(&mut errors).await?;
+    assert!(
+        error.to_lowercase().contains("permissions violation"),
+        "{what}: {error}"
+    );
+    Ok((js, errors))
+}

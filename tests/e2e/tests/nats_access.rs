@@ -21,31 +21,8 @@ async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {
     assert!(head > 0, "intake published the registration");
 
     for user in [NatsUser::Projection, NatsUser::Subscriber] {
-        let (client, mut errors) = observed_client(&nats.flags(user)).await?;
-        // A plain publish: the server drops it and says why.
-        client.publish(SUBJECT, "forged".into()).await?;
-        client.flush().await?;
-        let error = server_error(&mut errors).await?;
-        assert!(
-            error
-                .to_lowercase()
-                .contains("permissions violation for publish")
-                && error.contains(SUBJECT),
-            "{}: {error}",
-            user.name()
-        );
-        // Through JetStream: no ack ever comes, and the same refusal is told.
-        let js = async_nats::jetstream::ContextBuilder::new()
-            .timeout(Duration::from_secs(2))
-            .build(client.clone());
-        let ack = js.publish(SUBJECT, "forged".into()).await?.await;
-        assert!(ack.is_err(), "{}: JetStream acked {ack:?}", user.name());
-        let error = server_error(&mut errors).await?;
-        assert!(
-            error.to_lowercase().contains("permissions violation"),
-            "{}: {error}",
-            user.name()
-        );
+        let (js, mut errors) =
+            assert_publish_refused(&nats.flags(user), SUBJECT, user.name()).await?;
         // Nor may it delete the stream or its messages.
         let deleted = js.delete_stream(STREAM).await;
         assert!(deleted.is_err(), "{}: the stream was deleted", user.name());
