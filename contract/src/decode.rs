@@ -16,7 +16,12 @@ use jiff::Timestamp;
 use prost::Message;
 use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
-use saman_domain::event::{AsText, EventId, EventOf, Goal, Ids, ProgrammeDates};
+use saman_domain::event::{
+    AgencyRegistered, AsText, EventId, EventOf, Goal, Ids, NeedDeclared, NeedReferred, NgoApproved,
+    NgoMemberApproved, NgoMemberRevoked, ProgrammeDates, ProgressReported, ProjectCompleted,
+    ProposalApproved, ProposalRejected, ProposalSubmitted, ReferralAnswered,
+    SocialActivityReported, SupervisionReportFiled, ZoneRegistered,
+};
 use saman_domain::time::{Attestation, Vouch};
 use saman_domain::values::{
     AgencyCode, Approach, Count, GoalCode, MemberCode, Names, NgoCode, Percent, Priority, Rating,
@@ -354,7 +359,7 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
             operational_start: day(e.operational_start, "operational_start")?,
             goal_date: day(e.goal_date, "goal_date")?,
         }),
-        Body::ZoneRegistered(e) => EventOf::ZoneRegistered {
+        Body::ZoneRegistered(e) => EventOf::ZoneRegistered(ZoneRegistered {
             code: code(ZoneCode::parse, &e.code, "code")?,
             name: names(&e.name_fa, &e.name_en),
             goals: e
@@ -369,27 +374,27 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
                     })
                 })
                 .collect::<Result<_, Refusal>>()?,
-        },
-        Body::AgencyRegistered(e) => EventOf::AgencyRegistered {
+        }),
+        Body::AgencyRegistered(e) => EventOf::AgencyRegistered(AgencyRegistered {
             code: code(AgencyCode::parse, &e.code, "code")?,
             name: names(&e.name_fa, &e.name_en),
-        },
-        Body::NgoApproved(e) => EventOf::NgoApproved {
+        }),
+        Body::NgoApproved(e) => EventOf::NgoApproved(NgoApproved {
             code: code(NgoCode::parse, &e.code, "code")?,
             name: names(&e.name_fa, &e.name_en),
             ministry_approval_ref: text(&e.ministry_approval_ref),
-        },
-        Body::NgoMemberApproved(e) => EventOf::NgoMemberApproved {
+        }),
+        Body::NgoMemberApproved(e) => EventOf::NgoMemberApproved(NgoMemberApproved {
             ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
             member: code(MemberCode::parse, &e.member, "member")?,
             full_name: text(&e.full_name),
-        },
-        Body::NgoMemberRevoked(e) => EventOf::NgoMemberRevoked {
+        }),
+        Body::NgoMemberRevoked(e) => EventOf::NgoMemberRevoked(NgoMemberRevoked {
             ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
             member: code(MemberCode::parse, &e.member, "member")?,
             reason: text(&e.reason),
-        },
-        Body::NeedDeclared(e) => EventOf::NeedDeclared {
+        }),
+        Body::NeedDeclared(e) => EventOf::NeedDeclared(NeedDeclared {
             need: id(&e.need_id, "need_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
@@ -400,8 +405,8 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
             households_affected: Count::stored(e.households_affected),
             priority: priority(e.priority, "need priority")?,
             late: e.late,
-        },
-        Body::NeedReferred(e) => EventOf::NeedReferred {
+        }),
+        Body::NeedReferred(e) => EventOf::NeedReferred(NeedReferred {
             referral: id(&e.referral_id, "referral_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             need: id(&e.need_id, "need_id")?,
@@ -409,25 +414,27 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
             ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
             member: code(MemberCode::parse, &e.member, "member")?,
             note: text(&e.note),
-        },
-        Body::ReferralAnswered(e) => EventOf::ReferralAnswered {
+        }),
+        Body::ReferralAnswered(e) => EventOf::ReferralAnswered(ReferralAnswered {
             referral: id(&e.referral_id, "referral_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             agency: code(AgencyCode::parse, &e.agency, "agency")?,
             accepted: e.accepted,
             answer: text(&e.answer),
-        },
-        Body::SocialActivityReported(e) => EventOf::SocialActivityReported {
-            activity: id(&e.activity_id, "activity_id")?,
-            zone: code(ZoneCode::parse, &e.zone, "zone")?,
-            ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
-            member: code(MemberCode::parse, &e.member, "member")?,
-            title: text(&e.title),
-            description: text(&e.description),
-            participants: Count::stored(e.participants),
-            held_on: day(e.held_on, "held_on")?,
-        },
-        Body::ProposalSubmitted(e) => EventOf::ProposalSubmitted {
+        }),
+        Body::SocialActivityReported(e) => {
+            EventOf::SocialActivityReported(SocialActivityReported {
+                activity: id(&e.activity_id, "activity_id")?,
+                zone: code(ZoneCode::parse, &e.zone, "zone")?,
+                ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
+                member: code(MemberCode::parse, &e.member, "member")?,
+                title: text(&e.title),
+                description: text(&e.description),
+                participants: Count::stored(e.participants),
+                held_on: day(e.held_on, "held_on")?,
+            })
+        }
+        Body::ProposalSubmitted(e) => EventOf::ProposalSubmitted(ProposalSubmitted {
             proposal: id(&e.proposal_id, "proposal_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             agency: code(AgencyCode::parse, &e.agency, "agency")?,
@@ -442,42 +449,44 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
             planned_start: day(e.planned_start, "planned_start")?,
             planned_end: day(e.planned_end, "planned_end")?,
             late: e.late,
-        },
-        Body::ProposalApproved(e) => EventOf::ProposalApproved {
+        }),
+        Body::ProposalApproved(e) => EventOf::ProposalApproved(ProposalApproved {
             proposal: id(&e.proposal_id, "proposal_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             reason: text(&e.reason),
-        },
-        Body::ProposalRejected(e) => EventOf::ProposalRejected {
+        }),
+        Body::ProposalRejected(e) => EventOf::ProposalRejected(ProposalRejected {
             proposal: id(&e.proposal_id, "proposal_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             reason: text(&e.reason),
-        },
-        Body::SupervisionReportFiled(e) => EventOf::SupervisionReportFiled {
-            report: id(&e.report_id, "report_id")?,
-            ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
-            zone: if e.zone.is_empty() {
-                None
-            } else {
-                Some(code(ZoneCode::parse, &e.zone, "zone")?)
-            },
-            findings: text(&e.findings),
-            rating: Rating::parse(e.rating).map_err(|err| bad("rating", err))?,
-        },
-        Body::ProgressReported(e) => EventOf::ProgressReported {
+        }),
+        Body::SupervisionReportFiled(e) => {
+            EventOf::SupervisionReportFiled(SupervisionReportFiled {
+                report: id(&e.report_id, "report_id")?,
+                ngo: code(NgoCode::parse, &e.ngo, "ngo")?,
+                zone: if e.zone.is_empty() {
+                    None
+                } else {
+                    Some(code(ZoneCode::parse, &e.zone, "zone")?)
+                },
+                findings: text(&e.findings),
+                rating: Rating::parse(e.rating).map_err(|err| bad("rating", err))?,
+            })
+        }
+        Body::ProgressReported(e) => EventOf::ProgressReported(ProgressReported {
             proposal: id(&e.proposal_id, "proposal_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             percent: Percent::parse(e.percent).map_err(|err| bad("percent", err))?,
             note: text(&e.note),
             as_of: day(e.as_of, "as_of")?,
             correction: text(&e.correction),
-        },
-        Body::ProjectCompleted(e) => EventOf::ProjectCompleted {
+        }),
+        Body::ProjectCompleted(e) => EventOf::ProjectCompleted(ProjectCompleted {
             proposal: id(&e.proposal_id, "proposal_id")?,
             zone: code(ZoneCode::parse, &e.zone, "zone")?,
             completed_on: day(e.completed_on, "completed_on")?,
             note: text(&e.note),
-        },
+        }),
     })
 }
 
@@ -526,7 +535,7 @@ mod tests {
     }
 
     fn need(id: NeedId) -> Event {
-        Event::NeedDeclared {
+        Event::NeedDeclared(NeedDeclared {
             need: id,
             zone: ZoneCode::parse("zone-01").unwrap(),
             ngo: NgoCode::parse("ngo-01").unwrap(),
@@ -537,7 +546,7 @@ mod tests {
             households_affected: Count::stored(0),
             priority: Priority::Urgent,
             late: true,
-        }
+        })
     }
 
     #[test]
@@ -561,10 +570,11 @@ mod tests {
 
         // A subscriber reads the same event, its ids as text.
         let published = decode_published(&encode(&meta, &event)).unwrap();
-        let Some(PublishedEvent::NeedDeclared { need, title, .. }) = published.event else {
+        let Some(PublishedEvent::NeedDeclared(NeedDeclared { need, title, .. })) = published.event
+        else {
             panic!("{published:?}");
         };
-        let Event::NeedDeclared { need: id, .. } = &event else {
+        let Event::NeedDeclared(NeedDeclared { need: id, .. }) = &event else {
             unreachable!()
         };
         assert_eq!(
@@ -602,7 +612,7 @@ mod tests {
         assert_eq!(published.event_id, "zone.zone-01-v3");
         assert!(matches!(
             published.event,
-            Some(PublishedEvent::NeedDeclared { need, .. }) if need == "n1"
+            Some(PublishedEvent::NeedDeclared(NeedDeclared { need, .. })) if need == "n1"
         ));
         let err = decode(&bytes).unwrap_err();
         assert_eq!(err.stream, Some((zone(), 3)));
@@ -674,7 +684,10 @@ mod tests {
         };
         envelope.body = activity("1397-01-31");
         let read = decode_published(&envelope.encode_to_vec()).unwrap();
-        let Some(PublishedEvent::SocialActivityReported { held_on, .. }) = read.event else {
+        let Some(PublishedEvent::SocialActivityReported(SocialActivityReported {
+            held_on, ..
+        })) = read.event
+        else {
             panic!("{read:?}");
         };
         // ISO year 1397, not Solar Hijri.

@@ -5,7 +5,12 @@ use jiff::Timestamp;
 use prost::Message;
 use saman_domain::actor::Principal;
 use saman_domain::calendar::Day;
-use saman_domain::event::{EventOf, Ids};
+use saman_domain::event::{
+    AgencyRegistered, EventOf, Ids, NeedDeclared, NeedReferred, NgoApproved, NgoMemberApproved,
+    NgoMemberRevoked, ProgressReported, ProjectCompleted, ProposalApproved, ProposalRejected,
+    ProposalSubmitted, ReferralAnswered, SocialActivityReported, SupervisionReportFiled,
+    ZoneRegistered,
+};
 use saman_domain::time::{Attestation, Vouch};
 use saman_domain::values::{Approach, Priority};
 use saman_domain::{Actor, StreamId};
@@ -157,55 +162,59 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             operational_start: day(&d.operational_start),
             goal_date: day(&d.goal_date),
         }),
-        EventOf::ZoneRegistered { code, name, goals } => Body::ZoneRegistered(pb::ZoneRegistered {
-            code: s(code),
-            name_fa: s(&name.fa),
-            name_en: s(&name.en),
-            goals: goals
-                .iter()
-                .map(|g| pb::Goal {
-                    code: s(&g.code),
-                    approach: approach_to_pb(g.approach),
-                    title_fa: s(&g.title.fa),
-                    title_en: s(&g.title.en),
-                    weight: u32::from(g.weight.get()),
-                })
-                .collect(),
-        }),
-        EventOf::AgencyRegistered { code, name } => Body::AgencyRegistered(pb::AgencyRegistered {
-            code: s(code),
-            name_fa: s(&name.fa),
-            name_en: s(&name.en),
-        }),
-        EventOf::NgoApproved {
+        EventOf::ZoneRegistered(ZoneRegistered { code, name, goals }) => {
+            Body::ZoneRegistered(pb::ZoneRegistered {
+                code: s(code),
+                name_fa: s(&name.fa),
+                name_en: s(&name.en),
+                goals: goals
+                    .iter()
+                    .map(|g| pb::Goal {
+                        code: s(&g.code),
+                        approach: approach_to_pb(g.approach),
+                        title_fa: s(&g.title.fa),
+                        title_en: s(&g.title.en),
+                        weight: u32::from(g.weight.get()),
+                    })
+                    .collect(),
+            })
+        }
+        EventOf::AgencyRegistered(AgencyRegistered { code, name }) => {
+            Body::AgencyRegistered(pb::AgencyRegistered {
+                code: s(code),
+                name_fa: s(&name.fa),
+                name_en: s(&name.en),
+            })
+        }
+        EventOf::NgoApproved(NgoApproved {
             code,
             name,
             ministry_approval_ref,
-        } => Body::NgoApproved(pb::NgoApproved {
+        }) => Body::NgoApproved(pb::NgoApproved {
             code: s(code),
             name_fa: s(&name.fa),
             name_en: s(&name.en),
             ministry_approval_ref: s(ministry_approval_ref),
         }),
-        EventOf::NgoMemberApproved {
+        EventOf::NgoMemberApproved(NgoMemberApproved {
             ngo,
             member,
             full_name,
-        } => Body::NgoMemberApproved(pb::NgoMemberApproved {
+        }) => Body::NgoMemberApproved(pb::NgoMemberApproved {
             ngo: s(ngo),
             member: s(member),
             full_name: s(full_name),
         }),
-        EventOf::NgoMemberRevoked {
+        EventOf::NgoMemberRevoked(NgoMemberRevoked {
             ngo,
             member,
             reason,
-        } => Body::NgoMemberRevoked(pb::NgoMemberRevoked {
+        }) => Body::NgoMemberRevoked(pb::NgoMemberRevoked {
             ngo: s(ngo),
             member: s(member),
             reason: s(reason),
         }),
-        EventOf::NeedDeclared {
+        EventOf::NeedDeclared(NeedDeclared {
             need,
             zone,
             ngo,
@@ -216,7 +225,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             households_affected,
             priority,
             late,
-        } => Body::NeedDeclared(pb::NeedDeclared {
+        }) => Body::NeedDeclared(pb::NeedDeclared {
             need_id: s(need),
             zone: s(zone),
             ngo: s(ngo),
@@ -228,7 +237,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             priority: priority_to_pb(*priority),
             late: *late,
         }),
-        EventOf::NeedReferred {
+        EventOf::NeedReferred(NeedReferred {
             referral,
             zone,
             need,
@@ -236,7 +245,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             ngo,
             member,
             note,
-        } => Body::NeedReferred(pb::NeedReferred {
+        }) => Body::NeedReferred(pb::NeedReferred {
             referral_id: s(referral),
             zone: s(zone),
             need_id: s(need),
@@ -245,20 +254,20 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             member: s(member),
             note: s(note),
         }),
-        EventOf::ReferralAnswered {
+        EventOf::ReferralAnswered(ReferralAnswered {
             referral,
             zone,
             agency,
             accepted,
             answer,
-        } => Body::ReferralAnswered(pb::ReferralAnswered {
+        }) => Body::ReferralAnswered(pb::ReferralAnswered {
             referral_id: s(referral),
             zone: s(zone),
             agency: s(agency),
             accepted: *accepted,
             answer: s(answer),
         }),
-        EventOf::SocialActivityReported {
+        EventOf::SocialActivityReported(SocialActivityReported {
             activity,
             zone,
             ngo,
@@ -267,7 +276,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             description,
             participants,
             held_on,
-        } => Body::SocialActivityReported(pb::SocialActivityReported {
+        }) => Body::SocialActivityReported(pb::SocialActivityReported {
             activity_id: s(activity),
             zone: s(zone),
             ngo: s(ngo),
@@ -277,7 +286,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             participants: participants.get(),
             held_on: day(held_on),
         }),
-        EventOf::ProposalSubmitted {
+        EventOf::ProposalSubmitted(ProposalSubmitted {
             proposal,
             zone,
             agency,
@@ -288,7 +297,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             planned_start,
             planned_end,
             late,
-        } => Body::ProposalSubmitted(pb::ProposalSubmitted {
+        }) => Body::ProposalSubmitted(pb::ProposalSubmitted {
             proposal_id: s(proposal),
             zone: s(zone),
             agency: s(agency),
@@ -300,45 +309,45 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             planned_end: day(planned_end),
             late: *late,
         }),
-        EventOf::ProposalApproved {
+        EventOf::ProposalApproved(ProposalApproved {
             proposal,
             zone,
             reason,
-        } => Body::ProposalApproved(pb::ProposalApproved {
+        }) => Body::ProposalApproved(pb::ProposalApproved {
             proposal_id: s(proposal),
             zone: s(zone),
             reason: s(reason),
         }),
-        EventOf::ProposalRejected {
+        EventOf::ProposalRejected(ProposalRejected {
             proposal,
             zone,
             reason,
-        } => Body::ProposalRejected(pb::ProposalRejected {
+        }) => Body::ProposalRejected(pb::ProposalRejected {
             proposal_id: s(proposal),
             zone: s(zone),
             reason: s(reason),
         }),
-        EventOf::SupervisionReportFiled {
+        EventOf::SupervisionReportFiled(SupervisionReportFiled {
             report,
             ngo,
             zone,
             findings,
             rating,
-        } => Body::SupervisionReportFiled(pb::SupervisionReportFiled {
+        }) => Body::SupervisionReportFiled(pb::SupervisionReportFiled {
             report_id: s(report),
             ngo: s(ngo),
             zone: zone.as_ref().map(s).unwrap_or_default(),
             findings: s(findings),
             rating: u32::from(rating.get()),
         }),
-        EventOf::ProgressReported {
+        EventOf::ProgressReported(ProgressReported {
             proposal,
             zone,
             percent,
             note,
             as_of,
             correction,
-        } => Body::ProgressReported(pb::ProgressReported {
+        }) => Body::ProgressReported(pb::ProgressReported {
             proposal_id: s(proposal),
             zone: s(zone),
             percent: u32::from(percent.get()),
@@ -346,12 +355,12 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             as_of: day(as_of),
             correction: s(correction),
         }),
-        EventOf::ProjectCompleted {
+        EventOf::ProjectCompleted(ProjectCompleted {
             proposal,
             zone,
             completed_on,
             note,
-        } => Body::ProjectCompleted(pb::ProjectCompleted {
+        }) => Body::ProjectCompleted(pb::ProjectCompleted {
             proposal_id: s(proposal),
             zone: s(zone),
             completed_on: day(completed_on),

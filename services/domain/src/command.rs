@@ -50,96 +50,140 @@ pub enum Decision {
     Reject { reason: Text },
 }
 
+/// What a command asks for. Each variant holds a struct of its own, so that the rule
+/// that decides it takes one value (`c.zone`) instead of every field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandBody {
     SetProgrammeDates(ProgrammeDates),
-    RegisterZone {
-        code: ZoneCode,
-        name: Names,
-        goals: Vec<Goal>,
-    },
-    RegisterAgency {
-        code: AgencyCode,
-        name: Names,
-    },
-    RecordApprovedNgo {
-        code: NgoCode,
-        name: Names,
-        ministry_approval_ref: Text,
-    },
-    ApproveNgoMember {
-        ngo: NgoCode,
-        member: MemberCode,
-        full_name: Text,
-    },
-    RevokeNgoMember {
-        ngo: NgoCode,
-        member: MemberCode,
-        reason: Text,
-    },
-    DeclareNeed {
-        zone: ZoneCode,
-        approach: Approach,
-        title: Text,
-        description: Text,
-        households_affected: Count,
-        priority: Priority,
-    },
-    ReferNeed {
-        zone: ZoneCode,
-        need: NeedId,
-        agency: AgencyCode,
-        note: Text,
-    },
-    ReportSocialActivity {
-        zone: ZoneCode,
-        title: Text,
-        description: Text,
-        participants: Count,
-        held_on: Day,
-    },
-    AnswerReferral {
-        zone: ZoneCode,
-        referral: ReferralId,
-        accepted: bool,
-        answer: Text,
-    },
-    SubmitProposal {
-        zone: ZoneCode,
-        needs: Vec<NeedId>,
-        approach: Approach,
-        title: Text,
-        budget: Rials,
-        planned_start: Day,
-        planned_end: Day,
-    },
-    DecideProposal {
-        zone: ZoneCode,
-        proposal: ProposalId,
-        decision: Decision,
-    },
-    FileSupervisionReport {
-        ngo: NgoCode,
-        zone: Option<ZoneCode>,
-        findings: Text,
-        rating: Rating,
-    },
-    ReportProgress {
-        zone: ZoneCode,
-        proposal: ProposalId,
-        percent: Percent,
-        note: Text,
-        /// Defaults to the day the report occurred (Asia/Tehran).
-        as_of: Option<Day>,
-        correction: Text,
-    },
-    CompleteProject {
-        zone: ZoneCode,
-        proposal: ProposalId,
-        /// Defaults to the day the report occurred (Asia/Tehran).
-        completed_on: Option<Day>,
-        note: Text,
-    },
+    RegisterZone(RegisterZone),
+    RegisterAgency(RegisterAgency),
+    RecordApprovedNgo(RecordApprovedNgo),
+    ApproveNgoMember(ApproveNgoMember),
+    RevokeNgoMember(RevokeNgoMember),
+    DeclareNeed(DeclareNeed),
+    ReferNeed(ReferNeed),
+    ReportSocialActivity(ReportSocialActivity),
+    AnswerReferral(AnswerReferral),
+    SubmitProposal(SubmitProposal),
+    DecideProposal(DecideProposal),
+    FileSupervisionReport(FileSupervisionReport),
+    ReportProgress(ReportProgress),
+    CompleteProject(CompleteProject),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterZone {
+    pub code: ZoneCode,
+    pub name: Names,
+    pub goals: Vec<Goal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterAgency {
+    pub code: AgencyCode,
+    pub name: Names,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordApprovedNgo {
+    pub code: NgoCode,
+    pub name: Names,
+    pub ministry_approval_ref: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApproveNgoMember {
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub full_name: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeNgoMember {
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclareNeed {
+    pub zone: ZoneCode,
+    pub approach: Approach,
+    pub title: Text,
+    pub description: Text,
+    pub households_affected: Count,
+    pub priority: Priority,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferNeed {
+    pub zone: ZoneCode,
+    pub need: NeedId,
+    pub agency: AgencyCode,
+    pub note: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSocialActivity {
+    pub zone: ZoneCode,
+    pub title: Text,
+    pub description: Text,
+    pub participants: Count,
+    pub held_on: Day,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerReferral {
+    pub zone: ZoneCode,
+    pub referral: ReferralId,
+    pub accepted: bool,
+    pub answer: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitProposal {
+    pub zone: ZoneCode,
+    pub needs: Vec<NeedId>,
+    pub approach: Approach,
+    pub title: Text,
+    pub budget: Rials,
+    pub planned_start: Day,
+    pub planned_end: Day,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecideProposal {
+    pub zone: ZoneCode,
+    pub proposal: ProposalId,
+    pub decision: Decision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSupervisionReport {
+    pub ngo: NgoCode,
+    pub zone: Option<ZoneCode>,
+    pub findings: Text,
+    pub rating: Rating,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportProgress {
+    pub zone: ZoneCode,
+    pub proposal: ProposalId,
+    pub percent: Percent,
+    pub note: Text,
+    /// Defaults to the day the report occurred (Asia/Tehran).
+    pub as_of: Option<Day>,
+    pub correction: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompleteProject {
+    pub zone: ZoneCode,
+    pub proposal: ProposalId,
+    /// Defaults to the day the report occurred (Asia/Tehran).
+    pub completed_on: Option<Day>,
+    pub note: Text,
 }
 
 impl CommandBody {
@@ -147,20 +191,20 @@ impl CommandBody {
     pub fn name(&self) -> &'static str {
         match self {
             Self::SetProgrammeDates(_) => "SetProgrammeDates",
-            Self::RegisterZone { .. } => "RegisterZone",
-            Self::RegisterAgency { .. } => "RegisterAgency",
-            Self::RecordApprovedNgo { .. } => "RecordApprovedNgo",
-            Self::ApproveNgoMember { .. } => "ApproveNgoMember",
-            Self::RevokeNgoMember { .. } => "RevokeNgoMember",
-            Self::DeclareNeed { .. } => "DeclareNeed",
-            Self::ReferNeed { .. } => "ReferNeed",
-            Self::ReportSocialActivity { .. } => "ReportSocialActivity",
-            Self::AnswerReferral { .. } => "AnswerReferral",
-            Self::SubmitProposal { .. } => "SubmitProposal",
-            Self::DecideProposal { .. } => "DecideProposal",
-            Self::FileSupervisionReport { .. } => "FileSupervisionReport",
-            Self::ReportProgress { .. } => "ReportProgress",
-            Self::CompleteProject { .. } => "CompleteProject",
+            Self::RegisterZone(_) => "RegisterZone",
+            Self::RegisterAgency(_) => "RegisterAgency",
+            Self::RecordApprovedNgo(_) => "RecordApprovedNgo",
+            Self::ApproveNgoMember(_) => "ApproveNgoMember",
+            Self::RevokeNgoMember(_) => "RevokeNgoMember",
+            Self::DeclareNeed(_) => "DeclareNeed",
+            Self::ReferNeed(_) => "ReferNeed",
+            Self::ReportSocialActivity(_) => "ReportSocialActivity",
+            Self::AnswerReferral(_) => "AnswerReferral",
+            Self::SubmitProposal(_) => "SubmitProposal",
+            Self::DecideProposal(_) => "DecideProposal",
+            Self::FileSupervisionReport(_) => "FileSupervisionReport",
+            Self::ReportProgress(_) => "ReportProgress",
+            Self::CompleteProject(_) => "CompleteProject",
         }
     }
 }

@@ -98,116 +98,163 @@ pub struct Goal {
     pub weight: Weight,
 }
 
-/// What happened; `I` says how the entities it creates are named (see [`Ids`]).
+/// What happened; `I` says how the entities it creates are named (see [`Ids`]). Each
+/// variant holds a struct of its own, so that code that handles one kind of event names
+/// its fields (`e.zone`) instead of listing them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventOf<I: Ids> {
     ProgrammeDatesSet(ProgrammeDates),
-    ZoneRegistered {
-        code: ZoneCode,
-        name: Names,
-        goals: Vec<Goal>,
-    },
-    AgencyRegistered {
-        code: AgencyCode,
-        name: Names,
-    },
-    NgoApproved {
-        code: NgoCode,
-        name: Names,
-        ministry_approval_ref: Text,
-    },
-    NgoMemberApproved {
-        ngo: NgoCode,
-        member: MemberCode,
-        full_name: Text,
-    },
-    NgoMemberRevoked {
-        ngo: NgoCode,
-        member: MemberCode,
-        reason: Text,
-    },
-    NeedDeclared {
-        need: I::Need,
-        zone: ZoneCode,
-        ngo: NgoCode,
-        member: MemberCode,
-        approach: Approach,
-        title: Text,
-        description: Text,
-        households_affected: Count,
-        priority: Priority,
-        late: bool,
-    },
-    NeedReferred {
-        referral: I::Referral,
-        zone: ZoneCode,
-        need: I::Need,
-        agency: AgencyCode,
-        ngo: NgoCode,
-        member: MemberCode,
-        note: Text,
-    },
-    ReferralAnswered {
-        referral: I::Referral,
-        zone: ZoneCode,
-        agency: AgencyCode,
-        accepted: bool,
-        answer: Text,
-    },
-    SocialActivityReported {
-        activity: I::Activity,
-        zone: ZoneCode,
-        ngo: NgoCode,
-        member: MemberCode,
-        title: Text,
-        description: Text,
-        participants: Count,
-        held_on: Day,
-    },
-    ProposalSubmitted {
-        proposal: I::Proposal,
-        zone: ZoneCode,
-        agency: AgencyCode,
-        needs: Vec<I::Need>,
-        approach: Approach,
-        title: Text,
-        budget: Rials,
-        planned_start: Day,
-        planned_end: Day,
-        late: bool,
-    },
-    ProposalApproved {
-        proposal: I::Proposal,
-        zone: ZoneCode,
-        reason: Text,
-    },
-    ProposalRejected {
-        proposal: I::Proposal,
-        zone: ZoneCode,
-        reason: Text,
-    },
-    SupervisionReportFiled {
-        report: I::Report,
-        ngo: NgoCode,
-        zone: Option<ZoneCode>,
-        findings: Text,
-        rating: Rating,
-    },
-    ProgressReported {
-        proposal: I::Proposal,
-        zone: ZoneCode,
-        percent: Percent,
-        note: Text,
-        as_of: Day,
-        /// Non-empty when the percent is lower than the previous report.
-        correction: Text,
-    },
-    ProjectCompleted {
-        proposal: I::Proposal,
-        zone: ZoneCode,
-        completed_on: Day,
-        note: Text,
-    },
+    ZoneRegistered(ZoneRegistered),
+    AgencyRegistered(AgencyRegistered),
+    NgoApproved(NgoApproved),
+    NgoMemberApproved(NgoMemberApproved),
+    NgoMemberRevoked(NgoMemberRevoked),
+    NeedDeclared(NeedDeclared<I>),
+    NeedReferred(NeedReferred<I>),
+    ReferralAnswered(ReferralAnswered<I>),
+    SocialActivityReported(SocialActivityReported<I>),
+    ProposalSubmitted(ProposalSubmitted<I>),
+    ProposalApproved(ProposalApproved<I>),
+    ProposalRejected(ProposalRejected<I>),
+    SupervisionReportFiled(SupervisionReportFiled<I>),
+    ProgressReported(ProgressReported<I>),
+    ProjectCompleted(ProjectCompleted<I>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRegistered {
+    pub code: ZoneCode,
+    pub name: Names,
+    pub goals: Vec<Goal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyRegistered {
+    pub code: AgencyCode,
+    pub name: Names,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NgoApproved {
+    pub code: NgoCode,
+    pub name: Names,
+    pub ministry_approval_ref: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NgoMemberApproved {
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub full_name: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NgoMemberRevoked {
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedDeclared<I: Ids> {
+    pub need: I::Need,
+    pub zone: ZoneCode,
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub approach: Approach,
+    pub title: Text,
+    pub description: Text,
+    pub households_affected: Count,
+    pub priority: Priority,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedReferred<I: Ids> {
+    pub referral: I::Referral,
+    pub zone: ZoneCode,
+    pub need: I::Need,
+    pub agency: AgencyCode,
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub note: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralAnswered<I: Ids> {
+    pub referral: I::Referral,
+    pub zone: ZoneCode,
+    pub agency: AgencyCode,
+    pub accepted: bool,
+    pub answer: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialActivityReported<I: Ids> {
+    pub activity: I::Activity,
+    pub zone: ZoneCode,
+    pub ngo: NgoCode,
+    pub member: MemberCode,
+    pub title: Text,
+    pub description: Text,
+    pub participants: Count,
+    pub held_on: Day,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalSubmitted<I: Ids> {
+    pub proposal: I::Proposal,
+    pub zone: ZoneCode,
+    pub agency: AgencyCode,
+    pub needs: Vec<I::Need>,
+    pub approach: Approach,
+    pub title: Text,
+    pub budget: Rials,
+    pub planned_start: Day,
+    pub planned_end: Day,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalApproved<I: Ids> {
+    pub proposal: I::Proposal,
+    pub zone: ZoneCode,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRejected<I: Ids> {
+    pub proposal: I::Proposal,
+    pub zone: ZoneCode,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionReportFiled<I: Ids> {
+    pub report: I::Report,
+    pub ngo: NgoCode,
+    pub zone: Option<ZoneCode>,
+    pub findings: Text,
+    pub rating: Rating,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressReported<I: Ids> {
+    pub proposal: I::Proposal,
+    pub zone: ZoneCode,
+    pub percent: Percent,
+    pub note: Text,
+    pub as_of: Day,
+    /// Non-empty when the percent is lower than the previous report.
+    pub correction: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectCompleted<I: Ids> {
+    pub proposal: I::Proposal,
+    pub zone: ZoneCode,
+    pub completed_on: Day,
+    pub note: Text,
 }
 
 impl<I: Ids> EventOf<I> {
@@ -215,21 +262,21 @@ impl<I: Ids> EventOf<I> {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::ProgrammeDatesSet(_) => "ProgrammeDatesSet",
-            Self::ZoneRegistered { .. } => "ZoneRegistered",
-            Self::AgencyRegistered { .. } => "AgencyRegistered",
-            Self::NgoApproved { .. } => "NgoApproved",
-            Self::NgoMemberApproved { .. } => "NgoMemberApproved",
-            Self::NgoMemberRevoked { .. } => "NgoMemberRevoked",
-            Self::NeedDeclared { .. } => "NeedDeclared",
-            Self::NeedReferred { .. } => "NeedReferred",
-            Self::ReferralAnswered { .. } => "ReferralAnswered",
-            Self::SocialActivityReported { .. } => "SocialActivityReported",
-            Self::ProposalSubmitted { .. } => "ProposalSubmitted",
-            Self::ProposalApproved { .. } => "ProposalApproved",
-            Self::ProposalRejected { .. } => "ProposalRejected",
-            Self::SupervisionReportFiled { .. } => "SupervisionReportFiled",
-            Self::ProgressReported { .. } => "ProgressReported",
-            Self::ProjectCompleted { .. } => "ProjectCompleted",
+            Self::ZoneRegistered(_) => "ZoneRegistered",
+            Self::AgencyRegistered(_) => "AgencyRegistered",
+            Self::NgoApproved(_) => "NgoApproved",
+            Self::NgoMemberApproved(_) => "NgoMemberApproved",
+            Self::NgoMemberRevoked(_) => "NgoMemberRevoked",
+            Self::NeedDeclared(_) => "NeedDeclared",
+            Self::NeedReferred(_) => "NeedReferred",
+            Self::ReferralAnswered(_) => "ReferralAnswered",
+            Self::SocialActivityReported(_) => "SocialActivityReported",
+            Self::ProposalSubmitted(_) => "ProposalSubmitted",
+            Self::ProposalApproved(_) => "ProposalApproved",
+            Self::ProposalRejected(_) => "ProposalRejected",
+            Self::SupervisionReportFiled(_) => "SupervisionReportFiled",
+            Self::ProgressReported(_) => "ProgressReported",
+            Self::ProjectCompleted(_) => "ProjectCompleted",
         }
     }
 

@@ -2,12 +2,16 @@
 //! logic: it only records what happened (the rules are in `decide.rs`), so replaying
 //! a history always gives the same state.
 
+use crate::event::{
+    AgencyRegistered, Event, Goal, NeedDeclared, NeedReferred, NgoApproved, NgoMemberApproved,
+    NgoMemberRevoked, ProgrammeDates, ProgressReported, ProjectCompleted, ProposalApproved,
+    ProposalRejected, ProposalSubmitted, ReferralAnswered, ZoneRegistered,
+};
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
 use crate::calendar::Day;
-use crate::event::{Event, Goal, ProgrammeDates};
 use crate::stream::StreamId;
 use crate::values::{
     AgencyCode, MemberCode, Names, NeedId, NgoCode, Percent, ProposalId, ReferralId, ZoneCode,
@@ -141,7 +145,7 @@ impl World {
     fn fold(&mut self, event: &Event, occurred_at: Timestamp) {
         match event {
             Event::ProgrammeDatesSet(dates) => self.programme = Some(dates.clone()),
-            Event::ZoneRegistered { code, name, goals } => {
+            Event::ZoneRegistered(ZoneRegistered { code, name, goals }) => {
                 self.zones.insert(
                     code.clone(),
                     Zone {
@@ -153,11 +157,11 @@ impl World {
                     },
                 );
             }
-            Event::AgencyRegistered { code, name } => {
+            Event::AgencyRegistered(AgencyRegistered { code, name }) => {
                 self.agencies
                     .insert(code.clone(), Agency { name: name.clone() });
             }
-            Event::NgoApproved { code, name, .. } => {
+            Event::NgoApproved(NgoApproved { code, name, .. }) => {
                 self.ngos.insert(
                     code.clone(),
                     Ngo {
@@ -166,29 +170,29 @@ impl World {
                     },
                 );
             }
-            Event::NgoMemberApproved { ngo, member, .. } => {
+            Event::NgoMemberApproved(NgoMemberApproved { ngo, member, .. }) => {
                 if let Some(ngo) = self.ngos.get_mut(ngo) {
                     ngo.members.insert(member.clone(), MemberStatus::Approved);
                 }
             }
-            Event::NgoMemberRevoked { ngo, member, .. } => {
+            Event::NgoMemberRevoked(NgoMemberRevoked { ngo, member, .. }) => {
                 if let Some(ngo) = self.ngos.get_mut(ngo) {
                     ngo.members.insert(member.clone(), MemberStatus::Revoked);
                 }
             }
-            Event::NeedDeclared { need, zone, .. } => {
+            Event::NeedDeclared(NeedDeclared { need, zone, .. }) => {
                 self.need_zones.insert(*need, zone.clone());
                 if let Some(zone) = self.zones.get_mut(zone) {
                     zone.needs.insert(*need);
                 }
             }
-            Event::NeedReferred {
+            Event::NeedReferred(NeedReferred {
                 referral,
                 zone,
                 need,
                 agency,
                 ..
-            } => {
+            }) => {
                 if let Some(zone) = self.zones.get_mut(zone) {
                     zone.referrals.insert(
                         *referral,
@@ -200,7 +204,7 @@ impl World {
                     );
                 }
             }
-            Event::ReferralAnswered { referral, zone, .. } => {
+            Event::ReferralAnswered(ReferralAnswered { referral, zone, .. }) => {
                 if let Some(referral) = self
                     .zones
                     .get_mut(zone)
@@ -209,12 +213,12 @@ impl World {
                     referral.answered = true;
                 }
             }
-            Event::ProposalSubmitted {
+            Event::ProposalSubmitted(ProposalSubmitted {
                 proposal,
                 zone,
                 agency,
                 ..
-            } => {
+            }) => {
                 if let Some(zone) = self.zones.get_mut(zone) {
                     zone.proposals.insert(
                         *proposal,
@@ -228,34 +232,34 @@ impl World {
                     );
                 }
             }
-            Event::ProposalApproved { proposal, zone, .. } => {
+            Event::ProposalApproved(ProposalApproved { proposal, zone, .. }) => {
                 if let Some(p) = self.proposal_mut(zone, proposal) {
                     p.status = ProposalStatus::Approved;
                     p.approved_on = Some(Day::in_tehran(occurred_at));
                 }
             }
-            Event::ProposalRejected { proposal, zone, .. } => {
+            Event::ProposalRejected(ProposalRejected { proposal, zone, .. }) => {
                 if let Some(p) = self.proposal_mut(zone, proposal) {
                     p.status = ProposalStatus::Rejected;
                 }
             }
-            Event::ProgressReported {
+            Event::ProgressReported(ProgressReported {
                 proposal,
                 zone,
                 percent,
                 as_of,
                 ..
-            } => {
+            }) => {
                 if let Some(p) = self.proposal_mut(zone, proposal) {
                     p.last_progress = Some((*percent, *as_of));
                 }
             }
-            Event::ProjectCompleted { proposal, zone, .. } => {
+            Event::ProjectCompleted(ProjectCompleted { proposal, zone, .. }) => {
                 if let Some(p) = self.proposal_mut(zone, proposal) {
                     p.completed = true;
                 }
             }
-            Event::SocialActivityReported { .. } | Event::SupervisionReportFiled { .. } => {}
+            Event::SocialActivityReported(_) | Event::SupervisionReportFiled(_) => {}
         }
     }
 

@@ -2,8 +2,12 @@
 //! error.
 
 use jiff::Timestamp;
-use saman_domain::command::{Decision, Meta};
-use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::command::{self, Decision, Meta};
+use saman_domain::event::{
+    AgencyRegistered, Goal, NeedDeclared, NeedReferred, NgoApproved, NgoMemberApproved,
+    NgoMemberRevoked, ProgrammeDates, ProgressReported, ProjectCompleted, ProposalApproved,
+    ProposalSubmitted, ReferralAnswered, ZoneRegistered,
+};
 use saman_domain::time::{Attestation, TimeTrust, Vouch};
 use saman_domain::values::*;
 use saman_domain::{Actor, Command, CommandBody, Day, DomainError, Event, StreamId, World};
@@ -154,46 +158,46 @@ fn registered() -> Vec<(StreamId, Event)> {
     for code in ["zone-01", "zone-02"] {
         history.push((
             zone_stream(code),
-            Event::ZoneRegistered {
+            Event::ZoneRegistered(ZoneRegistered {
                 code: zone(code),
                 name: names("منطقه", "Zone"),
                 goals: vec![goal("water", Approach::Infrastructural)],
-            },
+            }),
         ));
     }
     history.push((
         StreamId::Ngo(ngo("ngo-01")),
-        Event::NgoApproved {
+        Event::NgoApproved(NgoApproved {
             code: ngo("ngo-01"),
             name: names("سمن یک", "NGO One"),
             ministry_approval_ref: text("MOI-1"),
-        },
+        }),
     ));
     for m in ["m-001", "m-002"] {
         history.push((
             StreamId::Ngo(ngo("ngo-01")),
-            Event::NgoMemberApproved {
+            Event::NgoMemberApproved(NgoMemberApproved {
                 ngo: ngo("ngo-01"),
                 member: member(m),
                 full_name: text("Member"),
-            },
+            }),
         ));
     }
     history.push((
         StreamId::Ngo(ngo("ngo-01")),
-        Event::NgoMemberRevoked {
+        Event::NgoMemberRevoked(NgoMemberRevoked {
             ngo: ngo("ngo-01"),
             member: member("m-002"),
             reason: text("left"),
-        },
+        }),
     ));
     for a in ["water", "welfare"] {
         history.push((
             StreamId::Agency(agency(a)),
-            Event::AgencyRegistered {
+            Event::AgencyRegistered(AgencyRegistered {
                 code: agency(a),
                 name: names("دستگاه", "Agency"),
-            },
+            }),
         ));
     }
     history
@@ -202,7 +206,7 @@ fn registered() -> Vec<(StreamId, Event)> {
 fn need_declared(id: Uuid, in_zone: &str) -> (StreamId, Event) {
     (
         zone_stream(in_zone),
-        Event::NeedDeclared {
+        Event::NeedDeclared(NeedDeclared {
             need: NeedId(id),
             zone: zone(in_zone),
             ngo: ngo("ngo-01"),
@@ -213,14 +217,14 @@ fn need_declared(id: Uuid, in_zone: &str) -> (StreamId, Event) {
             households_affected: Count::parse(40).unwrap(),
             priority: Priority::High,
             late: false,
-        },
+        }),
     )
 }
 
 fn proposal_submitted() -> (StreamId, Event) {
     (
         zone_stream("zone-01"),
-        Event::ProposalSubmitted {
+        Event::ProposalSubmitted(ProposalSubmitted {
             proposal: ProposalId(PROPOSAL),
             zone: zone("zone-01"),
             agency: agency("water"),
@@ -231,32 +235,32 @@ fn proposal_submitted() -> (StreamId, Event) {
             planned_start: day("1397-02-01"),
             planned_end: day("1397-12-01"),
             late: false,
-        },
+        }),
     )
 }
 
 fn approved() -> (StreamId, Event) {
     (
         zone_stream("zone-01"),
-        Event::ProposalApproved {
+        Event::ProposalApproved(ProposalApproved {
             proposal: ProposalId(PROPOSAL),
             zone: zone("zone-01"),
             reason: text(""),
-        },
+        }),
     )
 }
 
 fn progress(percent: u32) -> (StreamId, Event) {
     (
         zone_stream("zone-01"),
-        Event::ProgressReported {
+        Event::ProgressReported(ProgressReported {
             proposal: ProposalId(PROPOSAL),
             zone: zone("zone-01"),
             percent: Percent::parse(percent).unwrap(),
             note: text(""),
             as_of: day("1397-05-01"),
             correction: text(""),
-        },
+        }),
     )
 }
 
@@ -289,18 +293,18 @@ fn with_zone_01_events(
 }
 
 fn declare_need(in_zone: &str) -> CommandBody {
-    CommandBody::DeclareNeed {
+    CommandBody::DeclareNeed(command::DeclareNeed {
         zone: zone(in_zone),
         approach: Approach::Social,
         title: text("Literacy classes"),
         description: text("For 30 women"),
         households_affected: Count::parse(30).unwrap(),
         priority: Priority::Medium,
-    }
+    })
 }
 
 fn report_progress(percent: u32, correction: &str) -> CommandBody {
-    CommandBody::ReportProgress {
+    CommandBody::ReportProgress(command::ReportProgress {
         zone: zone("zone-01"),
         proposal: ProposalId(PROPOSAL),
         percent: Percent::parse(percent).unwrap(),
@@ -308,12 +312,13 @@ fn report_progress(percent: u32, correction: &str) -> CommandBody {
         // Before the reports the tests make (1397-03-11 and later), after the approval.
         as_of: Some(day("1397-03-01")),
         correction: text(correction),
-    }
+    })
 }
 
 fn is_late(events: &[Event]) -> bool {
     match events {
-        [Event::NeedDeclared { late, .. }] | [Event::ProposalSubmitted { late, .. }] => *late,
+        [Event::NeedDeclared(NeedDeclared { late, .. })]
+        | [Event::ProposalSubmitted(ProposalSubmitted { late, .. })] => *late,
         other => panic!("unexpected events {other:?}"),
     }
 }
@@ -358,18 +363,18 @@ fn the_programme_office_registers_a_zone_with_its_goals() {
         .when(
             office(),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone {
+            CommandBody::RegisterZone(command::RegisterZone {
                 code: zone("zone-03"),
                 name: names("منطقه ۳", "Zone 03"),
                 goals: vec![
                     goal("water", Approach::Infrastructural),
                     goal("school", Approach::Social),
                 ],
-            },
+            }),
         )
         .unwrap();
     assert!(
-        matches!(&events[..], [Event::ZoneRegistered { code, goals, .. }] if code.as_str() == "zone-03" && goals.len() == 2)
+        matches!(&events[..], [Event::ZoneRegistered(ZoneRegistered { code, goals, .. })] if code.as_str() == "zone-03" && goals.len() == 2)
     );
 }
 
@@ -379,11 +384,11 @@ fn only_the_programme_office_registers_zones() {
         given(vec![]).when(
             ngo_member("ngo-01", "m-001"),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone {
+            CommandBody::RegisterZone(command::RegisterZone {
                 code: zone("zone-03"),
                 name: names("منطقه ۳", "Zone 03"),
                 goals: vec![goal("water", Approach::Infrastructural)],
-            },
+            }),
         ),
         "PermissionDenied",
         "submission.actor",
@@ -396,11 +401,11 @@ fn a_zone_is_registered_once() {
         .when(
             office(),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone {
+            CommandBody::RegisterZone(command::RegisterZone {
                 code: zone("zone-01"),
                 name: names("منطقه", "Zone"),
                 goals: vec![goal("water", Approach::Infrastructural)],
-            },
+            }),
         )
         .unwrap_err();
     assert!(matches!(err, DomainError::AlreadyExists { .. }), "{err:?}");
@@ -408,10 +413,12 @@ fn a_zone_is_registered_once() {
 
 #[test]
 fn a_zone_without_goals_or_with_a_goal_twice_is_refused() {
-    let register = |goals| CommandBody::RegisterZone {
-        code: zone("zone-09"),
-        name: names("منطقه", "Zone"),
-        goals,
+    let register = |goals| {
+        CommandBody::RegisterZone(command::RegisterZone {
+            code: zone("zone-09"),
+            name: names("منطقه", "Zone"),
+            goals,
+        })
     };
     let (field, _) =
         field_of(given(vec![]).when(office(), "2018-03-18T10:00:00Z", register(vec![])));
@@ -441,20 +448,20 @@ fn programme_dates_must_be_in_order() {
 }
 
 fn approve_member(m: &str) -> CommandBody {
-    CommandBody::ApproveNgoMember {
+    CommandBody::ApproveNgoMember(command::ApproveNgoMember {
         ngo: ngo("ngo-01"),
         member: member(m),
         full_name: text("Member"),
-    }
+    })
 }
 
 #[test]
 fn a_member_is_approved_once_and_revoked_once() {
-    let revoke = CommandBody::RevokeNgoMember {
+    let revoke = CommandBody::RevokeNgoMember(command::RevokeNgoMember {
         ngo: ngo("ngo-01"),
         member: member("m-002"),
         reason: text("again"),
-    };
+    });
     for (case, body) in [
         ("m-001 approved again", approve_member("m-001")),
         ("m-002 revoked again", revoke),
@@ -471,7 +478,7 @@ fn a_revoked_member_can_be_approved_again() {
     let events = given(registered())
         .when(office(), "2018-03-18T10:00:00Z", approve_member("m-002"))
         .unwrap();
-    assert!(matches!(&events[..], [Event::NgoMemberApproved { .. }]));
+    assert!(matches!(&events[..], [Event::NgoMemberApproved(_)]));
 }
 
 #[test]
@@ -480,11 +487,11 @@ fn members_are_approved_only_in_recorded_ngos() {
         given(registered()).when(
             office(),
             "2018-03-18T10:00:00Z",
-            CommandBody::ApproveNgoMember {
+            CommandBody::ApproveNgoMember(command::ApproveNgoMember {
                 ngo: ngo("ngo-77"),
                 member: member("m-001"),
                 full_name: text("Member"),
-            },
+            }),
         ),
         "NotFound",
         "ngo",
@@ -580,7 +587,9 @@ fn the_need_id_is_the_submission_id() {
     let events = given(registered())
         .when_command(cmd, "2018-04-01T10:00:00Z")
         .unwrap();
-    assert!(matches!(&events[..], [Event::NeedDeclared { need, .. }] if need.0 == submission));
+    assert!(
+        matches!(&events[..], [Event::NeedDeclared(NeedDeclared { need, .. })] if need.0 == submission)
+    );
 }
 
 /// Needs refused for who declares them or where: (case, NGO, member, zone, the kind
@@ -675,18 +684,18 @@ fn an_act_in_the_future_is_refused() {
 // ---- referrals --------------------------------------------------------------------------
 
 fn refer(to: &str) -> CommandBody {
-    CommandBody::ReferNeed {
+    CommandBody::ReferNeed(command::ReferNeed {
         zone: zone("zone-01"),
         need: NeedId(NEED),
         agency: agency(to),
         note: text("please"),
-    }
+    })
 }
 
 fn referred() -> (StreamId, Event) {
     (
         zone_stream("zone-01"),
-        Event::NeedReferred {
+        Event::NeedReferred(NeedReferred {
             referral: ReferralId(REFERRAL),
             zone: zone("zone-01"),
             need: NeedId(NEED),
@@ -694,17 +703,17 @@ fn referred() -> (StreamId, Event) {
             ngo: ngo("ngo-01"),
             member: member("m-001"),
             note: text(""),
-        },
+        }),
     )
 }
 
 fn answer() -> CommandBody {
-    CommandBody::AnswerReferral {
+    CommandBody::AnswerReferral(command::AnswerReferral {
         zone: zone("zone-01"),
         referral: ReferralId(REFERRAL),
         accepted: true,
         answer: text("we take it up"),
-    }
+    })
 }
 
 #[test]
@@ -717,7 +726,7 @@ fn a_need_is_referred_to_an_existing_agency() {
             refer("water"),
         )
         .unwrap();
-    assert!(matches!(&events[..], [Event::NeedReferred { .. }]));
+    assert!(matches!(&events[..], [Event::NeedReferred(_)]));
     assert_refused(
         given(history).when(
             ngo_member("ngo-01", "m-001"),
@@ -754,7 +763,10 @@ fn only_the_referred_agency_answers_and_only_once() {
         .unwrap();
     assert!(matches!(
         &events[..],
-        [Event::ReferralAnswered { accepted: true, .. }]
+        [Event::ReferralAnswered(ReferralAnswered {
+            accepted: true,
+            ..
+        })]
     ));
     let answered = with_zone_01_events(history, events);
     assert_refused_as(
@@ -766,7 +778,7 @@ fn only_the_referred_agency_answers_and_only_once() {
 // ---- proposals --------------------------------------------------------------------------
 
 fn submit(needs: Vec<Uuid>) -> CommandBody {
-    CommandBody::SubmitProposal {
+    CommandBody::SubmitProposal(command::SubmitProposal {
         zone: zone("zone-01"),
         needs: needs.into_iter().map(NeedId).collect(),
         approach: Approach::Infrastructural,
@@ -774,7 +786,7 @@ fn submit(needs: Vec<Uuid>) -> CommandBody {
         budget: Rials::parse(1_000_000).unwrap(),
         planned_start: day("1397-02-01"),
         planned_end: day("1397-11-30"),
-    }
+    })
 }
 
 #[test]
@@ -823,7 +835,7 @@ fn a_proposal_after_the_deadline_is_recorded_and_marked_late() {
 fn a_proposal_ends_after_it_starts() {
     let history = with_need(vec![]);
     let mut body = submit(vec![NEED]);
-    if let CommandBody::SubmitProposal { planned_end, .. } = &mut body {
+    if let CommandBody::SubmitProposal(command::SubmitProposal { planned_end, .. }) = &mut body {
         *planned_end = day("1397-01-15");
     }
     let (field, _) = field_of(given(history).when(officer("water"), "2018-04-10T10:00:00Z", body));
@@ -831,11 +843,11 @@ fn a_proposal_ends_after_it_starts() {
 }
 
 fn decide(decision: Decision) -> CommandBody {
-    CommandBody::DecideProposal {
+    CommandBody::DecideProposal(command::DecideProposal {
         zone: zone("zone-01"),
         proposal: ProposalId(PROPOSAL),
         decision,
-    }
+    })
 }
 
 #[test]
@@ -856,7 +868,7 @@ fn only_the_county_supervisor_decides_a_proposal_and_only_once() {
             decide(Decision::Approve { reason: text("") }),
         )
         .unwrap();
-    assert!(matches!(&events[..], [Event::ProposalApproved { .. }]));
+    assert!(matches!(&events[..], [Event::ProposalApproved(_)]));
     assert_refused(
         given(with(history, vec![approved()])).when(
             supervisor(),
@@ -904,7 +916,7 @@ fn progress_is_reported_only_on_approved_proposals() {
         )
         .unwrap();
     assert!(
-        matches!(&events[..], [Event::ProgressReported { percent, .. }] if percent.get() == 10)
+        matches!(&events[..], [Event::ProgressReported(ProgressReported { percent, .. })] if percent.get() == 10)
     );
 }
 
@@ -940,7 +952,7 @@ fn progress_never_goes_back_unless_it_is_a_correction_with_a_reason() {
         )
         .unwrap();
     assert!(
-        matches!(&events[..], [Event::ProgressReported { correction, .. }] if !correction.is_empty())
+        matches!(&events[..], [Event::ProgressReported(ProgressReported { correction, .. })] if !correction.is_empty())
     );
 }
 
@@ -951,17 +963,17 @@ fn completing_a_project_records_full_progress_then_completion() {
         .when(
             officer("water"),
             "2019-02-01T10:00:00Z",
-            CommandBody::CompleteProject {
+            CommandBody::CompleteProject(command::CompleteProject {
                 zone: zone("zone-01"),
                 proposal: ProposalId(PROPOSAL),
                 completed_on: None,
                 note: text("done"),
-            },
+            }),
         )
         .unwrap();
     assert!(matches!(
         &events[..],
-        [Event::ProgressReported { percent, .. }, Event::ProjectCompleted { completed_on, .. }]
+        [Event::ProgressReported(ProgressReported { percent, .. }), Event::ProjectCompleted(ProjectCompleted { completed_on, .. })]
             if percent.get() == 100 && *completed_on == day("1397-11-12")
     ));
     let done = with_zone_01_events(history, events);
@@ -979,19 +991,18 @@ fn completing_a_project_records_full_progress_then_completion() {
 
 #[test]
 fn the_county_supervisor_files_reports_on_recorded_ngos() {
-    let report = |n: &str| CommandBody::FileSupervisionReport {
-        ngo: ngo(n),
-        zone: Some(zone("zone-01")),
-        findings: text("good work"),
-        rating: Rating::parse(4).unwrap(),
+    let report = |n: &str| {
+        CommandBody::FileSupervisionReport(command::FileSupervisionReport {
+            ngo: ngo(n),
+            zone: Some(zone("zone-01")),
+            findings: text("good work"),
+            rating: Rating::parse(4).unwrap(),
+        })
     };
     let events = given(registered())
         .when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-01"))
         .unwrap();
-    assert!(matches!(
-        &events[..],
-        [Event::SupervisionReportFiled { .. }]
-    ));
+    assert!(matches!(&events[..], [Event::SupervisionReportFiled(_)]));
     assert_refused_as(
         given(registered()).when(supervisor(), "2018-06-01T10:00:00Z", report("ngo-55")),
         "NotFound",
@@ -1083,23 +1094,23 @@ fn missing_programme_dates_name_a_field_of_the_request() {
 }
 
 fn progress_as_of(as_of: &str) -> CommandBody {
-    CommandBody::ReportProgress {
+    CommandBody::ReportProgress(command::ReportProgress {
         zone: zone("zone-01"),
         proposal: ProposalId(PROPOSAL),
         percent: Percent::parse(10).unwrap(),
         note: text(""),
         as_of: Some(day(as_of)),
         correction: text(""),
-    }
+    })
 }
 
 fn complete_on(completed_on: &str) -> CommandBody {
-    CommandBody::CompleteProject {
+    CommandBody::CompleteProject(command::CompleteProject {
         zone: zone("zone-01"),
         proposal: ProposalId(PROPOSAL),
         completed_on: Some(day(completed_on)),
         note: text(""),
-    }
+    })
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! (docs/errors.md), or recorded, published, applied, and read back as itself after
 //! both services restart.
 
+use saman_domain::event::{ProposalSubmitted, SocialActivityReported};
 use std::time::Duration;
 
 use prost::Message;
@@ -607,7 +608,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
         &store,
         StreamId::Zone(zone.clone()),
         vec![
-            Event::SocialActivityReported {
+            Event::SocialActivityReported(SocialActivityReported {
                 activity: ActivityId(uuid::Uuid::now_v7()),
                 zone: zone.clone(),
                 ngo: NgoCode::parse("ngo-01").unwrap(),
@@ -616,8 +617,8 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
                 description: Text::stored(""),
                 participants: Count::stored(u32::MAX),
                 held_on: old_day,
-            },
-            Event::ProposalSubmitted {
+            }),
+            Event::ProposalSubmitted(ProposalSubmitted {
                 proposal: ProposalId(uuid::Uuid::now_v7()),
                 zone: zone.clone(),
                 agency: AgencyCode::parse("water").unwrap(),
@@ -628,7 +629,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
                 planned_start: old_day,
                 planned_end: Day::parse_iso("9998-12-31").unwrap(),
                 late: false,
-            },
+            }),
         ],
     )
     .await?;
@@ -647,7 +648,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     let held_on = stored
         .iter()
         .find_map(|e| match saman_contract::decode(&e.payload).ok()?.event {
-            Event::SocialActivityReported { held_on, .. } => Some(held_on),
+            Event::SocialActivityReported(SocialActivityReported { held_on, .. }) => Some(held_on),
             _ => None,
         })
         .expect("the activity reads back");

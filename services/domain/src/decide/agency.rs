@@ -2,24 +2,20 @@
 
 use super::guards::programme_office;
 use super::{Outcome, Rules};
+use crate::command::RegisterAgency;
 use crate::error::DomainError;
-use crate::event::Event;
-use crate::values::{AgencyCode, Names};
+use crate::event::{AgencyRegistered, Event};
 
 impl Rules<'_> {
-    pub(super) fn register_agency(
-        &self,
-        code: &AgencyCode,
-        name: &Names,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn register_agency(&self, c: &RegisterAgency) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "register an executive agency")?;
-        if self.world.agencies.contains_key(code) {
-            return Err(DomainError::already_exists("code", "agency", code));
+        if self.world.agencies.contains_key(&c.code) {
+            return Err(DomainError::already_exists("code", "agency", &c.code));
         }
-        let event = Event::AgencyRegistered {
-            code: code.clone(),
-            name: name.clone(),
-        };
-        Ok(Outcome::one(event, code))
+        let event = Event::AgencyRegistered(AgencyRegistered {
+            code: c.code.clone(),
+            name: c.name.clone(),
+        });
+        Ok(Outcome::one(event, &c.code))
     }
 }

@@ -77,20 +77,20 @@ impl CommandBody {
     pub fn target_stream(&self) -> StreamId {
         match self {
             Self::SetProgrammeDates(_) => StreamId::Programme,
-            Self::RegisterZone { code, .. } => StreamId::Zone(code.clone()),
-            Self::RegisterAgency { code, .. } => StreamId::Agency(code.clone()),
-            Self::RecordApprovedNgo { code, .. } => StreamId::Ngo(code.clone()),
-            Self::ApproveNgoMember { ngo, .. }
-            | Self::RevokeNgoMember { ngo, .. }
-            | Self::FileSupervisionReport { ngo, .. } => StreamId::Ngo(ngo.clone()),
-            Self::DeclareNeed { zone, .. }
-            | Self::ReferNeed { zone, .. }
-            | Self::ReportSocialActivity { zone, .. }
-            | Self::AnswerReferral { zone, .. }
-            | Self::SubmitProposal { zone, .. }
-            | Self::DecideProposal { zone, .. }
-            | Self::ReportProgress { zone, .. }
-            | Self::CompleteProject { zone, .. } => StreamId::Zone(zone.clone()),
+            Self::RegisterZone(c) => StreamId::Zone(c.code.clone()),
+            Self::RegisterAgency(c) => StreamId::Agency(c.code.clone()),
+            Self::RecordApprovedNgo(c) => StreamId::Ngo(c.code.clone()),
+            Self::ApproveNgoMember(c) => StreamId::Ngo(c.ngo.clone()),
+            Self::RevokeNgoMember(c) => StreamId::Ngo(c.ngo.clone()),
+            Self::FileSupervisionReport(c) => StreamId::Ngo(c.ngo.clone()),
+            Self::DeclareNeed(c) => StreamId::Zone(c.zone.clone()),
+            Self::ReferNeed(c) => StreamId::Zone(c.zone.clone()),
+            Self::ReportSocialActivity(c) => StreamId::Zone(c.zone.clone()),
+            Self::AnswerReferral(c) => StreamId::Zone(c.zone.clone()),
+            Self::SubmitProposal(c) => StreamId::Zone(c.zone.clone()),
+            Self::DecideProposal(c) => StreamId::Zone(c.zone.clone()),
+            Self::ReportProgress(c) => StreamId::Zone(c.zone.clone()),
+            Self::CompleteProject(c) => StreamId::Zone(c.zone.clone()),
         }
     }
 
@@ -104,13 +104,13 @@ impl CommandBody {
             Actor::ProgrammeOffice { .. } | Actor::CountySupervisor { .. } => {}
         }
         match self {
-            Self::DeclareNeed { .. } | Self::SubmitProposal { .. } => {
-                streams.push(StreamId::Programme)
+            Self::DeclareNeed(_) | Self::SubmitProposal(_) => streams.push(StreamId::Programme),
+            Self::ReferNeed(c) => streams.push(StreamId::Agency(c.agency.clone())),
+            Self::FileSupervisionReport(c) => {
+                if let Some(zone) = &c.zone {
+                    streams.push(StreamId::Zone(zone.clone()));
+                }
             }
-            Self::ReferNeed { agency, .. } => streams.push(StreamId::Agency(agency.clone())),
-            Self::FileSupervisionReport {
-                zone: Some(zone), ..
-            } => streams.push(StreamId::Zone(zone.clone())),
             _ => {}
         }
         streams.dedup();
@@ -130,98 +130,20 @@ impl World {
         use CommandBody as C;
         let outcome = match &command.body {
             C::SetProgrammeDates(dates) => rules.set_programme_dates(dates),
-            C::RegisterZone { code, name, goals } => rules.register_zone(code, name, goals),
-            C::DeclareNeed {
-                zone,
-                approach,
-                title,
-                description,
-                households_affected,
-                priority,
-            } => rules.declare_need(
-                zone,
-                *approach,
-                title,
-                description,
-                *households_affected,
-                *priority,
-            ),
-            C::ReferNeed {
-                zone,
-                need,
-                agency,
-                note,
-            } => rules.refer_need(zone, need, agency, note),
-            C::ReportSocialActivity {
-                zone,
-                title,
-                description,
-                participants,
-                held_on,
-            } => rules.report_social_activity(zone, title, description, *participants, *held_on),
-            C::AnswerReferral {
-                zone,
-                referral,
-                accepted,
-                answer,
-            } => rules.answer_referral(zone, referral, *accepted, answer),
-            C::SubmitProposal {
-                zone,
-                needs,
-                approach,
-                title,
-                budget,
-                planned_start,
-                planned_end,
-            } => rules.submit_proposal(
-                zone,
-                needs,
-                *approach,
-                title,
-                *budget,
-                (*planned_start, *planned_end),
-            ),
-            C::DecideProposal {
-                zone,
-                proposal,
-                decision,
-            } => rules.decide_proposal(zone, proposal, decision),
-            C::ReportProgress {
-                zone,
-                proposal,
-                percent,
-                note,
-                as_of,
-                correction,
-            } => rules.report_progress(zone, proposal, *percent, note, *as_of, correction),
-            C::CompleteProject {
-                zone,
-                proposal,
-                completed_on,
-                note,
-            } => rules.complete_project(zone, proposal, *completed_on, note),
-            C::RecordApprovedNgo {
-                code,
-                name,
-                ministry_approval_ref,
-            } => rules.record_approved_ngo(code, name, ministry_approval_ref),
-            C::ApproveNgoMember {
-                ngo,
-                member,
-                full_name,
-            } => rules.approve_ngo_member(ngo, member, full_name),
-            C::RevokeNgoMember {
-                ngo,
-                member,
-                reason,
-            } => rules.revoke_ngo_member(ngo, member, reason),
-            C::FileSupervisionReport {
-                ngo,
-                zone,
-                findings,
-                rating,
-            } => rules.file_supervision_report(ngo, zone.as_ref(), findings, *rating),
-            C::RegisterAgency { code, name } => rules.register_agency(code, name),
+            C::RegisterZone(c) => rules.register_zone(c),
+            C::DeclareNeed(c) => rules.declare_need(c),
+            C::ReferNeed(c) => rules.refer_need(c),
+            C::ReportSocialActivity(c) => rules.report_social_activity(c),
+            C::AnswerReferral(c) => rules.answer_referral(c),
+            C::SubmitProposal(c) => rules.submit_proposal(c),
+            C::DecideProposal(c) => rules.decide_proposal(c),
+            C::ReportProgress(c) => rules.report_progress(c),
+            C::CompleteProject(c) => rules.complete_project(c),
+            C::RecordApprovedNgo(c) => rules.record_approved_ngo(c),
+            C::ApproveNgoMember(c) => rules.approve_ngo_member(c),
+            C::RevokeNgoMember(c) => rules.revoke_ngo_member(c),
+            C::FileSupervisionReport(c) => rules.file_supervision_report(c),
+            C::RegisterAgency(c) => rules.register_agency(c),
         }?;
         Ok(Decided {
             stream,

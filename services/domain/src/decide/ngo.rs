@@ -3,36 +3,33 @@
 
 use super::guards::{county_supervisor, programme_office};
 use super::{Outcome, Rules};
+use crate::command::{ApproveNgoMember, FileSupervisionReport, RecordApprovedNgo, RevokeNgoMember};
 use crate::error::DomainError;
-use crate::event::Event;
-use crate::values::{MemberCode, Names, NgoCode, Rating, ReportId, Text, ZoneCode};
+use crate::event::{
+    Event, NgoApproved, NgoMemberApproved, NgoMemberRevoked, SupervisionReportFiled,
+};
+use crate::values::ReportId;
 use crate::world::MemberStatus;
 
 impl Rules<'_> {
     pub(super) fn record_approved_ngo(
         &self,
-        code: &NgoCode,
-        name: &Names,
-        ministry_approval_ref: &Text,
+        c: &RecordApprovedNgo,
     ) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "record a Ministry-approved NGO")?;
-        if self.world.ngos.contains_key(code) {
-            return Err(DomainError::already_exists("code", "NGO", code));
+        if self.world.ngos.contains_key(&c.code) {
+            return Err(DomainError::already_exists("code", "NGO", &c.code));
         }
-        let event = Event::NgoApproved {
-            code: code.clone(),
-            name: name.clone(),
-            ministry_approval_ref: ministry_approval_ref.clone(),
-        };
-        Ok(Outcome::one(event, code))
+        let event = Event::NgoApproved(NgoApproved {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            ministry_approval_ref: c.ministry_approval_ref.clone(),
+        });
+        Ok(Outcome::one(event, &c.code))
     }
 
-    pub(super) fn approve_ngo_member(
-        &self,
-        ngo: &NgoCode,
-        member: &MemberCode,
-        full_name: &Text,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn approve_ngo_member(&self, c: &ApproveNgoMember) -> Result<Outcome, DomainError> {
+        let (ngo, member) = (&c.ngo, &c.member);
         programme_office(&self.meta.actor, "approve an NGO member")?;
         let found = self.world.ngo_named(ngo, "ngo")?;
         if found.members.get(member) == Some(&MemberStatus::Approved) {
@@ -41,20 +38,16 @@ impl Rules<'_> {
                 format!("member {member} of NGO {ngo} is already approved"),
             ));
         }
-        let event = Event::NgoMemberApproved {
+        let event = Event::NgoMemberApproved(NgoMemberApproved {
             ngo: ngo.clone(),
             member: member.clone(),
-            full_name: full_name.clone(),
-        };
+            full_name: c.full_name.clone(),
+        });
         Ok(Outcome::one(event, member))
     }
 
-    pub(super) fn revoke_ngo_member(
-        &self,
-        ngo: &NgoCode,
-        member: &MemberCode,
-        reason: &Text,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn revoke_ngo_member(&self, c: &RevokeNgoMember) -> Result<Outcome, DomainError> {
+        let (ngo, member) = (&c.ngo, &c.member);
         programme_office(&self.meta.actor, "revoke an NGO member")?;
         let found = self.world.ngo_named(ngo, "ngo")?;
         match found.members.get(member) {
@@ -67,33 +60,30 @@ impl Rules<'_> {
             }
             Some(MemberStatus::Approved) => {}
         }
-        let event = Event::NgoMemberRevoked {
+        let event = Event::NgoMemberRevoked(NgoMemberRevoked {
             ngo: ngo.clone(),
             member: member.clone(),
-            reason: reason.clone(),
-        };
+            reason: c.reason.clone(),
+        });
         Ok(Outcome::one(event, member))
     }
 
     pub(super) fn file_supervision_report(
         &self,
-        ngo: &NgoCode,
-        zone: Option<&ZoneCode>,
-        findings: &Text,
-        rating: Rating,
+        c: &FileSupervisionReport,
     ) -> Result<Outcome, DomainError> {
         county_supervisor(&self.meta.actor, "file a supervision report")?;
-        self.world.ngo_named(ngo, "ngo")?;
-        if let Some(zone) = zone {
+        self.world.ngo_named(&c.ngo, "ngo")?;
+        if let Some(zone) = &c.zone {
             self.world.zone_named(zone, "zone")?;
         }
-        let event = Event::SupervisionReportFiled {
+        let event = Event::SupervisionReportFiled(SupervisionReportFiled {
             report: ReportId(self.meta.submission.0),
-            ngo: ngo.clone(),
-            zone: zone.cloned(),
-            findings: findings.clone(),
-            rating,
-        };
+            ngo: c.ngo.clone(),
+            zone: c.zone.clone(),
+            findings: c.findings.clone(),
+            rating: c.rating,
+        });
         Ok(Outcome::one(event, self.created()))
     }
 }

@@ -2,66 +2,61 @@
 //! projects approved proposals become: their progress and completion (streams
 //! `zone.<code>`).
 
+use crate::event::{
+    Event, ProgressReported, ProjectCompleted, ProposalApproved, ProposalRejected,
+    ProposalSubmitted,
+};
 use jiff::Timestamp;
 
 use super::guards::{ACTOR_AGENCY, county_supervisor, shown};
 use super::{Outcome, Rules};
 use crate::calendar::Day;
-use crate::command::Decision;
+use crate::command::{CompleteProject, DecideProposal, Decision, ReportProgress, SubmitProposal};
 use crate::error::DomainError;
-use crate::event::Event;
-use crate::values::{AgencyCode, Approach, NeedId, Percent, ProposalId, Rials, Text, ZoneCode};
+use crate::values::{AgencyCode, Percent, ProposalId, Text, ZoneCode};
 use crate::world::{Proposal, ProposalStatus, Zone};
 
 impl Rules<'_> {
     /// `plan` is the planned start and end.
-    pub(super) fn submit_proposal(
-        &self,
-        zone: &ZoneCode,
-        needs: &[NeedId],
-        approach: Approach,
-        title: &Text,
-        budget: Rials,
-        (planned_start, planned_end): (Day, Day),
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn submit_proposal(&self, c: &SubmitProposal) -> Result<Outcome, DomainError> {
         let meta = self.meta;
         let agency = self.world.officer_agency(&meta.actor)?;
-        let found = self.world.zone_named(zone, "zone")?;
+        let found = self.world.zone_named(&c.zone, "zone")?;
         let dates = self.world.dates()?;
-        if needs.is_empty() {
+        if c.needs.is_empty() {
             return Err(DomainError::invalid(
                 "need_ids",
                 "a proposal answers at least one declared need",
             ));
         }
-        for (i, need) in needs.iter().enumerate() {
+        for (i, need) in c.needs.iter().enumerate() {
             if !found.needs.contains(need) {
                 return Err(self
                     .world
-                    .missing_need(zone, need, &format!("need_ids[{i}]")));
+                    .missing_need(&c.zone, need, &format!("need_ids[{i}]")));
             }
-            if needs[..i].contains(need) {
+            if c.needs[..i].contains(need) {
                 return Err(DomainError::invalid(
                     format!("need_ids[{i}]"),
                     format!("need {need} is named twice"),
                 ));
             }
         }
-        check_plan(planned_start, planned_end)?;
+        check_plan(c.planned_start, c.planned_end)?;
         // Judged on the receipt time unless the claimed time is vouched for.
         let late = meta.judged_at() > dates.proposals_deadline.end_in_tehran();
-        let event = Event::ProposalSubmitted {
+        let event = Event::ProposalSubmitted(ProposalSubmitted {
             proposal: ProposalId(meta.submission.0),
-            zone: zone.clone(),
+            zone: c.zone.clone(),
             agency: agency.clone(),
-            needs: needs.to_vec(),
-            approach,
-            title: title.clone(),
-            budget,
-            planned_start,
-            planned_end,
+            needs: c.needs.clone(),
+            approach: c.approach,
+            title: c.title.clone(),
+            budget: c.budget,
+            planned_start: c.planned_start,
+            planned_end: c.planned_end,
             late,
-        };
+        });
         Ok(Outcome {
             events: vec![event],
             entity_id: self.created(),
@@ -69,14 +64,10 @@ impl Rules<'_> {
         })
     }
 
-    pub(super) fn decide_proposal(
-        &self,
-        zone: &ZoneCode,
-        proposal: &ProposalId,
-        decision: &Decision,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn decide_proposal(&self, c: &DecideProposal) -> Result<Outcome, DomainError> {
+        let proposal = &c.proposal;
         county_supervisor(&self.meta.actor, "decide a proposal")?;
-        let found = self.world.zone_named(zone, "zone")?;
+        let found = self.world.zone_named(&c.zone, "zone")?;
         let state = proposal_in(found, proposal)?;
         if state.status != ProposalStatus::Pending {
             let was = if state.status == ProposalStatus::Approved {
@@ -89,21 +80,21 @@ impl Rules<'_> {
                 format!("proposal {proposal} was already {was}; a proposal is decided once"),
             ));
         }
-        let event = match decision {
-            Decision::Approve { reason } => Event::ProposalApproved {
-                proposal: *proposal,
-                zone: zone.clone(),
+        let event = match &c.decision {
+            Decision::Approve { reason } => Event::ProposalApproved(ProposalApproved {
+                proposal: c.proposal,
+                zone: c.zone.clone(),
                 reason: reason.clone(),
-            },
+            }),
             Decision::Reject { reason } => {
                 if reason.is_empty() {
                     return Err(DomainError::invalid("reason", "a rejection needs a reason"));
                 }
-                Event::ProposalRejected {
-                    proposal: *proposal,
-                    zone: zone.clone(),
+                Event::ProposalRejected(ProposalRejected {
+                    proposal: c.proposal,
+                    zone: c.zone.clone(),
                     reason: reason.clone(),
-                }
+                })
             }
         };
         Ok(Outcome::one(event, proposal))
@@ -128,72 +119,59 @@ impl Rules<'_> {
         Ok((state, day))
     }
 
-    pub(super) fn report_progress(
-        &self,
-        zone: &ZoneCode,
-        proposal: &ProposalId,
-        percent: Percent,
-        note: &Text,
-        as_of: Option<Day>,
-        correction: &Text,
-    ) -> Result<Outcome, DomainError> {
-        let (state, as_of) = self.dated_on_running_project(zone, proposal, as_of, "as_of")?;
+    pub(super) fn report_progress(&self, c: &ReportProgress) -> Result<Outcome, DomainError> {
+        let (state, as_of) =
+            self.dated_on_running_project(&c.zone, &c.proposal, c.as_of, "as_of")?;
         if let Some((last, _)) = state.last_progress
-            && percent < last
-            && correction.is_empty()
+            && c.percent < last
+            && c.correction.is_empty()
         {
             return Err(DomainError::rule(
                 "percent",
                 format!(
                     "{}% is lower than the last report ({}%); progress only goes back \
                      as a correction: say why in `correction`",
-                    percent.get(),
+                    c.percent.get(),
                     last.get()
                 ),
             ));
         }
-        let event = Event::ProgressReported {
-            proposal: *proposal,
-            zone: zone.clone(),
-            percent,
-            note: note.clone(),
+        let event = Event::ProgressReported(ProgressReported {
+            proposal: c.proposal,
+            zone: c.zone.clone(),
+            percent: c.percent,
+            note: c.note.clone(),
             as_of,
-            correction: correction.clone(),
-        };
-        Ok(Outcome::one(event, proposal))
+            correction: c.correction.clone(),
+        });
+        Ok(Outcome::one(event, c.proposal))
     }
 
-    pub(super) fn complete_project(
-        &self,
-        zone: &ZoneCode,
-        proposal: &ProposalId,
-        completed_on: Option<Day>,
-        note: &Text,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn complete_project(&self, c: &CompleteProject) -> Result<Outcome, DomainError> {
         let (state, completed_on) =
-            self.dated_on_running_project(zone, proposal, completed_on, "completed_on")?;
+            self.dated_on_running_project(&c.zone, &c.proposal, c.completed_on, "completed_on")?;
         let mut events = Vec::with_capacity(2);
         // A completed project is at 100%: record it, so progress read models need no
         // special case for completion.
         if state.last_progress.map(|(p, _)| p) != Some(Percent::FULL) {
-            events.push(Event::ProgressReported {
-                proposal: *proposal,
-                zone: zone.clone(),
+            events.push(Event::ProgressReported(ProgressReported {
+                proposal: c.proposal,
+                zone: c.zone.clone(),
                 percent: Percent::FULL,
-                note: note.clone(),
+                note: c.note.clone(),
                 as_of: completed_on,
                 correction: Text::stored(""),
-            });
+            }));
         }
-        events.push(Event::ProjectCompleted {
-            proposal: *proposal,
-            zone: zone.clone(),
+        events.push(Event::ProjectCompleted(ProjectCompleted {
+            proposal: c.proposal,
+            zone: c.zone.clone(),
             completed_on,
-            note: note.clone(),
-        });
+            note: c.note.clone(),
+        }));
         Ok(Outcome {
             events,
-            entity_id: proposal.to_string(),
+            entity_id: c.proposal.to_string(),
             late: false,
         })
     }

@@ -5,72 +5,60 @@
 use super::guards::{ACTOR_AGENCY, programme_office, shown};
 use super::{Outcome, Rules};
 use crate::calendar::Day;
+use crate::command::{AnswerReferral, DeclareNeed, ReferNeed, RegisterZone, ReportSocialActivity};
 use crate::error::DomainError;
-use crate::event::{Event, Goal};
-use crate::values::{
-    ActivityId, AgencyCode, Approach, Count, Names, NeedId, Priority, ReferralId, Text, ZoneCode,
+use crate::event::{
+    Event, NeedDeclared, NeedReferred, ReferralAnswered, SocialActivityReported, ZoneRegistered,
 };
+use crate::values::{ActivityId, NeedId, ReferralId};
 
 impl Rules<'_> {
-    pub(super) fn register_zone(
-        &self,
-        code: &ZoneCode,
-        name: &Names,
-        goals: &[Goal],
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn register_zone(&self, c: &RegisterZone) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "register a zone")?;
-        if self.world.zones.contains_key(code) {
-            return Err(DomainError::already_exists("code", "zone", code));
+        if self.world.zones.contains_key(&c.code) {
+            return Err(DomainError::already_exists("code", "zone", &c.code));
         }
-        if goals.is_empty() {
+        if c.goals.is_empty() {
             return Err(DomainError::invalid(
                 "goals",
                 "a zone needs at least one year-end '97 goal",
             ));
         }
-        for (i, goal) in goals.iter().enumerate() {
-            if goals[..i].iter().any(|g| g.code == goal.code) {
+        for (i, goal) in c.goals.iter().enumerate() {
+            if c.goals[..i].iter().any(|g| g.code == goal.code) {
                 return Err(DomainError::invalid(
                     format!("goals[{i}].code"),
                     format!("goal code '{}' is used twice", goal.code),
                 ));
             }
         }
-        let event = Event::ZoneRegistered {
-            code: code.clone(),
-            name: name.clone(),
-            goals: goals.to_vec(),
-        };
-        Ok(Outcome::one(event, code))
+        let event = Event::ZoneRegistered(ZoneRegistered {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            goals: c.goals.to_vec(),
+        });
+        Ok(Outcome::one(event, &c.code))
     }
 
-    pub(super) fn declare_need(
-        &self,
-        zone: &ZoneCode,
-        approach: Approach,
-        title: &Text,
-        description: &Text,
-        households_affected: Count,
-        priority: Priority,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn declare_need(&self, c: &DeclareNeed) -> Result<Outcome, DomainError> {
         let meta = self.meta;
         let (ngo, member) = self.world.active_member(&meta.actor)?;
-        self.world.zone_named(zone, "zone")?;
+        self.world.zone_named(&c.zone, "zone")?;
         let dates = self.world.dates()?;
         // Judged on the receipt time unless the claimed time is vouched for.
         let late = meta.judged_at() > dates.needs_deadline.end_in_tehran();
-        let event = Event::NeedDeclared {
+        let event = Event::NeedDeclared(NeedDeclared {
             need: NeedId(meta.submission.0),
-            zone: zone.clone(),
+            zone: c.zone.clone(),
             ngo: ngo.clone(),
             member: member.clone(),
-            approach,
-            title: title.clone(),
-            description: description.clone(),
-            households_affected,
-            priority,
+            approach: c.approach,
+            title: c.title.clone(),
+            description: c.description.clone(),
+            households_affected: c.households_affected,
+            priority: c.priority,
             late,
-        };
+        });
         Ok(Outcome {
             events: vec![event],
             entity_id: self.created(),
@@ -78,82 +66,72 @@ impl Rules<'_> {
         })
     }
 
-    pub(super) fn refer_need(
-        &self,
-        zone: &ZoneCode,
-        need: &NeedId,
-        agency: &AgencyCode,
-        note: &Text,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn refer_need(&self, c: &ReferNeed) -> Result<Outcome, DomainError> {
+        let (need, agency) = (&c.need, &c.agency);
         let (ngo, member) = self.world.active_member(&self.meta.actor)?;
-        let found = self.world.zone_named(zone, "zone")?;
-        if !found.needs.contains(need) {
-            return Err(self.world.missing_need(zone, need, "need_id"));
+        let found = self.world.zone_named(&c.zone, "zone")?;
+        if !found.needs.contains(&c.need) {
+            return Err(self.world.missing_need(&c.zone, &c.need, "need_id"));
         }
-        self.world.agency_named(agency, "agency")?;
+        self.world.agency_named(&c.agency, "agency")?;
         let open = found
             .referrals
             .values()
-            .any(|r| r.need == *need && r.agency == *agency && !r.answered);
+            .any(|r| r.need == c.need && r.agency == c.agency && !r.answered);
         if open {
             return Err(DomainError::rule(
                 "agency",
                 format!("need {need} already has an open referral to agency {agency}"),
             ));
         }
-        let event = Event::NeedReferred {
+        let event = Event::NeedReferred(NeedReferred {
             referral: ReferralId(self.meta.submission.0),
-            zone: zone.clone(),
-            need: *need,
-            agency: agency.clone(),
+            zone: c.zone.clone(),
+            need: c.need,
+            agency: c.agency.clone(),
             ngo: ngo.clone(),
             member: member.clone(),
-            note: note.clone(),
-        };
+            note: c.note.clone(),
+        });
         Ok(Outcome::one(event, self.created()))
     }
 
     pub(super) fn report_social_activity(
         &self,
-        zone: &ZoneCode,
-        title: &Text,
-        description: &Text,
-        participants: Count,
-        held_on: Day,
+        c: &ReportSocialActivity,
     ) -> Result<Outcome, DomainError> {
         let meta = self.meta;
         let (ngo, member) = self.world.active_member(&meta.actor)?;
-        self.world.zone_named(zone, "zone")?;
-        if held_on > Day::in_tehran(meta.judged_at()) {
+        self.world.zone_named(&c.zone, "zone")?;
+        if c.held_on > Day::in_tehran(meta.judged_at()) {
             return Err(DomainError::invalid(
                 "held_on",
-                format!("{} is after the report itself", shown(held_on)),
+                format!("{} is after the report itself", shown(c.held_on)),
             ));
         }
-        let event = Event::SocialActivityReported {
+        let event = Event::SocialActivityReported(SocialActivityReported {
             activity: ActivityId(meta.submission.0),
-            zone: zone.clone(),
+            zone: c.zone.clone(),
             ngo: ngo.clone(),
             member: member.clone(),
-            title: title.clone(),
-            description: description.clone(),
-            participants,
-            held_on,
-        };
+            title: c.title.clone(),
+            description: c.description.clone(),
+            participants: c.participants,
+            held_on: c.held_on,
+        });
         Ok(Outcome::one(event, self.created()))
     }
 
-    pub(super) fn answer_referral(
-        &self,
-        zone: &ZoneCode,
-        referral: &ReferralId,
-        accepted: bool,
-        answer: &Text,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn answer_referral(&self, c: &AnswerReferral) -> Result<Outcome, DomainError> {
+        let referral = &c.referral;
         let agency = self.world.officer_agency(&self.meta.actor)?;
-        let found = self.world.zone_named(zone, "zone")?;
-        let Some(referral_state) = found.referrals.get(referral) else {
-            return Err(DomainError::not_found("referral_id", "referral", referral));
+        let found = self.world.zone_named(&c.zone, "zone")?;
+        let Some(referral_state) = found.referrals.get(&c.referral) else {
+            return Err(DomainError::not_found(
+                "referral_id",
+                "referral",
+                c.referral,
+            ));
         };
         if referral_state.agency != *agency {
             return Err(DomainError::denied(
@@ -170,16 +148,16 @@ impl Rules<'_> {
                 format!("referral {referral} is already answered"),
             ));
         }
-        if answer.is_empty() {
+        if c.answer.is_empty() {
             return Err(DomainError::invalid("answer", "must not be empty"));
         }
-        let event = Event::ReferralAnswered {
-            referral: *referral,
-            zone: zone.clone(),
+        let event = Event::ReferralAnswered(ReferralAnswered {
+            referral: c.referral,
+            zone: c.zone.clone(),
             agency: agency.clone(),
-            accepted,
-            answer: answer.clone(),
-        };
-        Ok(Outcome::one(event, referral))
+            accepted: c.accepted,
+            answer: c.answer.clone(),
+        });
+        Ok(Outcome::one(event, c.referral))
     }
 }

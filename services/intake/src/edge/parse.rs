@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use saman_domain::calendar::{self, Day};
-use saman_domain::command::{Decision, Meta};
+use saman_domain::command::{self, Decision, Meta};
 use saman_domain::event::{Goal, ProgrammeDates};
 use saman_domain::values::*;
 use saman_domain::{Actor, Command, CommandBody};
@@ -400,9 +400,9 @@ pub fn bulkiest_field(request: &Request) -> &'static str {
 /// value has recorded its violation) is evaluated before any is taken, so that one refusal
 /// names every bad field of a request, not only the first; then the variant, or `None`.
 macro_rules! all_of {
-    ($variant:path { $($field:ident: $parsed:expr),+ $(,)? }) => {{
+    ($command:ident { $($field:ident: $parsed:expr),+ $(,)? }) => {{
         $(let $field = $parsed;)+
-        $variant { $($field: $field?),+ }
+        CommandBody::$command(command::$command { $($field: $field?),+ })
     }};
 }
 
@@ -456,33 +456,33 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                     })
                     .collect()
             };
-            CommandBody::RegisterZone {
+            CommandBody::RegisterZone(command::RegisterZone {
                 code: code?,
                 name: name?,
                 goals: goals.into_iter().collect::<Option<_>>()?,
-            }
+            })
         }
-        Request::RegisterAgency(r) => all_of!(CommandBody::RegisterAgency {
+        Request::RegisterAgency(r) => all_of!(RegisterAgency {
             code: v.field("code", AgencyCode::parse(&r.code)),
             name: names(v, "", &r.name_fa, &r.name_en),
         }),
-        Request::RecordApprovedNgo(r) => all_of!(CommandBody::RecordApprovedNgo {
+        Request::RecordApprovedNgo(r) => all_of!(RecordApprovedNgo {
             code: v.field("code", NgoCode::parse(&r.code)),
             name: names(v, "", &r.name_fa, &r.name_en),
             ministry_approval_ref: v
                 .field("ministry_approval_ref", required(&r.ministry_approval_ref)),
         }),
-        Request::ApproveNgoMember(r) => all_of!(CommandBody::ApproveNgoMember {
+        Request::ApproveNgoMember(r) => all_of!(ApproveNgoMember {
             ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
             member: v.field("member", MemberCode::parse(&r.member)),
             full_name: v.field("full_name", required(&r.full_name)),
         }),
-        Request::RevokeNgoMember(r) => all_of!(CommandBody::RevokeNgoMember {
+        Request::RevokeNgoMember(r) => all_of!(RevokeNgoMember {
             ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
             member: v.field("member", MemberCode::parse(&r.member)),
             reason: v.field("reason", required(&r.reason)),
         }),
-        Request::DeclareNeed(r) => all_of!(CommandBody::DeclareNeed {
+        Request::DeclareNeed(r) => all_of!(DeclareNeed {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             approach: v.field("approach", approach(r.approach)),
             title: v.field("title", required(&r.title)),
@@ -491,20 +491,20 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                 .field("households_affected", Count::parse(r.households_affected)),
             priority: v.field("priority", priority(r.priority)),
         }),
-        Request::ReferNeed(r) => all_of!(CommandBody::ReferNeed {
+        Request::ReferNeed(r) => all_of!(ReferNeed {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             need: v.field("need_id", NeedId::parse(&r.need_id)),
             agency: v.field("agency", AgencyCode::parse(&r.agency)),
             note: v.field("note", optional(&r.note)),
         }),
-        Request::ReportSocialActivity(r) => all_of!(CommandBody::ReportSocialActivity {
+        Request::ReportSocialActivity(r) => all_of!(ReportSocialActivity {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             title: v.field("title", required(&r.title)),
             description: v.field("description", optional(&r.description)),
             participants: v.field("participants", Count::parse(r.participants)),
             held_on: v.field("held_on", day(&r.held_on)),
         }),
-        Request::AnswerReferral(r) => all_of!(CommandBody::AnswerReferral {
+        Request::AnswerReferral(r) => all_of!(AnswerReferral {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             referral: v.field("referral_id", ReferralId::parse(&r.referral_id)),
             accepted: Some(r.accepted),
@@ -539,7 +539,7 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             if let (Some(start), Some(end)) = (start, end) {
                 v.check(saman_domain::decide::check_plan(start, end));
             }
-            CommandBody::SubmitProposal {
+            CommandBody::SubmitProposal(command::SubmitProposal {
                 zone: zone?,
                 needs: needs.into_iter().collect::<Option<_>>()?,
                 approach: approach?,
@@ -547,7 +547,7 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                 budget: budget?,
                 planned_start: start?,
                 planned_end: end?,
-            }
+            })
         }
         Request::DecideProposal(r) => {
             let zone = v.field("zone", ZoneCode::parse(&r.zone));
@@ -570,11 +570,11 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                     None
                 }
             };
-            CommandBody::DecideProposal {
+            CommandBody::DecideProposal(command::DecideProposal {
                 zone: zone?,
                 proposal: proposal?,
                 decision: decision?,
-            }
+            })
         }
         Request::FileSupervisionReport(r) => {
             let ngo = v.field("ngo", NgoCode::parse(&r.ngo));
@@ -585,14 +585,14 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             };
             let findings = v.field("findings", Text::required(&r.findings, Text::LONG));
             let rating = v.field("rating", Rating::parse(r.rating));
-            CommandBody::FileSupervisionReport {
+            CommandBody::FileSupervisionReport(command::FileSupervisionReport {
                 ngo: ngo?,
                 zone: zone?,
                 findings: findings?,
                 rating: rating?,
-            }
+            })
         }
-        Request::ReportProgress(r) => all_of!(CommandBody::ReportProgress {
+        Request::ReportProgress(r) => all_of!(ReportProgress {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             proposal: v.field("proposal_id", ProposalId::parse(&r.proposal_id)),
             percent: v.field("percent", Percent::parse(r.percent)),
@@ -600,7 +600,7 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             as_of: v.field("as_of", optional_day(&r.as_of)),
             correction: v.field("correction", optional(&r.correction)),
         }),
-        Request::CompleteProject(r) => all_of!(CommandBody::CompleteProject {
+        Request::CompleteProject(r) => all_of!(CompleteProject {
             zone: v.field("zone", ZoneCode::parse(&r.zone)),
             proposal: v.field("proposal_id", ProposalId::parse(&r.proposal_id)),
             completed_on: v.field("completed_on", optional_day(&r.completed_on)),

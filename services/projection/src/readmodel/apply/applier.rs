@@ -14,6 +14,7 @@
 //! whose approval has not arrived yet is still applied, while a need in a zone that is
 //! not registered is parked (the zone's own stream registers it first).
 
+use saman_domain::event::AgencyRegistered;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -144,21 +145,23 @@ impl Applier {
         };
         match event {
             E::ProgrammeDatesSet(dates) => self.programme_dates_set(&meta, dates),
-            E::AgencyRegistered { code, name } => self.agency_registered(&meta, code, name),
-            E::NgoApproved { .. }
-            | E::NgoMemberApproved { .. }
-            | E::NgoMemberRevoked { .. }
-            | E::SupervisionReportFiled { .. } => self.ngo_stream(&meta, event),
-            E::ZoneRegistered { .. }
-            | E::NeedDeclared { .. }
-            | E::NeedReferred { .. }
-            | E::ReferralAnswered { .. }
-            | E::SocialActivityReported { .. } => self.zone_stream(&meta, event),
-            E::ProposalSubmitted { .. }
-            | E::ProposalApproved { .. }
-            | E::ProposalRejected { .. }
-            | E::ProgressReported { .. }
-            | E::ProjectCompleted { .. } => self.proposal_stream(&meta, event),
+            E::AgencyRegistered(AgencyRegistered { code, name }) => {
+                self.agency_registered(&meta, code, name)
+            }
+            E::NgoApproved(_)
+            | E::NgoMemberApproved(_)
+            | E::NgoMemberRevoked(_)
+            | E::SupervisionReportFiled(_) => self.ngo_stream(&meta, event),
+            E::ZoneRegistered(_)
+            | E::NeedDeclared(_)
+            | E::NeedReferred(_)
+            | E::ReferralAnswered(_)
+            | E::SocialActivityReported(_) => self.zone_stream(&meta, event),
+            E::ProposalSubmitted(_)
+            | E::ProposalApproved(_)
+            | E::ProposalRejected(_)
+            | E::ProgressReported(_)
+            | E::ProjectCompleted(_) => self.proposal_stream(&meta, event),
         }
     }
 

@@ -2,6 +2,10 @@
 //! ([`Wanted`] -> [`Known`]), and what was applied or parked before (redeliveries,
 //! duplicates, conflicts).
 
+use saman_domain::event::{
+    NeedDeclared, NeedReferred, ProgressReported, ProjectCompleted, ProposalApproved,
+    ProposalRejected, ProposalSubmitted, ReferralAnswered, SocialActivityReported, ZoneRegistered,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use saman_contract::PublishedEvent;
@@ -32,62 +36,64 @@ impl Wanted {
             w.zones.insert(z.to_string());
         };
         match &published.event {
-            Some(E::ZoneRegistered { code, .. }) => zone(self, code),
-            Some(E::NeedDeclared { need, zone: z, .. }) => {
+            Some(E::ZoneRegistered(ZoneRegistered { code, .. })) => zone(self, code),
+            Some(E::NeedDeclared(NeedDeclared { need, zone: z, .. })) => {
                 zone(self, z);
                 self.needs.insert(need.clone());
             }
-            Some(E::NeedReferred {
+            Some(E::NeedReferred(NeedReferred {
                 referral,
                 zone: z,
                 need,
                 ..
-            }) => {
+            })) => {
                 zone(self, z);
                 self.needs.insert(need.clone());
                 self.referrals.insert(referral.clone());
             }
-            Some(E::ReferralAnswered {
+            Some(E::ReferralAnswered(ReferralAnswered {
                 referral, zone: z, ..
-            }) => {
+            })) => {
                 zone(self, z);
                 self.referrals.insert(referral.clone());
             }
-            Some(E::SocialActivityReported { zone: z, .. }) => zone(self, z),
-            Some(E::ProposalSubmitted {
+            Some(E::SocialActivityReported(SocialActivityReported { zone: z, .. })) => {
+                zone(self, z)
+            }
+            Some(E::ProposalSubmitted(ProposalSubmitted {
                 proposal,
                 zone: z,
                 needs,
                 ..
-            }) => {
+            })) => {
                 zone(self, z);
                 self.proposals.insert(proposal.clone());
                 self.needs.extend(needs.iter().cloned());
             }
             Some(
-                E::ProposalApproved {
+                E::ProposalApproved(ProposalApproved {
                     proposal, zone: z, ..
-                }
-                | E::ProposalRejected {
+                })
+                | E::ProposalRejected(ProposalRejected {
                     proposal, zone: z, ..
-                }
-                | E::ProgressReported {
+                })
+                | E::ProgressReported(ProgressReported {
                     proposal, zone: z, ..
-                }
-                | E::ProjectCompleted {
+                })
+                | E::ProjectCompleted(ProjectCompleted {
                     proposal, zone: z, ..
-                },
+                }),
             ) => {
                 zone(self, z);
                 self.proposals.insert(proposal.clone());
             }
             Some(
                 E::ProgrammeDatesSet(_)
-                | E::AgencyRegistered { .. }
-                | E::NgoApproved { .. }
-                | E::NgoMemberApproved { .. }
-                | E::NgoMemberRevoked { .. }
-                | E::SupervisionReportFiled { .. },
+                | E::AgencyRegistered(_)
+                | E::NgoApproved(_)
+                | E::NgoMemberApproved(_)
+                | E::NgoMemberRevoked(_)
+                | E::SupervisionReportFiled(_),
             )
             | None => {}
         }

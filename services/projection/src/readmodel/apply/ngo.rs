@@ -2,6 +2,9 @@
 
 use saman_contract::PublishedEvent;
 use saman_domain::StreamId;
+use saman_domain::event::{
+    NgoApproved, NgoMemberApproved, NgoMemberRevoked, SupervisionReportFiled,
+};
 use saman_domain::values::{Names, NgoCode, Text};
 
 use super::applier::{Applied, Applier, Meta, own_stream};
@@ -13,21 +16,22 @@ impl Applier {
     pub(super) fn ngo_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
-            E::NgoApproved {
+            E::NgoApproved(NgoApproved {
                 code,
                 name,
                 ministry_approval_ref,
-            } => self.ngo_approved(meta, code, name, ministry_approval_ref),
-            E::NgoMemberApproved { ngo, .. } | E::NgoMemberRevoked { ngo, .. } => {
+            }) => self.ngo_approved(meta, code, name, ministry_approval_ref),
+            E::NgoMemberApproved(NgoMemberApproved { ngo, .. })
+            | E::NgoMemberRevoked(NgoMemberRevoked { ngo, .. }) => {
                 own_stream(meta, StreamId::Ngo(ngo.clone()))
             }
-            E::SupervisionReportFiled {
+            E::SupervisionReportFiled(SupervisionReportFiled {
                 report,
                 ngo,
                 zone,
                 rating,
                 ..
-            } => {
+            }) => {
                 own_stream(meta, StreamId::Ngo(ngo.clone()))?;
                 self.changes
                     .supervision

@@ -2,6 +2,7 @@
 
 use saman_contract::PublishedEvent;
 use saman_domain::Day;
+use saman_domain::event::{AsText, ProgressReported, ProposalSubmitted};
 use saman_domain::values::{Text, ZoneCode};
 
 use super::applier::{Applied, Applier, Meta, Refused};
@@ -13,90 +14,21 @@ impl Applier {
     pub(super) fn proposal_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
-            E::ProposalSubmitted {
-                proposal,
-                zone,
-                agency,
-                needs,
-                approach,
-                title,
-                budget,
-                planned_start,
-                planned_end,
-                late,
-            } => {
-                self.zone_event(meta, zone)?;
-                if self.known.proposals.contains_key(proposal) {
-                    return Err(format!("proposal {proposal} is already submitted"));
-                }
-                let mut need_ids: Vec<&String> = needs.iter().collect();
-                need_ids.sort_unstable();
-                need_ids.dedup();
-                for need in &need_ids {
-                    self.need_in_zone(need, zone)?;
-                }
-                let budget_rials = budget.get();
-                if i64::try_from(budget_rials).is_err() {
-                    return Err(format!("budget {budget_rials} rials is out of range"));
-                }
-                self.known.proposals.insert(
-                    proposal.clone(),
-                    ProposalRow {
-                        proposal_id: proposal.clone(),
-                        zone: zone.to_string(),
-                        agency: agency.to_string(),
-                        approach: *approach,
-                        title: title.to_string(),
-                        budget_rials,
-                        planned_start: *planned_start,
-                        planned_end: *planned_end,
-                        late: *late,
-                        submitted_at_us: meta.occurred_at_us,
-                        submitted_day: meta.day,
-                        stream_version: meta.published.version,
-                        status: Status::Pending,
-                        decided_day: None,
-                        decided_version: None,
-                        completed_on: None,
-                    },
-                );
-                self.changes.proposals.insert(proposal.clone());
-                self.changes
-                    .proposal_needs
-                    .extend(need_ids.into_iter().map(|need| ProposalNeedRow {
-                        proposal_id: proposal.clone(),
-                        need_id: need.clone(),
-                        zone: zone.to_string(),
-                    }));
-                let what = sentences::proposal_submitted(
-                    &meta.who,
-                    title,
-                    *approach,
-                    budget_rials,
-                    needs.len(),
-                    *late,
-                );
-                self.timeline(meta, zone, what);
-                Ok(())
+            E::ProposalSubmitted(e) => self.proposal_submitted(meta, e),
+            E::ProposalApproved(e) => {
+                self.proposal_decided(meta, &e.zone, &e.proposal, Status::Approved, &e.reason)
             }
-            E::ProposalApproved {
-                proposal,
-                zone,
-                reason,
-            } => self.proposal_decided(meta, zone, proposal, Status::Approved, reason),
-            E::ProposalRejected {
-                proposal,
-                zone,
-                reason,
-            } => self.proposal_decided(meta, zone, proposal, Status::Rejected, reason),
-            E::ProgressReported {
+            E::ProposalRejected(e) => {
+                self.proposal_decided(meta, &e.zone, &e.proposal, Status::Rejected, &e.reason)
+            }
+            E::ProgressReported(ProgressReported {
                 proposal,
                 zone,
                 percent,
                 as_of,
                 correction,
                 ..
-            } => {
+            }) => {
                 self.zone_event(meta, zone)?;
                 let title = self.project_in_zone(proposal, zone)?.title.clone();
                 let percent = u32::from(percent.get());
@@ -113,14 +45,67 @@ impl Applier {
                 self.timeline(meta, zone, what);
                 Ok(())
             }
-            E::ProjectCompleted {
-                proposal,
-                zone,
-                completed_on,
-                ..
-            } => self.project_completed(meta, zone, proposal, *completed_on),
+            E::ProjectCompleted(e) => {
+                self.project_completed(meta, &e.zone, &e.proposal, e.completed_on)
+            }
             _ => unreachable!("proposal_stream of another event"),
         }
+    }
+
+    fn proposal_submitted(&mut self, meta: &Meta<'_>, e: &ProposalSubmitted<AsText>) -> Applied {
+        self.zone_event(meta, &e.zone)?;
+        if self.known.proposals.contains_key(&e.proposal) {
+            return Err(format!("proposal {} is already submitted", e.proposal));
+        }
+        let mut need_ids: Vec<&String> = e.needs.iter().collect();
+        need_ids.sort_unstable();
+        need_ids.dedup();
+        for need in &need_ids {
+            self.need_in_zone(need, &e.zone)?;
+        }
+        let budget_rials = e.budget.get();
+        if i64::try_from(budget_rials).is_err() {
+            return Err(format!("budget {budget_rials} rials is out of range"));
+        }
+        self.known.proposals.insert(
+            e.proposal.clone(),
+            ProposalRow {
+                proposal_id: e.proposal.clone(),
+                zone: e.zone.to_string(),
+                agency: e.agency.to_string(),
+                approach: e.approach,
+                title: e.title.to_string(),
+                budget_rials,
+                planned_start: e.planned_start,
+                planned_end: e.planned_end,
+                late: e.late,
+                submitted_at_us: meta.occurred_at_us,
+                submitted_day: meta.day,
+                stream_version: meta.published.version,
+                status: Status::Pending,
+                decided_day: None,
+                decided_version: None,
+                completed_on: None,
+            },
+        );
+        self.changes.proposals.insert(e.proposal.clone());
+        self.changes
+            .proposal_needs
+            .extend(need_ids.into_iter().map(|need| ProposalNeedRow {
+                proposal_id: e.proposal.clone(),
+                need_id: need.clone(),
+                zone: e.zone.to_string(),
+            }));
+        let what = sentences::proposal_submitted(
+            &meta.who,
+            &e.title,
+            e.approach,
+            budget_rials,
+            e.needs.len(),
+            e.late,
+        );
+        self.timeline(meta, &e.zone, what);
+        Ok(())
     }
 
     fn proposal_in_zone(

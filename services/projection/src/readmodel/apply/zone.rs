@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use saman_contract::PublishedEvent;
 use saman_domain::StreamId;
-use saman_domain::event::Goal;
+use saman_domain::event::{
+    AsText, Goal, NeedDeclared, NeedReferred, ReferralAnswered, SocialActivityReported,
+    ZoneRegistered,
+};
 use saman_domain::values::{Names, ZoneCode};
 
 use super::applier::{Applied, Applier, Meta, Refused, own_stream};
@@ -18,96 +21,18 @@ impl Applier {
     pub(super) fn zone_stream(&mut self, meta: &Meta<'_>, event: &PublishedEvent) -> Applied {
         use PublishedEvent as E;
         match event {
-            E::ZoneRegistered { code, name, goals } => {
+            E::ZoneRegistered(ZoneRegistered { code, name, goals }) => {
                 self.zone_registered(meta, code, name, goals)
             }
-            E::NeedDeclared {
-                need,
-                zone,
-                ngo,
-                member,
-                approach,
-                title,
-                households_affected,
-                late,
-                ..
-            } => {
-                self.zone_event(meta, zone)?;
-                if self.known.needs.contains_key(need) {
-                    return Err(format!("need {need} is already declared"));
-                }
-                self.known.needs.insert(
-                    need.clone(),
-                    NeedRef {
-                        zone: zone.to_string(),
-                        title: title.to_string(),
-                    },
-                );
-                self.changes.needs.push(NeedRow {
-                    need_id: need.clone(),
-                    zone: zone.to_string(),
-                    ngo: ngo.to_string(),
-                    member: member.to_string(),
-                    approach: *approach,
-                    title: title.to_string(),
-                    households: households_affected.get(),
-                    late: *late,
-                    declared_at_us: meta.occurred_at_us,
-                    declared_day: meta.day,
-                    stream_version: meta.published.version,
-                });
-                let what = sentences::need_declared(
-                    &meta.who,
-                    title,
-                    *approach,
-                    households_affected.get(),
-                    *late,
-                );
-                self.timeline(meta, zone, what);
-                Ok(())
-            }
-            E::NeedReferred {
-                referral,
-                zone,
-                need,
-                agency,
-                ngo,
-                member,
-                ..
-            } => {
-                self.zone_event(meta, zone)?;
-                let title = self.need_in_zone(need, zone)?.title.clone();
-                if self.known.referrals.contains_key(referral) {
-                    return Err(format!("referral {referral} already exists"));
-                }
-                self.known.referrals.insert(
-                    referral.clone(),
-                    ReferralRow {
-                        referral_id: referral.clone(),
-                        zone: zone.to_string(),
-                        need_id: need.clone(),
-                        agency: agency.to_string(),
-                        ngo: ngo.to_string(),
-                        member: member.to_string(),
-                        referred_at_us: meta.occurred_at_us,
-                        referred_day: meta.day,
-                        answered_at_us: None,
-                        answered_day: None,
-                        accepted: None,
-                    },
-                );
-                self.changes.referrals.insert(referral.clone());
-                let what = sentences::need_referred(&meta.who, agency, &title);
-                self.timeline(meta, zone, what);
-                Ok(())
-            }
-            E::ReferralAnswered {
+            E::NeedDeclared(e) => self.need_declared(meta, e),
+            E::NeedReferred(e) => self.need_referred(meta, e),
+            E::ReferralAnswered(ReferralAnswered {
                 referral: referral_id,
                 zone,
                 agency,
                 accepted,
                 answer,
-            } => {
+            }) => {
                 self.zone_event(meta, zone)?;
                 let referral = match self.known.referrals.get(referral_id) {
                     Some(r) if r.zone != zone.as_str() => {
@@ -145,7 +70,7 @@ impl Applier {
                 self.timeline(meta, zone, what);
                 Ok(())
             }
-            E::SocialActivityReported {
+            E::SocialActivityReported(SocialActivityReported {
                 activity,
                 zone,
                 ngo,
@@ -154,7 +79,7 @@ impl Applier {
                 participants,
                 held_on,
                 ..
-            } => {
+            }) => {
                 self.zone_event(meta, zone)?;
                 self.changes
                     .activities
@@ -176,6 +101,70 @@ impl Applier {
             }
             _ => unreachable!("zone_stream of another stream's event"),
         }
+    }
+
+    fn need_declared(&mut self, meta: &Meta<'_>, e: &NeedDeclared<AsText>) -> Applied {
+        self.zone_event(meta, &e.zone)?;
+        if self.known.needs.contains_key(&e.need) {
+            return Err(format!("need {} is already declared", e.need));
+        }
+        self.known.needs.insert(
+            e.need.clone(),
+            NeedRef {
+                zone: e.zone.to_string(),
+                title: e.title.to_string(),
+            },
+        );
+        self.changes.needs.push(NeedRow {
+            need_id: e.need.clone(),
+            zone: e.zone.to_string(),
+            ngo: e.ngo.to_string(),
+            member: e.member.to_string(),
+            approach: e.approach,
+            title: e.title.to_string(),
+            households: e.households_affected.get(),
+            late: e.late,
+            declared_at_us: meta.occurred_at_us,
+            declared_day: meta.day,
+            stream_version: meta.published.version,
+        });
+        let what = sentences::need_declared(
+            &meta.who,
+            &e.title,
+            e.approach,
+            e.households_affected.get(),
+            e.late,
+        );
+        self.timeline(meta, &e.zone, what);
+        Ok(())
+    }
+
+    fn need_referred(&mut self, meta: &Meta<'_>, e: &NeedReferred<AsText>) -> Applied {
+        self.zone_event(meta, &e.zone)?;
+        let title = self.need_in_zone(&e.need, &e.zone)?.title.clone();
+        if self.known.referrals.contains_key(&e.referral) {
+            return Err(format!("referral {} already exists", e.referral));
+        }
+        self.known.referrals.insert(
+            e.referral.clone(),
+            ReferralRow {
+                referral_id: e.referral.clone(),
+                zone: e.zone.to_string(),
+                need_id: e.need.clone(),
+                agency: e.agency.to_string(),
+                ngo: e.ngo.to_string(),
+                member: e.member.to_string(),
+                referred_at_us: meta.occurred_at_us,
+                referred_day: meta.day,
+                answered_at_us: None,
+                answered_day: None,
+                accepted: None,
+            },
+        );
+        self.changes.referrals.insert(e.referral.clone());
+        let what = sentences::need_referred(&meta.who, &e.agency, &title);
+        self.timeline(meta, &e.zone, what);
+        Ok(())
     }
 
     fn zone_registered(
