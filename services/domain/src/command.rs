@@ -6,11 +6,14 @@ use jiff::Timestamp;
 
 use crate::actor::{Actor, Principal};
 use crate::calendar::Day;
-use crate::event::{Goal, ProgrammeDates};
+use crate::event::{
+    AgencyRegistered, NgoApproved, NgoMemberApproved, NgoMemberRevoked, ProgrammeDates,
+    ZoneRegistered,
+};
 use crate::time::Vouch;
 use crate::values::{
-    AgencyCode, Approach, Count, MemberCode, Names, NeedId, NgoCode, Percent, Priority, ProposalId,
-    Rating, ReferralId, Rials, SubmissionId, Text, ZoneCode,
+    AgencyCode, Approach, Count, NeedId, NgoCode, Percent, Priority, ProposalId, Rating,
+    ReferralId, Rials, SubmissionId, Text, ZoneCode,
 };
 
 /// What every command carries besides its body.
@@ -50,16 +53,17 @@ pub enum Decision {
     Reject { reason: Text },
 }
 
-/// What a command asks for. Each variant holds a struct of its own, so that the rule
-/// that decides it takes one value (`c.zone`) instead of every field.
+/// What a command asks for. Each variant holds a struct, so that the rule that decides
+/// it takes one value (`c.zone`). A command that asks for a fact to be recorded as it
+/// is (the programme's dates, a registration, an approval) holds the event it becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandBody {
     SetProgrammeDates(ProgrammeDates),
-    RegisterZone(RegisterZone),
-    RegisterAgency(RegisterAgency),
-    RecordApprovedNgo(RecordApprovedNgo),
-    ApproveNgoMember(ApproveNgoMember),
-    RevokeNgoMember(RevokeNgoMember),
+    RegisterZone(ZoneRegistered),
+    RegisterAgency(AgencyRegistered),
+    RecordApprovedNgo(NgoApproved),
+    ApproveNgoMember(NgoMemberApproved),
+    RevokeNgoMember(NgoMemberRevoked),
     DeclareNeed(DeclareNeed),
     ReferNeed(ReferNeed),
     ReportSocialActivity(ReportSocialActivity),
@@ -69,40 +73,6 @@ pub enum CommandBody {
     FileSupervisionReport(FileSupervisionReport),
     ReportProgress(ReportProgress),
     CompleteProject(CompleteProject),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisterZone {
-    pub code: ZoneCode,
-    pub name: Names,
-    pub goals: Vec<Goal>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisterAgency {
-    pub code: AgencyCode,
-    pub name: Names,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordApprovedNgo {
-    pub code: NgoCode,
-    pub name: Names,
-    pub ministry_approval_ref: Text,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApproveNgoMember {
-    pub ngo: NgoCode,
-    pub member: MemberCode,
-    pub full_name: Text,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevokeNgoMember {
-    pub ngo: NgoCode,
-    pub member: MemberCode,
-    pub reason: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -363,7 +363,7 @@ fn the_programme_office_registers_a_zone_with_its_goals() {
         .when(
             office(),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone(command::RegisterZone {
+            CommandBody::RegisterZone(ZoneRegistered {
                 code: zone("zone-03"),
                 name: names("منطقه ۳", "Zone 03"),
                 goals: vec![
@@ -384,7 +384,7 @@ fn only_the_programme_office_registers_zones() {
         given(vec![]).when(
             ngo_member("ngo-01", "m-001"),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone(command::RegisterZone {
+            CommandBody::RegisterZone(ZoneRegistered {
                 code: zone("zone-03"),
                 name: names("منطقه ۳", "Zone 03"),
                 goals: vec![goal("water", Approach::Infrastructural)],
@@ -401,7 +401,7 @@ fn a_zone_is_registered_once() {
         .when(
             office(),
             "2018-03-18T10:00:00+03:30",
-            CommandBody::RegisterZone(command::RegisterZone {
+            CommandBody::RegisterZone(ZoneRegistered {
                 code: zone("zone-01"),
                 name: names("منطقه", "Zone"),
                 goals: vec![goal("water", Approach::Infrastructural)],
@@ -414,7 +414,7 @@ fn a_zone_is_registered_once() {
 #[test]
 fn a_zone_without_goals_or_with_a_goal_twice_is_refused() {
     let register = |goals| {
-        CommandBody::RegisterZone(command::RegisterZone {
+        CommandBody::RegisterZone(ZoneRegistered {
             code: zone("zone-09"),
             name: names("منطقه", "Zone"),
             goals,
@@ -448,7 +448,7 @@ fn programme_dates_must_be_in_order() {
 }
 
 fn approve_member(m: &str) -> CommandBody {
-    CommandBody::ApproveNgoMember(command::ApproveNgoMember {
+    CommandBody::ApproveNgoMember(NgoMemberApproved {
         ngo: ngo("ngo-01"),
         member: member(m),
         full_name: text("Member"),
@@ -457,7 +457,7 @@ fn approve_member(m: &str) -> CommandBody {
 
 #[test]
 fn a_member_is_approved_once_and_revoked_once() {
-    let revoke = CommandBody::RevokeNgoMember(command::RevokeNgoMember {
+    let revoke = CommandBody::RevokeNgoMember(NgoMemberRevoked {
         ngo: ngo("ngo-01"),
         member: member("m-002"),
         reason: text("again"),
@@ -487,7 +487,7 @@ fn members_are_approved_only_in_recorded_ngos() {
         given(registered()).when(
             office(),
             "2018-03-18T10:00:00Z",
-            CommandBody::ApproveNgoMember(command::ApproveNgoMember {
+            CommandBody::ApproveNgoMember(NgoMemberApproved {
                 ngo: ngo("ngo-77"),
                 member: member("m-001"),
                 full_name: text("Member"),

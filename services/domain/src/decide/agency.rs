@@ -2,20 +2,15 @@
 
 use super::guards::programme_office;
 use super::{Outcome, Rules};
-use crate::command::RegisterAgency;
 use crate::error::DomainError;
 use crate::event::{AgencyRegistered, Event};
 
 impl Rules<'_> {
-    pub(super) fn register_agency(&self, c: &RegisterAgency) -> Result<Outcome, DomainError> {
+    pub(super) fn register_agency(&self, c: &AgencyRegistered) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "register an executive agency")?;
         if self.world.agencies.contains_key(&c.code) {
             return Err(DomainError::already_exists("code", "agency", &c.code));
         }
-        let event = Event::AgencyRegistered(AgencyRegistered {
-            code: c.code.clone(),
-            name: c.name.clone(),
-        });
-        Ok(Outcome::one(event, &c.code))
+        Ok(Outcome::one(Event::AgencyRegistered(c.clone()), &c.code))
     }
 }

@@ -3,7 +3,7 @@
 
 use super::guards::{county_supervisor, programme_office};
 use super::{Outcome, Rules};
-use crate::command::{ApproveNgoMember, FileSupervisionReport, RecordApprovedNgo, RevokeNgoMember};
+use crate::command::FileSupervisionReport;
 use crate::error::DomainError;
 use crate::event::{
     Event, NgoApproved, NgoMemberApproved, NgoMemberRevoked, SupervisionReportFiled,
@@ -12,23 +12,15 @@ use crate::values::ReportId;
 use crate::world::MemberStatus;
 
 impl Rules<'_> {
-    pub(super) fn record_approved_ngo(
-        &self,
-        c: &RecordApprovedNgo,
-    ) -> Result<Outcome, DomainError> {
+    pub(super) fn record_approved_ngo(&self, c: &NgoApproved) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "record a Ministry-approved NGO")?;
         if self.world.ngos.contains_key(&c.code) {
             return Err(DomainError::already_exists("code", "NGO", &c.code));
         }
-        let event = Event::NgoApproved(NgoApproved {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            ministry_approval_ref: c.ministry_approval_ref.clone(),
-        });
-        Ok(Outcome::one(event, &c.code))
+        Ok(Outcome::one(Event::NgoApproved(c.clone()), &c.code))
     }
 
-    pub(super) fn approve_ngo_member(&self, c: &ApproveNgoMember) -> Result<Outcome, DomainError> {
+    pub(super) fn approve_ngo_member(&self, c: &NgoMemberApproved) -> Result<Outcome, DomainError> {
         let (ngo, member) = (&c.ngo, &c.member);
         programme_office(&self.meta.actor, "approve an NGO member")?;
         let found = self.world.ngo_named(ngo, "ngo")?;
@@ -38,15 +30,10 @@ impl Rules<'_> {
                 format!("member {member} of NGO {ngo} is already approved"),
             ));
         }
-        let event = Event::NgoMemberApproved(NgoMemberApproved {
-            ngo: ngo.clone(),
-            member: member.clone(),
-            full_name: c.full_name.clone(),
-        });
-        Ok(Outcome::one(event, member))
+        Ok(Outcome::one(Event::NgoMemberApproved(c.clone()), member))
     }
 
-    pub(super) fn revoke_ngo_member(&self, c: &RevokeNgoMember) -> Result<Outcome, DomainError> {
+    pub(super) fn revoke_ngo_member(&self, c: &NgoMemberRevoked) -> Result<Outcome, DomainError> {
         let (ngo, member) = (&c.ngo, &c.member);
         programme_office(&self.meta.actor, "revoke an NGO member")?;
         let found = self.world.ngo_named(ngo, "ngo")?;
@@ -60,12 +47,7 @@ impl Rules<'_> {
             }
             Some(MemberStatus::Approved) => {}
         }
-        let event = Event::NgoMemberRevoked(NgoMemberRevoked {
-            ngo: ngo.clone(),
-            member: member.clone(),
-            reason: c.reason.clone(),
-        });
-        Ok(Outcome::one(event, member))
+        Ok(Outcome::one(Event::NgoMemberRevoked(c.clone()), member))
     }
 
     pub(super) fn file_supervision_report(

@@ -5,7 +5,7 @@
 use super::guards::{ACTOR_AGENCY, programme_office, shown};
 use super::{Outcome, Rules};
 use crate::calendar::Day;
-use crate::command::{AnswerReferral, DeclareNeed, ReferNeed, RegisterZone, ReportSocialActivity};
+use crate::command::{AnswerReferral, DeclareNeed, ReferNeed, ReportSocialActivity};
 use crate::error::DomainError;
 use crate::event::{
     Event, NeedDeclared, NeedReferred, ReferralAnswered, SocialActivityReported, ZoneRegistered,
@@ -13,7 +13,7 @@ use crate::event::{
 use crate::values::{ActivityId, NeedId, ReferralId};
 
 impl Rules<'_> {
-    pub(super) fn register_zone(&self, c: &RegisterZone) -> Result<Outcome, DomainError> {
+    pub(super) fn register_zone(&self, c: &ZoneRegistered) -> Result<Outcome, DomainError> {
         programme_office(&self.meta.actor, "register a zone")?;
         if self.world.zones.contains_key(&c.code) {
             return Err(DomainError::already_exists("code", "zone", &c.code));
@@ -32,12 +32,7 @@ impl Rules<'_> {
                 ));
             }
         }
-        let event = Event::ZoneRegistered(ZoneRegistered {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            goals: c.goals.to_vec(),
-        });
-        Ok(Outcome::one(event, &c.code))
+        Ok(Outcome::one(Event::ZoneRegistered(c.clone()), &c.code))
     }
 
     pub(super) fn declare_need(&self, c: &DeclareNeed) -> Result<Outcome, DomainError> {

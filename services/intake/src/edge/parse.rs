@@ -5,7 +5,10 @@
 use jiff::Timestamp;
 use saman_domain::calendar::{self, Day};
 use saman_domain::command::{self, Decision, Meta};
-use saman_domain::event::{Goal, ProgrammeDates};
+use saman_domain::event::{
+    AgencyRegistered, Goal, NgoApproved, NgoMemberApproved, NgoMemberRevoked, ProgrammeDates,
+    ZoneRegistered,
+};
 use saman_domain::values::*;
 use saman_domain::{Actor, Command, CommandBody};
 use saman_proto::events::v1 as events;
@@ -398,11 +401,16 @@ pub fn bulkiest_field(request: &Request) -> &'static str {
 
 /// `all_of!(Variant { field: parsed, ... })`: every `parsed` (an `Option`, `None` once a bad
 /// value has recorded its violation) is evaluated before any is taken, so that one refusal
-/// names every bad field of a request, not only the first; then the variant, or `None`.
+/// names every bad field of a request, not only the first; then the command, or `None`.
+/// The payload is the command struct of the same name, or the one named in parentheses
+/// (`all_of!(RegisterAgency(AgencyRegistered) { ... })`, a command that holds its event).
 macro_rules! all_of {
-    ($command:ident { $($field:ident: $parsed:expr),+ $(,)? }) => {{
+    ($command:ident { $($field:ident: $parsed:expr),+ $(,)? }) => {
+        all_of!($command(command::$command) { $($field: $parsed),+ })
+    };
+    ($command:ident($($payload:ident)::+) { $($field:ident: $parsed:expr),+ $(,)? }) => {{
         $(let $field = $parsed;)+
-        CommandBody::$command(command::$command { $($field: $field?),+ })
+        CommandBody::$command($($payload)::+ { $($field: $field?),+ })
     }};
 }
 
@@ -456,28 +464,28 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
                     })
                     .collect()
             };
-            CommandBody::RegisterZone(command::RegisterZone {
+            CommandBody::RegisterZone(ZoneRegistered {
                 code: code?,
                 name: name?,
                 goals: goals.into_iter().collect::<Option<_>>()?,
             })
         }
-        Request::RegisterAgency(r) => all_of!(RegisterAgency {
+        Request::RegisterAgency(r) => all_of!(RegisterAgency(AgencyRegistered) {
             code: v.field("code", AgencyCode::parse(&r.code)),
             name: names(v, "", &r.name_fa, &r.name_en),
         }),
-        Request::RecordApprovedNgo(r) => all_of!(RecordApprovedNgo {
+        Request::RecordApprovedNgo(r) => all_of!(RecordApprovedNgo(NgoApproved) {
             code: v.field("code", NgoCode::parse(&r.code)),
             name: names(v, "", &r.name_fa, &r.name_en),
             ministry_approval_ref: v
                 .field("ministry_approval_ref", required(&r.ministry_approval_ref)),
         }),
-        Request::ApproveNgoMember(r) => all_of!(ApproveNgoMember {
+        Request::ApproveNgoMember(r) => all_of!(ApproveNgoMember(NgoMemberApproved) {
             ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
             member: v.field("member", MemberCode::parse(&r.member)),
             full_name: v.field("full_name", required(&r.full_name)),
         }),
-        Request::RevokeNgoMember(r) => all_of!(RevokeNgoMember {
+        Request::RevokeNgoMember(r) => all_of!(RevokeNgoMember(NgoMemberRevoked) {
             ngo: v.field("ngo", NgoCode::parse(&r.ngo)),
             member: v.field("member", MemberCode::parse(&r.member)),
             reason: v.field("reason", required(&r.reason)),
