@@ -2,16 +2,16 @@
 //! logic: it only records what happened (the rules are in `decide.rs`), so replaying
 //! a history always gives the same state.
 
-use crate::event::{
-    AgencyRegistered, Event, Goal, NeedDeclared, NeedReferred, NgoApproved, NgoMemberApproved,
-    NgoMemberRevoked, ProgrammeDates, ProgressReported, ProjectCompleted, ProposalApproved,
-    ProposalRejected, ProposalSubmitted, ReferralAnswered, ZoneRegistered,
-};
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
 use crate::calendar::Day;
+use crate::event::{
+    AgencyRegistered, Event, Goal, NeedDeclared, NeedReferred, NgoApproved, NgoMemberApproved,
+    NgoMemberRevoked, ProgrammeDates, ProgressReported, ProjectCompleted, ProposalApproved,
+    ProposalRejected, ProposalSubmitted, ReferralAnswered, ZoneRegistered,
+};
 use crate::stream::StreamId;
 use crate::values::{
     AgencyCode, MemberCode, Names, NeedId, NgoCode, Percent, ProposalId, ReferralId, ZoneCode,

@@ -2,10 +2,6 @@
 //! projects approved proposals become: their progress and completion (streams
 //! `zone.<code>`).
 
-use crate::event::{
-    Event, ProgressReported, ProjectCompleted, ProposalApproved, ProposalRejected,
-    ProposalSubmitted,
-};
 use jiff::Timestamp;
 
 use super::guards::{ACTOR_AGENCY, county_supervisor, shown};
@@ -13,6 +9,10 @@ use super::{Outcome, Rules};
 use crate::calendar::Day;
 use crate::command::{CompleteProject, DecideProposal, Decision, ReportProgress, SubmitProposal};
 use crate::error::DomainError;
+use crate::event::{
+    Event, ProgressReported, ProjectCompleted, ProposalApproved, ProposalRejected,
+    ProposalSubmitted,
+};
 use crate::values::{AgencyCode, Percent, ProposalId, Text, ZoneCode};
 use crate::world::{Proposal, ProposalStatus, Zone};
 

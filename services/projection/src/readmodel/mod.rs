@@ -3,7 +3,7 @@
 //! `sql.rs`, where the few differences are), and the same tests run on both.
 //!
 //! Layout: [`ReadModels`] (here) opens the database and hands each call to the module of
-//! its concern: `generations` (which one is served, checkpoints, rebuilds, dumps),
+//! its concern: `answers` (what the queries answer, as plain data), `generations` (which one is served, checkpoints, rebuilds, dumps),
 //! `apply` (a batch, per aggregate), `queries` (one module per read model, returning
 //! plain results; the edges turn them into replies). `facts` holds the tables' rows, each
 //! declared once with `table!` (`table.rs`: its columns, how they are stored and read back).
@@ -34,6 +34,7 @@
 //!
 //! Migrations are embedded in the binary and run by [`ReadModels::open`].
 
+mod answers;
 mod apply;
 mod error;
 mod facts;
@@ -50,18 +51,13 @@ use saman_domain::Day;
 use saman_domain::values::ZoneCode;
 use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
+pub use answers::{
+    AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary,
+    ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, Submitter, TimelineEntry,
+    TimelinePage, ZoneProgress, ZoneSummary,
+};
 pub use error::{FailureKind, ReadModelError, SqlError};
 pub use facts::ParkKind;
-pub use queries::Names;
-pub use queries::compliance::{Compliance, Submitter};
-pub use queries::cooperation::AgencyCooperation;
-pub use queries::parked::ParkedEvent;
-pub use queries::programme::ProgrammeSummary;
-pub use queries::timeline::{TimelineEntry, TimelinePage};
-pub use queries::zones::{
-    Count, GoalProgress, NeedCounts, NeedSummary, Progress, Project, ProposalCounts, ZoneProgress,
-    ZoneSummary,
-};
 
 /// One message from JetStream.
 #[derive(Debug, Clone)]

@@ -14,11 +14,11 @@
 //! whose approval has not arrived yet is still applied, while a need in a zone that is
 //! not registered is parked (the zone's own stream registers it first).
 
-use saman_domain::event::AgencyRegistered;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use saman_contract::{PublishedEvent, Recorded};
+use saman_domain::event::AgencyRegistered;
 use saman_domain::time::Vouch;
 use saman_domain::values::{Text, ZoneCode};
 use saman_domain::{Day, StreamId};

@@ -2,14 +2,14 @@
 //! ([`Wanted`] -> [`Known`]), and what was applied or parked before (redeliveries,
 //! duplicates, conflicts).
 
-use saman_domain::event::{
-    NeedDeclared, NeedReferred, ProgressReported, ProjectCompleted, ProposalApproved,
-    ProposalRejected, ProposalSubmitted, ReferralAnswered, SocialActivityReported, ZoneRegistered,
-};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use saman_contract::PublishedEvent;
 use saman_domain::StreamId;
+use saman_domain::event::{
+    NeedDeclared, NeedReferred, ProgressReported, ProjectCompleted, ProposalApproved,
+    ProposalRejected, ProposalSubmitted, ReferralAnswered, SocialActivityReported, ZoneRegistered,
+};
 use saman_domain::values::ZoneCode;
 
 use super::Published;

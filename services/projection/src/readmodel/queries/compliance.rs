@@ -2,29 +2,10 @@
 
 use saman_domain::Day;
 
-use super::{Directory, Names, Result, agencies, ngos, parties_as_of, programme};
+use super::{Directory, Result, agencies, ngos, parties_as_of, programme};
+use crate::readmodel::answers::{Compliance, Submitter};
 use crate::readmodel::facts::{PartyRow, to_i64, to_u32};
 use crate::readmodel::sql::{Session, Sql, Store};
-
-/// Every NGO and agency registered by the day, or with submissions by then, by code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Compliance {
-    pub needs_deadline: Option<Day>,
-    pub proposals_deadline: Option<Day>,
-    /// Needs declared per NGO.
-    pub ngos: Vec<Submitter>,
-    /// Proposals submitted per agency.
-    pub agencies: Vec<Submitter>,
-}
-
-/// An NGO's needs or an agency's proposals, zeros included.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Submitter {
-    pub code: String,
-    pub name: Names,
-    pub on_time: u32,
-    pub late: u32,
-}
 
 /// Submissions of one party, on time or late.
 #[derive(sqlx::FromRow)]

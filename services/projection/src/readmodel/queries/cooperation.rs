@@ -4,25 +4,11 @@
 use saman_domain::Day;
 use saman_domain::progress;
 
-use super::{Directory, Names, Result, agencies, count, parties_as_of};
+use super::{Directory, Result, agencies, count, parties_as_of};
+use crate::readmodel::answers::AgencyCooperation;
 use crate::readmodel::facts::{ReferralRow, to_i64};
 use crate::readmodel::sql::{Session, Store};
 use crate::readmodel::table::select;
-
-/// One agency's referrals (every agency registered by the day, or with referrals by
-/// then, by code).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgencyCooperation {
-    pub code: String,
-    pub name: Names,
-    pub referrals: u32,
-    pub open: u32,
-    pub answered: u32,
-    pub accepted: u32,
-    pub median_days_to_answer: Option<f64>,
-    pub worst_days_to_answer: Option<f64>,
-    pub oldest_open_days: Option<f64>,
-}
 
 pub(in crate::readmodel) async fn cooperation(
     store: &impl Store,

@@ -20,6 +20,7 @@ pub(super) mod programme;
 pub(super) mod timeline;
 pub(super) mod zones;
 
+use crate::readmodel::answers::Names;
 use std::collections::{BTreeSet, HashMap};
 
 use saman_domain::Day;
@@ -30,13 +31,6 @@ use super::sql::{Session, Sql};
 use super::table::select;
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
-
-/// A name in Persian and in English.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Names {
-    pub fa: String,
-    pub en: String,
-}
 
 impl Names {
     fn new(fa: &str, en: &str) -> Self {

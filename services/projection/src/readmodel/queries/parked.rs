@@ -1,23 +1,11 @@
 //! The parked messages of a generation: what could not be applied, and why.
 
-use jiff::Timestamp;
+use crate::readmodel::answers::ParkedEvent;
 
 use super::Result;
 use crate::readmodel::apply::micros_to_timestamp;
 use crate::readmodel::facts::{ParkKind, to_i64, to_u64};
 use crate::readmodel::sql::{Session, Store};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParkedEvent {
-    /// The JetStream stream sequence of the message.
-    pub position: u64,
-    pub subject: String,
-    /// Empty when the message could not be decoded that far.
-    pub event_id: String,
-    pub reason: String,
-    pub parked_at: Timestamp,
-    pub kind: ParkKind,
-}
 
 #[derive(sqlx::FromRow)]
 struct ParkedRecord {

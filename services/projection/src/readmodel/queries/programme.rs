@@ -5,29 +5,8 @@ use saman_domain::progress::{self, TrackStatus, ZoneFigures};
 
 use super::zones::{dates_of, registered, snapshot};
 use super::{Result, count, days_i32};
+use crate::readmodel::answers::ProgrammeSummary;
 use crate::readmodel::sql::Store;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProgrammeSummary {
-    /// Zones registered by the day.
-    pub zones: u32,
-    pub needs: u32,
-    pub proposals: u32,
-    pub projects: u32,
-    pub completed_projects: u32,
-    /// The zones' mean progress, rounded to one decimal as shown.
-    pub infrastructural: f64,
-    pub social: f64,
-    pub overall: f64,
-    /// The same for every zone: the programme's.
-    pub expected: f64,
-    pub zones_on_track: u32,
-    pub zones_at_risk: u32,
-    pub zones_behind: u32,
-    pub days_left: i32,
-    pub goal_date: Option<Day>,
-    pub approved_budget_rials: u64,
-}
 
 /// See [`ReadModels::programme_summary`](crate::readmodel::ReadModels::programme_summary).
 pub(in crate::readmodel) async fn programme_summary(

@@ -1,50 +1,19 @@
 //! A zone's timeline: its stream's events and the supervision reports naming it, one
 //! sentence each in English and Persian, a page at a time.
 
-use jiff::Timestamp;
+use saman_domain::Day;
 use saman_domain::actor::Principal;
 use saman_domain::time::Attestation;
 use saman_domain::values::{Text, ZoneCode};
-use saman_domain::{Actor, Day};
 
 use super::Result;
 use super::zones::{exists, not_found};
+use crate::readmodel::answers::{TimelineEntry, TimelinePage};
 use crate::readmodel::apply::micros_to_timestamp;
 use crate::readmodel::facts::{TimelineRow, to_i64};
 use crate::readmodel::sentences::actor_of;
 use crate::readmodel::sql::Store;
 use crate::readmodel::table::select;
-
-/// A page of a timeline, oldest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelinePage {
-    pub entries: Vec<TimelineEntry>,
-    /// The `after_position` of the next page, if more follow.
-    pub next: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelineEntry {
-    pub position: u64,
-    pub event_id: String,
-    pub event_type: String,
-    pub stream_version: u64,
-    /// `None` when the event named nobody.
-    pub actor: Option<Actor>,
-    pub who: String,
-    pub occurred_at: Timestamp,
-    pub recorded_at: Timestamp,
-    pub occurred_on: Day,
-    pub what_en: String,
-    pub what_fa: String,
-    /// The authenticated caller; `None` when the event was recorded without one.
-    pub principal: Option<Principal>,
-    /// What vouched for the claimed time (`Vouch::name`); empty when the event does
-    /// not say.
-    pub vouch: String,
-    /// Who attested the claimed time, and why.
-    pub attestation: Option<Attestation>,
-}
 
 /// A principal from its columns; `None` when both are empty.
 fn principal(issuer: &str, subject: &str) -> Option<Principal> {

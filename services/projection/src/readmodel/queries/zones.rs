@@ -5,121 +5,21 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use saman_domain::Day;
-use saman_domain::progress::{
-    self, ProgressDates, ProjectProgress, Report, TrackStatus, ZoneFigures,
-};
+use saman_domain::progress::{self, ProgressDates, ProjectProgress, Report, ZoneFigures};
 use saman_domain::values::{Approach, ZoneCode};
 
-use super::{Directory, Names, Result, agencies, count, days_i32, ngos, programme};
+use super::{Directory, Result, agencies, count, days_i32, ngos, programme};
 use crate::readmodel::ReadModelError;
+use crate::readmodel::answers::{
+    Count, GoalProgress, Names, NeedCounts, NeedSummary, Progress, Project, ProposalCounts,
+    ZoneProgress, ZoneSummary,
+};
 use crate::readmodel::facts::{
     GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow, ProposalRow, Status,
     ZoneRow, to_i64,
 };
 use crate::readmodel::sql::{Session, Store};
 use crate::readmodel::table::select;
-
-/// One zone as of a day.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ZoneProgress {
-    pub code: String,
-    pub name: Names,
-    pub needs: NeedCounts,
-    pub proposals: ProposalCounts,
-    pub unanswered_needs: Vec<NeedSummary>,
-    /// Approved by the day, in approval order.
-    pub projects: Vec<Project>,
-    pub progress: Progress,
-    pub goals: Vec<GoalProgress>,
-}
-
-/// A zone's figures, rounded to one decimal as shown.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub infrastructural: f64,
-    pub social: f64,
-    pub overall: f64,
-    pub expected: f64,
-    pub status: TrackStatus,
-    pub days_left: i32,
-    pub operational_start: Option<Day>,
-    pub goal_date: Option<Day>,
-}
-
-/// Something counted per NGO or agency, with its names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Count {
-    pub key: String,
-    pub name: Names,
-    pub count: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedCounts {
-    pub total: u32,
-    pub infrastructural: u32,
-    pub social: u32,
-    pub on_time: u32,
-    pub late: u32,
-    pub by_ngo: Vec<Count>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProposalCounts {
-    pub total: u32,
-    pub pending: u32,
-    pub approved: u32,
-    pub rejected: u32,
-    pub infrastructural: u32,
-    pub social: u32,
-    pub by_agency: Vec<Count>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedSummary {
-    pub need_id: String,
-    pub title: String,
-    pub approach: Approach,
-    pub ngo: String,
-    pub declared_on: Day,
-    pub late: bool,
-    pub households_affected: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    pub proposal_id: String,
-    pub title: String,
-    pub agency: String,
-    pub approach: Approach,
-    pub budget_rials: u64,
-    pub percent: u32,
-    pub reported_as_of: Option<Day>,
-    pub completed: bool,
-    pub approved_on: Option<Day>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct GoalProgress {
-    pub code: String,
-    pub title: Names,
-    pub approach: Approach,
-    pub weight: u32,
-    /// The zone's progress on the goal's approach.
-    pub percent: f64,
-}
-
-/// A zone in the list of zones.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ZoneSummary {
-    pub code: String,
-    pub name: Names,
-    pub needs: u32,
-    pub unanswered_needs: u32,
-    pub proposals: u32,
-    pub projects: u32,
-    pub progress: Progress,
-}
 
 /// What the zone queries read, for one zone or all of them, as of a day.
 #[derive(Debug, Default)]
