@@ -75,6 +75,37 @@ pub(super) fn county_supervisor(actor: &Actor, act: &str) -> Result<(), DomainEr
     )
 }
 
+/// The programme office registers `what` under `code` (field `code`) for the first time.
+pub(super) fn first_registration(
+    actor: &Actor,
+    act: &str,
+    registered: bool,
+    what: &'static str,
+    code: &impl std::fmt::Display,
+) -> Result<(), DomainError> {
+    programme_office(actor, act)?;
+    if registered {
+        return Err(DomainError::already_exists("code", what, code));
+    }
+    Ok(())
+}
+
+/// What `thing` names (a referral made to an agency, a proposal submitted by one) is
+/// the acting officer's agency's: `owner`, seen from `agency`.
+pub(super) fn of_the_officers_agency(
+    thing: &str,
+    owner: &AgencyCode,
+    agency: &AgencyCode,
+) -> Result<(), DomainError> {
+    if owner != agency {
+        return Err(DomainError::denied(
+            ACTOR_AGENCY,
+            format!("{thing} agency {owner}, not {agency}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Only the `role` may `act`; `is_role`: the actor is in it.
 fn only_the(role: &str, is_role: bool, actor: &Actor, act: &str) -> Result<(), DomainError> {
     if is_role {

@@ -1,7 +1,7 @@
 //! Ministry-approved NGOs, their members and the county's supervision of them
 //! (streams `ngo.<code>`).
 
-use super::guards::{county_supervisor, programme_office};
+use super::guards::{county_supervisor, first_registration, programme_office};
 use super::{Outcome, Rules};
 use crate::command::FileSupervisionReport;
 use crate::error::DomainError;
@@ -13,10 +13,14 @@ use crate::world::MemberStatus;
 
 impl Rules<'_> {
     pub(super) fn record_approved_ngo(&self, c: &NgoApproved) -> Result<Outcome, DomainError> {
-        programme_office(&self.meta.actor, "record a Ministry-approved NGO")?;
-        if self.world.ngos.contains_key(&c.code) {
-            return Err(DomainError::already_exists("code", "NGO", &c.code));
-        }
+        let registered = self.world.ngos.contains_key(&c.code);
+        first_registration(
+            &self.meta.actor,
+            "record a Ministry-approved NGO",
+            registered,
+            "NGO",
+            &c.code,
+        )?;
         Ok(Outcome::one(Event::NgoApproved(c.clone()), &c.code))
     }
 

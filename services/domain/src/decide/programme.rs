@@ -21,45 +21,49 @@ impl Rules<'_> {
 
 /// The programme's dates are in order. Needs no state, so the edge checks it too.
 pub fn check_dates(dates: &ProgrammeDates) -> Result<(), DomainError> {
-    if dates.operational_start < dates.needs_deadline {
-        return Err(DomainError::invalid(
+    let d = dates;
+    // (field, its day, in order, what is wrong with it, the day it is judged against)
+    let orders = [
+        (
             "operational_start",
-            format!(
-                "{} is before the needs deadline {}",
-                shown(dates.operational_start),
-                shown(dates.needs_deadline)
-            ),
-        ));
-    }
-    if dates.goal_date <= dates.operational_start {
-        return Err(DomainError::invalid(
+            d.operational_start,
+            d.operational_start >= d.needs_deadline,
+            "is before the needs deadline",
+            d.needs_deadline,
+            "",
+        ),
+        (
             "goal_date",
-            format!(
-                "{} is not after the operational start {}",
-                shown(dates.goal_date),
-                shown(dates.operational_start)
-            ),
-        ));
-    }
-    if dates.proposals_deadline < dates.needs_deadline {
-        return Err(DomainError::invalid(
+            d.goal_date,
+            d.goal_date > d.operational_start,
+            "is not after the operational start",
+            d.operational_start,
+            "",
+        ),
+        (
             "proposals_deadline",
-            format!(
-                "{} is before the needs deadline {}: proposals answer the declared needs",
-                shown(dates.proposals_deadline),
-                shown(dates.needs_deadline)
-            ),
-        ));
-    }
-    if dates.proposals_deadline >= dates.goal_date {
-        return Err(DomainError::invalid(
+            d.proposals_deadline,
+            d.proposals_deadline >= d.needs_deadline,
+            "is before the needs deadline",
+            d.needs_deadline,
+            ": proposals answer the declared needs",
+        ),
+        (
             "proposals_deadline",
-            format!(
-                "{} is not before the goal date {}",
-                shown(dates.proposals_deadline),
-                shown(dates.goal_date)
-            ),
-        ));
+            d.proposals_deadline,
+            d.proposals_deadline < d.goal_date,
+            "is not before the goal date",
+            d.goal_date,
+            "",
+        ),
+    ];
+    for (field, day, in_order, wrong, other, why) in orders {
+        if !in_order {
+            return Err(DomainError::invalid(
+                field,
+                format!("{} {wrong} {}{why}", shown(day), shown(other)),
+            ));
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::guards::{ACTOR_AGENCY, county_supervisor, shown};
+use super::guards::{county_supervisor, of_the_officers_agency, shown};
 use super::{Outcome, Rules};
 use crate::calendar::Day;
 use crate::command::{CompleteProject, DecideProposal, Decision, ReportProgress, SubmitProposal};
@@ -240,15 +240,11 @@ fn running_project<'z>(
     agency: &AgencyCode,
 ) -> Result<&'z Proposal, DomainError> {
     let state = proposal_in(zone, proposal)?;
-    if state.agency != *agency {
-        return Err(DomainError::denied(
-            ACTOR_AGENCY,
-            format!(
-                "proposal {proposal} belongs to agency {}, not {agency}",
-                state.agency
-            ),
-        ));
-    }
+    of_the_officers_agency(
+        &format!("proposal {proposal} belongs to"),
+        &state.agency,
+        agency,
+    )?;
     match state.status {
         ProposalStatus::Pending => Err(DomainError::rule(
             "proposal_id",

@@ -2,7 +2,7 @@
 //! and the social activities held there (streams `zone.<code>`; the proposals of the
 //! same stream are in `proposal.rs`).
 
-use super::guards::{ACTOR_AGENCY, programme_office, shown};
+use super::guards::{first_registration, of_the_officers_agency, shown};
 use super::{Outcome, Rules};
 use crate::calendar::Day;
 use crate::command::{AnswerReferral, DeclareNeed, ReferNeed, ReportSocialActivity};
@@ -14,10 +14,14 @@ use crate::values::{ActivityId, NeedId, ReferralId};
 
 impl Rules<'_> {
     pub(super) fn register_zone(&self, c: &ZoneRegistered) -> Result<Outcome, DomainError> {
-        programme_office(&self.meta.actor, "register a zone")?;
-        if self.world.zones.contains_key(&c.code) {
-            return Err(DomainError::already_exists("code", "zone", &c.code));
-        }
+        let registered = self.world.zones.contains_key(&c.code);
+        first_registration(
+            &self.meta.actor,
+            "register a zone",
+            registered,
+            "zone",
+            &c.code,
+        )?;
         if c.goals.is_empty() {
             return Err(DomainError::invalid(
                 "goals",
@@ -128,15 +132,11 @@ impl Rules<'_> {
                 c.referral,
             ));
         };
-        if referral_state.agency != *agency {
-            return Err(DomainError::denied(
-                ACTOR_AGENCY,
-                format!(
-                    "referral {referral} was made to agency {}, not {agency}",
-                    referral_state.agency
-                ),
-            ));
-        }
+        of_the_officers_agency(
+            &format!("referral {referral} was made to"),
+            &referral_state.agency,
+            agency,
+        )?;
         if referral_state.answered {
             return Err(DomainError::rule(
                 "referral_id",
