@@ -52,21 +52,74 @@ fn unless_json<R: prost::Message>(
     Ok((!style.printed_json(name, &reply)?).then_some(reply))
 }
 
-pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+/// A connected client of the projection's queries.
+type Client = query::projection_client::ProjectionClient<connect::ProjectionChannel>;
+
+/// A query's reply, which says which day and events it reflects.
+trait Reflecting: prost::Message {
+    fn reflects(&self) -> Option<&query::Reflects>;
+}
+
+macro_rules! reflecting {
+    ($($reply:ident),+) => {
+        $(impl Reflecting for query::$reply {
+            fn reflects(&self) -> Option<&query::Reflects> {
+                self.reflects.as_ref()
+            }
+        })+
+    };
+}
+reflecting!(
+    ListZonesReply,
+    ZoneProgress,
+    ProgrammeSummary,
+    Compliance,
+    Cooperation
+);
+
+/// Asks the projection one query as of the day `opts` say (`call`, given a client
+/// connected as `global` says and the `Read` header), then prints the reply under the
+/// line saying what it reflects, with `print`; or as JSON ([`unless_json`]).
+async fn show<R: Reflecting>(
+    global: &Global,
+    opts: &ReadOpts,
+    name: &str,
+    call: impl AsyncFnOnce(
+        &mut Client,
+        Option<query::Read>,
+    ) -> Result<tonic::Response<R>, tonic::Status>,
+    print: fn(&R, Style),
+) -> Result<(), CliError> {
     let mut client = connect::projection(global).await?;
     let style = style(global);
-    let request = query::ListZonesRequest {
-        read: read_header(&opts),
+    let reply = call(&mut client, read_header(opts)).await;
+    if let Some(reply) = unless_json(reply, style, name)? {
+        crate::out!("{}", style.reflects(reply.reflects()));
+        print(&reply, style);
+    }
+    Ok(())
+}
+
+/// The queries that take nothing but the day: `name(opts, global)` asks `method` with
+/// a `request` and prints its `reply` with `print`.
+macro_rules! as_of_queries {
+    ($($name:ident: $method:ident($request:ident) -> $reply:ident, $print:ident;)+) => {
+        $(pub async fn $name(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+            let call = async |c: &mut Client, read| c.$method(query::$request { read }).await;
+            let name = concat!("saman.projection.v1.", stringify!($reply));
+            show(global, &opts, name, call, $print).await
+        })+
     };
-    let Some(reply) = unless_json(
-        client.list_zones(request).await,
-        style,
-        "saman.projection.v1.ListZonesReply",
-    )?
-    else {
-        return Ok(());
-    };
-    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
+}
+
+as_of_queries! {
+    zones: list_zones(ListZonesRequest) -> ListZonesReply, print_zones;
+    summary: get_programme_summary(GetProgrammeSummaryRequest) -> ProgrammeSummary, print_summary;
+    compliance: get_compliance(GetComplianceRequest) -> Compliance, print_compliance;
+    cooperation: get_cooperation(GetCooperationRequest) -> Cooperation, print_cooperation;
+}
+
+fn print_zones(reply: &query::ListZonesReply, style: Style) {
     let mut t = table([
         "zone",
         "name",
@@ -103,26 +156,19 @@ pub async fn zones(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
     if reply.zones.is_empty() {
         crate::out!("no zones registered yet (`saman scenario 1397` loads the programme year)");
     }
-    Ok(())
 }
 
 pub async fn zone(zone: String, opts: ReadOpts, global: &Global) -> Result<(), CliError> {
-    let mut client = connect::projection(global).await?;
-    let style = style(global);
-    let request = query::GetZoneProgressRequest {
-        read: read_header(&opts),
-        zone,
+    let call = async |c: &mut Client, read| {
+        c.get_zone_progress(query::GetZoneProgressRequest { read, zone })
+            .await
     };
-    let reply = client.get_zone_progress(request).await;
-    if let Some(reply) = unless_json(reply, style, "saman.projection.v1.ZoneProgress")? {
-        print_zone(&reply, style);
-    }
-    Ok(())
+    let name = "saman.projection.v1.ZoneProgress";
+    show(global, &opts, name, call, print_zone).await
 }
 
 /// One zone's progress, as `zone show` and `watch` print it.
 pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
-    crate::out!("{}", style.reflects(zone.reflects.as_ref()));
     crate::out!("{}  {}", zone.code, style.name(zone.name.as_ref()));
     print_progress_line(zone, style);
     let needs = zone.needs.clone().unwrap_or_default();
@@ -228,21 +274,7 @@ fn print_or_none(t: &Table, empty: bool) {
     }
 }
 
-pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
-    let mut client = connect::projection(global).await?;
-    let style = style(global);
-    let request = query::GetProgrammeSummaryRequest {
-        read: read_header(&opts),
-    };
-    let Some(reply) = unless_json(
-        client.get_programme_summary(request).await,
-        style,
-        "saman.projection.v1.ProgrammeSummary",
-    )?
-    else {
-        return Ok(());
-    };
-    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
+fn print_summary(reply: &query::ProgrammeSummary, style: Style) {
     let mut t = Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
     let rows: Vec<(&str, String)> = vec![
@@ -281,24 +313,9 @@ pub async fn summary(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
         t.add_row(vec![k.to_string(), v]);
     }
     crate::out!("{t}");
-    Ok(())
 }
 
-pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
-    let mut client = connect::projection(global).await?;
-    let style = style(global);
-    let request = query::GetComplianceRequest {
-        read: read_header(&opts),
-    };
-    let Some(reply) = unless_json(
-        client.get_compliance(request).await,
-        style,
-        "saman.projection.v1.Compliance",
-    )?
-    else {
-        return Ok(());
-    };
-    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
+fn print_compliance(reply: &query::Compliance, style: Style) {
     for (what, deadline, rows, unit) in [
         ("NGOs", &reply.needs_deadline, &reply.ngos, "needs"),
         (
@@ -324,24 +341,9 @@ pub async fn compliance(opts: ReadOpts, global: &Global) -> Result<(), CliError>
         align_right(&mut t, &[2, 3]);
         print_or_none(&t, rows.is_empty());
     }
-    Ok(())
 }
 
-pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
-    let mut client = connect::projection(global).await?;
-    let style = style(global);
-    let request = query::GetCooperationRequest {
-        read: read_header(&opts),
-    };
-    let Some(reply) = unless_json(
-        client.get_cooperation(request).await,
-        style,
-        "saman.projection.v1.Cooperation",
-    )?
-    else {
-        return Ok(());
-    };
-    crate::out!("{}", style.reflects(reply.reflects.as_ref()));
+fn print_cooperation(reply: &query::Cooperation, style: Style) {
     let mut t = table([
         "agency",
         "name",
@@ -368,7 +370,6 @@ pub async fn cooperation(opts: ReadOpts, global: &Global) -> Result<(), CliError
     }
     align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8]);
     print_or_none(&t, reply.agencies.is_empty());
-    Ok(())
 }
 
 pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliError> {

@@ -276,6 +276,26 @@ pub(super) async fn insert_parked(
     db.insert(g, rows, " RETURNING position").await
 }
 
+/// What an event names in its zone (`kind` `id`, found or not), checked to be of that
+/// zone; `missing` says what it has not been (`declared`, `submitted`).
+pub(super) fn in_zone<'a, T>(
+    found: Option<&'a T>,
+    kind: &str,
+    id: &str,
+    zone: &ZoneCode,
+    missing: &str,
+    zone_of: impl Fn(&T) -> &String,
+) -> Result<&'a T, Refused> {
+    match found {
+        Some(row) if zone_of(row) == zone.as_str() => Ok(row),
+        Some(row) => Err(format!(
+            "{kind} {id} belongs to zone {}, not {zone}",
+            zone_of(row)
+        )),
+        None => Err(format!("{kind} {id} is not {missing}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

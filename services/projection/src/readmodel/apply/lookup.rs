@@ -2,6 +2,7 @@
 //! ([`Wanted`] -> [`Known`]), and what was applied or parked before (redeliveries,
 //! duplicates, conflicts).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use saman_contract::PublishedEvent;
@@ -13,6 +14,7 @@ use saman_domain::event::{
 use saman_domain::values::ZoneCode;
 
 use super::Published;
+use super::applier::Refused;
 use crate::readmodel::ReadModelError;
 use crate::readmodel::facts::{ProposalRow, ReferralRow, to_u64};
 use crate::readmodel::sql::{Param, Session};
@@ -119,6 +121,23 @@ pub(super) struct Known {
     pub needs: HashMap<String, NeedRef>,
     pub proposals: HashMap<String, ProposalRow>,
     pub referrals: HashMap<String, ReferralRow>,
+}
+
+/// Records `row` under `id` in one of [`Known`]'s maps, unless something is there
+/// already: then the event is refused for `taken` (a second event creating it).
+pub(super) fn insert_new<T>(
+    map: &mut HashMap<String, T>,
+    id: &str,
+    row: T,
+    taken: impl FnOnce() -> Refused,
+) -> Result<(), Refused> {
+    match map.entry(id.to_owned()) {
+        Entry::Occupied(_) => Err(taken()),
+        Entry::Vacant(slot) => {
+            slot.insert(row);
+            Ok(())
+        }
+    }
 }
 
 /// What `applied` holds for a (stream, version).

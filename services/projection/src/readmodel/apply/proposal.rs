@@ -5,7 +5,8 @@ use saman_domain::Day;
 use saman_domain::event::{AsText, ProgressReported, ProposalSubmitted};
 use saman_domain::values::{Text, ZoneCode};
 
-use super::applier::{Applied, Applier, Meta, Refused};
+use super::applier::{Applied, Applier, Meta, Refused, in_zone};
+use super::lookup::insert_new;
 use crate::readmodel::facts::{Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status};
 use crate::readmodel::sentences;
 
@@ -54,9 +55,6 @@ impl Applier {
 
     fn proposal_submitted(&mut self, meta: &Meta<'_>, e: &ProposalSubmitted<AsText>) -> Applied {
         self.zone_event(meta, &e.zone)?;
-        if self.known.proposals.contains_key(&e.proposal) {
-            return Err(format!("proposal {} is already submitted", e.proposal));
-        }
         let mut need_ids: Vec<&String> = e.needs.iter().collect();
         need_ids.sort_unstable();
         need_ids.dedup();
@@ -67,27 +65,27 @@ impl Applier {
         if i64::try_from(budget_rials).is_err() {
             return Err(format!("budget {budget_rials} rials is out of range"));
         }
-        self.known.proposals.insert(
-            e.proposal.clone(),
-            ProposalRow {
-                proposal_id: e.proposal.clone(),
-                zone: e.zone.to_string(),
-                agency: e.agency.to_string(),
-                approach: e.approach,
-                title: e.title.to_string(),
-                budget_rials,
-                planned_start: e.planned_start,
-                planned_end: e.planned_end,
-                late: e.late,
-                submitted_at_us: meta.occurred_at_us,
-                submitted_day: meta.day,
-                stream_version: meta.published.version,
-                status: Status::Pending,
-                decided_day: None,
-                decided_version: None,
-                completed_on: None,
-            },
-        );
+        let proposal = ProposalRow {
+            proposal_id: e.proposal.clone(),
+            zone: e.zone.to_string(),
+            agency: e.agency.to_string(),
+            approach: e.approach,
+            title: e.title.to_string(),
+            budget_rials,
+            planned_start: e.planned_start,
+            planned_end: e.planned_end,
+            late: e.late,
+            submitted_at_us: meta.occurred_at_us,
+            submitted_day: meta.day,
+            stream_version: meta.published.version,
+            status: Status::Pending,
+            decided_day: None,
+            decided_version: None,
+            completed_on: None,
+        };
+        insert_new(&mut self.known.proposals, &e.proposal, proposal, || {
+            format!("proposal {} is already submitted", e.proposal)
+        })?;
         self.changes.proposals.insert(e.proposal.clone());
         self.changes
             .proposal_needs
@@ -113,17 +111,12 @@ impl Applier {
         proposal_id: &str,
         zone: &ZoneCode,
     ) -> Result<&ProposalRow, Refused> {
-        match self.known.proposals.get(proposal_id) {
-            Some(p) if p.zone == zone.as_str() => Ok(p),
-            Some(p) => Err(format!(
-                "proposal {proposal_id} belongs to zone {}, not {zone}",
-                p.zone
-            )),
-            None => Err(format!("proposal {proposal_id} is not submitted")),
-        }
+        let found = self.known.proposals.get(proposal_id);
+        in_zone(found, "proposal", proposal_id, zone, "submitted", |p| {
+            &p.zone
+        })
     }
 
-    /// A project: an approved proposal of the zone.
     fn project_in_zone(&self, proposal_id: &str, zone: &ZoneCode) -> Result<&ProposalRow, Refused> {
         let proposal = self.proposal_in_zone(proposal_id, zone)?;
         if proposal.approved_on().is_none() {

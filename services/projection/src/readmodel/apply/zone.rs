@@ -11,8 +11,8 @@ use saman_domain::event::{
 };
 use saman_domain::values::{Names, ZoneCode};
 
-use super::applier::{Applied, Applier, Meta, Refused, own_stream};
-use super::lookup::NeedRef;
+use super::applier::{Applied, Applier, Meta, Refused, in_zone, own_stream};
+use super::lookup::{NeedRef, insert_new};
 use crate::readmodel::facts::{ActivityRow, Answer, GoalRow, NeedRow, ReferralRow, ZoneRow};
 use crate::readmodel::sentences;
 
@@ -105,16 +105,13 @@ impl Applier {
 
     fn need_declared(&mut self, meta: &Meta<'_>, e: &NeedDeclared<AsText>) -> Applied {
         self.zone_event(meta, &e.zone)?;
-        if self.known.needs.contains_key(&e.need) {
-            return Err(format!("need {} is already declared", e.need));
-        }
-        self.known.needs.insert(
-            e.need.clone(),
-            NeedRef {
-                zone: e.zone.to_string(),
-                title: e.title.to_string(),
-            },
-        );
+        let need = NeedRef {
+            zone: e.zone.to_string(),
+            title: e.title.to_string(),
+        };
+        insert_new(&mut self.known.needs, &e.need, need, || {
+            format!("need {} is already declared", e.need)
+        })?;
         self.changes.needs.push(NeedRow {
             need_id: e.need.clone(),
             zone: e.zone.to_string(),
@@ -142,25 +139,22 @@ impl Applier {
     fn need_referred(&mut self, meta: &Meta<'_>, e: &NeedReferred<AsText>) -> Applied {
         self.zone_event(meta, &e.zone)?;
         let title = self.need_in_zone(&e.need, &e.zone)?.title.clone();
-        if self.known.referrals.contains_key(&e.referral) {
-            return Err(format!("referral {} already exists", e.referral));
-        }
-        self.known.referrals.insert(
-            e.referral.clone(),
-            ReferralRow {
-                referral_id: e.referral.clone(),
-                zone: e.zone.to_string(),
-                need_id: e.need.clone(),
-                agency: e.agency.to_string(),
-                ngo: e.ngo.to_string(),
-                member: e.member.to_string(),
-                referred_at_us: meta.occurred_at_us,
-                referred_day: meta.day,
-                answered_at_us: None,
-                answered_day: None,
-                accepted: None,
-            },
-        );
+        let referral = ReferralRow {
+            referral_id: e.referral.clone(),
+            zone: e.zone.to_string(),
+            need_id: e.need.clone(),
+            agency: e.agency.to_string(),
+            ngo: e.ngo.to_string(),
+            member: e.member.to_string(),
+            referred_at_us: meta.occurred_at_us,
+            referred_day: meta.day,
+            answered_at_us: None,
+            answered_day: None,
+            accepted: None,
+        };
+        insert_new(&mut self.known.referrals, &e.referral, referral, || {
+            format!("referral {} already exists", e.referral)
+        })?;
         self.changes.referrals.insert(e.referral.clone());
         let what = sentences::need_referred(&meta.who, &e.agency, &title);
         self.timeline(meta, &e.zone, what);
@@ -209,13 +203,7 @@ impl Applier {
     }
 
     pub(super) fn need_in_zone(&self, need_id: &str, zone: &ZoneCode) -> Result<&NeedRef, Refused> {
-        match self.known.needs.get(need_id) {
-            Some(need) if need.zone == zone.as_str() => Ok(need),
-            Some(need) => Err(format!(
-                "need {need_id} belongs to zone {}, not {zone}",
-                need.zone
-            )),
-            None => Err(format!("need {need_id} is not declared")),
-        }
+        let found = self.known.needs.get(need_id);
+        in_zone(found, "need", need_id, zone, "declared", |n| &n.zone)
     }
 }
