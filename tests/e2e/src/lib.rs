@@ -64,9 +64,9 @@ pub use nix::sys::signal::Signal;
 pub use observed::{assert_publish_refused, observed_client, server_error};
 pub use process::{Binary, Service, binary};
 pub use projection::{
-    Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
-    Writes, connect_projection, connect_projection_admin, projection_config, read_as_of,
-    rebuild_caught_up, status, wait_caught_up, wait_rebuilt, whole_timeline,
+    AsOfQuery, Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig,
+    ProjectionProcess, Writes, connect_projection, connect_projection_admin, projection_config,
+    read_as_of, rebuild_caught_up, status, wait_caught_up, wait_rebuilt, whole_timeline,
 };
 pub use read_back::{
     Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
@@ -113,6 +113,25 @@ impl InProcess {
             .with_context(|| format!("{what} task panicked"))?
     }
 }
+
+/// Gives the config of a service the tests start in the test process what every such
+/// service gets unless the config says otherwise: a short shutdown grace (a test waits
+/// for it), trust in the test process's token issuer, and the test authority's
+/// certificate to serve. A macro: intake's and the projection's configs are of
+/// different types with these same fields.
+macro_rules! test_service_defaults {
+    ($config:expr) => {{
+        let config = &mut $config;
+        config.shutdown_grace = std::time::Duration::from_secs(5);
+        if config.auth.auth_issuer.is_none() {
+            config.auth = crate::auth_args();
+        }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
+        }
+    }};
+}
+pub(crate) use test_service_defaults;
 
 /// A gRPC channel to `https://{addr}` (trusting the test authority) whose calls carry
 /// tokens ([`auth::TokenPerActor`]).
