@@ -73,7 +73,8 @@ pub use read_back::{
     stream_head, wait_consumer_drained, wait_stream_count,
 };
 pub use refusals::{
-    ERROR_DOMAIN, MAX_REFUSAL_BYTES, assert_code_in_bounds, refused, status_metadata_size,
+    ERROR_DOMAIN, MAX_REFUSAL_BYTES, assert_code_in_bounds, assert_refused_for, refused,
+    status_metadata_size,
 };
 pub use requests::*;
 pub use saman_harness::{

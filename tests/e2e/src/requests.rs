@@ -178,6 +178,18 @@ pub fn water_proposal(zone: &str, need_ids: Vec<String>) -> pb::SubmitProposalRe
     }
 }
 
+/// The county supervisor's `decision` on proposal `proposal_id` of zone-01, taken on
+/// `on`, with no reason given.
+pub fn decision(proposal_id: &str, decision: pb::Decision, on: &str) -> pb::DecideProposalRequest {
+    pb::DecideProposalRequest {
+        submission: submission(supervisor(), on),
+        zone: "zone-01".into(),
+        proposal_id: proposal_id.into(),
+        decision: decision as i32,
+        reason: "".into(),
+    }
+}
+
 /// The county supervisor's report on ngo-01 in zone-01, filed on 1397-03-01.
 pub fn supervision_report(rating: u32) -> pb::FileSupervisionReportRequest {
     pb::FileSupervisionReportRequest {
