@@ -54,7 +54,7 @@ mod tls;
 pub use auth::{
     AuthChannel as Channel, OPERATOR, Tokens, as_caller, auth_args, identity_of, issuer,
 };
-pub use cli::{CommandLine, Ran, Saman};
+pub use cli::{CommandLine, Ran, Saman, env_with};
 pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample, web_get};
 pub use intake::{
     INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, config as intake_config, connect,
@@ -81,7 +81,7 @@ pub use saman_harness::{
     Backend, NatsLogin, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,
 };
 pub use signing::{event_keys, publish_directly, signed};
-pub use system::{System, WriteSide, published_and_applied};
+pub use system::{System, WriteSide, intake_alone, published_and_applied};
 pub use tls::{grpc_client_tls, tls, tls_args, tls_channel, tls_flags};
 
 /// A service running inside the test process: stopping it cancels its token and waits

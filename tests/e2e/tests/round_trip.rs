@@ -13,10 +13,7 @@ on_both_backends! {
 }
 
 async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats).await?;
-    wait_serving(intake.addr).await?;
+    let (db, nats, intake) = intake_alone(backend).await?;
     let mut client = intake.client().await?;
 
     let mut replies: Vec<pb::SubmissionReply> = Vec::new();
@@ -244,6 +241,5 @@ async fn every_write_round_trips(backend: Backend) -> anyhow::Result<()> {
     };
     assert_eq!((by.ngo.as_str(), by.member.as_str()), ("ngo-01", "m-001"));
 
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
