@@ -2,8 +2,8 @@
 //! gRPC API (real intake, real nats-server, real databases), and the projection's
 //! query API must answer what was worked out BY HAND from the documented rules.
 //!
-//! Every expected figure below is a literal, with its arithmetic in a comment; none
-//! is computed by code under test. Day counts in 1397 (not a leap year: months 1-6
+//! Every expected figure is a literal, with its arithmetic in a comment, in
+//! tests/data/projection_scenario.toml (a few here); none is computed by code under test. Day counts in 1397 (not a leap year: months 1-6
 //! have 31 days, 7-11 have 30, Esfand 29) use the day of the year: 1397-01-31 is day
 //! 31, 1397-02-01 day 32, 1397-06-31 day 186, 1397-12-29 day 365.
 //!
