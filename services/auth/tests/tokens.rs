@@ -144,7 +144,7 @@ async fn bad_tokens_are_refused_each_with_its_reason_and_message() {
     let ed_header = json!({"alg": "EdDSA", "kid": "k-ed", "typ": "JWT"});
     let hour = 3600;
 
-    let cases: Vec<(&str, Option<Vec<u8>>, Reason, &str)> = vec![
+    let mut cases: Vec<(&str, Option<Vec<u8>>, Reason, &str)> = vec![
         (
             "no header",
             None,
@@ -280,79 +280,79 @@ async fn bad_tokens_are_refused_each_with_its_reason_and_message() {
             Reason::MalformedClaims,
             "not readable JSON",
         ),
-        (
-            "expired",
-            bearer(&ed(&with(member(), "exp", json!(now() - hour)))),
-            Reason::Expired,
-            "expired at",
-        ),
+    ];
+    // The member's own token with one claim changed: (case, claim, its value, reason,
+    // what the message says).
+    let (an_hour_ago, in_an_hour) = (json!(now() - hour), json!(now() + hour));
+    let changed = [
+        ("expired", "exp", an_hour_ago, Reason::Expired, "expired at"),
         (
             "not yet valid",
-            bearer(&ed(&with(member(), "nbf", json!(now() + hour)))),
+            "nbf",
+            in_an_hour,
             Reason::NotYetValid,
             "not valid before",
         ),
         (
             "exp not a number",
-            bearer(&ed(&with(member(), "exp", json!("tomorrow")))),
+            "exp",
+            json!("tomorrow"),
             Reason::MalformedClaims,
             "exp claim has the wrong type",
         ),
         (
             "another issuer",
-            bearer(&ed(&with(member(), "iss", json!("https://evil.example")))),
+            "iss",
+            json!("https://evil.example"),
             Reason::WrongIssuer,
             "issuer https://evil.example",
         ),
         (
-            "no issuer",
-            bearer(&ed(&without(member(), "iss"))),
-            Reason::MissingClaim,
-            "no iss claim",
-        ),
-        (
             "another audience",
-            bearer(&ed(&with(member(), "aud", json!("grafana")))),
+            "aud",
+            json!("grafana"),
             Reason::WrongAudience,
             "for grafana",
         ),
         (
-            "no audience",
-            bearer(&ed(&without(member(), "aud"))),
-            Reason::MissingClaim,
-            "no aud claim",
-        ),
-        (
-            "no expiry",
-            bearer(&ed(&without(member(), "exp"))),
-            Reason::MissingClaim,
-            "no exp claim",
-        ),
-        (
-            "no subject",
-            bearer(&ed(&without(member(), "sub"))),
-            Reason::MissingClaim,
-            "no sub claim",
-        ),
-        (
             "no role of the programme",
-            bearer(&ed(&with(member(), "roles", json!(["admin"])))),
+            "roles",
+            json!(["admin"]),
             Reason::NoRole,
             "no role of the programme",
         ),
         (
-            "member without an NGO",
-            bearer(&ed(&without(member(), "saman_ngo"))),
-            Reason::MissingClaim,
-            "claim `saman_ngo`",
-        ),
-        (
             "member of a malformed NGO",
-            bearer(&ed(&with(member(), "saman_ngo", json!("NGO 1!")))),
+            "saman_ngo",
+            json!("NGO 1!"),
             Reason::InvalidClaim,
             "the claim `saman_ngo`",
         ),
     ];
+    for (case, claim, value, reason, says) in changed {
+        cases.push((
+            case,
+            bearer(&ed(&with(member(), claim, value))),
+            reason,
+            says,
+        ));
+    }
+    // The member's own token without one claim.
+    let removed = [
+        ("no issuer", "iss", Reason::MissingClaim, "no iss claim"),
+        ("no audience", "aud", Reason::MissingClaim, "no aud claim"),
+        ("no expiry", "exp", Reason::MissingClaim, "no exp claim"),
+        ("no subject", "sub", Reason::MissingClaim, "no sub claim"),
+        (
+            "member without an NGO",
+            "saman_ngo",
+            Reason::MissingClaim,
+            "claim `saman_ngo`",
+        ),
+    ];
+    for (case, claim, reason, says) in removed {
+        cases.push((case, bearer(&ed(&without(member(), claim))), reason, says));
+    }
 
     let mut messages = HashSet::new();
     for (name, header, reason, fragment) in &cases {

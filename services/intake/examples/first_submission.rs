@@ -20,6 +20,7 @@ use clap::Parser;
 use saman_auth::dev::{DevKey, Identity};
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1::{self as pb, intake_client::IntakeClient};
+use saman_proto::writes::Write;
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
@@ -55,21 +56,35 @@ fn submission(name: &str, occurred_at: &str) -> Option<pb::Submission> {
     })
 }
 
-/// `message` with a token of `who` (`office:USER`, `member:NGO/MEMBER`, ...), minted
-/// with the development key.
-fn signed<T>(
-    args: &Args,
-    key: &DevKey,
-    who: &str,
-    message: T,
-) -> anyhow::Result<tonic::Request<T>> {
-    let identity: Identity = who.parse().map_err(anyhow::Error::msg)?;
-    let token = key.mint(&identity, &args.issuer, Duration::from_secs(300))?;
-    let mut request = tonic::Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(request)
+/// Intake's client, and what mints each actor's token.
+struct Intake {
+    client: IntakeClient<Channel>,
+    args: Args,
+    key: DevKey,
+}
+
+impl Intake {
+    /// Sends `request` (any write: [`Write`] calls its RPC) with a token of `who`
+    /// (`office:USER`, `member:NGO/MEMBER`, ...) minted with the development key, and
+    /// prints the reply as `what`.
+    async fn submit(
+        &mut self,
+        who: &str,
+        what: &str,
+        request: impl Into<Write>,
+    ) -> anyhow::Result<pb::SubmissionReply> {
+        let identity: Identity = who.parse().map_err(anyhow::Error::msg)?;
+        let token = self
+            .key
+            .mint(&identity, &self.args.issuer, Duration::from_secs(300))?;
+        let authorization = format!("Bearer {token}").parse()?;
+        let reply = request
+            .into()
+            .send(&mut self.client, Some(authorization))
+            .await?;
+        show(what, &reply);
+        Ok(reply)
+    }
 }
 
 async fn channel(args: &Args) -> anyhow::Result<Channel> {
@@ -80,14 +95,14 @@ async fn channel(args: &Args) -> anyhow::Result<Channel> {
         .await?)
 }
 
-fn show(what: &str, reply: pb::SubmissionReply) {
+fn show(what: &str, reply: &pb::SubmissionReply) {
     println!(
         "{what}: stream {} now at version {}{}",
         reply.stream_id,
         reply.stream_version,
         if reply.late { " (late)" } else { "" }
     );
-    for event in reply.events {
+    for event in &reply.events {
         println!(
             "  {} v{} on {}",
             event.event_type, event.stream_version, event.subject
@@ -98,97 +113,64 @@ fn show(what: &str, reply: pb::SubmissionReply) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let key = DevKey::read(&args.dev_key)?;
-    let mut intake = IntakeClient::new(channel(&args).await?);
+    let mut intake = Intake {
+        client: IntakeClient::new(channel(&args).await?),
+        key: DevKey::read(&args.dev_key)?,
+        args,
+    };
     let office = "office:programme-office";
 
-    let reply = intake
-        .set_programme_dates(signed(
-            &args,
-            &key,
-            office,
-            pb::SetProgrammeDatesRequest {
-                submission: submission("example/dates", "1396-12-26"),
-                needs_deadline: "1397-01-31".into(),
-                proposals_deadline: "1397-01-31".into(),
-                operational_start: "1397-02-01".into(),
-                goal_date: "1397-12-29".into(),
-            },
-        )?)
-        .await?;
-    show("programme dates", reply.into_inner());
+    let dates = pb::SetProgrammeDatesRequest {
+        submission: submission("example/dates", "1396-12-26"),
+        needs_deadline: "1397-01-31".into(),
+        proposals_deadline: "1397-01-31".into(),
+        operational_start: "1397-02-01".into(),
+        goal_date: "1397-12-29".into(),
+    };
+    intake.submit(office, "programme dates", dates).await?;
 
-    let reply = intake
-        .register_zone(signed(
-            &args,
-            &key,
-            office,
-            pb::RegisterZoneRequest {
-                submission: submission("example/zone-01", "1396-12-26"),
-                code: "zone-01".into(),
-                name_fa: "منطقه ۱".into(),
-                name_en: "Zone 01".into(),
-                goals: vec![pb::GoalInput {
-                    code: "water".into(),
-                    approach: events::Approach::Infrastructural as i32,
-                    title_fa: "آب سالم برای همه".into(),
-                    title_en: "Safe water for every household".into(),
-                    weight: 1,
-                }],
-            },
-        )?)
-        .await?;
-    show("zone", reply.into_inner());
+    let zone = pb::RegisterZoneRequest {
+        submission: submission("example/zone-01", "1396-12-26"),
+        code: "zone-01".into(),
+        name_fa: "منطقه ۱".into(),
+        name_en: "Zone 01".into(),
+        goals: vec![pb::GoalInput {
+            code: "water".into(),
+            approach: events::Approach::Infrastructural as i32,
+            title_fa: "آب سالم برای همه".into(),
+            title_en: "Safe water for every household".into(),
+            weight: 1,
+        }],
+    };
+    intake.submit(office, "zone", zone).await?;
 
-    let reply = intake
-        .record_approved_ngo(signed(
-            &args,
-            &key,
-            office,
-            pb::RecordApprovedNgoRequest {
-                submission: submission("example/ngo-01", "1396-12-26"),
-                code: "ngo-01".into(),
-                name_fa: "سمن نمونه".into(),
-                name_en: "Example NGO (fictional)".into(),
-                ministry_approval_ref: "MOI-EXAMPLE-1".into(),
-            },
-        )?)
-        .await?;
-    show("NGO", reply.into_inner());
+    let ngo = pb::RecordApprovedNgoRequest {
+        submission: submission("example/ngo-01", "1396-12-26"),
+        code: "ngo-01".into(),
+        name_fa: "سمن نمونه".into(),
+        name_en: "Example NGO (fictional)".into(),
+        ministry_approval_ref: "MOI-EXAMPLE-1".into(),
+    };
+    intake.submit(office, "NGO", ngo).await?;
 
-    let reply = intake
-        .approve_ngo_member(signed(
-            &args,
-            &key,
-            office,
-            pb::ApproveNgoMemberRequest {
-                submission: submission("example/m-001", "1396-12-26"),
-                ngo: "ngo-01".into(),
-                member: "m-001".into(),
-                full_name: "Member One (fictional)".into(),
-            },
-        )?)
-        .await?;
-    show("member", reply.into_inner());
+    let member = pb::ApproveNgoMemberRequest {
+        submission: submission("example/m-001", "1396-12-26"),
+        ngo: "ngo-01".into(),
+        member: "m-001".into(),
+        full_name: "Member One (fictional)".into(),
+    };
+    intake.submit(office, "member", member).await?;
 
-    let reply = intake
-        .declare_need(signed(
-            &args,
-            &key,
-            "member:ngo-01/m-001",
-            pb::DeclareNeedRequest {
-                submission: submission("example/need", "۱۳۹۷-۰۱-۲۰"),
-                zone: "zone-01".into(),
-                approach: events::Approach::Infrastructural as i32,
-                title: "Piped water for the upper streets".into(),
-                description: "About 40 households carry water by hand.".into(),
-                households_affected: 40,
-                priority: events::Priority::High as i32,
-            },
-        )?)
-        .await?;
-    let reply = reply.into_inner();
+    let need = pb::DeclareNeedRequest {
+        submission: submission("example/need", "۱۳۹۷-۰۱-۲۰"),
+        zone: "zone-01".into(),
+        approach: events::Approach::Infrastructural as i32,
+        title: "Piped water for the upper streets".into(),
+        description: "About 40 households carry water by hand.".into(),
+        households_affected: 40,
+        priority: events::Priority::High as i32,
+    };
+    let reply = intake.submit("member:ngo-01/m-001", "need", need).await?;
     println!("need id: {}", reply.entity_id);
-    show("need", reply);
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Behaviour of the event store, the same tests on SQLite and on PostgreSQL.
 //!
-//! Every test is an `async fn(Backend)` listed once in the harness's `on_both_backends!`,
-//! which makes it `sqlite::<name>` and `postgres::<name>`. The PostgreSQL ones need
+//! Every test is listed once in `store_tests!`, for the harness's `on_both_backends!`,
+//! which makes it `sqlite::<name>` and `postgres::<name>`: most take a store opened on a
+//! fresh database (module `fresh`), the others the backend. The PostgreSQL ones need
 //! `DATABASE_URL` (as `scripts/test` provides); without a reachable server they fail with
 //! the harness's error, they are never skipped.
 
@@ -20,7 +21,22 @@ use uuid::Uuid;
 
 type Result<T = ()> = anyhow::Result<T>;
 
-saman_harness::on_both_backends!(
+/// Lists every test once for `on_both_backends!`: those of [`fresh`] each get a test of
+/// its name that opens a store on a fresh database of the backend ([`on_fresh_store`])
+/// and runs it; the others take the backend themselves.
+macro_rules! store_tests {
+    (on_a_fresh_store: $($fresh:ident),+ ; on_the_backend: $($other:ident),+ $(,)?) => {
+        $(
+            async fn $fresh(backend: DbBackend) -> Result {
+                on_fresh_store(backend, fresh::$fresh).await
+            }
+        )+
+        saman_harness::on_both_backends!($($fresh,)+ $($other,)+);
+    };
+}
+
+store_tests!(
+    on_a_fresh_store:
     append_new_stream,
     append_chains_versions_within_a_batch,
     append_wrong_expected_version_conflicts_and_writes_nothing,
@@ -30,7 +46,8 @@ saman_harness::on_both_backends!(
     append_without_events_records_the_submission_only,
     append_large_batch_spanning_several_statements,
     read_stream_after_version,
-    outbox_in_position_order_and_done_removes,
+    outbox_in_position_order_and_done_removes;
+    on_the_backend:
     racing_appends_on_two_pools_never_both_win,
     racing_duplicate_submission_on_two_pools_is_written_once,
     relay_lease_is_exclusive,
@@ -156,8 +173,12 @@ fn assert_stored(stored: &StoredEvent, append: &Append, event: &NewEvent, positi
 // ---------------------------------------------------------------------------------------------
 // tests
 
-async fn append_new_stream(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+/// The tests that run on a store opened on a fresh database: each takes the store, and
+/// [`store_tests!`] gives the harness a test of the same name that opens it.
+mod fresh {
+    use super::*;
+
+    pub(super) async fn append_new_stream(store: EventStore) -> Result {
         let first = append("zone.zone-01", 0, 2);
 
         let outcomes = store.append(std::slice::from_ref(&first)).await?;
@@ -192,12 +213,9 @@ async fn append_new_stream(backend: DbBackend) -> Result {
         assert_eq!(store.outbox_batch(10).await?, events);
         assert_eq!(store.read_all(0, 10).await?, events);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_chains_versions_within_a_batch(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_chains_versions_within_a_batch(store: EventStore) -> Result {
         let batch = vec![
             append("zone.zone-01", 0, 1),
             append("ngo.ngo-01", 0, 1),
@@ -231,12 +249,11 @@ async fn append_chains_versions_within_a_batch(backend: DbBackend) -> Result {
         let next = store.append(&[append("zone.zone-01", 4, 1)]).await?;
         assert!(positions(&next[0])?[0] > all[3][0]);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_wrong_expected_version_conflicts_and_writes_nothing(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_wrong_expected_version_conflicts_and_writes_nothing(
+        store: EventStore,
+    ) -> Result {
         store.append(&[append("zone.zone-01", 0, 2)]).await?;
         let streams = ["zone.zone-01", "zone.zone-02"];
         let before = snapshot(&store, &streams).await?;
@@ -271,14 +288,11 @@ async fn append_wrong_expected_version_conflicts_and_writes_nothing(backend: DbB
         assert_eq!(store.read_stream("zone.zone-01", 0).await?.len(), 2);
         assert_eq!(store.read_stream("zone.zone-02", 0).await?.len(), 1);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_duplicate_submission_returns_prior_reply_and_writes_nothing(
-    backend: DbBackend,
-) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_duplicate_submission_returns_prior_reply_and_writes_nothing(
+        store: EventStore,
+    ) -> Result {
         let first = append("zone.zone-01", 0, 1);
         positions(&store.append(std::slice::from_ref(&first)).await?[0])?;
         let streams = ["zone.zone-01", "zone.zone-09"];
@@ -301,12 +315,9 @@ async fn append_duplicate_submission_returns_prior_reply_and_writes_nothing(
         assert_eq!(outcomes, [AppendOutcome::Duplicate(prior)]);
         assert_eq!(snapshot(&store, &streams).await?, before);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_duplicate_within_a_batch(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_duplicate_within_a_batch(store: EventStore) -> Result {
         let first = append("zone.zone-01", 0, 1);
         let mut again = append("zone.zone-01", 1, 1);
         again.submission_id = first.submission_id;
@@ -335,12 +346,9 @@ async fn append_duplicate_within_a_batch(backend: DbBackend) -> Result {
             retried.request_hash
         );
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_refuses_events_with_wrong_versions(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_refuses_events_with_wrong_versions(store: EventStore) -> Result {
         let good = append("zone.zone-01", 0, 1);
         let mut bad = append("zone.zone-02", 0, 2);
         bad.events[1].stream_version = 3;
@@ -353,12 +361,11 @@ async fn append_refuses_events_with_wrong_versions(backend: DbBackend) -> Result
         assert!(store.read_all(0, 10).await?.is_empty());
         assert_eq!(store.outbox_len().await?, 0);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_without_events_records_the_submission_only(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_without_events_records_the_submission_only(
+        store: EventStore,
+    ) -> Result {
         assert!(store.append(&[]).await?.is_empty());
         let empty = append("zone.zone-01", 0, 0);
         let outcomes = store.append(std::slice::from_ref(&empty)).await?;
@@ -378,12 +385,11 @@ async fn append_without_events_records_the_submission_only(backend: DbBackend) -
             })]
         );
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn append_large_batch_spanning_several_statements(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn append_large_batch_spanning_several_statements(
+        store: EventStore,
+    ) -> Result {
         // 3,000 events in one append and 3,000 one-event appends: more rows than one statement
         // takes, so every insert is split.
         let mut batch = vec![append("zone.zone-01", 0, 3_000)];
@@ -416,12 +422,9 @@ async fn append_large_batch_spanning_several_statements(backend: DbBackend) -> R
         store.outbox_done(&all).await?;
         assert_eq!(store.outbox_len().await?, 0);
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn read_stream_after_version(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn read_stream_after_version(store: EventStore) -> Result {
         store
             .append(&[append("zone.zone-01", 0, 3), append("zone.zone-02", 0, 1)])
             .await?;
@@ -449,12 +452,9 @@ async fn read_stream_after_version(backend: DbBackend) -> Result {
         assert!(after.iter().all(|e| e.stream_id == "zone.zone-01"));
         assert_eq!(after[0].payload, b"zone.zone-01 v4");
         Ok(())
-    })
-    .await
-}
+    }
 
-async fn outbox_in_position_order_and_done_removes(backend: DbBackend) -> Result {
-    on_fresh_store(backend, |store| async move {
+    pub(super) async fn outbox_in_position_order_and_done_removes(store: EventStore) -> Result {
         store
             .append(&[append("zone.zone-01", 0, 2), append("zone.zone-02", 0, 1)])
             .await?;
@@ -497,8 +497,7 @@ async fn outbox_in_position_order_and_done_removes(backend: DbBackend) -> Result
         assert_eq!(outbox[0].position, positions(&outcomes[0])?[0]);
         assert!(outbox[0].position > all[4].position);
         Ok(())
-    })
-    .await
+    }
 }
 
 /// For each of `rounds` rounds, both stores append their side's `batch(side, round)` at the

@@ -37,6 +37,14 @@ fn kind_of<T: std::fmt::Debug>(
     }
 }
 
+/// Runs `statements` on `conn`, one after the other.
+async fn execute_each(conn: &mut PgConnection, statements: &[&'static str]) -> Result {
+    for &statement in statements {
+        conn.execute(statement).await?;
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_failures_are_classified() -> Result {
     use FailureKind::{Deterministic, Transient};
@@ -125,8 +133,11 @@ async fn postgres_failures_are_classified() -> Result {
     a.execute("SET statement_timeout = 0").await?;
 
     // A serialization failure (40001): a row changed since the transaction's snapshot.
-    a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
-    a.execute("SELECT * FROM t").await?;
+    execute_each(
+        &mut a,
+        &["BEGIN ISOLATION LEVEL REPEATABLE READ", "SELECT * FROM t"],
+    )
+    .await?;
     b.execute("UPDATE t SET v = 'b' WHERE k = 1").await?;
     assert_kind(
         a.execute("UPDATE t SET v = 'a' WHERE k = 1").await,
@@ -135,20 +146,19 @@ async fn postgres_failures_are_classified() -> Result {
     a.execute("ROLLBACK").await?;
 
     // A lock not available (55P03).
-    a.execute("BEGIN").await?;
-    a.execute("LOCK TABLE t").await?;
+    execute_each(&mut a, &["BEGIN", "LOCK TABLE t"]).await?;
     b.execute("SET lock_timeout = '20ms'").await?;
     assert_kind(b.execute("SELECT * FROM t").await, Transient);
     a.execute("ROLLBACK").await?;
     b.execute("SET lock_timeout = 0").await?;
 
     // A deadlock (40P01): each holds the row the other wants.
-    a.execute("SET deadlock_timeout = '50ms'").await?;
-    b.execute("SET deadlock_timeout = '50ms'").await?;
-    a.execute("BEGIN").await?;
-    b.execute("BEGIN").await?;
-    a.execute("UPDATE t SET v = 'a' WHERE k = 1").await?;
-    b.execute("UPDATE t SET v = 'b' WHERE k = 2").await?;
+    for (conn, row) in [
+        (&mut a, "UPDATE t SET v = 'a' WHERE k = 1"),
+        (&mut b, "UPDATE t SET v = 'b' WHERE k = 2"),
+    ] {
+        execute_each(conn, &["SET deadlock_timeout = '50ms'", "BEGIN", row]).await?;
+    }
     let (first, second) = tokio::join!(
         a.execute("UPDATE t SET v = 'a' WHERE k = 2"),
         b.execute("UPDATE t SET v = 'b' WHERE k = 1"),

@@ -230,6 +230,23 @@ fn need(
     );
 }
 
+/// Need n6 of zone-02, "Youth centre" (late, ngo-03, 1397-03-05): an event that
+/// applies, after those a test makes fail.
+fn youth_centre(s: &mut Script) {
+    need(
+        s,
+        "zone-02",
+        "n6",
+        "ngo-03",
+        "m-030",
+        SOCIAL,
+        "Youth centre",
+        12,
+        "1397-03-05",
+        true,
+    );
+}
+
 fn refer(s: &mut Script, zone: &str, id: &str, need: &str, agency: &str, ngo: &str, on: &str) {
     s.event(
         &format!("zone.{zone}"),
@@ -294,30 +311,32 @@ fn propose(
     );
 }
 
-fn approve(s: &mut Script, zone: &str, id: &str, on: &str) {
-    s.event(
-        &format!("zone.{zone}"),
-        on,
-        supervisor(),
+/// The county supervisor's decision on proposal `id`: approved ("answers a declared
+/// need") or rejected ("too costly"); the two events carry the same fields.
+fn decide(s: &mut Script, zone: &str, id: &str, on: &str, approve: bool) {
+    let (proposal_id, zone_code) = (id.to_owned(), zone.to_owned());
+    let body = if approve {
         Body::ProposalApproved(ev::ProposalApproved {
-            proposal_id: id.into(),
-            zone: zone.into(),
+            proposal_id,
+            zone: zone_code,
             reason: "answers a declared need".into(),
-        }),
-    );
+        })
+    } else {
+        Body::ProposalRejected(ev::ProposalRejected {
+            proposal_id,
+            zone: zone_code,
+            reason: "too costly".into(),
+        })
+    };
+    s.event(&format!("zone.{zone}"), on, supervisor(), body);
+}
+
+fn approve(s: &mut Script, zone: &str, id: &str, on: &str) {
+    decide(s, zone, id, on, true);
 }
 
 fn reject(s: &mut Script, zone: &str, id: &str, on: &str) {
-    s.event(
-        &format!("zone.{zone}"),
-        on,
-        supervisor(),
-        Body::ProposalRejected(ev::ProposalRejected {
-            proposal_id: id.into(),
-            zone: zone.into(),
-            reason: "too costly".into(),
-        }),
-    );
+    decide(s, zone, id, on, false);
 }
 
 fn report(s: &mut Script, zone: &str, id: &str, agency: &str, percent: u32, as_of: &str, on: &str) {
@@ -457,10 +476,52 @@ async fn timeline(
     Ok((page.reply(None).entries, next))
 }
 
-/// A fresh database with the whole scenario applied to generation 1, in one batch.
-async fn loaded(backend: Backend) -> Result<(TestDb, ReadModels, Script)> {
+/// A fresh database and its read models, nothing applied (the database lives as long
+/// as the `TestDb`).
+async fn fresh(backend: Backend) -> Result<(TestDb, ReadModels)> {
     let db = TestDb::new(backend).await?;
     let models = open(&db).await?;
+    Ok((db, models))
+}
+
+/// Zone `code` of generation 1 as of `as_of`, as `GetZoneProgress` answers it.
+async fn zone_as_of(models: &ReadModels, code: &str, as_of: Day) -> Result<pb::ZoneProgress> {
+    Ok(models
+        .zone_progress(1, &zone_code(code), as_of)
+        .await?
+        .reply(None))
+}
+
+/// The ids of a zone's unanswered needs, in the reply's order.
+fn unanswered_ids(z: &pb::ZoneProgress) -> Vec<&str> {
+    z.unanswered_needs
+        .iter()
+        .map(|n| n.need_id.as_str())
+        .collect()
+}
+
+/// A zone's projects: (proposal id, percent, completed), in the reply's order.
+fn project_figures(z: &pb::ZoneProgress) -> Vec<(&str, u32, bool)> {
+    z.projects
+        .iter()
+        .map(|p| (p.proposal_id.as_str(), p.percent, p.completed))
+        .collect()
+}
+
+/// The first timeline entry of `event_type`.
+fn first_of<'a>(
+    entries: &'a [pb::TimelineEntry],
+    event_type: &str,
+) -> Result<&'a pb::TimelineEntry> {
+    entries
+        .iter()
+        .find(|e| e.event_type == event_type)
+        .with_context(|| format!("a {event_type} is on the timeline"))
+}
+
+/// A fresh database with the whole scenario applied to generation 1, in one batch.
+async fn loaded(backend: Backend) -> Result<(TestDb, ReadModels, Script)> {
+    let (db, models) = fresh(backend).await?;
     let script = programme();
     let report = models.apply(1, &script.messages).await?;
     ensure!(
@@ -531,10 +592,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     let (_db, models, _) = loaded(backend).await?;
 
     // ---- D1 = 31 Farvardin 1397: the operational start.
-    let z1 = models
-        .zone_progress(1, &zone_code("zone-01"), day(D1))
-        .await?
-        .reply(None);
+    let z1 = zone_as_of(&models, "zone-01", day(D1)).await?;
     assert_eq!(z1.code, "zone-01");
     let name = z1.name.clone().unwrap();
     assert_eq!((name.fa.as_str(), name.en.as_str()), ("منطقه ۱", "Zone 01"));
@@ -573,10 +631,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     assert_eq!(progress.operational_start.unwrap().iso, "2018-04-20");
 
     // ---- D2 = 31 Shahrivar 1397: 155 of 334 days elapsed.
-    let z1 = models
-        .zone_progress(1, &zone_code("zone-01"), day(D2))
-        .await?
-        .reply(None);
+    let z1 = zone_as_of(&models, "zone-01", day(D2)).await?;
     let needs = z1.needs.clone().unwrap();
     // n1, n2 on time; n3 late.
     assert_eq!(need_counts(&needs), (3, 2, 1, 2, 1));
@@ -590,12 +645,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
         [("edu-agency", 1), ("water-agency", 2)]
     );
     // n3's only proposal was rejected: it is unanswered again.
-    let unanswered: Vec<_> = z1
-        .unanswered_needs
-        .iter()
-        .map(|n| n.need_id.as_str())
-        .collect();
-    assert_eq!(unanswered, ["n3"]);
+    assert_eq!(unanswered_ids(&z1), ["n3"]);
     let n3 = &z1.unanswered_needs[0];
     assert_eq!(
         (
@@ -620,12 +670,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
     );
     // Projects: p1 at 45 (the 06-15 correction recorded after the 50 wins the tie),
     // p2 at 20 (05-15).
-    let projects: Vec<_> = z1
-        .projects
-        .iter()
-        .map(|p| (p.proposal_id.as_str(), p.percent, p.completed))
-        .collect();
-    assert_eq!(projects, [("p1", 45, false), ("p2", 20, false)]);
+    assert_eq!(project_figures(&z1), [("p1", 45, false), ("p2", 20, false)]);
     let p1 = &z1.projects[0];
     assert_eq!(p1.reported_as_of.clone().unwrap().solar_hijri, "1397-06-15");
     assert_eq!(p1.approved_on.clone().unwrap().solar_hijri, "1397-02-10");
@@ -656,34 +701,18 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
 
     // zone-02 at D2: p4 at 40 (06-20); no social project: social 0;
     // overall = (50 x 40 + 50 x 0) / 100 = 20; gap 46.4 - 20 = 26.4 > 25 -> behind.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D2))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(&models, "zone-02", day(D2)).await?;
     assert_eq!(
         figures(&z2.progress.clone().unwrap()),
         (40.0, 0.0, 20.0, 46.4, TrackStatus::Behind, 179)
     );
-    let unanswered: Vec<_> = z2
-        .unanswered_needs
-        .iter()
-        .map(|n| n.need_id.as_str())
-        .collect();
-    assert_eq!(unanswered, ["n5"]);
+    assert_eq!(unanswered_ids(&z2), ["n5"]);
 
     // ---- D3 = 29 Esfand 1397: the goal date.
     // zone-01: p1 completed on 11-20 -> 100; p2 at 60 (09-30).
     // overall = (60 x 100 + 40 x 60) / 100 = (6000 + 2400) / 100 = 84; expected 100; gap 16 -> at risk.
-    let z1 = models
-        .zone_progress(1, &zone_code("zone-01"), day(D3))
-        .await?
-        .reply(None);
-    let projects: Vec<_> = z1
-        .projects
-        .iter()
-        .map(|p| (p.proposal_id.as_str(), p.percent, p.completed))
-        .collect();
-    assert_eq!(projects, [("p1", 100, true), ("p2", 60, false)]);
+    let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
+    assert_eq!(project_figures(&z1), [("p1", 100, true), ("p2", 60, false)]);
     assert_eq!(
         z1.projects[0].reported_as_of.clone().unwrap().solar_hijri,
         "1397-11-20"
@@ -693,10 +722,7 @@ async fn zone_figures_as_of_three_days(backend: Backend) -> Result {
         (100.0, 60.0, 84.0, 100.0, TrackStatus::AtRisk, 0)
     );
     // zone-02: p4 at 70 (10-01): overall = (50 x 70 + 0) / 100 = 35; gap 65 -> behind.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D3))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(&models, "zone-02", day(D3)).await?;
     assert_eq!(
         figures(&z2.progress.clone().unwrap()),
         (70.0, 0.0, 35.0, 100.0, TrackStatus::Behind, 0)
@@ -1022,18 +1048,12 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
         .filter(|m| m.subject.starts_with("saman.events.v1.zone.zone-01."))
         .count();
     assert_eq!(all.len(), zone_events + 1);
-    let report = all
-        .iter()
-        .find(|e| e.event_type == "SupervisionReportFiled")
-        .context("the supervision report is on the timeline")?;
+    let report = first_of(&all, "SupervisionReportFiled")?;
     assert_eq!(
         report.what_en,
         "The county supervisor (supervisor) filed a supervision report on NGO ngo-01 (rating 4/5)"
     );
-    let rejected = all
-        .iter()
-        .find(|e| e.event_type == "ProposalRejected")
-        .context("the rejection is on the timeline")?;
+    let rejected = first_of(&all, "ProposalRejected")?;
     assert_eq!(
         rejected.what_en,
         "The county supervisor (supervisor) rejected the proposal “Lighting poles”: too costly"
@@ -1055,10 +1075,7 @@ async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Resu
     let last = script.messages.len() as u64;
     assert_eq!(models.position(1).await?, last);
     let before = models.dump(1).await?;
-    let progress_before = models
-        .zone_progress(1, &zone_code("zone-01"), day(D2))
-        .await?
-        .reply(None);
+    let progress_before = zone_as_of(&models, "zone-01", day(D2)).await?;
 
     // The same messages again (JetStream redelivery: same positions).
     let report = models.apply(1, &script.messages[10..20]).await?;
@@ -1105,10 +1122,7 @@ async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Resu
     // Nothing counted twice: the read models are unchanged but for the checkpoint.
     assert_eq!(models.dump(1).await?, before);
     assert_eq!(
-        models
-            .zone_progress(1, &zone_code("zone-01"), day(D2))
-            .await?
-            .reply(None),
+        zone_as_of(&models, "zone-01", day(D2)).await?,
         progress_before
     );
     assert_eq!(models.position(1).await?, last + 3);
@@ -1118,8 +1132,7 @@ async fn redelivery_and_duplicates_do_not_double_count(backend: Backend) -> Resu
 async fn undecodable_and_unapplicable_events_are_parked_and_the_rest_applies(
     backend: Backend,
 ) -> Result {
-    let db = TestDb::new(backend).await?;
-    let models = open(&db).await?;
+    let (_db, models) = fresh(backend).await?;
     let mut s = programme();
     let base = s.messages.len();
     // 1. Not a protobuf Envelope at all.
@@ -1151,18 +1164,7 @@ async fn undecodable_and_unapplicable_events_are_parked_and_the_rest_applies(
         "1397-03-02",
     );
     // 4. After them, an event that applies: a new need in zone-02.
-    need(
-        &mut s,
-        "zone-02",
-        "n6",
-        "ngo-03",
-        "m-030",
-        SOCIAL,
-        "Youth centre",
-        12,
-        "1397-03-05",
-        true,
-    );
+    youth_centre(&mut s);
 
     // Everything in one batch: the bad ones are parked, the rest goes on.
     let report = models.apply(1, &s.messages).await?;
@@ -1204,10 +1206,7 @@ async fn undecodable_and_unapplicable_events_are_parked_and_the_rest_applies(
     assert!(models.has_applied(1, "zone.zone-99", 1).await?);
 
     // The event after them applied: zone-02 has n6 (late, ngo-03) as of 1397-03-05.
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day("1397-03-05"))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(&models, "zone-02", day("1397-03-05")).await?;
     let needs = z2.needs.unwrap();
     assert_eq!((needs.total, needs.late), (3, 2));
     assert_eq!(counts(&needs.by_ngo), [("ngo-02", 2), ("ngo-03", 1)]);
@@ -1324,15 +1323,11 @@ async fn unknown_zone_and_generation_are_not_found(backend: Backend) -> Result {
 }
 
 async fn programme_without_dates_is_on_track_with_no_expectation(backend: Backend) -> Result {
-    let db = TestDb::new(backend).await?;
-    let models = open(&db).await?;
+    let (_db, models) = fresh(backend).await?;
     // The scenario without its first event (ProgrammeDatesSet).
     let script = programme();
     models.apply(1, &script.messages[1..]).await?;
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D2))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(&models, "zone-02", day(D2)).await?;
     let progress = z2.progress.unwrap();
     // Progress is still measured (p4 at 40: overall 20), but nothing is expected.
     assert_eq!(
@@ -1353,10 +1348,7 @@ async fn programme_without_dates_is_on_track_with_no_expectation(backend: Backen
             .collect::<Vec<_>>(),
         ["zone-01", "zone-02"]
     );
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D2))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(&models, "zone-02", day(D2)).await?;
     assert_eq!(z2.progress.unwrap().status(), TrackStatus::Behind);
     Ok(())
 }
@@ -1381,8 +1373,7 @@ async fn reopening_keeps_everything_and_bad_urls_are_refused(backend: Backend) -
 async fn a_large_history_applies_in_few_large_statements(backend: Backend) -> Result {
     // 10 zones and 6,000 needs (600 per zone, 2,000 of them late) with a referral each:
     // big enough that every multi-row statement is split into several chunks.
-    let db = TestDb::new(backend).await?;
-    let models = open(&db).await?;
+    let (_db, models) = fresh(backend).await?;
     let mut s = Script::default();
     for z in 1..=10 {
         let zone = format!("zone-{z:02}");
@@ -1469,25 +1460,24 @@ async fn a_large_history_applies_in_few_large_statements(backend: Backend) -> Re
 /// Direct SQL on the read models' database (what an operator, or an older version, did).
 async fn execute_sql(db: &TestDb, sql: &str) -> Result {
     match db.backend() {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(db.url()).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&pool)
-                .await?;
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(db.url()).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&pool)
-                .await?;
-            pool.close().await;
-        }
+        Backend::Sqlite => execute_sql_on::<sqlx::Sqlite>(db.url(), sql).await,
+        Backend::Postgres => execute_sql_on::<sqlx::Postgres>(db.url(), sql).await,
     }
+}
+
+/// [`execute_sql`] on a database of kind `DB`, on a pool of its own.
+async fn execute_sql_on<DB: sqlx::Database>(url: &str, sql: &str) -> Result
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let pool = sqlx::Pool::<DB>::connect(url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
     Ok(())
 }
 
-/// An envelope as `Script::event` makes it, at the version given, not yet published.
 fn envelope_at(
     stream: &str,
     version: u64,
@@ -1545,8 +1535,7 @@ async fn parked_kinds(models: &ReadModels) -> Result<Vec<(u64, pb::ParkedKind, S
 async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
     backend: Backend,
 ) -> Result {
-    let db = TestDb::new(backend).await?;
-    let models = open(&db).await?;
+    let (_db, models) = fresh(backend).await?;
     let mut s = programme();
     let base = s.messages.len() as u64;
     // 1. A need whose title has a NUL character: PostgreSQL cannot store it in text.
@@ -1602,18 +1591,7 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
         need_body("zone-02", "n-huge", "ngo-02", "m-010", "Huge"),
     ));
     // 6. Then ordinary events.
-    need(
-        &mut s,
-        "zone-02",
-        "n6",
-        "ngo-03",
-        "m-030",
-        SOCIAL,
-        "Youth centre",
-        12,
-        "1397-03-05",
-        true,
-    );
+    youth_centre(&mut s);
     need(
         &mut s,
         "zone-01",
@@ -1712,14 +1690,8 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
 
     // The events after them applied, on both backends.
     let as_of = day("1397-03-10");
-    let z1 = models
-        .zone_progress(1, &zone_code("zone-01"), as_of)
-        .await?
-        .reply(None);
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), as_of)
-        .await?
-        .reply(None);
+    let z1 = zone_as_of(&models, "zone-01", as_of).await?;
+    let z2 = zone_as_of(&models, "zone-02", as_of).await?;
     let titles = |z: &pb::ZoneProgress| -> Vec<String> {
         z.unanswered_needs.iter().map(|n| n.title.clone()).collect()
     };
@@ -1770,10 +1742,7 @@ async fn what_the_database_refuses_is_parked_alone_and_the_rest_applies(
 
 /// The titles of zone-02's unanswered needs as of the goal date.
 async fn zone_02_titles(models: &ReadModels) -> Result<Vec<String>> {
-    let z2 = models
-        .zone_progress(1, &zone_code("zone-02"), day(D3))
-        .await?
-        .reply(None);
+    let z2 = zone_as_of(models, "zone-02", day(D3)).await?;
     Ok(z2.unanswered_needs.into_iter().map(|n| n.title).collect())
 }
 
@@ -1950,10 +1919,7 @@ async fn an_unverified_forgery_is_parked_without_taking_the_real_events_place(
 
 async fn a_forgery_after_the_real_event_is_parked_as_a_conflict(backend: Backend) -> Result {
     let (_db, models, mut script) = loaded(backend).await?;
-    let before = models
-        .zone_progress(1, &zone_code("zone-01"), day(D3))
-        .await?
-        .reply(None);
+    let before = zone_as_of(&models, "zone-01", day(D3)).await?;
     // An applied event, published again by someone else with another event id and body.
     let real = script.messages[12].clone();
     let mut forged = Envelope::decode(real.payload.as_ref())?;
@@ -2005,13 +1971,7 @@ async fn a_forgery_after_the_real_event_is_parked_as_a_conflict(backend: Backend
         (1, 0, 0)
     );
     assert_eq!(listed_parked(&models, 1).await?.len(), 1);
-    assert_eq!(
-        models
-            .zone_progress(1, &zone_code("zone-01"), day(D3))
-            .await?
-            .reply(None),
-        before
-    );
+    assert_eq!(zone_as_of(&models, "zone-01", day(D3)).await?, before);
     Ok(())
 }
 
@@ -2038,8 +1998,7 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
     // Hijri ones (a four-digit year below 1700 is Solar Hijri only in what users type).
     let iso = |s: &str| Day::parse_iso(s).expect("an ISO test day");
     let eday = |s: &str| Some(ev::Day { iso: s.into() });
-    let db = TestDb::new(backend).await?;
-    let models = open(&db).await?;
+    let (_db, models) = fresh(backend).await?;
     let mut s = Script::default();
     let at = |s: &str| {
         let t = iso(s).noon_in_tehran();
@@ -2111,10 +2070,7 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
     let c = models.compliance(1, last).await?.reply(None);
     assert_eq!(c.needs_deadline.unwrap().iso, "1018-03-21");
     assert_eq!(c.proposals_deadline.unwrap().iso, "0001-01-01");
-    let z = models
-        .zone_progress(1, &zone_code("zone-01"), last)
-        .await?
-        .reply(None);
+    let z = zone_as_of(&models, "zone-01", last).await?;
     let progress = z.progress.unwrap();
     assert_eq!(progress.operational_start.unwrap().iso, "1699-12-31");
     assert_eq!(progress.goal_date.unwrap().iso, "9998-12-31");
@@ -2148,10 +2104,7 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
         ]
     );
     // As of a day in 1018 only what happened by then counts.
-    let z = models
-        .zone_progress(1, &zone_code("zone-01"), iso("1018-12-31"))
-        .await?
-        .reply(None);
+    let z = zone_as_of(&models, "zone-01", iso("1018-12-31")).await?;
     assert_eq!(z.needs.unwrap().total, 1);
     Ok(())
 }

@@ -16,6 +16,21 @@ pub struct Saman {
     pub env: Vec<(String, String)>,
 }
 
+/// `env` with the variables `names` that it has set to `value` (a test's one change to
+/// an environment it was given, e.g. a NATS user's).
+pub fn env_with(env: Vec<(String, String)>, names: &[&str], value: &str) -> Vec<(String, String)> {
+    env.into_iter()
+        .map(|(name, old)| {
+            let value = if names.contains(&name.as_str()) {
+                value.to_owned()
+            } else {
+                old
+            };
+            (name, value)
+        })
+        .collect()
+}
+
 /// What one run of `saman` printed, and how it exited.
 #[derive(Debug, Clone)]
 pub struct Ran {
@@ -132,6 +147,14 @@ impl CommandLine for String {
 }
 
 impl Saman {
+    /// The workspace's `saman` binary, run with `env`.
+    pub fn with_env(env: Vec<(String, String)>) -> anyhow::Result<Saman> {
+        Ok(Saman {
+            binary: crate::binary("saman")?,
+            env,
+        })
+    }
+
     fn command(&self, args: &[String]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(&self.binary);
         command

@@ -59,16 +59,10 @@ impl Intake {
     /// (by default: within `--occurred-at-tolerance` of the receipt, or attested), as a
     /// deployment that records the present does.
     pub async fn start_judging_receipt(mut config: Config) -> anyhow::Result<Intake> {
-        config.shutdown_grace = Duration::from_secs(5);
-        if config.auth.auth_issuer.is_none() {
-            config.auth = crate::auth_args();
-        }
+        crate::test_service_defaults!(config);
         let signing = &mut config.signing;
         if signing.event_signing_key.is_none() && !signing.insecure_unsigned_events {
             signing.event_signing_key = Some(crate::event_keys().signing_key_file());
-        }
-        if config.tls.is_unset() {
-            config.tls = crate::tls_flags();
         }
         let database_url = config.database_url.clone();
         let (addr, running) =
@@ -119,15 +113,15 @@ impl Binary for IntakeBinary {
     async fn ready(addr: SocketAddr) -> bool {
         tokio::net::TcpStream::connect(addr).await.is_ok()
     }
+    type Client = IntakeClient<Channel>;
+    async fn connect(addr: SocketAddr) -> anyhow::Result<Self::Client> {
+        connect(addr).await
+    }
 }
 
 impl IntakeProcess {
     pub async fn start(database_url: &str, nats: &NatsServer, port: u16) -> anyhow::Result<Self> {
         Self::start_with(database_url, nats, port, &[]).await
-    }
-
-    pub async fn client(&self) -> anyhow::Result<IntakeClient<Channel>> {
-        connect(self.addr).await
     }
 }
 

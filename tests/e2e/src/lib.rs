@@ -54,7 +54,7 @@ mod tls;
 pub use auth::{
     AuthChannel as Channel, OPERATOR, Tokens, as_caller, auth_args, identity_of, issuer,
 };
-pub use cli::{CommandLine, Ran, Saman};
+pub use cli::{CommandLine, Ran, Saman, env_with};
 pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample, web_get};
 pub use intake::{
     INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, config as intake_config, connect,
@@ -64,23 +64,24 @@ pub use nix::sys::signal::Signal;
 pub use observed::{assert_publish_refused, observed_client, server_error};
 pub use process::{Binary, Service, binary};
 pub use projection::{
-    Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig, ProjectionProcess,
-    Writes, connect_projection, connect_projection_admin, projection_config, read_as_of,
-    rebuild_caught_up, status, wait_caught_up, wait_rebuilt, whole_timeline,
+    AsOfQuery, Dump, PROJECTION_SERVICE, Projection, ProjectionBinary, ProjectionConfig,
+    ProjectionProcess, Writes, connect_projection, connect_projection_admin, projection_config,
+    read_as_of, rebuild_caught_up, status, wait_caught_up, wait_rebuilt, whole_timeline,
 };
 pub use read_back::{
     Published, STREAM, assert_exactly_once_in_order, published, published_event, stored_events,
     stream_head, wait_consumer_drained, wait_stream_count,
 };
 pub use refusals::{
-    ERROR_DOMAIN, MAX_REFUSAL_BYTES, assert_code_in_bounds, refused, status_metadata_size,
+    ERROR_DOMAIN, MAX_REFUSAL_BYTES, assert_code_in_bounds, assert_refused_for, refused,
+    status_metadata_size,
 };
 pub use requests::*;
 pub use saman_harness::{
     Backend, NatsLogin, NatsServer, NatsUser, TestDb, TestTls, free_port, on_both_backends,
 };
 pub use signing::{event_keys, publish_directly, signed};
-pub use system::{System, WriteSide, published_and_applied};
+pub use system::{System, WriteSide, intake_alone, published_and_applied};
 pub use tls::{grpc_client_tls, tls, tls_args, tls_channel, tls_flags};
 
 /// A service running inside the test process: stopping it cancels its token and waits
@@ -113,6 +114,25 @@ impl InProcess {
             .with_context(|| format!("{what} task panicked"))?
     }
 }
+
+/// Gives the config of a service the tests start in the test process what every such
+/// service gets unless the config says otherwise: a short shutdown grace (a test waits
+/// for it), trust in the test process's token issuer, and the test authority's
+/// certificate to serve. A macro: intake's and the projection's configs are of
+/// different types with these same fields.
+macro_rules! test_service_defaults {
+    ($config:expr) => {{
+        let config = &mut $config;
+        config.shutdown_grace = std::time::Duration::from_secs(5);
+        if config.auth.auth_issuer.is_none() {
+            config.auth = crate::auth_args();
+        }
+        if config.tls.is_unset() {
+            config.tls = crate::tls_flags();
+        }
+    }};
+}
+pub(crate) use test_service_defaults;
 
 /// A gRPC channel to `https://{addr}` (trusting the test authority) whose calls carry
 /// tokens ([`auth::TokenPerActor`]).

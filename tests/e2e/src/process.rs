@@ -55,6 +55,10 @@ pub trait Binary {
     const NATS_USER: NatsUser;
     /// Whether the service on `addr` is ready for the tests.
     fn ready(addr: SocketAddr) -> impl Future<Output = bool>;
+    /// The service's gRPC client.
+    type Client;
+    /// A client of the service on `addr`, its calls carrying tokens ([`crate::Channel`]).
+    fn connect(addr: SocketAddr) -> impl Future<Output = anyhow::Result<Self::Client>>;
 }
 
 impl<K: Binary> Service<K> {
@@ -133,6 +137,11 @@ impl<K: Binary> Service<K> {
 }
 
 impl<K: Binary> Service<K> {
+    /// A client of the service.
+    pub async fn client(&self) -> anyhow::Result<K::Client> {
+        K::connect(self.addr).await
+    }
+
     /// [`Service::start_with`] with Prometheus metrics on a free port of its own: the
     /// service and the metrics' address.
     pub async fn start_with_metrics(

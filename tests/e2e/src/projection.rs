@@ -3,6 +3,7 @@
 //! tests ask it: reads that wait for their writes ([`Writes`]), catching up, whole
 //! timelines and a [`Dump`] of every query.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -45,16 +46,10 @@ impl Projection {
     /// which events to believe, and serves the test authority's certificate unless
     /// `config` sets its own TLS (or plaintext).
     pub async fn start_with(mut config: ProjectionConfig) -> anyhow::Result<Projection> {
-        config.shutdown_grace = Duration::from_secs(5);
-        if config.auth.auth_issuer.is_none() {
-            config.auth = crate::auth_args();
-        }
+        crate::test_service_defaults!(config);
         let keys = &mut config.event_keys;
         if keys.event_keys.is_none() && !keys.insecure_unverified_events {
             keys.event_keys = Some(crate::event_keys().jwks_file());
-        }
-        if config.tls.is_unset() {
-            config.tls = crate::tls_flags();
         }
         let (addr, mut running) = InProcess::spawn(|addr, listener, stop| {
             config.listen = addr;
@@ -105,13 +100,13 @@ impl Binary for ProjectionBinary {
     async fn ready(addr: SocketAddr) -> bool {
         serving(addr, PROJECTION_SERVICE).await
     }
+    type Client = ProjectionClient<Channel>;
+    async fn connect(addr: SocketAddr) -> anyhow::Result<Self::Client> {
+        connect_projection(addr).await
+    }
 }
 
 impl ProjectionProcess {
-    pub async fn client(&self) -> anyhow::Result<ProjectionClient<Channel>> {
-        connect_projection(self.addr).await
-    }
-
     pub async fn admin(&self) -> anyhow::Result<ProjectionAdminClient<Channel>> {
         connect_projection_admin(self.addr).await
     }
@@ -185,6 +180,51 @@ impl Writes {
     pub fn event_count(&self) -> usize {
         self.events.len()
     }
+}
+
+/// A projection query that names nothing but the day to read as of (the programme's
+/// summary, the zones side by side, compliance, cooperation): one impl per query, so
+/// that a test asks any of them the same way (`Q::reading(read).ask(&mut client)`).
+pub trait AsOfQuery: Sized {
+    type Reply;
+
+    /// The query, reading as `read` says.
+    fn reading(read: Option<query::Read>) -> Self;
+
+    /// Calls the query's RPC: the projection's reply, or the status it answered with.
+    fn ask(
+        self,
+        client: &mut ProjectionClient<Channel>,
+    ) -> impl Future<Output = Result<Self::Reply, tonic::Status>> + Send;
+}
+
+/// `Request => rpc_method -> Reply` for every query that reads as of a day alone.
+macro_rules! as_of_queries {
+    ($($request:ident => $method:ident -> $reply:ident,)*) => {
+        $(
+            impl AsOfQuery for query::$request {
+                type Reply = query::$reply;
+
+                fn reading(read: Option<query::Read>) -> Self {
+                    Self { read }
+                }
+
+                async fn ask(
+                    self,
+                    client: &mut ProjectionClient<Channel>,
+                ) -> Result<query::$reply, tonic::Status> {
+                    Ok(client.$method(self).await?.into_inner())
+                }
+            }
+        )*
+    };
+}
+
+as_of_queries! {
+    GetProgrammeSummaryRequest => get_programme_summary -> ProgrammeSummary,
+    ListZonesRequest => list_zones -> ListZonesReply,
+    GetComplianceRequest => get_compliance -> Compliance,
+    GetCooperationRequest => get_cooperation -> Cooperation,
 }
 
 /// A `Read` as of `as_of` with no wait.

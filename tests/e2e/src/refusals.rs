@@ -2,7 +2,7 @@
 //! the ErrorInfo and in the detail of its kind, in bounded metadata.
 
 use tonic::{Code, Response, Status};
-use tonic_types::StatusExt;
+use tonic_types::{ErrorInfo, StatusExt};
 
 /// The most metadata a refusal may take: well inside the 16 KiB gRPC clients accept
 /// for all headers together.
@@ -35,6 +35,19 @@ pub fn assert_code_in_bounds(status: &Status, code: Code, what: &str) {
         size <= MAX_REFUSAL_BYTES,
         "{what}: the refusal takes {size} bytes of metadata: {status:?}"
     );
+}
+
+/// Asserts that `status` is `code` for `reason` of `domain`, as its google.rpc.ErrorInfo
+/// says; that ErrorInfo, for whatever else a test checks of it.
+#[track_caller]
+pub fn assert_refused_for(status: &Status, code: Code, domain: &str, reason: &str) -> ErrorInfo {
+    assert_eq!(status.code(), code, "{status:?}");
+    let info = status
+        .get_details_error_info()
+        .expect("a google.rpc.ErrorInfo");
+    assert_eq!(info.reason, reason, "{status:?}");
+    assert_eq!(info.domain, domain, "{status:?}");
+    info
 }
 
 /// The `domain` of every ErrorInfo intake returns.

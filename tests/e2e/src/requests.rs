@@ -1,5 +1,7 @@
 //! Making requests: actors, submission headers, and the programme most tests start from.
 
+use std::future::Future;
+
 use crate::Channel;
 use saman_proto::events::v1 as events;
 use saman_proto::intake::v1 as pb;
@@ -176,6 +178,18 @@ pub fn water_proposal(zone: &str, need_ids: Vec<String>) -> pb::SubmitProposalRe
     }
 }
 
+/// The county supervisor's `decision` on proposal `proposal_id` of zone-01, taken on
+/// `on`, with no reason given.
+pub fn decision(proposal_id: &str, decision: pb::Decision, on: &str) -> pb::DecideProposalRequest {
+    pb::DecideProposalRequest {
+        submission: submission(supervisor(), on),
+        zone: "zone-01".into(),
+        proposal_id: proposal_id.into(),
+        decision: decision as i32,
+        reason: "".into(),
+    }
+}
+
 /// The county supervisor's report on ngo-01 in zone-01, filed on 1397-03-01.
 pub fn supervision_report(rating: u32) -> pb::FileSupervisionReportRequest {
     pb::FileSupervisionReportRequest {
@@ -197,4 +211,49 @@ pub fn social_activity(held_on: &str) -> pb::ReportSocialActivityRequest {
         participants: 20,
         held_on: held_on.into(),
     }
+}
+
+/// A write request sent by its own RPC: one impl per kind of write, so that a helper
+/// can take a request of any kind (`request.submit(&mut client)`) where each call
+/// would otherwise name the RPC.
+pub trait Submit {
+    /// Calls the request's RPC: intake's reply, or the status it answered with.
+    fn submit(
+        self,
+        client: &mut IntakeClient<Channel>,
+    ) -> impl Future<Output = Result<pb::SubmissionReply, tonic::Status>> + Send;
+}
+
+/// `Request => rpc_method` for every write of the intake API.
+macro_rules! submit_by_rpc {
+    ($($request:ident => $method:ident,)*) => {
+        $(
+            impl Submit for pb::$request {
+                async fn submit(
+                    self,
+                    client: &mut IntakeClient<Channel>,
+                ) -> Result<pb::SubmissionReply, tonic::Status> {
+                    Ok(client.$method(self).await?.into_inner())
+                }
+            }
+        )*
+    };
+}
+
+submit_by_rpc! {
+    SetProgrammeDatesRequest => set_programme_dates,
+    RegisterZoneRequest => register_zone,
+    RegisterAgencyRequest => register_agency,
+    RecordApprovedNgoRequest => record_approved_ngo,
+    ApproveNgoMemberRequest => approve_ngo_member,
+    RevokeNgoMemberRequest => revoke_ngo_member,
+    DeclareNeedRequest => declare_need,
+    ReferNeedRequest => refer_need,
+    ReportSocialActivityRequest => report_social_activity,
+    AnswerReferralRequest => answer_referral,
+    SubmitProposalRequest => submit_proposal,
+    ReportProgressRequest => report_progress,
+    CompleteProjectRequest => complete_project,
+    DecideProposalRequest => decide_proposal,
+    FileSupervisionReportRequest => file_supervision_report,
 }

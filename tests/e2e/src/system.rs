@@ -8,8 +8,8 @@ use saman_proto::projection::v1 as query;
 
 use crate::{
     Backend, Intake, NatsLogin, NatsServer, NatsUser, Projection, ProjectionConfig, Published,
-    Saman, TestDb, assert_exactly_once_in_order, binary, declare_need, projection_config,
-    published, register_programme, stored_events, wait_caught_up, wait_serving,
+    Saman, TestDb, assert_exactly_once_in_order, declare_need, projection_config, published,
+    register_programme, stored_events, wait_caught_up, wait_serving,
 };
 
 /// The write side on private ports: a nats-server and intake (in-process) on a fresh
@@ -48,6 +48,16 @@ impl WriteSide {
             intake,
         })
     }
+}
+
+/// Intake alone on a fresh database of `backend` and a nats-server of its own, once
+/// SERVING, nothing registered: for tests of intake itself (its transport, its API).
+pub async fn intake_alone(backend: Backend) -> anyhow::Result<(TestDb, NatsServer, Intake)> {
+    let db = TestDb::new(backend).await?;
+    let nats = NatsServer::start().await?;
+    let intake = Intake::start(db.url(), &nats).await?;
+    wait_serving(intake.addr).await?;
+    Ok((db, nats, intake))
 }
 
 /// The whole system on private ports: a nats-server, intake and the projection (each
@@ -148,10 +158,7 @@ impl System {
             ),
         ];
         env.extend(self.nats.env(NatsUser::Subscriber));
-        Ok(Saman {
-            binary: binary("saman")?,
-            env,
-        })
+        Saman::with_env(env)
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {

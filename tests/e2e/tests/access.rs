@@ -377,22 +377,20 @@ async fn a_request_acts_only_as_its_token() -> anyhow::Result<()> {
     }
 
     // An officer answering a referral made to another agency.
-    let need = client
-        .declare_need(declare_need("zone-01", "m-001", "Water"))
+    let need = declare_need("zone-01", "m-001", "Water")
+        .submit(&mut client)
         .await?
-        .into_inner()
         .entity_id;
-    let referral = client
-        .refer_need(pb::ReferNeedRequest {
-            submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
-            zone: "zone-01".into(),
-            need_id: need,
-            agency: "water".into(),
-            note: String::new(),
-        })
-        .await?
-        .into_inner()
-        .entity_id;
+    let referral = pb::ReferNeedRequest {
+        submission: submission(member("ngo-01", "m-001"), "1397-01-22"),
+        zone: "zone-01".into(),
+        need_id: need,
+        agency: "water".into(),
+        note: String::new(),
+    }
+    .submit(&mut client)
+    .await?
+    .entity_id;
     let after_referral = stored_events(db.url()).await?.len();
     let status = client
         .answer_referral(pb::AnswerReferralRequest {

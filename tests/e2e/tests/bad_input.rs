@@ -111,9 +111,7 @@ fn revoke(member_code: &str) -> pb::RevokeNgoMemberRequest {
 }
 
 async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats).await?;
+    let (db, _nats, intake) = intake_alone(backend).await?;
     let mut client = intake.client().await?;
 
     // The programme: zones zone-01 and zone-02, ngo-01 with m-001..m-003 (m-003
@@ -122,20 +120,14 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
     register_programme(&mut client, 2, 3).await?;
     client.revoke_ngo_member(revoke("m-003")).await?;
     let declared_01 = declare_need("zone-01", "m-001", "Clean water");
-    let need_01 = client
-        .declare_need(declared_01.clone())
+    let need_01 = declared_01.clone().submit(&mut client).await?.entity_id;
+    let need_02 = declare_need("zone-02", "m-002", "Literacy classes")
+        .submit(&mut client)
         .await?
-        .into_inner()
         .entity_id;
-    let need_02 = client
-        .declare_need(declare_need("zone-02", "m-002", "Literacy classes"))
+    let approved = proposal("zone-01", &[&need_01])
+        .submit(&mut client)
         .await?
-        .into_inner()
-        .entity_id;
-    let approved = client
-        .submit_proposal(proposal("zone-01", &[&need_01]))
-        .await?
-        .into_inner()
         .entity_id;
     client
         .decide_proposal(decide(supervisor(), &approved, pb::Decision::Approve))
@@ -357,6 +349,5 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(reply.stream_version, zone_01_version + 1);
     assert_eq!(stored_events(db.url()).await?.len(), stored + 1);
 
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }

@@ -244,10 +244,10 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
 
     // The command line enters a paper form the same way: the member's act, sent with
     // the office's token, its time attested.
-    let saman = Saman {
-        binary: binary("saman")?,
-        env: vec![("SAMAN_INTAKE".into(), format!("https://{}", intake.addr))],
-    };
+    let saman = Saman::with_env(vec![(
+        "SAMAN_INTAKE".into(),
+        format!("https://{}", intake.addr),
+    )])?;
     let ran = saman
         .run(
             format!(

@@ -42,6 +42,19 @@ async fn watch(client: &mut ProjectionClient<Channel>, caller: &str) -> Result<W
     Ok(stream)
 }
 
+/// A watch of `caller` on each of `connections`, held open (the same connection twice
+/// holds two calls open on it).
+async fn watches_on(
+    connections: &[&ProjectionClient<Channel>],
+    caller: &str,
+) -> Result<Vec<Watch>, Status> {
+    let mut open = Vec::new();
+    for connection in connections {
+        open.push(watch(&mut (*connection).clone(), caller).await?);
+    }
+    Ok(open)
+}
+
 /// A query of `caller` on `client`'s connection.
 async fn query(client: &mut ProjectionClient<Channel>, caller: &str) -> Result<(), Status> {
     let request = query::GetZoneProgressRequest {
@@ -59,11 +72,7 @@ async fn query(client: &mut ProjectionClient<Channel>, caller: &str) -> Result<(
 fn exhausted<T: std::fmt::Debug>(result: Result<T, Status>, reason: &str, limit: usize) {
     let status = result.expect_err(&format!("refused with {reason}"));
     assert_code_in_bounds(&status, Code::ResourceExhausted, reason);
-    let info = status
-        .get_details_error_info()
-        .expect("a google.rpc.ErrorInfo");
-    assert_eq!(info.reason, reason, "{status:?}");
-    assert_eq!(info.domain, PROJECTION_DOMAIN, "{status:?}");
+    let info = assert_refused_for(&status, Code::ResourceExhausted, PROJECTION_DOMAIN, reason);
     let limit = limit.to_string();
     assert_eq!(info.metadata.get("limit"), Some(&limit), "{status:?}");
     assert!(status.message().contains(&limit), "{}", status.message());
@@ -92,6 +101,19 @@ fn exhausted<T: std::fmt::Debug>(result: Result<T, Status>, reason: &str, limit:
     } else {
         assert_eq!(field, None, "{status:?}");
     }
+}
+
+/// Asserts that `status` is DEADLINE_EXCEEDED for REQUEST_TIMEOUT of `domain`, naming
+/// the flag that sets the bound; its ErrorInfo.
+#[track_caller]
+fn timed_out(status: &Status, domain: &str) -> tonic_types::ErrorInfo {
+    let info = assert_refused_for(status, Code::DeadlineExceeded, domain, "REQUEST_TIMEOUT");
+    assert!(
+        status.message().contains("--request-timeout"),
+        "{}",
+        status.message()
+    );
+    info
 }
 
 /// Tries `attempt` until it succeeds, while it is refused with RESOURCE_EXHAUSTED (a
@@ -136,15 +158,14 @@ async fn system(
 
 #[tokio::test]
 async fn a_caller_with_too_many_watches_is_refused_while_others_are_served() -> anyhow::Result<()> {
-    let (system, [mut one, mut two, mut three]) = system(|config| {
+    let (system, [mut one, two, mut three]) = system(|config| {
         config.max_watches_per_caller = 2;
         config.max_watches = 3;
     })
     .await?;
 
     // A caller's watches are counted over all its connections.
-    let first = watch(&mut one, MEMBER).await?;
-    let _second = watch(&mut two, MEMBER).await?;
+    let mut open = watches_on(&[&one, &two], MEMBER).await?;
     exhausted(
         watch(&mut three, MEMBER).await,
         "TOO_MANY_WATCHES_PER_CALLER",
@@ -159,7 +180,7 @@ async fn a_caller_with_too_many_watches_is_refused_while_others_are_served() -> 
     exhausted(watch(&mut three, OFFICE).await, "TOO_MANY_WATCHES", 3);
 
     // Closing a watch gives its place back.
-    drop(first);
+    drop(open.remove(0));
     let _again = once_free(|| {
         let mut three = three.clone();
         async move { watch(&mut three, MEMBER).await }
@@ -184,8 +205,7 @@ async fn a_connection_or_a_caller_with_too_many_calls_is_refused_while_others_ar
 
     // Two watches hold two calls open on the first connection: a third call there is
     // refused, whoever makes it; another connection is served.
-    let first = watch(&mut one, MEMBER).await?;
-    let _second = watch(&mut one, MEMBER).await?;
+    let mut open = watches_on(&[&one, &one], MEMBER).await?;
     exhausted(
         query(&mut one, OFFICE).await,
         "TOO_MANY_CALLS_PER_CONNECTION",
@@ -211,7 +231,7 @@ async fn a_connection_or_a_caller_with_too_many_calls_is_refused_while_others_ar
 
     // A watch the caller closed gives its places back, on the connection and the
     // caller's.
-    drop(first);
+    drop(open.remove(0));
     once_free(|| {
         let mut one = one.clone();
         async move { query(&mut one, OFFICE).await }
@@ -248,18 +268,8 @@ async fn a_query_not_answered_in_time_is_deadline_exceeded() -> anyhow::Result<(
         .get_zone_progress(as_caller(OFFICE, waiting.clone()))
         .await
         .expect_err("the read cannot be answered in time");
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    let info = status
-        .get_details_error_info()
-        .expect("a google.rpc.ErrorInfo");
-    assert_eq!(info.reason, "REQUEST_TIMEOUT", "{status:?}");
-    assert_eq!(info.domain, PROJECTION_DOMAIN);
+    let info = timed_out(&status, PROJECTION_DOMAIN);
     assert_eq!(info.metadata.get("limit").map(String::as_str), Some("1s"));
-    assert!(
-        status.message().contains("--request-timeout"),
-        "{}",
-        status.message()
-    );
     // The connection goes on serving.
     let list = || {
         let mut client = client.clone();
@@ -302,17 +312,7 @@ async fn a_write_waiting_on_a_locked_store_is_deadline_exceeded_and_its_retry_re
         .declare_need(request.clone())
         .await
         .expect_err("the write cannot be answered in time");
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    let info = status
-        .get_details_error_info()
-        .expect("a google.rpc.ErrorInfo");
-    assert_eq!(info.reason, "REQUEST_TIMEOUT", "{status:?}");
-    assert_eq!(info.domain, ERROR_DOMAIN);
-    assert!(
-        status.message().contains("--request-timeout"),
-        "{}",
-        status.message()
-    );
+    timed_out(&status, ERROR_DOMAIN);
     sqlx::raw_sql("ROLLBACK").execute(&mut lock).await?;
     lock.close().await?;
 
@@ -408,11 +408,12 @@ async fn watches_without_a_token_are_counted_per_connection() -> anyhow::Result<
         .watch_zone_progress(request())
         .await
         .expect_err("a second watch on the connection");
-    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    let info = status
-        .get_details_error_info()
-        .expect("a google.rpc.ErrorInfo");
-    assert_eq!(info.reason, "TOO_MANY_WATCHES_PER_CALLER", "{status:?}");
+    let info = assert_refused_for(
+        &status,
+        Code::ResourceExhausted,
+        PROJECTION_DOMAIN,
+        "TOO_MANY_WATCHES_PER_CALLER",
+    );
     assert_eq!(
         info.metadata.get("field"),
         None,

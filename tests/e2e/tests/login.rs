@@ -41,10 +41,7 @@ impl Machine {
         if let Some(intake) = intake {
             env.push(("SAMAN_INTAKE".into(), format!("https://{}", intake.addr)));
         }
-        let saman = Saman {
-            binary: binary("saman")?,
-            env,
-        };
+        let saman = Saman::with_env(env)?;
         Ok(Self { home, saman })
     }
 

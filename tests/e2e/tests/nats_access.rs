@@ -8,9 +8,19 @@ use std::time::Duration;
 
 use async_nats::ConnectOptions;
 use saman_e2e::*;
+use saman_runtime::flags::NatsFlags;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SUBJECT: &str = "saman.events.v1.zone.zone-01.NeedDeclared";
+
+/// What connecting with `flags` fails with: the server (or the client, before it)
+/// must refuse the connection, as `why` says.
+async fn refused_with(flags: &NatsFlags, why: &str) -> String {
+    saman_runtime::nats::connect(flags, ConnectOptions::new())
+        .await
+        .expect_err(why)
+        .to_string()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {
@@ -34,14 +44,14 @@ async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {
         );
     }
 
-    // Without credentials the server does not let the client in at all.
-    let mut anonymous = nats.flags(NatsUser::Subscriber);
-    anonymous.user = None;
-    anonymous.password_file = None;
-    let err = saman_runtime::nats::connect(&anonymous, ConnectOptions::new())
-        .await
-        .expect_err("a client without credentials is refused");
-    let text = err.to_string();
+    // Without credentials (the server's URL and authority alone) the server does not
+    // let the client in at all.
+    let anonymous = NatsFlags {
+        url: nats.url(),
+        ca: nats.tls().map(TestTls::ca_file),
+        ..NatsFlags::default()
+    };
+    let text = refused_with(&anonymous, "a client without credentials is refused").await;
     assert!(text.contains("authorization violation"), "{text}");
     assert!(
         text.contains("--nats-user"),
@@ -51,12 +61,12 @@ async fn only_intake_may_publish_on_the_event_subjects() -> anyhow::Result<()> {
     let dir = TestTls::generate("a place for a wrong password")?;
     let wrong = dir.dir().join("wrong.password");
     std::fs::write(&wrong, "not-the-password\n")?;
-    let mut guessed = nats.flags(NatsUser::Intake);
-    guessed.password_file = Some(wrong);
-    let err = saman_runtime::nats::connect(&guessed, ConnectOptions::new())
-        .await
-        .expect_err("a wrong password is refused");
-    assert!(err.to_string().contains("authorization violation"), "{err}");
+    let guessed = NatsFlags {
+        password_file: Some(wrong),
+        ..nats.flags(NatsUser::Intake)
+    };
+    let text = refused_with(&guessed, "a wrong password is refused").await;
+    assert!(text.contains("authorization violation"), "{text}");
 
     assert_eq!(stream_head(nats).await?, head, "the stream is unchanged");
 
@@ -100,13 +110,13 @@ async fn a_plaintext_client_is_refused() -> anyhow::Result<()> {
         "over TLS the same server answers"
     );
     // A client asked to run without TLS still fails: the server requires it.
-    let mut flags = nats.flags(NatsUser::Intake);
-    flags.insecure_plaintext = true;
-    flags.ca = None;
-    let err = saman_runtime::nats::connect(&flags, ConnectOptions::new())
-        .await
-        .expect_err("no plaintext connection to a TLS server");
-    assert!(err.to_string().contains("TLS"), "{err}");
+    let flags = NatsFlags {
+        insecure_plaintext: true,
+        ca: None,
+        ..nats.flags(NatsUser::Intake)
+    };
+    let text = refused_with(&flags, "no plaintext connection to a TLS server").await;
+    assert!(text.contains("TLS"), "{text}");
     Ok(())
 }
 
@@ -114,12 +124,11 @@ async fn a_plaintext_client_is_refused() -> anyhow::Result<()> {
 async fn a_client_trusting_another_authority_is_told_so() -> anyhow::Result<()> {
     let nats = NatsServer::start().await?;
     let other = TestTls::generate("another authority")?;
-    let mut flags = nats.flags(NatsUser::Subscriber);
-    flags.ca = Some(other.ca_file());
-    let err = saman_runtime::nats::connect(&flags, ConnectOptions::new())
-        .await
-        .expect_err("a certificate from another authority is refused");
-    let text = err.to_string();
+    let flags = NatsFlags {
+        ca: Some(other.ca_file()),
+        ..nats.flags(NatsUser::Subscriber)
+    };
+    let text = refused_with(&flags, "a certificate from another authority is refused").await;
     assert!(text.contains("TLS error"), "{text}");
     assert!(text.to_lowercase().contains("certificate"), "{text}");
     assert!(
@@ -128,18 +137,11 @@ async fn a_client_trusting_another_authority_is_told_so() -> anyhow::Result<()> 
     );
 
     // `saman events` says the same.
-    let env: Vec<(String, String)> = nats
-        .env(NatsUser::Subscriber)
-        .into_iter()
-        .map(|(name, value)| match name.as_str() {
-            "SAMAN_NATS_CA" => (name, other.ca_file().display().to_string()),
-            _ => (name, value),
-        })
-        .collect();
-    let saman = Saman {
-        binary: binary("saman")?,
-        env,
-    };
+    let saman = Saman::with_env(env_with(
+        nats.env(NatsUser::Subscriber),
+        &["SAMAN_NATS_CA"],
+        &other.ca_file().display().to_string(),
+    ))?;
     // Exit code 7: the server cannot be reached (as it can be trusted).
     let ran = saman.run(&["events", "--limit", "1"]).await?.exited(7)?;
     assert!(ran.stderr.contains("TLS error"), "{}", ran.stderr);

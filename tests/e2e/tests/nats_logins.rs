@@ -79,10 +79,7 @@ async fn services_log_in_with(login: NatsLogin) -> anyhow::Result<()> {
     );
 
     // `saman events` as the subscriber, from its environment.
-    let saman = Saman {
-        binary: binary("saman")?,
-        env: nats.env(NatsUser::Subscriber),
-    };
+    let saman = Saman::with_env(nats.env(NatsUser::Subscriber))?;
     let events = saman
         .run(&["events", "--zone", "zone-01", "--json"])
         .await?
@@ -181,18 +178,11 @@ async fn services_log_in_with(login: NatsLogin) -> anyhow::Result<()> {
         .context("the stranger's file")?
         .display()
         .to_string();
-    let env = nats
-        .env(NatsUser::Subscriber)
-        .into_iter()
-        .map(|(name, value)| match name.as_str() {
-            "SAMAN_NATS_NKEY_FILE" | "SAMAN_NATS_CREDS_FILE" => (name, file.clone()),
-            _ => (name, value),
-        })
-        .collect();
-    let stranger = Saman {
-        binary: binary("saman")?,
-        env,
-    };
+    let stranger = Saman::with_env(env_with(
+        nats.env(NatsUser::Subscriber),
+        &["SAMAN_NATS_NKEY_FILE", "SAMAN_NATS_CREDS_FILE"],
+        &file,
+    ))?;
     let ran = stranger.run(&["events", "--limit", "1"]).await?.exited(9)?;
     assert!(ran.stderr.contains(flag), "{}", ran.stderr);
 

@@ -122,9 +122,7 @@ macro_rules! refuse {
 }
 
 async fn refusals(backend: Backend) -> anyhow::Result<()> {
-    let db = TestDb::new(backend).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats).await?;
+    let (db, _nats, intake) = intake_alone(backend).await?;
     let client = intake.client().await?;
 
     // Before the programme's dates are set, a need cannot be judged on time or late:
@@ -306,8 +304,7 @@ async fn refusals(backend: Backend) -> anyhow::Result<()> {
         .clone()
         .declare_need(need_with("Roof repair"))
         .await?;
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 /// Events whose encoded size is above what the NATS server takes are refused with the
@@ -343,8 +340,7 @@ async fn an_event_larger_than_the_servers_max_payload_is_refused_naming_the_bulk
     let messages = published(&nats, stored.len() as u64, Duration::from_secs(30)).await?;
     assert_eq!(messages.len(), stored.len());
     assert_exactly_once_in_order(&messages);
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 /// What the projection shows of everything, on three days, to compare before and after
@@ -523,8 +519,7 @@ async fn extremes(backend: Backend) -> anyhow::Result<()> {
         ))
         .await?;
     projection.stop().await?;
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 /// Appends `events` to `stream` as one submission, straight into the store: what an
@@ -655,8 +650,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(held_on.iso(), "1018-04-09");
     let messages = published(nats, stored.len() as u64, Duration::from_secs(30)).await?;
     assert_exactly_once_in_order(&messages);
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 /// The refusal of a zone-01 timeline page of 10 asked with `page_token`.
@@ -811,6 +805,5 @@ async fn the_projection_refuses_oversized_requests_and_values_within_bounds() ->
         "{status:?}"
     );
     projection.stop().await?;
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }

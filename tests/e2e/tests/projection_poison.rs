@@ -362,10 +362,7 @@ async fn conflicts(backend: Backend) -> anyhow::Result<()> {
         ),
     ];
     env.extend(nats.env(NatsUser::Subscriber));
-    let saman = Saman {
-        binary: binary("saman")?,
-        env,
-    };
+    let saman = Saman::with_env(env)?;
     let json = saman.json(&["admin", "status", "--json"]).await?;
     assert_eq!(
         (json["parked"].clone(), json["conflicts"].clone()),

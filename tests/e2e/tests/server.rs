@@ -41,15 +41,12 @@ async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accep
     wait_serving(intake.addr).await?;
     let messages = published(&nats, stored as u64, Duration::from_secs(20)).await?;
     assert_eq!(messages.len(), stored);
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()> {
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats).await?;
+    let (_db, _nats, intake) = intake_alone(Backend::Sqlite).await?;
     let channel = tls_channel(intake.addr).await?;
     let request = ServerReflectionRequest {
         host: String::new(),
@@ -70,8 +67,7 @@ async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()>
             "{expected} in {names:?}"
         );
     }
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 fn tokio_stream_once<T: Send + 'static>(
@@ -178,6 +174,5 @@ async fn a_comma_separated_nats_url_list_is_accepted() -> anyhow::Result<()> {
     config.nats.url = format!("{}, {}", nats.url(), nats.url());
     let intake = Intake::start_with(config).await?;
     wait_serving(intake.addr).await?;
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }

@@ -43,10 +43,7 @@ fn certificate_failure(err: &anyhow::Error) -> Option<CertificateFailure> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_is_served_over_tls_and_a_plaintext_call_is_refused_and_records_nothing()
 -> anyhow::Result<()> {
-    let db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let intake = Intake::start(db.url(), &nats).await?;
-    wait_serving(intake.addr).await?;
+    let (db, _nats, intake) = intake_alone(Backend::Sqlite).await?;
 
     let https = format!("https://{}", intake.addr);
     let served = health(https, Some(grpc_client_tls(false))).await?;
@@ -69,8 +66,7 @@ async fn grpc_is_served_over_tls_and_a_plaintext_call_is_refused_and_records_not
         "a plaintext write was answered: {refused:?}"
     );
     assert!(stored_events(db.url()).await?.is_empty());
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,8 +104,7 @@ async fn a_client_trusting_another_authority_is_refused_and_the_command_line_say
     );
     // The same command trusting the right authority is answered.
     system.saman()?.run("zones").await?.ok()?;
-    system.stop().await?;
-    Ok(())
+    system.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,10 +152,7 @@ async fn with_client_certificates_required_only_a_client_with_one_of_the_authori
         .expect_err("a client certificate of another authority was accepted");
 
     // The command line with and without --client-cert.
-    let saman = Saman {
-        binary: binary("saman")?,
-        env: vec![("SAMAN_INTAKE".into(), https)],
-    };
+    let saman = Saman::with_env(vec![("SAMAN_INTAKE".into(), https)])?;
     let dates = "programme dates --needs-deadline 1397-01-31 --proposals-deadline 1397-01-31 \
                  --operational-start 1397-02-01 --goal-date 1397-12-29 --at 1396-12-20";
     let ran = saman.run(dates).await?.exited(7)?;
@@ -173,8 +165,7 @@ async fn with_client_certificates_required_only_a_client_with_one_of_the_authori
     );
     saman.run(with_cert.as_str()).await?.ok()?;
     assert!(!stored_events(db.url()).await?.is_empty());
-    intake.stop().await?;
-    Ok(())
+    intake.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,8 +176,7 @@ async fn the_web_page_is_served_over_https_and_plain_http_is_refused() -> anyhow
     assert_eq!(page.status, 200, "{page:?}");
     let plain = http_get_response(web, "/healthz").await;
     assert!(plain.is_err(), "plain HTTP was answered: {plain:?}");
-    system.stop().await?;
-    Ok(())
+    system.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
