@@ -17,12 +17,8 @@ table! {
         stream_version: u64,
     }
     // A later version of the programme's stream wins, in whatever order they arrive.
-    on conflict "ON CONFLICT (generation) DO UPDATE SET \
-         needs_deadline = excluded.needs_deadline, \
-         proposals_deadline = excluded.proposals_deadline, \
-         operational_start = excluded.operational_start, \
-         goal_date = excluded.goal_date, stream_version = excluded.stream_version \
-         WHERE programme.stream_version < excluded.stream_version"
+    update () set [needs_deadline, proposals_deadline, operational_start, goal_date, stream_version]
+        if "programme.stream_version < excluded.stream_version"
 }
 
 table! {
@@ -56,10 +52,7 @@ table! {
         ministry_approval_ref: String,
         approved_day: Day,
     }
-    on conflict "ON CONFLICT (generation, code) DO UPDATE SET \
-         name_fa = excluded.name_fa, name_en = excluded.name_en, \
-         ministry_approval_ref = excluded.ministry_approval_ref, \
-         approved_day = excluded.approved_day"
+    update (code) set [name_fa, name_en, ministry_approval_ref, approved_day]
 }
 
 table! {
@@ -69,9 +62,7 @@ table! {
         name_en: String,
         registered_day: Day,
     }
-    on conflict "ON CONFLICT (generation, code) DO UPDATE SET \
-         name_fa = excluded.name_fa, name_en = excluded.name_en, \
-         registered_day = excluded.registered_day"
+    update (code) set [name_fa, name_en, registered_day]
 }
 
 /// An NGO or an agency as the queries see them: code, names and the day it was approved
@@ -123,9 +114,7 @@ table! {
         answered_day: Option<Day>,
         accepted: Option<bool>,
     }
-    on conflict "ON CONFLICT (generation, referral_id) DO UPDATE SET \
-         answered_at_us = excluded.answered_at_us, \
-         answered_day = excluded.answered_day, accepted = excluded.accepted"
+    update (referral_id) set [answered_at_us, answered_day, accepted]
 }
 
 impl ReferralRow {
@@ -159,7 +148,7 @@ table! {
         held_on: Day,
         reported_day: Day,
     }
-    on conflict "ON CONFLICT (generation, activity_id) DO NOTHING"
+    keep first (activity_id)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,9 +210,7 @@ table! {
         /// A project's `ProjectCompleted.completed_on`.
         completed_on: Option<Day>,
     }
-    on conflict "ON CONFLICT (generation, proposal_id) DO UPDATE SET \
-         status = excluded.status, decided_day = excluded.decided_day, \
-         decided_version = excluded.decided_version, completed_on = excluded.completed_on"
+    update (proposal_id) set [status, decided_day, decided_version, completed_on]
     checked by ProposalRow::check
 }
 
@@ -283,7 +270,7 @@ table! {
         need_id: String,
         zone: String,
     }
-    on conflict "ON CONFLICT (generation, proposal_id, need_id) DO NOTHING"
+    keep first (proposal_id, need_id)
 }
 
 table! {
@@ -306,7 +293,7 @@ table! {
         rating: u32,
         filed_day: Day,
     }
-    on conflict "ON CONFLICT (generation, report_id) DO NOTHING"
+    keep first (report_id)
 }
 
 /// Who acted, flattened: kind is `programme_office`, `county_supervisor`, `ngo_member`,
@@ -397,7 +384,7 @@ table! {
         payload: Vec<u8>,
         parked_at_us: i64,
     }
-    on conflict "ON CONFLICT (generation, position) DO NOTHING"
+    keep first (position)
     // The wall clock of parking differs between two builds of the same events.
     not dumped [parked_at_us]
 }
@@ -609,5 +596,29 @@ mod tests {
             to_i64(u64::MAX, "stream version"),
             Err(ReadModelError::OutOfRange(_))
         ));
+    }
+
+    /// The conflict rules `table!` writes are the SQL they stand for.
+    #[test]
+    fn conflict_rules_read_as_sql() {
+        use super::super::table::Table;
+        assert_eq!(
+            ProgrammeRow::ON_CONFLICT,
+            " ON CONFLICT (generation) DO UPDATE SET needs_deadline = excluded.needs_deadline, \
+             proposals_deadline = excluded.proposals_deadline, \
+             operational_start = excluded.operational_start, goal_date = excluded.goal_date, \
+             stream_version = excluded.stream_version \
+             WHERE programme.stream_version < excluded.stream_version"
+        );
+        assert_eq!(
+            AgencyRow::ON_CONFLICT,
+            " ON CONFLICT (generation, code) DO UPDATE SET name_fa = excluded.name_fa, \
+             name_en = excluded.name_en, registered_day = excluded.registered_day"
+        );
+        assert_eq!(
+            ProposalNeedRow::ON_CONFLICT,
+            " ON CONFLICT (generation, proposal_id, need_id) DO NOTHING"
+        );
+        assert_eq!(ZoneRow::ON_CONFLICT, "");
     }
 }

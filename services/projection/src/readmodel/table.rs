@@ -200,22 +200,26 @@ pub(super) async fn select_in<T: Table>(
 ///         code: String,
 ///         registered_day: Day,
 ///     }
-///     on conflict "ON CONFLICT (generation, code) DO NOTHING"
+///     keep first (code)
 ///     not dumped [registered_day]
 ///     checked by ZoneRow::check
 /// }
 /// ```
 ///
-/// The conflict rule, the columns a dump leaves out and a check of what the columns hold
-/// together (`fn(&Row) -> Result<(), ReadModelError>`) are optional. The record read back
-/// lives in a module named after the table.
+/// What a second row with the same key (after `generation`) does is optional: `keep
+/// first (key, ...)` (`ON CONFLICT ... DO NOTHING`), or `update (key, ...) set [column,
+/// ...]` with an optional `if "SQL condition"` (`ON CONFLICT ... DO UPDATE SET column =
+/// excluded.column, ... WHERE ...`). So are the columns a dump leaves out and a check of
+/// what the columns hold together (`fn(&Row) -> Result<(), ReadModelError>`). The record
+/// read back lives in a module named after the table.
 macro_rules! table {
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident in $table:ident {
             $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),+ $(,)?
         }
-        $(on conflict $conflict:literal)?
+        $(keep first ($($kept:ident),+))?
+        $(update ($($key:ident),*) set [$($set:ident),+] $(if $condition:literal)?)?
         $(not dumped [$($undumped:ident),*])?
         $(checked by $check:path)?
     ) => {
@@ -243,7 +247,14 @@ macro_rules! table {
                 $( (stringify!($field), <$ty as $crate::readmodel::table::Column>::KIND), )+
             ];
             const NOT_DUMPED: &'static [&'static str] = &[$($(stringify!($undumped)),*)?];
-            const ON_CONFLICT: &'static str = concat!("" $(, " ", $conflict)?);
+            const ON_CONFLICT: &'static str = concat!(
+                ""
+                $(, " ON CONFLICT (generation" $(, ", ", stringify!($kept))+, ") DO NOTHING")?
+                $(
+                    , " ON CONFLICT (generation" $(, ", ", stringify!($key))*, ") DO UPDATE SET "
+                    , table!(@set $($set)+) $(, " WHERE ", $condition)?
+                )?
+            );
             type Record = $table::Record;
 
             fn values(
@@ -265,6 +276,12 @@ macro_rules! table {
                 Ok(row)
             }
         }
+    };
+    (@set $first:ident $($rest:ident)*) => {
+        concat!(
+            stringify!($first), " = excluded.", stringify!($first)
+            $(, ", ", stringify!($rest), " = excluded.", stringify!($rest))*
+        )
     };
     (@join $first:ident $($rest:ident)*) => {
         concat!(stringify!($first) $(, ", ", stringify!($rest))*)
