@@ -92,9 +92,6 @@ where
         &self,
         stream_ids: &[String],
     ) -> Result<HashMap<String, u64>, StoreError> {
-        if stream_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
         let ids: Vec<&str> = stream_ids.iter().map(String::as_str).collect();
         let mut conn = self.pool.acquire().await?;
         Self::load_versions(&mut conn, &ids).await
@@ -104,9 +101,6 @@ where
         &self,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, PriorSubmission>, StoreError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
         let ids: Vec<DbUuid> = ids.iter().copied().map(DbUuid).collect();
         let mut conn = self.pool.acquire().await?;
         Self::load_submissions(&mut conn, &ids).await
