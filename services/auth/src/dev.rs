@@ -204,13 +204,8 @@ impl std::str::FromStr for Identity {
         let (role, rest) = input
             .split_once(':')
             .ok_or_else(|| format!("'{input}' names no role: {usage}"))?;
-        let role = match role {
-            "office" => Role::ProgrammeOffice,
-            "supervisor" => Role::CountySupervisor,
-            "member" => Role::NgoMember,
-            "officer" => Role::AgencyOfficer,
-            "operator" => Role::Operator,
-            other => return Err(format!("'{other}' is not a role: {usage}")),
+        let Some(&(role, _)) = ROLE_NAMES.iter().find(|(_, name)| *name == role) else {
+            return Err(format!("'{role}' is not a role: {usage}"));
         };
         let needs_unit = matches!(role, Role::NgoMember | Role::AgencyOfficer);
         let (unit, user) = if needs_unit {
@@ -228,15 +223,21 @@ impl std::str::FromStr for Identity {
     }
 }
 
+/// How an identity names its role, both ways (`office:alice`).
+const ROLE_NAMES: [(Role, &str); 5] = [
+    (Role::ProgrammeOffice, "office"),
+    (Role::CountySupervisor, "supervisor"),
+    (Role::NgoMember, "member"),
+    (Role::AgencyOfficer, "officer"),
+    (Role::Operator, "operator"),
+];
+
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let role = match self.role {
-            Role::ProgrammeOffice => "office",
-            Role::CountySupervisor => "supervisor",
-            Role::NgoMember => "member",
-            Role::AgencyOfficer => "officer",
-            Role::Operator => "operator",
-        };
+        let role = ROLE_NAMES
+            .iter()
+            .find_map(|&(role, name)| (role == self.role).then_some(name))
+            .unwrap_or("?");
         match &self.unit {
             Some(unit) => write!(f, "{role}:{unit}/{}", self.user),
             None => write!(f, "{role}:{}", self.user),
