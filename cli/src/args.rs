@@ -613,7 +613,7 @@ pub enum ProposalCommand {
     #[command(
         after_help = "Example:\n  saman proposal submit zone-01 --need NEED_ID --approach infrastructural \\\n      \
                             --title 'Water network, phase 1' --budget 12000000000 --start 1397-02-15 --end 1397-11-30 \\\n      \
-                            --as officer:water/officer-1"
+                            --goal water --as officer:water/officer-1"
     )]
     Submit {
         zone: String,
@@ -631,6 +631,10 @@ pub enum ProposalCommand {
         start: String,
         #[arg(long, value_name = "DAY")]
         end: String,
+        /// A goal of the zone the proposal serves (repeat for several); without any,
+        /// every goal of its approach.
+        #[arg(long = "goal", value_name = "GOAL_CODE")]
+        goals: Vec<String>,
         #[command(flatten)]
         write: WriteOpts,
     },

@@ -192,7 +192,14 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
     );
 
     crate::out!("\ngoals");
-    let mut goals = table(["goal", "title", "approach", "weight", "progress %"]);
+    let mut goals = table([
+        "goal",
+        "title",
+        "approach",
+        "weight",
+        "progress %",
+        "projects",
+    ]);
     for goal in &zone.goals {
         goals.add_row(vec![
             goal.code.clone(),
@@ -200,9 +207,10 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
             style.approach(goal.approach.as_ref()),
             goal.weight.to_string(),
             output::percent(goal.percent),
+            goal.serving.len().to_string(),
         ]);
     }
-    align_right(&mut goals, &[3, 4]);
+    align_right(&mut goals, &[3, 4, 5]);
     crate::out!("{goals}");
 
     crate::out!("\nprojects");

@@ -304,6 +304,7 @@ pub fn request(command: WriteCommand) -> Write {
             budget,
             start,
             end,
+            goals,
             write: opts,
         }) => write(
             Role::Officer,
@@ -317,6 +318,7 @@ pub fn request(command: WriteCommand) -> Write {
                 budget_rials: budget,
                 planned_start: start,
                 planned_end: end,
+                goal_codes: goals,
             },
         ),
         W::Proposal(ProposalCommand::Approve {

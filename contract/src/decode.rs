@@ -449,6 +449,11 @@ fn event_from_body<I: Ids>(body: Body) -> Result<EventOf<I>, Refusal> {
             planned_start: day(e.planned_start, "planned_start")?,
             planned_end: day(e.planned_end, "planned_end")?,
             late: e.late,
+            goals: e
+                .goal_codes
+                .iter()
+                .map(|goal| code(GoalCode::parse, goal, "goal_codes"))
+                .collect::<Result<_, _>>()?,
         }),
         Body::ProposalApproved(e) => EventOf::ProposalApproved(ProposalApproved {
             proposal: id(&e.proposal_id, "proposal_id")?,

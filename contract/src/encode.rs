@@ -297,6 +297,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             planned_start,
             planned_end,
             late,
+            goals,
         }) => Body::ProposalSubmitted(pb::ProposalSubmitted {
             proposal_id: s(proposal),
             zone: s(zone),
@@ -308,6 +309,7 @@ fn body<I: Ids>(event: &EventOf<I>) -> Body {
             planned_start: day(planned_start),
             planned_end: day(planned_end),
             late: *late,
+            goal_codes: goals.iter().map(s).collect(),
         }),
         EventOf::ProposalApproved(ProposalApproved {
             proposal,

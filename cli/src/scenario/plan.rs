@@ -683,6 +683,7 @@ fn zone_year(
                     budget_rials: budget,
                     planned_start: start.iso(),
                     planned_end: end.min(goal_date).max(plus(start, 1)).iso(),
+                    goal_codes: vec![],
                 }),
             );
             let decided = plus(submitted, rng.random_range(3..=15));

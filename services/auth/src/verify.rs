@@ -168,45 +168,51 @@ impl Verifier {
         };
         let issuer = quote(&self.expect.issuer);
         let audience = quote(&self.expect.audience);
-        match kind {
-            ErrorKind::InvalidSignature => AuthError::new(
+        let (reason, message) = match kind {
+            ErrorKind::InvalidSignature => (
                 Reason::BadSignature,
-                "the token's signature does not verify with the issuer's key",
+                "the token's signature does not verify with the issuer's key".to_owned(),
             ),
-            ErrorKind::ExpiredSignature => AuthError::new(
-                Reason::Expired,
-                format!("the token expired at {}", time("exp")),
-            ),
-            ErrorKind::ImmatureSignature => AuthError::new(
-                Reason::NotYetValid,
-                format!("the token is not valid before {}", time("nbf")),
-            ),
-            ErrorKind::InvalidIssuer => AuthError::new(
-                Reason::WrongIssuer,
-                format!("the token's issuer {} is not {issuer}", text("iss")),
-            ),
-            ErrorKind::InvalidAudience => AuthError::new(
-                Reason::WrongAudience,
-                format!("the token is for {}, not for {audience}", text("aud")),
-            ),
+            ErrorKind::ExpiredSignature => {
+                let at = time("exp");
+                (Reason::Expired, format!("the token expired at {at}"))
+            }
+            ErrorKind::ImmatureSignature => {
+                let from = time("nbf");
+                (
+                    Reason::NotYetValid,
+                    format!("the token is not valid before {from}"),
+                )
+            }
+            ErrorKind::InvalidIssuer => {
+                let named = text("iss");
+                (
+                    Reason::WrongIssuer,
+                    format!("the token's issuer {named} is not {issuer}"),
+                )
+            }
+            ErrorKind::InvalidAudience => {
+                let named = text("aud");
+                (
+                    Reason::WrongAudience,
+                    format!("the token is for {named}, not for {audience}"),
+                )
+            }
             // A claim of the wrong type reads as missing to the library.
-            ErrorKind::MissingRequiredClaim(claim) if claims.get(&claim).is_none() => {
-                AuthError::new(
-                    Reason::MissingClaim,
-                    format!("the token has no {} claim", quote(&claim)),
-                )
-            }
-            ErrorKind::MissingRequiredClaim(claim) | ErrorKind::InvalidClaimFormat(claim) => {
-                AuthError::new(
-                    Reason::MalformedClaims,
-                    format!("the token's {} claim has the wrong type", quote(&claim)),
-                )
-            }
-            other => AuthError::new(
+            ErrorKind::MissingRequiredClaim(claim) if claims.get(&claim).is_none() => (
+                Reason::MissingClaim,
+                format!("the token has no {} claim", quote(&claim)),
+            ),
+            ErrorKind::MissingRequiredClaim(claim) | ErrorKind::InvalidClaimFormat(claim) => (
+                Reason::MalformedClaims,
+                format!("the token's {} claim has the wrong type", quote(&claim)),
+            ),
+            other => (
                 Reason::MalformedClaims,
                 format!("the token's claims are not readable JSON: {other:?}"),
             ),
-        }
+        };
+        AuthError::new(reason, message)
     }
 }
 

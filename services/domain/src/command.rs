@@ -12,7 +12,7 @@ use crate::event::{
 };
 use crate::time::Vouch;
 use crate::values::{
-    AgencyCode, Approach, Count, NeedId, NgoCode, Percent, Priority, ProposalId, Rating,
+    AgencyCode, Approach, Count, GoalCode, NeedId, NgoCode, Percent, Priority, ProposalId, Rating,
     ReferralId, Rials, SubmissionId, Text, ZoneCode,
 };
 
@@ -119,6 +119,8 @@ pub struct SubmitProposal {
     pub budget: Rials,
     pub planned_start: Day,
     pub planned_end: Day,
+    /// The zone's goals it serves; empty: every goal of its approach.
+    pub goals: Vec<GoalCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -213,6 +213,9 @@ pub struct ProposalSubmitted<I: Ids> {
     pub planned_start: Day,
     pub planned_end: Day,
     pub late: bool,
+    /// The zone's goals it serves; empty (as on events recorded before the field
+    /// existed): every goal of its approach.
+    pub goals: Vec<GoalCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

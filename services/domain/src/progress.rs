@@ -13,9 +13,15 @@
 //! - **An approach's progress in a zone** ([`approach_progress`]): the mean of the
 //!   percents of the zone's counted projects of that approach (infrastructural or
 //!   social); 0 when there is none.
-//! - **Overall progress of a zone** ([`overall_progress`]): the weighted mean over the
-//!   zone's goals, each goal counting its approach's progress:
-//!   `sum(weight x progress of the goal's approach) / sum(weight)`; 0 without goals.
+//! - **A goal's progress** ([`goal_progress`]): the mean of the percents of the zone's
+//!   counted projects serving it; 0 when none does. A project serves the goals its
+//!   proposal named (`goal_codes`) or, when it named none (as every proposal recorded
+//!   before proposals could name goals), every goal of its approach ([`Counted::serves`]).
+//!   Each project counts once for each goal it serves, whatever else it serves.
+//! - **Overall progress of a zone** ([`overall_progress`]): the weighted mean of its
+//!   goals' progress: `sum(weight x goal progress) / sum(weight)`; 0 without goals. With
+//!   no proposal naming goals this is what it was before goals could be named: each goal
+//!   counts its approach's progress.
 //! - **Expected progress** ([`expected_percent`]): 0 before the operational start, 100 on
 //!   or after the goal date, and in between rising evenly with the days elapsed:
 //!   `100 x (days from the operational start to D) / (days from the operational start to
@@ -114,22 +120,57 @@ pub fn approach_progress(percents: &[f64]) -> f64 {
     percents.iter().sum::<f64>() / percents.len() as f64
 }
 
-/// `sum(weight x progress of the goal's approach) / sum(weight)`; 0 when the weights sum
-/// to 0 (no goals).
-pub fn overall_progress(goals: &[(Approach, u32)], infrastructural: f64, social: f64) -> f64 {
+/// A counted project, as a zone's figures see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted<'a> {
+    pub approach: Approach,
+    /// Its percent as of the day ([`project_progress`]).
+    pub percent: u32,
+    /// The codes of the goals its proposal named as served; empty: every goal of its
+    /// approach.
+    pub goals: &'a [String],
+}
+
+/// A zone's goal, as its figures see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoalOf<'a> {
+    pub code: &'a str,
+    pub approach: Approach,
+    pub weight: u32,
+}
+
+impl Counted<'_> {
+    /// Whether the project serves `goal`: its proposal named it, or named none and is of
+    /// the goal's approach.
+    pub fn serves(&self, goal: &GoalOf<'_>) -> bool {
+        if self.goals.is_empty() {
+            self.approach == goal.approach
+        } else {
+            self.goals.iter().any(|code| code == goal.code)
+        }
+    }
+}
+
+/// The mean percent of the `projects` serving `goal`; 0 when none does.
+pub fn goal_progress(projects: &[Counted<'_>], goal: &GoalOf<'_>) -> f64 {
+    let percents: Vec<f64> = projects
+        .iter()
+        .filter(|p| p.serves(goal))
+        .map(|p| f64::from(p.percent))
+        .collect();
+    approach_progress(&percents)
+}
+
+/// `sum(weight x goal progress) / sum(weight)` over `(progress, weight)` per goal; 0 when
+/// the weights sum to 0 (no goals).
+pub fn overall_progress(goals: &[(f64, u32)]) -> f64 {
     let total: u64 = goals.iter().map(|(_, w)| u64::from(*w)).sum();
     if total == 0 {
         return 0.0;
     }
     let weighted: f64 = goals
         .iter()
-        .map(|(approach, weight)| {
-            let progress = match approach {
-                Approach::Infrastructural => infrastructural,
-                Approach::Social => social,
-            };
-            f64::from(*weight) * progress
-        })
+        .map(|(progress, weight)| f64::from(*weight) * progress)
         .sum();
     weighted / total as f64
 }
@@ -218,24 +259,24 @@ pub struct ZoneFigures {
     pub days_left: i64,
 }
 
-/// A zone's figures from its counted projects' percents (with their approach), its goals
-/// (approach, weight) and the programme's dates (if set).
+/// A zone's figures from its counted projects, its goals' (progress, weight)
+/// ([`goal_progress`]) and the programme's dates (if set).
 pub fn zone_figures(
-    projects: &[(Approach, u32)],
-    goals: &[(Approach, u32)],
+    projects: &[Counted<'_>],
+    goals: &[(f64, u32)],
     dates: Option<ProgressDates>,
     as_of: Day,
 ) -> ZoneFigures {
     let of = |approach: Approach| -> Vec<f64> {
         projects
             .iter()
-            .filter(|(a, _)| *a == approach)
-            .map(|(_, p)| f64::from(*p))
+            .filter(|p| p.approach == approach)
+            .map(|p| f64::from(p.percent))
             .collect()
     };
     let infrastructural = approach_progress(&of(Approach::Infrastructural));
     let social = approach_progress(&of(Approach::Social));
-    let overall = overall_progress(goals, infrastructural, social);
+    let overall = overall_progress(goals);
     let (expected, days) = match dates {
         Some(d) => (
             expected_percent(d.operational_start, d.goal_date, as_of),
@@ -336,15 +377,56 @@ mod tests {
 
     #[test]
     fn overall_is_the_goals_weighted_mean() {
-        use Approach::{Infrastructural as I, Social as S};
         // (60 x 50 + 40 x 20) / (60 + 40) = (3000 + 800) / 100 = 38
-        assert_eq!(overall_progress(&[(I, 60), (S, 40)], 50.0, 20.0), 38.0);
-        // Two infrastructural goals and one social: (30 x 50 + 30 x 50 + 40 x 20) / 100 = 38
+        assert_eq!(overall_progress(&[(50.0, 60), (20.0, 40)]), 38.0);
+        // Two goals at 50 and one at 20: (30 x 50 + 30 x 50 + 40 x 20) / 100 = 38
         assert_eq!(
-            overall_progress(&[(I, 30), (I, 30), (S, 40)], 50.0, 20.0),
+            overall_progress(&[(50.0, 30), (50.0, 30), (20.0, 40)]),
             38.0
         );
-        assert_eq!(overall_progress(&[], 50.0, 20.0), 0.0);
+        assert_eq!(overall_progress(&[]), 0.0);
+    }
+
+    #[test]
+    fn a_goal_counts_the_projects_serving_it() {
+        use Approach::{Infrastructural as I, Social as S};
+        let water = GoalOf {
+            code: "water",
+            approach: I,
+            weight: 30,
+        };
+        let sewer = GoalOf {
+            code: "sewer",
+            approach: I,
+            weight: 30,
+        };
+        let skills = GoalOf {
+            code: "skills",
+            approach: S,
+            weight: 40,
+        };
+        let water_only = ["water".to_string()];
+        let water_and_sewer = ["water".to_string(), "sewer".to_string()];
+        let project = |approach, percent, goals| Counted {
+            approach,
+            percent,
+            goals,
+        };
+        let projects = [
+            project(I, 80, &water_only[..]),
+            project(I, 40, &water_and_sewer[..]),
+            // Named none: every social goal.
+            project(S, 20, &[][..]),
+        ];
+        // Water: (80 + 40) / 2 = 60; sewer: 40; skills: 20.
+        assert_eq!(goal_progress(&projects, &water), 60.0);
+        assert_eq!(goal_progress(&projects, &sewer), 40.0);
+        assert_eq!(goal_progress(&projects, &skills), 20.0);
+        // A goal no project serves is at 0.
+        assert_eq!(goal_progress(&projects[2..], &water), 0.0);
+        // Named none, a project serves every goal of its approach and no other.
+        let any = project(I, 50, &[][..]);
+        assert!(any.serves(&water) && any.serves(&sewer) && !any.serves(&skills));
     }
 
     #[test]
@@ -413,10 +495,16 @@ mod tests {
             operational_start: day("1397-01-31"),
             goal_date: day("1397-12-29"),
         };
-        // Infrastructural (40 + 100) / 2 = 70; social 10; overall (60 x 70 + 40 x 10) / 100 = 46.
+        // Infrastructural (40 + 100) / 2 = 70; social 10; with the goals at 70 and 10,
+        // overall (60 x 70 + 40 x 10) / 100 = 46.
+        let counted = |approach, percent| Counted {
+            approach,
+            percent,
+            goals: &[],
+        };
         let f = zone_figures(
-            &[(I, 40), (I, 100), (S, 10)],
-            &[(I, 60), (S, 40)],
+            &[counted(I, 40), counted(I, 100), counted(S, 10)],
+            &[(70.0, 60), (10.0, 40)],
             Some(dates),
             day("1397-12-29"),
         );
@@ -427,7 +515,7 @@ mod tests {
             (100.0, TrackStatus::Behind, 0)
         );
 
-        let none = zone_figures(&[(I, 0)], &[(I, 1)], None, day("1397-12-29"));
+        let none = zone_figures(&[counted(I, 0)], &[(0.0, 1)], None, day("1397-12-29"));
         assert_eq!(
             (none.expected, none.status, none.days_left),
             (0.0, TrackStatus::OnTrack, 0)

@@ -235,6 +235,7 @@ fn proposal_submitted() -> (StreamId, Event) {
             planned_start: day("1397-02-01"),
             planned_end: day("1397-12-01"),
             late: false,
+            goals: vec![],
         }),
     )
 }
@@ -786,6 +787,7 @@ fn submit(needs: Vec<Uuid>) -> CommandBody {
         budget: Rials::parse(1_000_000).unwrap(),
         planned_start: day("1397-02-01"),
         planned_end: day("1397-11-30"),
+        goals: vec![],
     })
 }
 
@@ -820,6 +822,51 @@ fn a_proposal_answers_needs_of_its_own_zone() {
         "NotFound",
         "need_ids[0]",
     );
+}
+
+#[test]
+fn a_proposal_names_goals_of_its_zone_and_approach_each_once() {
+    use Approach::{Infrastructural as I, Social as S};
+    let mut history = with_need(vec![]);
+    // zone-01 with two infrastructural goals and a social one.
+    for (_, event) in &mut history {
+        if let Event::ZoneRegistered(z) = event
+            && z.code == zone("zone-01")
+        {
+            z.goals = vec![goal("water", I), goal("sewer", I), goal("skills", S)];
+        }
+    }
+    let codes = |codes: &[&str]| -> Vec<GoalCode> {
+        codes.iter().map(|c| GoalCode::parse(c).unwrap()).collect()
+    };
+    let serving = |goals: &[&str]| {
+        let mut body = submit(vec![NEED]);
+        if let CommandBody::SubmitProposal(c) = &mut body {
+            c.goals = codes(goals);
+        }
+        body
+    };
+    let at = "2018-04-10T10:00:00Z";
+    let events = given(history.clone())
+        .when(officer("water"), at, serving(&["sewer", "water"]))
+        .unwrap();
+    let [Event::ProposalSubmitted(submitted)] = &events[..] else {
+        panic!("one ProposalSubmitted, not {events:?}");
+    };
+    assert_eq!(submitted.goals, codes(&["sewer", "water"]), "as named");
+    // No goal named: every goal of its approach, recorded as none.
+    let events = given(history.clone())
+        .when(officer("water"), at, serving(&[]))
+        .unwrap();
+    assert!(matches!(&events[..], [Event::ProposalSubmitted(e)] if e.goals.is_empty()));
+    for (goals, kind, field) in [
+        (&["water", "park"][..], "Rule", "goal_codes[1]"),
+        (&["skills"][..], "Rule", "goal_codes[0]"),
+        (&["water", "sewer", "water"][..], "Invalid", "goal_codes[2]"),
+    ] {
+        let refused = given(history.clone()).when(officer("water"), at, serving(goals));
+        assert_refused(refused, kind, field);
+    }
 }
 
 #[test]

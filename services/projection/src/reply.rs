@@ -148,6 +148,7 @@ fn project(p: Project) -> pb::Project {
         reported_as_of: p.reported_as_of.map(date),
         completed: p.completed,
         approved_on: p.approved_on.map(date),
+        goal_codes: p.goal_codes,
     }
 }
 
@@ -158,6 +159,7 @@ fn goal(g: GoalProgress) -> pb::GoalProgress {
         approach: approach(g.approach),
         weight: g.weight,
         percent: g.percent,
+        serving: g.serving,
     }
 }
 

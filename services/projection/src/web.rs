@@ -331,6 +331,7 @@ async fn zone(
                 td { (approach(goal.approach)) }
                 (num(goal.weight))
                 (pct(goal.percent))
+                td.n { (goal.serving.len()) }
             }
         }
     };
@@ -401,7 +402,7 @@ async fn zone(
 
         (heading("Goals", "اهداف"))
         (table(
-            &["Code", "عنوان", "Title", "Approach", "Weight", "Progress"],
+            &["Code", "عنوان", "Title", "Approach", "Weight", "Progress", "Projects"],
             &zone.goals,
             goals,
             "No goals.",

@@ -42,6 +42,7 @@ saman_harness::on_both_backends!(
     an_unverified_forgery_is_parked_without_taking_the_real_events_place,
     rows_from_before_event_ids_were_recorded_count_copies_as_duplicates,
     stored_days_read_back_as_the_iso_days_they_were,
+    a_goal_counts_the_projects_serving_it,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +308,7 @@ fn propose(
             planned_start: pday("1397-03-01"),
             planned_end: pday("1397-12-15"),
             late,
+            goal_codes: vec![],
         }),
     );
 }
@@ -2106,5 +2108,149 @@ async fn stored_days_read_back_as_the_iso_days_they_were(backend: Backend) -> Re
     // As of a day in 1018 only what happened by then counts.
     let z = zone_as_of(&models, "zone-01", iso("1018-12-31")).await?;
     assert_eq!(z.needs.unwrap().total, 1);
+    Ok(())
+}
+
+/// Zone-03 has two infrastructural goals, water (50) and sewer (10), and a social one,
+/// skills (40). Proposals name the goals they serve: pw water, ps sewer, pb "sewer,
+/// water"; pk (social) names none, so it serves every social goal. Approved in that
+/// order; as of D3 pw is at 80, ps 20, pb 50, pk 10.
+///
+/// - water: pw and pb, (80 + 50) / 2 = 65; sewer: ps and pb, (20 + 50) / 2 = 35;
+///   skills: pk, 10;
+/// - overall (50 x 65 + 10 x 35 + 40 x 10) / 100 = (3250 + 350 + 400) / 100 = 40
+///   (by approach alone, as before goals could be named, it would be (50 x 50 + 10 x 50
+///   + 40 x 10) / 100 = 34);
+/// - infrastructural is still the mean of the approach's projects: (80 + 20 + 50) / 3 = 50.
+async fn a_goal_counts_the_projects_serving_it(backend: Backend) -> Result {
+    let (_db, models) = fresh(backend).await?;
+    let mut s = programme();
+    s.event(
+        "zone.zone-03",
+        "1396-12-28",
+        office(),
+        Body::ZoneRegistered(ev::ZoneRegistered {
+            code: "zone-03".into(),
+            name_fa: "منطقه ۳".into(),
+            name_en: "Zone 03".into(),
+            goals: vec![
+                goal("water", INFRA, 50),
+                goal("sewer", INFRA, 10),
+                goal("skills", SOCIAL, 40),
+            ],
+        }),
+    );
+    need(
+        &mut s,
+        "zone-03",
+        "n31",
+        "ngo-01",
+        "m-001",
+        INFRA,
+        "Water and sewage",
+        90,
+        "1397-01-10",
+        false,
+    );
+    let projects = [
+        ("pw", INFRA, &["water"][..], 80),
+        ("ps", INFRA, &["sewer"][..], 20),
+        ("pb", INFRA, &["sewer", "water"][..], 50),
+        ("pk", SOCIAL, &[][..], 10),
+    ];
+    for (id, approach, goals, _) in projects {
+        s.event(
+            "zone.zone-03",
+            "1397-01-20",
+            officer("water-agency"),
+            Body::ProposalSubmitted(ev::ProposalSubmitted {
+                proposal_id: id.into(),
+                zone: "zone-03".into(),
+                agency: "water-agency".into(),
+                need_ids: vec!["n31".into()],
+                approach: approach as i32,
+                title: format!("Project {id}"),
+                budget_rials: 1_000_000,
+                planned_start: pday("1397-02-01"),
+                planned_end: pday("1397-12-01"),
+                late: false,
+                goal_codes: goals.iter().map(|g| (*g).to_owned()).collect(),
+            }),
+        );
+    }
+    for (on, (id, ..)) in ["1397-02-10", "1397-02-11", "1397-02-12", "1397-02-13"]
+        .into_iter()
+        .zip(projects)
+    {
+        approve(&mut s, "zone-03", id, on);
+    }
+    for (id, _, _, percent) in projects {
+        report(
+            &mut s,
+            "zone-03",
+            id,
+            "water-agency",
+            percent,
+            "1397-06-01",
+            "1397-06-02",
+        );
+    }
+    let report = models.apply(1, &s.messages).await?;
+    ensure!(
+        report.parked == 0,
+        "parked: {:?}",
+        listed_parked(&models, 1).await?
+    );
+
+    let z = zone_as_of(&models, "zone-03", day(D3)).await?;
+    let goals: Vec<(&str, f64, Vec<&str>)> = z
+        .goals
+        .iter()
+        .map(|g| {
+            (
+                g.code.as_str(),
+                g.percent,
+                g.serving.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        goals,
+        [
+            ("water", 65.0, vec!["pw", "pb"]),
+            ("sewer", 35.0, vec!["ps", "pb"]),
+            ("skills", 10.0, vec!["pk"]),
+        ]
+    );
+    let progress = z.progress.unwrap();
+    assert_eq!(
+        (progress.infrastructural, progress.social, progress.overall),
+        (50.0, 10.0, 40.0)
+    );
+    // Each project reads back the goals its proposal named, in the order named.
+    let named: Vec<(&str, Vec<&str>)> = z
+        .projects
+        .iter()
+        .map(|p| {
+            (
+                p.proposal_id.as_str(),
+                p.goal_codes.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("pw", vec!["water"]),
+            ("ps", vec!["sewer"]),
+            ("pb", vec!["sewer", "water"]),
+            ("pk", vec![])
+        ]
+    );
+    // The zones that name no goals keep the rule by approach: zone-01's figures are the
+    // scenario's (zone_figures_as_of_three_days).
+    let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
+    let water = &z1.goals[0];
+    assert_eq!((water.code.as_str(), water.percent), ("water", 100.0));
     Ok(())
 }

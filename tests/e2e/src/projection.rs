@@ -11,11 +11,13 @@ use anyhow::{Context, bail};
 use futures::FutureExt;
 use saman_harness::{NatsServer, NatsUser};
 use saman_proto::intake::v1 as pb;
+use saman_proto::intake::v1::intake_client::IntakeClient;
 use saman_proto::projection::v1 as query;
 use saman_proto::projection::v1::projection_admin_client::ProjectionAdminClient;
 use saman_proto::projection::v1::projection_client::ProjectionClient;
 
 use crate::process::{Binary, Service, wait_ready};
+use crate::requests::Submit;
 use crate::{Channel, InProcess, channel, serving};
 
 /// The projection's settings (flags of the `saman-projection` binary).
@@ -66,6 +68,24 @@ impl Projection {
         )
         .await?;
         Ok(Projection { addr, running })
+    }
+
+    /// `zone`'s progress as `read` says (the day, the writes to wait for).
+    pub async fn zone_progress(
+        &self,
+        zone: &str,
+        read: Option<query::Read>,
+    ) -> anyhow::Result<query::ZoneProgress> {
+        let request = query::GetZoneProgressRequest {
+            read,
+            zone: zone.into(),
+        };
+        Ok(self
+            .client()
+            .await?
+            .get_zone_progress(request)
+            .await?
+            .into_inner())
     }
 
     pub async fn client(&self) -> anyhow::Result<ProjectionClient<Channel>> {
@@ -147,6 +167,17 @@ pub struct Writes {
 }
 
 impl Writes {
+    /// Submits `request` and records its reply.
+    pub async fn submit(
+        &mut self,
+        client: &mut IntakeClient<Channel>,
+        request: impl Submit,
+    ) -> anyhow::Result<pb::SubmissionReply> {
+        let reply = request.submit(client).await?;
+        self.record(&reply);
+        Ok(reply)
+    }
+
     pub fn record(&mut self, reply: &pb::SubmissionReply) {
         let version = self.versions.entry(reply.stream_id.clone()).or_insert(0);
         *version = (*version).max(reply.stream_version);

@@ -175,6 +175,7 @@ pub fn water_proposal(zone: &str, need_ids: Vec<String>) -> pb::SubmitProposalRe
         budget_rials: 1_500_000_000,
         planned_start: "1397-02-10".into(),
         planned_end: "1397-08-30".into(),
+        goal_codes: vec![],
     }
 }
 

@@ -328,6 +328,7 @@ async fn bad_inputs(backend: Backend) -> anyhow::Result<()> {
             budget_rials: 1,
             planned_start: "1397-05-01".into(),
             planned_end: "1397-04-01".into(),
+            goal_codes: vec![],
         })
         .await
         .expect_err("a proposal with three problems is refused");

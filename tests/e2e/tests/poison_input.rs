@@ -624,6 +624,7 @@ async fn stored_under_older_rules(backend: Backend) -> anyhow::Result<()> {
                 planned_start: old_day,
                 planned_end: Day::parse_iso("9998-12-31").unwrap(),
                 late: false,
+                goals: vec![],
             }),
         ],
     )

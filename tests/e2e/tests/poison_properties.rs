@@ -178,6 +178,7 @@ fn request(needs: Vec<String>) -> impl Strategy<Value = Generated> {
                     budget_rials,
                     planned_start,
                     planned_end,
+                    goal_codes: vec![],
                 })
             },
         );

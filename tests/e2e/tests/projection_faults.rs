@@ -262,6 +262,7 @@ async fn run_projects(
                             budget_rials: 1_000_000 * (u64::from(z) + 1),
                             planned_start: "1397-02-01".into(),
                             planned_end: "1397-12-29".into(),
+                            goal_codes: vec![],
                         })
                         .await?
                         .into_inner();

@@ -396,6 +396,7 @@ impl Script {
                     budget_rials,
                     planned_start: "1397-02-01".into(),
                     planned_end: "1397-12-29".into(),
+                    goal_codes: vec![],
                 },
                 at.day,
             )

@@ -214,6 +214,7 @@ async fn restart(backend: Backend) -> anyhow::Result<()> {
         budget_rials: 100_000_000_000_000,
         planned_start: "1300-01-01".into(),
         planned_end: "2121-03-20".into(),
+        goal_codes: vec![],
     };
     let approved = submit(&writer, Request::SubmitProposal(proposal.clone()))
         .await?

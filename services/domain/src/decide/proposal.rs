@@ -13,7 +13,7 @@ use crate::event::{
     Event, ProgressReported, ProjectCompleted, ProposalApproved, ProposalRejected,
     ProposalSubmitted,
 };
-use crate::values::{AgencyCode, Percent, ProposalId, Text, ZoneCode};
+use crate::values::{AgencyCode, Approach, GoalCode, Percent, ProposalId, Text, ZoneCode};
 use crate::world::{Proposal, ProposalStatus, Zone};
 
 impl Rules<'_> {
@@ -43,6 +43,7 @@ impl Rules<'_> {
             }
         }
         check_plan(c.planned_start, c.planned_end)?;
+        check_goals(found, c.approach, &c.goals)?;
         // Judged on the receipt time unless the claimed time is vouched for.
         let late = meta.judged_at() > dates.proposals_deadline.end_in_tehran();
         let event = Event::ProposalSubmitted(ProposalSubmitted {
@@ -56,6 +57,7 @@ impl Rules<'_> {
             planned_start: c.planned_start,
             planned_end: c.planned_end,
             late,
+            goals: c.goals.clone(),
         });
         Ok(Outcome {
             events: vec![event],
@@ -189,6 +191,40 @@ pub fn check_plan(planned_start: Day, planned_end: Day) -> Result<(), DomainErro
                 shown(planned_start)
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The goals a proposal names as served (none: every goal of its approach) are goals of
+/// its zone and of its approach, each named once.
+fn check_goals(zone: &Zone, approach: Approach, goals: &[GoalCode]) -> Result<(), DomainError> {
+    for (i, code) in goals.iter().enumerate() {
+        let field = format!("goal_codes[{i}]");
+        if goals[..i].contains(code) {
+            return Err(DomainError::invalid(
+                field,
+                format!("goal {code} is named twice"),
+            ));
+        }
+        match zone.goals.iter().find(|goal| goal.code == *code) {
+            None => {
+                return Err(DomainError::rule(
+                    field,
+                    format!("the zone has no goal {code}"),
+                ));
+            }
+            Some(goal) if goal.approach != approach => {
+                return Err(DomainError::rule(
+                    field,
+                    format!(
+                        "goal {code} is {}; a {} proposal serves the goals of its approach",
+                        goal.approach.name_en(),
+                        approach.name_en()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }

@@ -24,6 +24,8 @@ use crate::error::IntakeError;
 pub const MAX_GOALS: usize = 50;
 /// At most this many needs one proposal answers.
 pub const MAX_NEED_IDS: usize = 50;
+/// At most this many goals one proposal serves.
+pub const MAX_GOAL_CODES: usize = 50;
 
 /// Collects the problems of one request.
 #[derive(Default)]
@@ -386,6 +388,7 @@ pub fn bulkiest_field(request: &Request) -> &'static str {
         Request::AnswerReferral(r) => &[("answer", r.answer.len())],
         Request::SubmitProposal(r) => &[
             ("need_ids", r.need_ids.iter().map(String::len).sum()),
+            ("goal_codes", r.goal_codes.iter().map(String::len).sum()),
             ("title", r.title.len()),
         ],
         Request::DecideProposal(r) => &[("reason", r.reason.len())],
@@ -412,6 +415,31 @@ macro_rules! all_of {
         $(let $field = $parsed;)+
         CommandBody::$command($($payload)::+ { $($field: $field?),+ })
     }};
+}
+
+/// A proposal's list `field`, each item parsed and named by its index, at most `max` of
+/// them (`what` it lists and what the proposal `does` with them, for the refusal: "51
+/// needs; a proposal answers at most 50"). `None` once any is refused.
+fn listed<T, E: ToString>(
+    v: &mut Violations,
+    field: &str,
+    items: &[String],
+    (max, what, does): (usize, &str, &str),
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<Vec<T>> {
+    if items.len() > max {
+        v.push(
+            field,
+            format!("{} {what}; a proposal {does} at most {max}", items.len()),
+        );
+        return None;
+    }
+    let parsed: Vec<Option<T>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| v.field(format!("{field}[{i}]"), parse(item)))
+        .collect();
+    parsed.into_iter().collect()
 }
 
 fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
@@ -520,22 +548,20 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
         }),
         Request::SubmitProposal(r) => {
             let zone = v.field("zone", ZoneCode::parse(&r.zone));
-            let needs: Vec<Option<NeedId>> = if r.need_ids.len() > MAX_NEED_IDS {
-                v.push(
-                    "need_ids",
-                    format!(
-                        "{} needs; a proposal answers at most {MAX_NEED_IDS}",
-                        r.need_ids.len()
-                    ),
-                );
-                vec![None]
-            } else {
-                r.need_ids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, id)| v.field(format!("need_ids[{i}]"), NeedId::parse(id)))
-                    .collect()
-            };
+            let needs = listed(
+                v,
+                "need_ids",
+                &r.need_ids,
+                (MAX_NEED_IDS, "needs", "answers"),
+                NeedId::parse,
+            );
+            let goals = listed(
+                v,
+                "goal_codes",
+                &r.goal_codes,
+                (MAX_GOAL_CODES, "goals", "serves"),
+                GoalCode::parse,
+            );
             let approach = v.field("approach", approach(r.approach));
             let title = v.field("title", required(&r.title));
             let budget = v.field("budget_rials", Rials::parse(r.budget_rials));
@@ -549,12 +575,13 @@ fn body(v: &mut Violations, request: &Request) -> Option<CommandBody> {
             }
             CommandBody::SubmitProposal(command::SubmitProposal {
                 zone: zone?,
-                needs: needs.into_iter().collect::<Option<_>>()?,
+                needs: needs?,
                 approach: approach?,
                 title: title?,
                 budget: budget?,
                 planned_start: start?,
                 planned_end: end?,
+                goals: goals?,
             })
         }
         Request::DecideProposal(r) => {

@@ -121,6 +121,9 @@ pub struct Project {
     pub reported_as_of: Option<Day>,
     pub completed: bool,
     pub approved_on: Option<Day>,
+    /// The goals its proposal named as served, as named; empty: every goal of its
+    /// approach.
+    pub goal_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,8 +132,10 @@ pub struct GoalProgress {
     pub title: Names,
     pub approach: Approach,
     pub weight: u32,
-    /// The zone's progress on the goal's approach.
+    /// The mean progress of the projects serving it, rounded to one decimal as shown.
     pub percent: f64,
+    /// Those projects (proposal ids), in approval order.
+    pub serving: Vec<String>,
 }
 
 /// A zone in the list of zones.

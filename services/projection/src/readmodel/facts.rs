@@ -274,6 +274,19 @@ table! {
 }
 
 table! {
+    /// A goal a proposal names as served; a proposal that names none has no row and
+    /// serves every goal of its approach.
+    pub(super) struct ProposalGoalRow in proposal_goals {
+        proposal_id: String,
+        goal_code: String,
+        /// Its place in the proposal's list, from 0.
+        ordinal: u32,
+        zone: String,
+    }
+    keep first (proposal_id, goal_code)
+}
+
+table! {
     pub(super) struct ProgressRow in progress_reports {
         proposal_id: String,
         stream_version: u64,

@@ -6,7 +6,8 @@
 
 use super::facts::{
     ActivityRow, AgencyRow, AppliedRow, GoalRow, NeedRow, NgoRow, ParkedRow, ProgrammeRow,
-    ProgressRow, ProposalNeedRow, ProposalRow, ReferralRow, SupervisionRow, TimelineRow, ZoneRow,
+    ProgressRow, ProposalGoalRow, ProposalNeedRow, ProposalRow, ReferralRow, SupervisionRow,
+    TimelineRow, ZoneRow,
 };
 use super::table::Table;
 
@@ -57,6 +58,7 @@ pub(super) const TABLES: &[Schema] = &[
     Schema::of::<ActivityRow>(),
     Schema::of::<ProposalRow>(),
     Schema::of::<ProposalNeedRow>(),
+    Schema::of::<ProposalGoalRow>(),
     Schema::of::<ProgressRow>(),
     Schema::of::<SupervisionRow>(),
     Schema::of::<TimelineRow>(),

@@ -27,7 +27,8 @@ use super::lookup::Known;
 use crate::readmodel::facts::{
     ActivityRow, AgencyRow, AppliedRow, GoalRow, MAX_ATTESTATION_CHARS, MAX_PRINCIPAL_CHARS,
     MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow, NgoRow, ParkKind, ParkedRow, ProgrammeRow,
-    ProgressRow, ProposalNeedRow, SupervisionRow, TimelineRow, ZoneRow, safe_event_id, safe_text,
+    ProgressRow, ProposalGoalRow, ProposalNeedRow, SupervisionRow, TimelineRow, ZoneRow,
+    safe_event_id, safe_text,
 };
 use crate::readmodel::sentences::{self, What, Who};
 use crate::readmodel::sql::Session;
@@ -52,6 +53,7 @@ pub(super) struct Changes {
     /// New, decided or completed proposals (keys of [`Known::proposals`]).
     pub proposals: BTreeSet<String>,
     pub proposal_needs: Vec<ProposalNeedRow>,
+    pub proposal_goals: Vec<ProposalGoalRow>,
     pub progress: Vec<ProgressRow>,
     pub supervision: BTreeMap<String, SupervisionRow>,
     pub timeline: Vec<TimelineRow>,

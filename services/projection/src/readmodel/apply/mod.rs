@@ -413,6 +413,7 @@ async fn write(db: &mut impl Session, g: i64, c: &Changes, known: &Known) -> Res
     let proposals = c.proposals.iter().filter_map(|id| known.proposals.get(id));
     insert(db, g, proposals).await?;
     insert(db, g, &c.proposal_needs).await?;
+    insert(db, g, &c.proposal_goals).await?;
     insert(db, g, &c.progress).await?;
     insert(db, g, &c.applied).await?;
     applier::insert_parked(db, g, &c.parked.iter().collect::<Vec<_>>()).await?;

@@ -7,7 +7,9 @@ use saman_domain::values::{Text, ZoneCode};
 
 use super::applier::{Applied, Applier, Meta, Refused, in_zone};
 use super::lookup::insert_new;
-use crate::readmodel::facts::{Decision, ProgressRow, ProposalNeedRow, ProposalRow, Status};
+use crate::readmodel::facts::{
+    Decision, ProgressRow, ProposalGoalRow, ProposalNeedRow, ProposalRow, Status,
+};
 use crate::readmodel::sentences;
 
 impl Applier {
@@ -94,6 +96,19 @@ impl Applier {
                 need_id: need.clone(),
                 zone: e.zone.to_string(),
             }));
+        self.changes
+            .proposal_goals
+            .extend(
+                e.goals
+                    .iter()
+                    .zip(0..)
+                    .map(|(goal, ordinal)| ProposalGoalRow {
+                        proposal_id: e.proposal.clone(),
+                        goal_code: goal.to_string(),
+                        ordinal,
+                        zone: e.zone.to_string(),
+                    }),
+            );
         let what = sentences::proposal_submitted(
             &meta.who,
             &e.title,

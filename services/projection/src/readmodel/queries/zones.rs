@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use saman_domain::Day;
-use saman_domain::progress::{self, ProgressDates, ProjectProgress, Report, ZoneFigures};
+use saman_domain::progress::{
+    self, Counted, GoalOf, ProgressDates, ProjectProgress, Report, ZoneFigures,
+};
 use saman_domain::values::{Approach, ZoneCode};
 
 use super::{Directory, Result, agencies, count, days_i32, ngos, programme};
@@ -15,8 +17,8 @@ use crate::readmodel::answers::{
     ZoneProgress, ZoneSummary,
 };
 use crate::readmodel::facts::{
-    GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalNeedRow, ProposalRow, Status,
-    ZoneRow, to_i64,
+    GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalGoalRow, ProposalNeedRow,
+    ProposalRow, Status, ZoneRow, to_i64,
 };
 use crate::readmodel::sql::{Session, Store};
 use crate::readmodel::table::select;
@@ -33,6 +35,8 @@ pub(super) struct Snapshot {
     /// as of the day).
     pub proposals: Vec<ProposalRow>,
     pub proposal_needs: Vec<ProposalNeedRow>,
+    /// In the order each proposal named them.
+    pub proposal_goals: Vec<ProposalGoalRow>,
     /// Reports whose own `as_of` is on or before the day.
     pub progress: Vec<ProgressRow>,
     pub ngos: Vec<PartyRow>,
@@ -57,15 +61,11 @@ pub(super) async fn snapshot(
     let of_zone = |zone_column: &str, rest: &str| {
         format!("WHERE generation = $1 AND ($2 = '' OR {zone_column} = $2) {rest}")
     };
+    let ordered = |order: &str| of_zone("zone", &format!("ORDER BY {order}"));
     let snapshot = Snapshot {
         programme: programme(&mut db, g).await?,
         zones: select(&mut db, &of_zone("code", "ORDER BY code"), &in_zone).await?,
-        goals: select(
-            &mut db,
-            &of_zone("zone", "ORDER BY zone, ordinal"),
-            &in_zone,
-        )
-        .await?,
+        goals: select(&mut db, &ordered("zone, ordinal"), &in_zone).await?,
         needs: select(
             &mut db,
             &of_zone(
@@ -85,6 +85,7 @@ pub(super) async fn snapshot(
         )
         .await?,
         proposal_needs: select(&mut db, &of_zone("zone", ""), &in_zone).await?,
+        proposal_goals: select(&mut db, &ordered("proposal_id, ordinal"), &in_zone).await?,
         progress: select(&mut db, &of_zone("zone", "AND as_of <= $3"), &by_day).await?,
         ngos: ngos(&mut db, g).await?,
         agencies: agencies(&mut db, g).await?,
@@ -121,6 +122,11 @@ pub(super) struct ZoneView<'a> {
     pub proposals: Vec<(&'a ProposalRow, Status)>,
     /// Approved by the day, in approval order.
     pub projects: Vec<(&'a ProposalRow, ProjectProgress)>,
+    /// The goals each project's proposal named (aligned with `projects`).
+    project_goals: Vec<Vec<String>>,
+    /// Each goal's progress (unrounded) and the projects serving it (aligned with
+    /// `goals`).
+    goal_progress: Vec<(f64, Vec<String>)>,
     pub figures: ZoneFigures,
 }
 
@@ -173,6 +179,13 @@ fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
             });
     }
     let dates = dates_of(s.programme.as_ref());
+    let mut named: HashMap<&str, Vec<String>> = HashMap::new();
+    for pg in &s.proposal_goals {
+        named
+            .entry(pg.proposal_id.as_str())
+            .or_default()
+            .push(pg.goal_code.clone());
+    }
 
     s.zones
         .iter()
@@ -202,13 +215,47 @@ fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
                     p.stream_version,
                 )
             });
-            let percents: Vec<(Approach, u32)> = projects
+            let project_goals: Vec<Vec<String>> = projects
                 .iter()
-                .map(|(p, pr)| (p.approach, pr.percent))
+                .map(|(p, _)| {
+                    named
+                        .get(p.proposal_id.as_str())
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .collect();
-            let weights: Vec<(Approach, u32)> =
-                goals.iter().map(|g| (g.approach, g.weight)).collect();
-            let figures = progress::zone_figures(&percents, &weights, dates, as_of);
+            let counted: Vec<Counted<'_>> = projects
+                .iter()
+                .zip(&project_goals)
+                .map(|((p, pr), goals)| Counted {
+                    approach: p.approach,
+                    percent: pr.percent,
+                    goals,
+                })
+                .collect();
+            let goal_progress: Vec<(f64, Vec<String>)> = goals
+                .iter()
+                .map(|g| {
+                    let goal = GoalOf {
+                        code: &g.code,
+                        approach: g.approach,
+                        weight: g.weight,
+                    };
+                    let serving = projects
+                        .iter()
+                        .zip(&counted)
+                        .filter(|(_, c)| c.serves(&goal))
+                        .map(|((p, _), _)| p.proposal_id.clone())
+                        .collect();
+                    (progress::goal_progress(&counted, &goal), serving)
+                })
+                .collect();
+            let weighted: Vec<(f64, u32)> = goal_progress
+                .iter()
+                .zip(&goals)
+                .map(|((percent, _), g)| (*percent, g.weight))
+                .collect();
+            let figures = progress::zone_figures(&counted, &weighted, dates, as_of);
             ZoneView {
                 zone,
                 goals,
@@ -216,6 +263,8 @@ fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
                 unanswered,
                 proposals,
                 projects,
+                project_goals,
+                goal_progress,
                 figures,
             }
         })
@@ -316,7 +365,8 @@ pub(in crate::readmodel) async fn zone_progress(
     let projects = view
         .projects
         .iter()
-        .map(|(p, pr)| Project {
+        .zip(&view.project_goals)
+        .map(|((p, pr), goal_codes)| Project {
             proposal_id: p.proposal_id.clone(),
             title: p.title.clone(),
             agency: p.agency.clone(),
@@ -326,20 +376,20 @@ pub(in crate::readmodel) async fn zone_progress(
             reported_as_of: pr.reported_as_of,
             completed: pr.completed,
             approved_on: p.approved_on(),
+            goal_codes: goal_codes.clone(),
         })
         .collect();
     let goals = view
         .goals
         .iter()
-        .map(|g| GoalProgress {
+        .zip(&view.goal_progress)
+        .map(|(g, (percent, serving))| GoalProgress {
             code: g.code.clone(),
             title: Names::new(&g.title_fa, &g.title_en),
             approach: g.approach,
             weight: g.weight,
-            percent: progress::round1(match g.approach {
-                Approach::Infrastructural => view.figures.infrastructural,
-                Approach::Social => view.figures.social,
-            }),
+            percent: progress::round1(*percent),
+            serving: serving.clone(),
         })
         .collect();
     Ok(ZoneProgress {
