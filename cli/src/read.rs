@@ -222,6 +222,7 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
         "budget (rials)",
         "%",
         "reported as of",
+        "planned end",
         "done",
     ]);
     for p in &zone.projects {
@@ -233,7 +234,13 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
             output::rials(p.budget_rials),
             p.percent.to_string(),
             style.day(p.reported_as_of.as_ref()),
-            if p.completed { "yes" } else { "" }.into(),
+            style.day(p.planned_end.as_ref()),
+            match (p.completed, p.overdue) {
+                (true, _) => "yes",
+                (false, true) => "overdue",
+                (false, false) => "",
+            }
+            .into(),
         ]);
     }
     align_right(&mut projects, &[4, 5]);

@@ -22,6 +22,9 @@
 //!   goals' progress: `sum(weight x goal progress) / sum(weight)`; 0 without goals. With
 //!   no proposal naming goals this is what it was before goals could be named: each goal
 //!   counts its approach's progress.
+//! - **Overdue** ([`overdue`]): a counted project is overdue as of D when D is after its
+//!   planned end and it is not completed by D (a project completed late is no longer
+//!   overdue from its completion day).
 //! - **Expected progress** ([`expected_percent`]): 0 before the operational start, 100 on
 //!   or after the goal date, and in between rising evenly with the days elapsed:
 //!   `100 x (days from the operational start to D) / (days from the operational start to
@@ -110,6 +113,12 @@ pub fn project_progress(
         reported_as_of: latest.map(|r| r.as_of),
         completed: false,
     })
+}
+
+/// Whether a counted project (`progress`, as of `as_of`) is past its `planned_end`
+/// without being completed.
+pub fn overdue(planned_end: Day, progress: &ProjectProgress, as_of: Day) -> bool {
+    !progress.completed && as_of > planned_end
 }
 
 /// The mean of the percents; 0 when there is none.
@@ -366,6 +375,30 @@ mod tests {
                 reported_as_of: done,
                 completed: true
             }
+        );
+    }
+
+    #[test]
+    fn a_project_is_overdue_after_its_planned_end_until_completed() {
+        let end = day("1397-10-30");
+        let running = ProjectProgress {
+            percent: 60,
+            reported_as_of: None,
+            completed: false,
+        };
+        let done = ProjectProgress {
+            completed: true,
+            percent: 100,
+            ..running
+        };
+        assert!(
+            !overdue(end, &running, day("1397-10-30")),
+            "on its last day"
+        );
+        assert!(overdue(end, &running, day("1397-11-01")));
+        assert!(
+            !overdue(end, &done, day("1397-11-01")),
+            "completed, if late"
         );
     }
 

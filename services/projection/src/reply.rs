@@ -149,6 +149,9 @@ fn project(p: Project) -> pb::Project {
         completed: p.completed,
         approved_on: p.approved_on.map(date),
         goal_codes: p.goal_codes,
+        planned_start: Some(date(p.planned_start)),
+        planned_end: Some(date(p.planned_end)),
+        overdue: p.overdue,
     }
 }
 

@@ -345,9 +345,11 @@ async fn zone(
                 td.n {
                     (project.percent) "%"
                     @if project.completed { " (completed)" }
+                    @if project.overdue { " (overdue)" }
                 }
                 (day_cell(project.reported_as_of))
                 (day_cell(project.approved_on))
+                (day_cell(Some(project.planned_end)))
             }
         }
     };
@@ -412,7 +414,7 @@ async fn zone(
         (table(
             &[
                 "Title", "Agency", "Approach", "Budget (rials)", "Percent", "Reported as of",
-                "Approved on",
+                "Approved on", "Planned end",
             ],
             &zone.projects,
             projects,

@@ -43,6 +43,7 @@ saman_harness::on_both_backends!(
     rows_from_before_event_ids_were_recorded_count_copies_as_duplicates,
     stored_days_read_back_as_the_iso_days_they_were,
     a_goal_counts_the_projects_serving_it,
+    projects_are_overdue_after_their_planned_end_until_completed,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2252,5 +2253,62 @@ async fn a_goal_counts_the_projects_serving_it(backend: Backend) -> Result {
     let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
     let water = &z1.goals[0];
     assert_eq!((water.code.as_str(), water.percent), ("water", 100.0));
+    Ok(())
+}
+
+/// Every proposal of the scenario is planned from 1397-03-01 to 1397-12-15. On the
+/// planned end nothing is overdue; the day after, p2 (zone-01, at 60) and p4 (zone-02,
+/// at 70) are, and stay so on the goal date; p1 was completed on 11-20, so it never is.
+async fn projects_are_overdue_after_their_planned_end_until_completed(backend: Backend) -> Result {
+    let (_db, models, _) = loaded(backend).await?;
+    let overdue = |z: &pb::ZoneProgress| -> Vec<(String, bool)> {
+        z.projects
+            .iter()
+            .map(|p| (p.proposal_id.clone(), p.overdue))
+            .collect()
+    };
+    let pair = |id: &str, late: bool| (id.to_owned(), late);
+    for (on, zone_01, zone_02) in [
+        (
+            D2,
+            [pair("p1", false), pair("p2", false)],
+            [pair("p4", false)],
+        ),
+        (
+            "1397-12-15",
+            [pair("p1", false), pair("p2", false)],
+            [pair("p4", false)],
+        ),
+        (
+            "1397-12-16",
+            [pair("p1", false), pair("p2", true)],
+            [pair("p4", true)],
+        ),
+        (
+            D3,
+            [pair("p1", false), pair("p2", true)],
+            [pair("p4", true)],
+        ),
+    ] {
+        let z1 = zone_as_of(&models, "zone-01", day(on)).await?;
+        let z2 = zone_as_of(&models, "zone-02", day(on)).await?;
+        assert_eq!(overdue(&z1), zone_01, "zone-01 on {on}");
+        assert_eq!(overdue(&z2), zone_02, "zone-02 on {on}");
+    }
+    // The plan reads back as submitted, in both calendars.
+    let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
+    let p2 = &z1.projects[1];
+    let (start, end) = (
+        p2.planned_start.clone().unwrap(),
+        p2.planned_end.clone().unwrap(),
+    );
+    assert_eq!(
+        (start.solar_hijri.as_str(), end.solar_hijri.as_str()),
+        ("1397-03-01", "1397-12-15")
+    );
+    assert_eq!(
+        (start.iso.as_str(), end.iso.as_str()),
+        ("2018-05-22", "2019-03-06")
+    );
     Ok(())
 }

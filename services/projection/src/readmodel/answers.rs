@@ -117,10 +117,16 @@ pub struct Project {
     pub agency: String,
     pub approach: Approach,
     pub budget_rials: u64,
+    /// The plan it was submitted with, and the day it was approved.
+    pub planned_start: Day,
+    pub planned_end: Day,
+    pub approved_on: Option<Day>,
+    /// Its standing on the day ([`saman_domain::progress::project_progress`]).
     pub percent: u32,
     pub reported_as_of: Option<Day>,
     pub completed: bool,
-    pub approved_on: Option<Day>,
+    /// Past its planned end on the day and not completed by then.
+    pub overdue: bool,
     /// The goals its proposal named as served, as named; empty: every goal of its
     /// approach.
     pub goal_codes: Vec<String>,

@@ -377,6 +377,9 @@ pub(in crate::readmodel) async fn zone_progress(
             completed: pr.completed,
             approved_on: p.approved_on(),
             goal_codes: goal_codes.clone(),
+            planned_start: p.planned_start,
+            planned_end: p.planned_end,
+            overdue: progress::overdue(p.planned_end, pr, as_of),
         })
         .collect();
     let goals = view
