@@ -49,6 +49,20 @@ fn text(max: usize) -> impl Strategy<Value = String> {
     .prop_map(|chars| chars.into_iter().collect())
 }
 
+/// The goals a zone-01 water proposal names: none, its goal once or twice (in any case and
+/// with spaces around, as a code is read), malformed codes, or about the 50 it may name.
+/// (A well-formed code of a goal the zone does not have is refused as a rule,
+/// FAILED_PRECONDITION, which the goals tests check.)
+fn goal_codes() -> impl Strategy<Value = Vec<String>> {
+    let water = || prop::sample::select(vec!["water", " Water ", "WATER"]).prop_map(String::from);
+    prop_oneof![
+        3 => Just(Vec::new()),
+        2 => vec(water(), 1..=2),
+        1 => vec(text(40).prop_map(|t| format!("x {t}")), 1..3),
+        1 => vec(water(), 50..=52),
+    ]
+}
+
 fn digits(n: u32, width: usize, script: u32) -> String {
     let latin = format!("{n:0width$}");
     latin
@@ -165,9 +179,10 @@ fn request(needs: Vec<String>) -> impl Strategy<Value = Generated> {
         day(),
         day(),
         prop_oneof![3 => 1usize..4, 1 => Just(0usize), 1 => 48usize..=53],
+        goal_codes(),
     )
         .prop_map(
-            move |(title, budget_rials, planned_start, planned_end, n)| {
+            move |(title, budget_rials, planned_start, planned_end, n, goal_codes)| {
                 Generated::Proposal(pb::SubmitProposalRequest {
                     submission: submission(officer("water"), "1397-01-25"),
                     zone: "zone-01".into(),
@@ -178,7 +193,7 @@ fn request(needs: Vec<String>) -> impl Strategy<Value = Generated> {
                     budget_rials,
                     planned_start,
                     planned_end,
-                    goal_codes: vec![],
+                    goal_codes,
                 })
             },
         );
