@@ -36,10 +36,7 @@ impl ProjectionService {
     }
 
     /// Parses the `Read` header, waits as it asks, and says what the reply reflects.
-    async fn read(
-        &self,
-        read: Option<pb::Read>,
-    ) -> Result<(u64, Day, pb::Reflects), ProjectionError> {
+    async fn read(&self, read: Option<pb::Read>) -> Result<(Day, pb::Reflects), ProjectionError> {
         let read = read.unwrap_or_default();
         let as_of = request::as_of(&read.as_of, "read.as_of")?;
         let wait = match read.wait_ms {
@@ -60,7 +57,7 @@ impl ProjectionService {
             position,
             as_of: Some(date(as_of)),
         };
-        Ok((self.state.generation(), as_of, reflects))
+        Ok((as_of, reflects))
     }
 
     /// Answers a query: reads the served generation as the `Read` header asks, and builds
@@ -74,8 +71,9 @@ impl ProjectionService {
         T: Reply,
         F: AsyncFnOnce(&ReadModels, u64, Day) -> Result<T, ReadModelError>,
     {
-        let (generation, as_of, reflects) = self.read(read).await?;
-        let result = query(self.state.models(), generation, as_of)
+        let (as_of, reflects) = self.read(read).await?;
+        let served = self.state.served().await;
+        let result = query(self.state.models(), served.generation, as_of)
             .await
             .map_err(ProjectionError::from)?;
         Ok(Response::new(result.reply(Some(reflects))))
@@ -199,10 +197,11 @@ async fn progress_now(
     day: Option<Day>,
 ) -> Result<pb::ZoneProgress, Status> {
     let as_of = day.unwrap_or_else(|| Day::in_tehran(Timestamp::now()));
+    let served = state.served().await;
     let position = state.position();
     let progress = state
         .models()
-        .zone_progress(state.generation(), zone, as_of)
+        .zone_progress(served.generation, zone, as_of)
         .await
         .map_err(ProjectionError::from)?;
     Ok(progress.reply(Some(pb::Reflects {
@@ -266,7 +265,8 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
             .map_err(|e| nats(&e))?
             .state
             .last_sequence;
-        let generation = self.state.generation();
+        let served = self.state.served().await;
+        let generation = served.generation;
         let position = self.state.position();
         let parked = self
             .state
@@ -293,10 +293,11 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
         &self,
         _request: Request<pb::ListParkedRequest>,
     ) -> Result<Response<pb::ListParkedReply>, Status> {
+        let served = self.state.served().await;
         let events = self
             .state
             .models()
-            .parked(self.state.generation())
+            .parked(served.generation)
             .await
             .map_err(ProjectionError::from)?;
         Ok(Response::new(pb::ListParkedReply {

@@ -7,6 +7,10 @@
 //! between the check and the switch. After the switch, the live feed applies to the
 //! new generation; messages it delivers that the rebuild already applied are at or
 //! below the new generation's checkpoint and are skipped.
+//!
+//! A query reads one generation from start to end: it holds a [`Served`] guard while it
+//! runs, and the rows of a generation no longer served are deleted only once every query
+//! that began before the switch has finished.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -14,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use saman_runtime::telemetry;
-use tokio::sync::{Mutex, broadcast, watch};
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard, broadcast, watch};
 use tracing::Instrument;
 
 use crate::readmodel::{ApplyReport, Incoming, ReadModelError, ReadModels};
@@ -39,12 +43,21 @@ pub struct State(Arc<Inner>);
 struct Inner {
     models: ReadModels,
     served: AtomicU64,
+    /// Held shared by each query for as long as it reads `served`, and exclusively by
+    /// a promotion before it deletes the generation it replaced.
+    readers: RwLock<()>,
     apply: Mutex<()>,
     position: watch::Sender<u64>,
     changes: broadcast::Sender<Arc<Change>>,
     /// The generation being rebuilt and the position it reached.
     rebuild: std::sync::Mutex<Option<(u64, u64)>>,
     feed_ready: AtomicBool,
+}
+
+/// The generation a query reads, held for it (see [`State::served`]).
+pub struct Served<'a> {
+    pub generation: u64,
+    _guard: RwLockReadGuard<'a, ()>,
 }
 
 /// A read-your-writes wait that ran out.
@@ -62,6 +75,7 @@ impl State {
         Ok(Self(Arc::new(Inner {
             models,
             served: AtomicU64::new(served),
+            readers: RwLock::new(()),
             apply: Mutex::new(()),
             position: watch::Sender::new(position),
             changes,
@@ -77,6 +91,16 @@ impl State {
     /// The generation queries read.
     pub fn generation(&self) -> u64 {
         self.0.served.load(Ordering::SeqCst)
+    }
+
+    /// The served generation, kept (its rows not deleted by a promotion) until the
+    /// guard is dropped.
+    pub async fn served(&self) -> Served<'_> {
+        let guard = self.0.readers.read().await;
+        Served {
+            generation: self.generation(),
+            _guard: guard,
+        }
     }
 
     /// The last JetStream sequence the served generation applied.
@@ -176,9 +200,15 @@ impl State {
         if rebuilt < live {
             return Ok(false);
         }
+        let replaced = self.generation();
         self.0.models.promote(generation).await?;
         self.0.served.store(generation, Ordering::SeqCst);
         self.0.position.send_replace(rebuilt);
+        // Queries that began before the switch may still be reading the replaced
+        // generation: its rows go once they are done.
+        let no_readers = self.0.readers.write().await;
+        self.0.models.discard(replaced).await?;
+        drop(no_readers);
         metrics::gauge!("saman_projection_generation").set(generation as f64);
         metrics::gauge!("saman_projection_position").set(rebuilt as f64);
         let _ = self.0.changes.send(Arc::new(Change {

@@ -243,7 +243,8 @@ async fn index(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Html<String>, ProjectionError> {
     let day = as_of(query)?;
-    let generation = state.generation();
+    let served = state.served().await;
+    let generation = served.generation;
     let position = state.position();
     let models = state.models();
     let zones = models.list_zones(generation, day).await?;
@@ -310,7 +311,8 @@ async fn zone(
         what: "zone",
         id: code.clone(),
     })?;
-    let generation = state.generation();
+    let served = state.served().await;
+    let generation = served.generation;
     let position = state.position();
     let models = state.models();
     let zone = models.zone_progress(generation, &code, day).await?;

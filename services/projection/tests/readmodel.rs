@@ -1272,11 +1272,17 @@ async fn rebuild_into_a_new_generation_gives_an_identical_dump(backend: Backend)
 
     models.promote(generation).await?;
     assert_eq!(models.current_generation().await?, generation);
+    // The replaced generation stays readable for the queries that began on it ...
+    assert_eq!(models.dump(1).await?, live);
+    // ... until it is discarded.
+    models.discard(1).await?;
     assert!(matches!(
         models.position(1).await,
         Err(ReadModelError::NotFound { .. })
     ));
     assert_eq!(models.dump(1).await?, "");
+    // The current generation is never discarded.
+    models.discard(generation).await?;
     assert_eq!(models.dump(generation).await?, live);
     let p = models
         .zone_progress(generation, &zone_code("zone-01"), day(D2))

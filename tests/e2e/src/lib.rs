@@ -99,6 +99,14 @@ impl InProcess {
     where
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        // What a service in the test process logs reaches the test's output only through
+        // a subscriber of its own: errors by default (a failed background task, such as a
+        // rebuild, says why), more with SAMAN_TEST_LOG (e.g. `warn`, `saman_projection=debug`).
+        let filter = std::env::var("SAMAN_TEST_LOG").unwrap_or_else(|_| "error".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();

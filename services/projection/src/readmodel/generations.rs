@@ -104,15 +104,30 @@ pub(super) async fn promote(store: &impl Store, generation: u64) -> Result<()> {
     let g = to_i64(generation, "generation")?;
     let mut db = store.write().await?;
     checkpoint(&mut db, generation).await?;
-    delete_rows(&mut db, "generation <> $1", &[g.into()]).await?;
+    // One statement per flag: the unique index on the current generation is checked
+    // row by row, so the old one must stop being current before the new one is.
     db.execute(
-        "DELETE FROM generations WHERE generation <> $1".into(),
-        &[g.into()],
+        "UPDATE generations SET is_current = $2 WHERE generation <> $1".into(),
+        &[g.into(), false.into()],
     )
     .await?;
     db.execute(
         "UPDATE generations SET is_current = $2 WHERE generation = $1".into(),
         &[g.into(), true.into()],
+    )
+    .await?;
+    db.commit().await
+}
+
+pub(super) async fn discard(store: &impl Store, generation: u64) -> Result<()> {
+    let g = to_i64(generation, "generation")?;
+    let mut db = store.write().await?;
+    let not_current = "generation = $1 AND generation NOT IN \
+        (SELECT generation FROM generations WHERE is_current)";
+    delete_rows(&mut db, not_current, &[g.into()]).await?;
+    db.execute(
+        Sql::Assembled(format!("DELETE FROM generations WHERE {not_current}")),
+        &[g.into()],
     )
     .await?;
     db.commit().await

@@ -211,10 +211,16 @@ impl ReadModels {
         dispatch!(&self.pools, pool => generations::start(pool).await)
     }
 
-    /// Makes `generation` the current one and deletes every other generation's rows, in
-    /// one transaction.
+    /// Makes `generation` the current one; the one it replaces stays until
+    /// [`ReadModels::discard`] (queries may still be reading it).
     pub async fn promote(&self, generation: u64) -> Result<(), ReadModelError> {
         dispatch!(&self.pools, pool => generations::promote(pool, generation).await)
+    }
+
+    /// Deletes a generation that is not current, rows and checkpoint. (One left behind
+    /// by a stop between promotion and discard goes with the next rebuild's start.)
+    pub async fn discard(&self, generation: u64) -> Result<(), ReadModelError> {
+        dispatch!(&self.pools, pool => generations::discard(pool, generation).await)
     }
 
     /// Whether the event (stream, version) was applied to `generation` (or parked after
