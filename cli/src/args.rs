@@ -147,6 +147,10 @@ pub enum Command {
     /// Referrals per agency, open and answered, and how long agencies take to answer.
     #[command(after_help = "Example:\n  saman cooperation --as-of 1397-03-31")]
     Cooperation(ReadOpts),
+    /// The projects past their planned end and not completed, in every zone, the longest
+    /// overdue first.
+    #[command(after_help = "Example:\n  saman overdue --as-of 1397-11-01")]
+    Overdue(ReadOpts),
     /// A zone's timeline: every event with who, when (both calendars) and what.
     #[command(after_help = "Examples:\n  saman timeline zone-03 --page-size 20\n  \
                             saman timeline zone-03 --all --json")]

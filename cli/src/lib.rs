@@ -66,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Summary(read) => read::summary(read, global).await,
         Command::Compliance(read) => read::compliance(read, global).await,
         Command::Cooperation(read) => read::cooperation(read, global).await,
+        Command::Overdue(read) => read::overdue(read, global).await,
         Command::Timeline(timeline) => read::timeline(timeline, global).await,
         Command::Watch(watch) => watch::run(watch, global).await,
         Command::Events(events) => events::run(events, global).await,

@@ -74,7 +74,8 @@ reflecting!(
     ZoneProgress,
     ProgrammeSummary,
     Compliance,
-    Cooperation
+    Cooperation,
+    ListOverdueProjectsReply
 );
 
 /// Asks the projection one query as of the day `opts` say (`call`, given a client
@@ -117,6 +118,7 @@ as_of_queries! {
     summary: get_programme_summary(GetProgrammeSummaryRequest) -> ProgrammeSummary, print_summary;
     compliance: get_compliance(GetComplianceRequest) -> Compliance, print_compliance;
     cooperation: get_cooperation(GetCooperationRequest) -> Cooperation, print_cooperation;
+    overdue: list_overdue_projects(ListOverdueProjectsRequest) -> ListOverdueProjectsReply, print_overdue;
 }
 
 fn print_zones(reply: &query::ListZonesReply, style: Style) {
@@ -385,6 +387,36 @@ fn print_cooperation(reply: &query::Cooperation, style: Style) {
     }
     align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8]);
     print_or_none(&t, reply.agencies.is_empty());
+}
+
+fn print_overdue(reply: &query::ListOverdueProjectsReply, style: Style) {
+    let mut t = table([
+        "zone",
+        "proposal",
+        "title",
+        "agency",
+        "approach",
+        "planned end",
+        "days overdue",
+        "%",
+        "reported as of",
+    ]);
+    for o in &reply.projects {
+        let Some(p) = &o.project else { continue };
+        t.add_row(vec![
+            format!("{} {}", o.zone, style.name(o.zone_name.as_ref())),
+            p.proposal_id.clone(),
+            p.title.clone(),
+            style.name(o.agency_name.as_ref()),
+            style.approach(p.approach.as_ref()),
+            style.day(p.planned_end.as_ref()),
+            o.days_overdue.to_string(),
+            p.percent.to_string(),
+            style.day(p.reported_as_of.as_ref()),
+        ]);
+    }
+    align_right(&mut t, &[6, 7]);
+    print_or_none(&t, reply.projects.is_empty());
 }
 
 pub async fn timeline(args: TimelineArgs, global: &Global) -> Result<(), CliError> {

@@ -181,6 +181,7 @@ pub const RULES: &[Rule] = rules! {
         "GetProgrammeSummary" => READERS, "the programme";
         "GetCompliance" => READERS, "every NGO";
         "GetCooperation" => READERS, "every agency";
+        "ListOverdueProjects" => READERS, "every zone";
         "GetZoneTimeline" => READERS, "every zone";
         "WatchZoneProgress" => READERS, "every zone";
     }

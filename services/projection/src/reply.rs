@@ -9,9 +9,9 @@ use saman_domain::values::Approach;
 use saman_proto::projection::v1 as pb;
 
 use crate::readmodel::{
-    AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary, ParkKind,
-    ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, Submitter, TimelineEntry,
-    TimelinePage, ZoneProgress, ZoneSummary,
+    AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary,
+    OverdueProject, ParkKind, ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts,
+    Submitter, TimelineEntry, TimelinePage, ZoneProgress, ZoneSummary,
 };
 
 /// A read model's result as its reply, saying what it reflects.
@@ -253,6 +253,24 @@ impl Reply for Compliance {
             ngos: self.ngos.into_iter().map(submitter).collect(),
             agencies: self.agencies.into_iter().map(submitter).collect(),
         }
+    }
+}
+
+impl Reply for Vec<OverdueProject> {
+    type Pb = pb::ListOverdueProjectsReply;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::ListOverdueProjectsReply {
+        let projects = self
+            .into_iter()
+            .map(|o| pb::OverdueProject {
+                zone: o.zone,
+                zone_name: names(o.zone_name),
+                project: Some(project(o.project)),
+                agency_name: names(o.agency_name),
+                days_overdue: o.days_overdue,
+            })
+            .collect();
+        pb::ListOverdueProjectsReply { reflects, projects }
     }
 }
 

@@ -128,6 +128,14 @@ impl pb::projection_server::Projection for ProjectionService {
             .await
     }
 
+    async fn list_overdue_projects(
+        &self,
+        request: Request<pb::ListOverdueProjectsRequest>,
+    ) -> Result<Response<pb::ListOverdueProjectsReply>, Status> {
+        self.answer(request.into_inner().read, ReadModels::overdue_projects)
+            .await
+    }
+
     async fn get_zone_timeline(
         &self,
         request: Request<pb::GetZoneTimelineRequest>,

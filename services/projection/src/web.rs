@@ -2,7 +2,8 @@
 //! external assets; Persian text in `dir="rtl"` blocks) on its own address
 //! (`--web-listen`), read from the same served generation as the gRPC queries.
 //!
-//! - `GET /?as_of=1397-06-31`: the zones side by side and the programme's summary;
+//! - `GET /?as_of=1397-06-31`: the zones side by side, the programme's summary and
+//!   the overdue projects, the longest overdue first;
 //! - `GET /zones/{code}?as_of=...`: one zone: progress, goals, projects, unanswered
 //!   needs and the first 100 timeline entries;
 //! - `GET /healthz`: `ok`.
@@ -33,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ProjectionError;
 use crate::readmodel::{
-    GoalProgress, Names, NeedSummary, Progress, Project, TimelineEntry, ZoneSummary,
+    GoalProgress, Names, NeedSummary, OverdueProject, Progress, Project, TimelineEntry, ZoneSummary,
 };
 use crate::reply::date;
 use crate::request;
@@ -249,6 +250,7 @@ async fn index(
     let models = state.models();
     let zones = models.list_zones(generation, day).await?;
     let s = models.programme_summary(generation, day).await?;
+    let overdue = models.overdue_projects(generation, day).await?;
 
     let goal = s
         .goal_date
@@ -295,6 +297,33 @@ async fn index(
             &zones,
             rows,
             "No zones registered by this day.",
+        ))
+
+        (heading("Overdue projects", "پروژه‌های عقب‌افتاده"))
+        (table(
+            &[
+                "Zone", "Title", "Agency", "Approach", "Planned end", "Days overdue", "Percent",
+                "Reported as of",
+            ],
+            &overdue,
+            |o: &OverdueProject| html! {
+                tr {
+                    td {
+                        a href=(format!("/zones/{}?as_of={as_of_param}", url_encode(&o.zone))) {
+                            (o.zone)
+                        }
+                        " " (o.zone_name.en)
+                    }
+                    td dir="auto" { (o.project.title) }
+                    td { (o.agency_name.en) " · " (fa(&o.agency_name.fa)) }
+                    td { (approach(o.project.approach)) }
+                    (day_cell(Some(o.project.planned_end)))
+                    (num(o.days_overdue))
+                    td.n { (o.project.percent) "%" }
+                    (day_cell(o.project.reported_as_of))
+                }
+            },
+            "No project is past its planned end by this day.",
         ))
     };
     Ok(Html(page("Zones", body).into_string()))

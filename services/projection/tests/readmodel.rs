@@ -44,6 +44,7 @@ saman_harness::on_both_backends!(
     stored_days_read_back_as_the_iso_days_they_were,
     a_goal_counts_the_projects_serving_it,
     projects_are_overdue_after_their_planned_end_until_completed,
+    overdue_projects_are_listed_across_zones_longest_first,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2316,5 +2317,115 @@ async fn projects_are_overdue_after_their_planned_end_until_completed(backend: B
         (start.iso.as_str(), end.iso.as_str()),
         ("2018-05-22", "2019-03-06")
     );
+    Ok(())
+}
+
+/// ListOverdueProjects on the days of the test above, with one more project: p9 (zone-02,
+/// Water company, never reported), planned to end on 1397-10-30. Through the common
+/// planned end (1397-12-15) only p9 is overdue: one day on 11-01 (Dey has 30 days).
+/// On 12-16 p9 46 days (30 to 11-30, 16 more), then p2 (zone-01, Education department,
+/// at 60) and p4 (zone-02, Roads department, at 70) one day each, tied, so by zone; on
+/// the goal date 12-29 p9 59 days, p2 and p4 fourteen (Esfand 1397 has 29 days).
+async fn overdue_projects_are_listed_across_zones_longest_first(backend: Backend) -> Result {
+    let (_db, models) = fresh(backend).await?;
+    let mut script = programme();
+    let s = &mut script;
+    s.event(
+        "zone.zone-02",
+        "1397-10-05",
+        officer("water-agency"),
+        Body::ProposalSubmitted(ev::ProposalSubmitted {
+            proposal_id: "p9".into(),
+            zone: "zone-02".into(),
+            agency: "water-agency".into(),
+            need_ids: vec!["n5".into()],
+            approach: INFRA as i32,
+            title: "Water tanks".into(),
+            budget_rials: 400_000_000,
+            planned_start: pday("1397-03-01"),
+            planned_end: pday("1397-10-30"),
+            late: false,
+            goal_codes: vec![],
+        }),
+    );
+    approve(s, "zone-02", "p9", "1397-10-06");
+    let report = models.apply(1, &script.messages).await?;
+    ensure!(report.applied == script.messages.len(), "{report:?}");
+
+    // zone and its names, proposal, agency, the agency's names, days overdue, percent
+    type Row = (String, String, String, String, u32, u32);
+    let listed = async |on: &str| -> Result<Vec<Row>> {
+        let reply = models.overdue_projects(1, day(on)).await?.reply(None);
+        Ok(reply
+            .projects
+            .iter()
+            .map(|o| {
+                let p = o.project.clone().unwrap_or_default();
+                let zone = o.zone_name.clone().unwrap_or_default();
+                let agency = o.agency_name.clone().unwrap_or_default();
+                (
+                    format!("{} {} {}", o.zone, zone.fa, zone.en),
+                    p.proposal_id,
+                    p.agency,
+                    format!("{} / {}", agency.fa, agency.en),
+                    o.days_overdue,
+                    p.percent,
+                )
+            })
+            .collect())
+    };
+    let row = |zone: &str, id: &str, agency: &str, names: &str, days: u32, percent: u32| {
+        let (zone, id, agency, names) = (zone.into(), id.into(), agency.into(), names.into());
+        (zone, id, agency, names, days, percent)
+    };
+    let p2 = |days| {
+        let names = "آموزش و پرورش / Education department";
+        row(
+            "zone-01 منطقه ۱ Zone 01",
+            "p2",
+            "edu-agency",
+            names,
+            days,
+            60,
+        )
+    };
+    let p4 = |days| {
+        let names = "راه و شهرسازی / Roads department";
+        row(
+            "zone-02 منطقه ۲ Zone 02",
+            "p4",
+            "road-agency",
+            names,
+            days,
+            70,
+        )
+    };
+    let p9 = |days| {
+        let names = "شرکت آب / Water company";
+        row(
+            "zone-02 منطقه ۲ Zone 02",
+            "p9",
+            "water-agency",
+            names,
+            days,
+            0,
+        )
+    };
+    for on in [D2, "1397-10-30"] {
+        assert_eq!(listed(on).await?, [], "nothing is overdue on {on}");
+    }
+    assert_eq!(listed("1397-11-01").await?, [p9(1)], "on 1397-11-01");
+    assert_eq!(listed("1397-12-15").await?, [p9(45)], "on 1397-12-15");
+    assert_eq!(
+        listed("1397-12-16").await?,
+        [p9(46), p2(1), p4(1)],
+        "on 1397-12-16"
+    );
+    assert_eq!(listed(D3).await?, [p9(59), p2(14), p4(14)], "on {D3}");
+    // Each project listed is the one the zone's reply marks overdue, plan and all.
+    let reply = models.overdue_projects(1, day(D3)).await?.reply(None);
+    let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
+    assert!(z1.projects[1].overdue);
+    assert_eq!(reply.projects[1].project.as_ref(), Some(&z1.projects[1]));
     Ok(())
 }

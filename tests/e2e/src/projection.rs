@@ -256,6 +256,7 @@ as_of_queries! {
     ListZonesRequest => list_zones -> ListZonesReply,
     GetComplianceRequest => get_compliance -> Compliance,
     GetCooperationRequest => get_cooperation -> Cooperation,
+    ListOverdueProjectsRequest => list_overdue_projects -> ListOverdueProjectsReply,
 }
 
 /// A `Read` as of `as_of` with no wait.
@@ -396,13 +397,14 @@ pub struct Dump {
     pub summary: query::ProgrammeSummary,
     pub compliance: query::Compliance,
     pub cooperation: query::Cooperation,
+    pub overdue: query::ListOverdueProjectsReply,
     pub timelines: Vec<(String, Vec<query::TimelineEntry>)>,
 }
 
 impl Dump {
     /// Asks every query as of `as_of` (each with `read`'s wait): the zones side by
     /// side, every listed zone's progress and whole timeline, the summary,
-    /// compliance and cooperation.
+    /// compliance, cooperation and the overdue projects.
     pub async fn take(
         client: &mut ProjectionClient<Channel>,
         read: Option<query::Read>,
@@ -439,10 +441,14 @@ impl Dump {
             .into_inner();
         compliance.reflects = None;
         let mut cooperation = client
-            .get_cooperation(query::GetCooperationRequest { read })
+            .get_cooperation(query::GetCooperationRequest { read: read.clone() })
             .await?
             .into_inner();
         cooperation.reflects = None;
+        let mut overdue = query::ListOverdueProjectsRequest::reading(read)
+            .ask(client)
+            .await?;
+        overdue.reflects = None;
         Ok(Dump {
             as_of,
             zones,
@@ -450,6 +456,7 @@ impl Dump {
             summary,
             compliance,
             cooperation,
+            overdue,
             timelines,
         })
     }
@@ -479,6 +486,10 @@ impl Dump {
         assert_eq!(
             self.cooperation, other.cooperation,
             "{what}: GetCooperation as of {as_of}"
+        );
+        assert_eq!(
+            self.overdue, other.overdue,
+            "{what}: ListOverdueProjects as of {as_of}"
         );
         assert_eq!(
             self.timelines.len(),

@@ -202,6 +202,13 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     assert_eq!(cooperation["agencies"][0]["median_days_to_answer"], 5.0);
     assert!(text("cooperation").await?.contains("Water agency"));
 
+    // The one project was completed before its planned end: never overdue.
+    let overdue = json("overdue --json").await?;
+    assert_eq!(overdue["reflects"]["as_of"]["solar_hijri"], "1397-12-29");
+    assert_eq!(overdue["projects"].as_array().map_or(0, Vec::len), 0);
+    let overdue_table = text("overdue").await?;
+    assert!(overdue_table.contains("(none)"), "{overdue_table}");
+
     // The timeline, one page at a time and whole.
     let zone_version = completed["stream_version"].as_u64().unwrap();
     let pages = saman

@@ -76,6 +76,35 @@ async fn scenario_twice(backend: Backend) -> anyhow::Result<()> {
         "{timeline_entries} timeline entries"
     );
 
+    // The overdue projects at the year's end, as the CLI prints them (with --json the
+    // reply itself; as a table one row each).
+    assert!(
+        !year_end.overdue.projects.is_empty(),
+        "some projects overrun"
+    );
+    let overdue = saman
+        .json(&["overdue", "--as-of", "1397-12-29", "--json"])
+        .await?;
+    let printed = overdue["projects"].as_array().unwrap();
+    assert_eq!(printed.len(), year_end.overdue.projects.len());
+    for (json, reply) in printed.iter().zip(&year_end.overdue.projects) {
+        let project = reply.project.as_ref().unwrap();
+        assert_eq!(json["zone"], reply.zone.as_str());
+        assert_eq!(json["project"]["proposal_id"], project.proposal_id.as_str());
+        assert_eq!(json["days_overdue"], reply.days_overdue);
+        assert_eq!(json["project"]["overdue"], true);
+    }
+    let table = saman.stdout(&["overdue", "--as-of", "1397-12-29"]).await?;
+    for reply in &year_end.overdue.projects {
+        let id = &reply.project.as_ref().unwrap().proposal_id;
+        let line = table.lines().find(|l| l.contains(id.as_str()));
+        let line = line.unwrap_or_else(|| panic!("{id} is not in\n{table}"));
+        assert!(
+            line.contains(&format!(" {} ", reply.days_overdue)),
+            "{line}"
+        );
+    }
+
     // The second run: every submission answered from the store, nothing new.
     let second = saman.scenario_1397(&["--concurrency", "3"]).await?;
     for field in ["submissions", "events", "late", "by_rpc", "streams"] {

@@ -36,6 +36,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         "Solar Hijri in Persian digits: {body}"
     );
     assert!(body.contains("/zones/zone-01?as_of=2018-04-20"), "{body}");
+    assert!(body.contains("Overdue projects"), "{body}");
+    assert!(
+        body.contains("No project is past its planned end by this day."),
+        "no project yet: {body}"
+    );
 
     // The same day written in Persian digits, percent-encoded.
     let persian = "۱۳۹۷-۰۱-۳۱"

@@ -132,6 +132,17 @@ pub struct Project {
     pub goal_codes: Vec<String>,
 }
 
+/// A project past its planned end and not completed by the day (ListOverdueProjects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueProject {
+    pub zone: String,
+    pub zone_name: Names,
+    pub project: Project,
+    pub agency_name: Names,
+    /// Days from the planned end to the day.
+    pub days_overdue: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoalProgress {
     pub code: String,

@@ -53,8 +53,8 @@ use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
 pub use answers::{
     AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary,
-    ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, Submitter, TimelineEntry,
-    TimelinePage, ZoneProgress, ZoneSummary,
+    OverdueProject, ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, Submitter,
+    TimelineEntry, TimelinePage, ZoneProgress, ZoneSummary,
 };
 pub use error::{FailureKind, ReadModelError, SqlError};
 pub use facts::ParkKind;
@@ -267,6 +267,10 @@ impl ReadModels {
         compliance in compliance -> Compliance;
         /// Referrals per agency as of `as_of`, by code.
         cooperation in cooperation -> Vec<AgencyCooperation>;
+        /// The projects overdue on `as_of` (past their planned end, not completed), in
+        /// every zone registered by then, the longest overdue first (then by zone and
+        /// proposal).
+        overdue_projects in overdue -> Vec<OverdueProject>;
     }
 
     /// A page of a zone's timeline (its stream's events and the supervision reports naming

@@ -15,6 +15,7 @@
 
 pub(super) mod compliance;
 pub(super) mod cooperation;
+pub(super) mod overdue;
 pub(super) mod parked;
 pub(super) mod programme;
 pub(super) mod timeline;
@@ -44,6 +45,11 @@ impl Names {
 /// A count up to `u32::MAX`.
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Days counted up from the day they start (none before it).
+fn days_u32(days: i64) -> u32 {
+    u32::try_from(days.max(0)).unwrap_or(u32::MAX)
 }
 
 fn days_i32(days: i64) -> i32 {

@@ -362,26 +362,7 @@ pub(in crate::readmodel) async fn zone_progress(
             households_affected: n.households,
         })
         .collect();
-    let projects = view
-        .projects
-        .iter()
-        .zip(&view.project_goals)
-        .map(|((p, pr), goal_codes)| Project {
-            proposal_id: p.proposal_id.clone(),
-            title: p.title.clone(),
-            agency: p.agency.clone(),
-            approach: p.approach,
-            budget_rials: p.budget_rials,
-            percent: pr.percent,
-            reported_as_of: pr.reported_as_of,
-            completed: pr.completed,
-            approved_on: p.approved_on(),
-            goal_codes: goal_codes.clone(),
-            planned_start: p.planned_start,
-            planned_end: p.planned_end,
-            overdue: progress::overdue(p.planned_end, pr, as_of),
-        })
-        .collect();
+    let projects = projects(&view, as_of);
     let goals = view
         .goals
         .iter()
@@ -405,6 +386,29 @@ pub(in crate::readmodel) async fn zone_progress(
         progress: progress_of(&view.figures, s.programme.as_ref()),
         goals,
     })
+}
+
+/// The zone's projects (approved by the day) with their standing on the day.
+pub(super) fn projects(view: &ZoneView<'_>, as_of: Day) -> Vec<Project> {
+    view.projects
+        .iter()
+        .zip(&view.project_goals)
+        .map(|((p, pr), goal_codes)| Project {
+            proposal_id: p.proposal_id.clone(),
+            title: p.title.clone(),
+            agency: p.agency.clone(),
+            approach: p.approach,
+            budget_rials: p.budget_rials,
+            percent: pr.percent,
+            reported_as_of: pr.reported_as_of,
+            completed: pr.completed,
+            approved_on: p.approved_on(),
+            goal_codes: goal_codes.clone(),
+            planned_start: p.planned_start,
+            planned_end: p.planned_end,
+            overdue: progress::overdue(p.planned_end, pr, as_of),
+        })
+        .collect()
 }
 
 /// See [`ReadModels::list_zones`](crate::readmodel::ReadModels::list_zones).
