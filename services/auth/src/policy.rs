@@ -182,6 +182,15 @@ pub const RULES: &[Rule] = rules! {
         "GetCompliance" => READERS, "every NGO";
         "GetCooperation" => READERS, "every agency";
         "ListOverdueProjects" => READERS, "every zone";
+        "ListOpenReferrals" => READERS, "every zone";
+        "GetDecisionTimes" => READERS, "every zone";
+        "GetSupervision" => READERS, "every NGO";
+        "GetActivities" => READERS, "every zone";
+        "GetLateItems" => READERS, "every NGO and agency";
+        "ListZoneBudgets" => READERS, "every zone";
+        "GetNgoMembers" => READERS, "every NGO";
+        "GetCorrections" => READERS, "every zone";
+        "GetZoneSeries" => READERS, "every zone";
         "GetZoneTimeline" => READERS, "every zone";
         "WatchZoneProgress" => READERS, "every zone";
     }

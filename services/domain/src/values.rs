@@ -313,6 +313,26 @@ pub enum Priority {
     Urgent,
 }
 
+impl Priority {
+    pub fn name_fa(self) -> &'static str {
+        match self {
+            Self::Low => "پایین",
+            Self::Medium => "متوسط",
+            Self::High => "بالا",
+            Self::Urgent => "فوری",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+}
+
 /// Progress of a project, 0..=100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Percent(u8);

@@ -5,13 +5,15 @@
 use jiff::Timestamp;
 use saman_domain::Day;
 use saman_domain::progress::TrackStatus;
-use saman_domain::values::Approach;
+use saman_domain::values::{Approach, Priority};
 use saman_proto::projection::v1 as pb;
 
 use crate::readmodel::{
-    AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary,
-    OverdueProject, ParkKind, ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts,
-    Submitter, TimelineEntry, TimelinePage, ZoneProgress, ZoneSummary,
+    Activities, AgencyCooperation, Compliance, Corrections, Count, Decided, DecisionTimes,
+    GoalProgress, LateItem, LateItems, Named, Names, NeedCounts, NeedSummary, NgoMembers,
+    OpenCount, OpenReferrals, OverdueProject, ParkKind, ParkedEvent, ProgrammeSummary, Progress,
+    Project, ProposalCounts, ProposalWait, Submitter, Supervision, TimelineEntry, TimelinePage,
+    ZoneBudget, ZoneProgress, ZoneSeries, ZoneSummary,
 };
 
 /// A read model's result as its reply, saying what it reflects.
@@ -75,6 +77,13 @@ fn approach(approach: Approach) -> Option<pb::ApproachName> {
             fa: approach.name_fa().to_owned(),
             en: approach.name_en().to_owned(),
         }),
+    })
+}
+
+fn named(n: Named) -> Option<pb::Named> {
+    Some(pb::Named {
+        code: n.code,
+        name: names(n.name),
     })
 }
 
@@ -184,6 +193,10 @@ impl Reply for ZoneProgress {
             projects: self.projects.into_iter().map(project).collect(),
             progress: progress(self.progress),
             goals: self.goals.into_iter().map(goal).collect(),
+            budget: Some(zone_budget(self.budget)),
+            open_referrals: self.open_referrals,
+            activities: self.activities,
+            participants: self.participants,
         }
     }
 }
@@ -229,6 +242,16 @@ impl Reply for ProgrammeSummary {
             days_left: self.days_left,
             goal_date: self.goal_date.map(date),
             approved_budget_rials: self.approved_budget_rials,
+            infrastructural_budget_rials: self.infrastructural_budget_rials,
+            social_budget_rials: self.social_budget_rials,
+            households_affected: self.households_affected,
+            pending_proposals: self.pending_proposals,
+            overdue_projects: self.overdue_projects,
+            open_referrals: self.open_referrals,
+            late_needs: self.late_needs,
+            late_proposals: self.late_proposals,
+            activities: self.activities,
+            participants: self.participants,
         }
     }
 }
@@ -293,6 +316,290 @@ impl Reply for Vec<AgencyCooperation> {
             })
             .collect();
         pb::Cooperation { reflects, agencies }
+    }
+}
+
+fn open_count(c: OpenCount) -> pb::OpenReferralCount {
+    pb::OpenReferralCount {
+        of: named(c.of),
+        open: c.open,
+        oldest_days: c.oldest_days,
+    }
+}
+
+impl Reply for OpenReferrals {
+    type Pb = pb::ListOpenReferralsReply;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::ListOpenReferralsReply {
+        pb::ListOpenReferralsReply {
+            reflects,
+            referrals: self
+                .referrals
+                .into_iter()
+                .map(|r| pb::OpenReferral {
+                    referral_id: r.referral_id,
+                    zone: named(r.zone),
+                    need_id: r.need_id,
+                    need_title: r.need_title,
+                    agency: named(r.agency),
+                    ngo: named(r.ngo),
+                    member: named(r.member),
+                    referred_on: Some(date(r.referred_on)),
+                    days_open: r.days_open,
+                })
+                .collect(),
+            by_zone: self.by_zone.into_iter().map(open_count).collect(),
+            by_agency: self.by_agency.into_iter().map(open_count).collect(),
+            by_ngo: self.by_ngo.into_iter().map(open_count).collect(),
+        }
+    }
+}
+
+fn proposal_wait(w: ProposalWait) -> pb::ProposalWait {
+    let decision = match w.decision {
+        Decided::Pending => pb::Decision::Pending,
+        Decided::Approved => pb::Decision::Approved,
+        Decided::Rejected => pb::Decision::Rejected,
+    };
+    pb::ProposalWait {
+        proposal_id: w.proposal_id,
+        zone: named(w.zone),
+        title: w.title,
+        agency: named(w.agency),
+        approach: approach(w.approach),
+        submitted_on: Some(date(w.submitted_on)),
+        decision: decision as i32,
+        decided_on: w.decided_on.map(date),
+        days: w.days,
+    }
+}
+
+impl Reply for DecisionTimes {
+    type Pb = pb::DecisionTimes;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::DecisionTimes {
+        pb::DecisionTimes {
+            reflects,
+            median_days: self.median_days,
+            worst_days: self.worst_days,
+            decided: self.decided.into_iter().map(proposal_wait).collect(),
+            pending: self.pending.into_iter().map(proposal_wait).collect(),
+        }
+    }
+}
+
+impl Reply for Supervision {
+    type Pb = pb::Supervision;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::Supervision {
+        pb::Supervision {
+            reflects,
+            ngos: self
+                .ngos
+                .into_iter()
+                .map(|n| pb::NgoSupervision {
+                    ngo: named(n.ngo),
+                    reports: n.reports,
+                    average_rating: n.average_rating,
+                    latest_rating: n.latest_rating,
+                    latest_on: n.latest_on.map(date),
+                })
+                .collect(),
+            reports: self
+                .reports
+                .into_iter()
+                .map(|r| pb::SupervisionReport {
+                    report_id: r.report_id,
+                    ngo: named(r.ngo),
+                    zone: r.zone.and_then(named),
+                    rating: r.rating,
+                    findings: r.findings,
+                    filed_on: Some(date(r.filed_on)),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Reply for Activities {
+    type Pb = pb::Activities;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::Activities {
+        let count = |c: crate::readmodel::ActivityCount| pb::ActivityCount {
+            of: named(c.of),
+            activities: c.activities,
+            participants: c.participants,
+        };
+        pb::Activities {
+            reflects,
+            by_zone: self.by_zone.into_iter().map(count).collect(),
+            by_ngo: self.by_ngo.into_iter().map(count).collect(),
+            activities: self
+                .activities
+                .into_iter()
+                .map(|a| pb::Activity {
+                    activity_id: a.activity_id,
+                    zone: named(a.zone),
+                    ngo: named(a.ngo),
+                    member: named(a.member),
+                    title: a.title,
+                    participants: a.participants,
+                    held_on: Some(date(a.held_on)),
+                    reported_on: Some(date(a.reported_on)),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn late_item(i: LateItem) -> pb::LateItem {
+    pb::LateItem {
+        id: i.id,
+        zone: named(i.zone),
+        title: i.title,
+        approach: approach(i.approach),
+        submitter: named(i.submitter),
+        member: i.member.and_then(named),
+        submitted_on: Some(date(i.submitted_on)),
+        days_late: i.days_late,
+    }
+}
+
+impl Reply for LateItems {
+    type Pb = pb::LateItems;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::LateItems {
+        pb::LateItems {
+            reflects,
+            needs_deadline: self.needs_deadline.map(date),
+            proposals_deadline: self.proposals_deadline.map(date),
+            needs: self.needs.into_iter().map(late_item).collect(),
+            proposals: self.proposals.into_iter().map(late_item).collect(),
+        }
+    }
+}
+
+fn zone_budget(b: ZoneBudget) -> pb::ZoneBudget {
+    pb::ZoneBudget {
+        zone: named(b.zone),
+        approved_budget_rials: b.approved_budget_rials,
+        infrastructural_budget_rials: b.infrastructural_budget_rials,
+        social_budget_rials: b.social_budget_rials,
+        households_affected: b.households_affected,
+        needs_by_priority: b
+            .needs_by_priority
+            .into_iter()
+            .map(|(priority, needs)| pb::PriorityCount {
+                priority: priority.map_or(0, saman_contract::priority_to_pb),
+                name: priority.and_then(priority_names),
+                needs,
+            })
+            .collect(),
+    }
+}
+
+fn priority_names(p: Priority) -> Option<pb::Names> {
+    names(Names {
+        fa: p.name_fa().to_owned(),
+        en: p.name_en().to_owned(),
+    })
+}
+
+impl Reply for Vec<ZoneBudget> {
+    type Pb = pb::ListZoneBudgetsReply;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::ListZoneBudgetsReply {
+        pb::ListZoneBudgetsReply {
+            reflects,
+            zones: self.into_iter().map(zone_budget).collect(),
+        }
+    }
+}
+
+impl Reply for Vec<NgoMembers> {
+    type Pb = pb::NgoMembersReply;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::NgoMembersReply {
+        let ngos = self
+            .into_iter()
+            .map(|n| pb::NgoMembers {
+                ngo: named(n.ngo),
+                members: n
+                    .members
+                    .into_iter()
+                    .map(|m| pb::Member {
+                        member: m.member,
+                        full_name: m.full_name,
+                        status: if m.approved {
+                            pb::MemberStatus::Approved
+                        } else {
+                            pb::MemberStatus::Revoked
+                        } as i32,
+                        since: Some(date(m.since)),
+                        first_approved_on: Some(date(m.first_approved_on)),
+                        revocation_reason: m.revocation_reason,
+                    })
+                    .collect(),
+            })
+            .collect();
+        pb::NgoMembersReply { reflects, ngos }
+    }
+}
+
+impl Reply for Corrections {
+    type Pb = pb::Corrections;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::Corrections {
+        pb::Corrections {
+            reflects,
+            corrections: self
+                .corrections
+                .into_iter()
+                .map(|c| pb::ProgressCorrection {
+                    proposal_id: c.proposal_id,
+                    zone: named(c.zone),
+                    title: c.title,
+                    agency: named(c.agency),
+                    from_percent: c.from_percent,
+                    to_percent: c.to_percent,
+                    reason: c.reason,
+                    as_of: Some(date(c.as_of)),
+                    reported_on: Some(date(c.reported_on)),
+                })
+                .collect(),
+            rejections: self
+                .rejections
+                .into_iter()
+                .map(|r| pb::Rejection {
+                    proposal_id: r.proposal_id,
+                    zone: named(r.zone),
+                    title: r.title,
+                    agency: named(r.agency),
+                    reason: r.reason,
+                    submitted_on: Some(date(r.submitted_on)),
+                    rejected_on: Some(date(r.rejected_on)),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Reply for ZoneSeries {
+    type Pb = pb::ZoneSeries;
+
+    fn reply(self, reflects: Option<pb::Reflects>) -> pb::ZoneSeries {
+        pb::ZoneSeries {
+            reflects,
+            zone: named(self.zone),
+            points: self
+                .points
+                .into_iter()
+                .map(|(day, p)| pb::SeriesPoint {
+                    day: Some(date(day)),
+                    progress: progress(p),
+                })
+                .collect(),
+        }
     }
 }
 

@@ -136,6 +136,82 @@ impl pb::projection_server::Projection for ProjectionService {
             .await
     }
 
+    async fn list_open_referrals(
+        &self,
+        request: Request<pb::ListOpenReferralsRequest>,
+    ) -> Result<Response<pb::ListOpenReferralsReply>, Status> {
+        self.answer(request.into_inner().read, ReadModels::open_referrals)
+            .await
+    }
+
+    async fn get_decision_times(
+        &self,
+        request: Request<pb::GetDecisionTimesRequest>,
+    ) -> Result<Response<pb::DecisionTimes>, Status> {
+        self.answer(request.into_inner().read, ReadModels::decision_times)
+            .await
+    }
+
+    async fn get_supervision(
+        &self,
+        request: Request<pb::GetSupervisionRequest>,
+    ) -> Result<Response<pb::Supervision>, Status> {
+        self.answer(request.into_inner().read, ReadModels::supervision)
+            .await
+    }
+
+    async fn get_activities(
+        &self,
+        request: Request<pb::GetActivitiesRequest>,
+    ) -> Result<Response<pb::Activities>, Status> {
+        self.answer(request.into_inner().read, ReadModels::activities)
+            .await
+    }
+
+    async fn get_late_items(
+        &self,
+        request: Request<pb::GetLateItemsRequest>,
+    ) -> Result<Response<pb::LateItems>, Status> {
+        self.answer(request.into_inner().read, ReadModels::late_items)
+            .await
+    }
+
+    async fn list_zone_budgets(
+        &self,
+        request: Request<pb::ListZoneBudgetsRequest>,
+    ) -> Result<Response<pb::ListZoneBudgetsReply>, Status> {
+        self.answer(request.into_inner().read, ReadModels::zone_budgets)
+            .await
+    }
+
+    async fn get_ngo_members(
+        &self,
+        request: Request<pb::GetNgoMembersRequest>,
+    ) -> Result<Response<pb::NgoMembersReply>, Status> {
+        self.answer(request.into_inner().read, ReadModels::ngo_members)
+            .await
+    }
+
+    async fn get_corrections(
+        &self,
+        request: Request<pb::GetCorrectionsRequest>,
+    ) -> Result<Response<pb::Corrections>, Status> {
+        self.answer(request.into_inner().read, ReadModels::corrections)
+            .await
+    }
+
+    async fn get_zone_series(
+        &self,
+        request: Request<pb::GetZoneSeriesRequest>,
+    ) -> Result<Response<pb::ZoneSeries>, Status> {
+        let request = request.into_inner();
+        let zone = request::zone(&request.zone, "zone")?;
+        let query = async move |models: &ReadModels, generation, as_of| {
+            models.zone_series(generation, &zone, as_of).await
+        };
+        self.answer(request.read, query).await
+    }
+
     async fn get_zone_timeline(
         &self,
         request: Request<pb::GetZoneTimelineRequest>,

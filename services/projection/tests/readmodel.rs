@@ -45,6 +45,8 @@ saman_harness::on_both_backends!(
     a_goal_counts_the_projects_serving_it,
     projects_are_overdue_after_their_planned_end_until_completed,
     overdue_projects_are_listed_across_zones_longest_first,
+    the_office_questions_read_as_worked_out_by_hand,
+    a_zone_series_has_a_point_at_each_month_end,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2427,5 +2429,867 @@ async fn overdue_projects_are_listed_across_zones_longest_first(backend: Backend
     let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
     assert!(z1.projects[1].overdue);
     assert_eq!(reply.projects[1].project.as_ref(), Some(&z1.projects[1]));
+    Ok(())
+}
+
+/// The scenario and what the programme office's questions need more of:
+/// - members: ngo-02's m-010 "Sara Ahmadi" approved 1396-12-27; ngo-01's m-002 "Member
+///   Two" approved 1397-03-01, revoked 05-05 ("left the NGO"); ngo-01's m-001 revoked
+///   07-01 ("moved away") and approved again 08-01;
+/// - n7 (zone-02, ngo-03, m-030, social, 12 households, URGENT, late) on 03-05;
+/// - p5 (zone-02, Education department, n5, social, 700,000,000, late) on 03-10, never
+///   decided;
+/// - activities a2 (zone-02, ngo-02, m-010, "Health talk", 40, held 05-02, reported
+///   05-03) and a3 (zone-01, ngo-01, m-001, "Clean-up day", 25, held 09-01, reported
+///   09-02), beside the scenario's a1 (zone-01, ngo-02, m-010, 18, held 04-03);
+/// - supervision s2 (ngo-01, no zone, rating 3, "records missing") and s3 (ngo-02,
+///   zone-02, rating 5, "well run"), both on 08-10, beside s1 (ngo-01, 4, 03-10);
+/// - p4 corrected from 70 to 65 as of 10-20 (reported 10-21, "survey re-measured").
+fn office_scenario() -> Script {
+    let mut s = programme();
+    let approve_member = |s: &mut Script, ngo: &str, m: &str, name: &str, on: &str| {
+        s.event(
+            &format!("ngo.{ngo}"),
+            on,
+            office(),
+            Body::NgoMemberApproved(ev::NgoMemberApproved {
+                ngo: ngo.into(),
+                member: m.into(),
+                full_name: name.into(),
+            }),
+        );
+    };
+    let revoke_member = |s: &mut Script, ngo: &str, m: &str, reason: &str, on: &str| {
+        s.event(
+            &format!("ngo.{ngo}"),
+            on,
+            office(),
+            Body::NgoMemberRevoked(ev::NgoMemberRevoked {
+                ngo: ngo.into(),
+                member: m.into(),
+                reason: reason.into(),
+            }),
+        );
+    };
+    approve_member(&mut s, "ngo-02", "m-010", "Sara Ahmadi", "1396-12-27");
+    approve_member(&mut s, "ngo-01", "m-002", "Member Two", "1397-03-01");
+    revoke_member(&mut s, "ngo-01", "m-002", "left the NGO", "1397-05-05");
+    revoke_member(&mut s, "ngo-01", "m-001", "moved away", "1397-07-01");
+    approve_member(&mut s, "ngo-01", "m-001", "Member One", "1397-08-01");
+    s.event(
+        "zone.zone-02",
+        "1397-03-05",
+        member("ngo-03", "m-030"),
+        Body::NeedDeclared(ev::NeedDeclared {
+            need_id: "n7".into(),
+            zone: "zone-02".into(),
+            ngo: "ngo-03".into(),
+            member: "m-030".into(),
+            approach: SOCIAL as i32,
+            title: "Youth centre".into(),
+            description: String::new(),
+            households_affected: 12,
+            priority: ev::Priority::Urgent as i32,
+            late: true,
+        }),
+    );
+    propose(
+        &mut s,
+        "zone-02",
+        "p5",
+        "edu-agency",
+        &["n5"],
+        SOCIAL,
+        "Health post staff",
+        700_000_000,
+        "1397-03-10",
+        true,
+    );
+    for (zone, id, ngo, m, title, participants, held, reported) in [
+        (
+            "zone-02",
+            "a2",
+            "ngo-02",
+            "m-010",
+            "Health talk",
+            40,
+            "1397-05-02",
+            "1397-05-03",
+        ),
+        (
+            "zone-01",
+            "a3",
+            "ngo-01",
+            "m-001",
+            "Clean-up day",
+            25,
+            "1397-09-01",
+            "1397-09-02",
+        ),
+    ] {
+        s.event(
+            &format!("zone.{zone}"),
+            reported,
+            member(ngo, m),
+            Body::SocialActivityReported(ev::SocialActivityReported {
+                activity_id: id.into(),
+                zone: zone.into(),
+                ngo: ngo.into(),
+                member: m.into(),
+                title: title.into(),
+                description: String::new(),
+                participants,
+                held_on: pday(held),
+            }),
+        );
+    }
+    for (id, ngo, zone, rating, findings) in [
+        ("s2", "ngo-01", "", 3, "records missing"),
+        ("s3", "ngo-02", "zone-02", 5, "well run"),
+    ] {
+        s.event(
+            &format!("ngo.{ngo}"),
+            "1397-08-10",
+            supervisor(),
+            Body::SupervisionReportFiled(ev::SupervisionReportFiled {
+                report_id: id.into(),
+                ngo: ngo.into(),
+                zone: zone.into(),
+                findings: findings.into(),
+                rating,
+            }),
+        );
+    }
+    s.event(
+        "zone.zone-02",
+        "1397-10-21",
+        officer("road-agency"),
+        Body::ProgressReported(ev::ProgressReported {
+            proposal_id: "p4".into(),
+            zone: "zone-02".into(),
+            percent: 65,
+            note: String::new(),
+            as_of: pday("1397-10-20"),
+            correction: "survey re-measured".into(),
+        }),
+    );
+    s
+}
+
+/// A `Named` as (code, fa, en).
+fn named(n: &Option<pb::Named>) -> (String, String, String) {
+    let n = n.clone().unwrap_or_default();
+    let name = n.name.unwrap_or_default();
+    (n.code, name.fa, name.en)
+}
+
+fn code(n: &Option<pb::Named>) -> String {
+    n.as_ref().map(|n| n.code.clone()).unwrap_or_default()
+}
+
+fn sh(d: &Option<pb::Date>) -> String {
+    d.as_ref()
+        .map(|d| d.solar_hijri.clone())
+        .unwrap_or_default()
+}
+
+/// Every figure below is counted by hand from `office_scenario` (Farvardin to Shahrivar
+/// have 31 days, Mehr to Bahman 30, Esfand 1397 29).
+// The expected figures read best as tuples written out in place.
+#[allow(clippy::type_complexity)]
+async fn the_office_questions_read_as_worked_out_by_hand(backend: Backend) -> Result {
+    let (_db, models) = fresh(backend).await?;
+    let script = office_scenario();
+    let report = models.apply(1, &script.messages).await?;
+    ensure!(report.applied == script.messages.len(), "{report:?}");
+
+    // ---- open referrals ----
+    // On D1 only r3 (zone-02, n4 "Paved road", Roads department, ngo-02) is open: since
+    // 01-16, 15 days. r1 and r5 were answered on 01-16 and 01-28.
+    let open = models.open_referrals(1, day(D1)).await?.reply(None);
+    let rows =
+        |o: &pb::ListOpenReferralsReply| -> Vec<(String, String, String, String, String, u32)> {
+            o.referrals
+                .iter()
+                .map(|r| {
+                    (
+                        r.referral_id.clone(),
+                        code(&r.zone),
+                        r.need_title.clone(),
+                        named(&r.agency).2,
+                        code(&r.ngo),
+                        r.days_open,
+                    )
+                })
+                .collect()
+        };
+    let r3 = |days| {
+        (
+            "r3".to_owned(),
+            "zone-02".to_owned(),
+            "Paved road".to_owned(),
+            "Roads department".to_owned(),
+            "ngo-02".to_owned(),
+            days,
+        )
+    };
+    assert_eq!(rows(&open), [r3(15)]);
+    let counts = |c: &[pb::OpenReferralCount]| -> Vec<(String, u32, u32)> {
+        c.iter()
+            .map(|c| (code(&c.of), c.open, c.oldest_days))
+            .collect()
+    };
+    let c = |code: &str, open, oldest| (code.to_owned(), open, oldest);
+    assert_eq!(
+        counts(&open.by_zone),
+        [c("zone-01", 0, 0), c("zone-02", 1, 15)]
+    );
+    assert_eq!(
+        counts(&open.by_agency),
+        [
+            c("edu-agency", 0, 0),
+            c("road-agency", 1, 15),
+            c("water-agency", 0, 0)
+        ]
+    );
+    assert_eq!(
+        counts(&open.by_ngo),
+        [c("ngo-01", 0, 0), c("ngo-02", 1, 15), c("ngo-03", 0, 0)]
+    );
+    // On 02-12: r3 27 days; r2 (zone-01, n3 "Street lighting", Water company, ngo-01,
+    // since 02-06) 6; r4 (zone-02, n5 "Health post", ngo-02, since 02-11; answered 02-14) 1.
+    let open = models
+        .open_referrals(1, day("1397-02-12"))
+        .await?
+        .reply(None);
+    let r = |id: &str, zone: &str, title: &str, agency: &str, ngo: &str, days| {
+        (
+            id.to_owned(),
+            zone.to_owned(),
+            title.to_owned(),
+            agency.to_owned(),
+            ngo.to_owned(),
+            days,
+        )
+    };
+    assert_eq!(
+        rows(&open),
+        [
+            r3(27),
+            r(
+                "r2",
+                "zone-01",
+                "Street lighting",
+                "Water company",
+                "ngo-01",
+                6
+            ),
+            r("r4", "zone-02", "Health post", "Water company", "ngo-02", 1),
+        ]
+    );
+    assert_eq!(
+        counts(&open.by_zone),
+        [c("zone-01", 1, 6), c("zone-02", 2, 27)]
+    );
+    assert_eq!(
+        counts(&open.by_agency),
+        [
+            c("edu-agency", 0, 0),
+            c("road-agency", 1, 27),
+            c("water-agency", 2, 6)
+        ]
+    );
+    assert_eq!(
+        counts(&open.by_ngo),
+        [c("ngo-01", 1, 6), c("ngo-02", 2, 27), c("ngo-03", 0, 0)]
+    );
+    // The agency and the NGO in both languages; the referral made "by m-001" for ngo-02,
+    // a member ngo-02 never approved, shows as its code.
+    let first = &open.referrals[0];
+    assert_eq!(
+        named(&first.agency),
+        (
+            "road-agency".into(),
+            "راه و شهرسازی".into(),
+            "Roads department".into()
+        )
+    );
+    assert_eq!(
+        named(&first.ngo),
+        ("ngo-02".into(), "سمن 2".into(), "NGO 2".into())
+    );
+    assert_eq!(
+        named(&first.member),
+        ("m-001".into(), "m-001".into(), "m-001".into())
+    );
+    assert_eq!(
+        (
+            sh(&first.referred_on),
+            first.referred_on.as_ref().unwrap().iso.as_str()
+        ),
+        ("1397-01-16".into(), "2018-04-05")
+    );
+    // On D2 r3 alone, 170 days (15 + 5 x 31).
+    assert_eq!(
+        rows(&models.open_referrals(1, day(D2)).await?.reply(None)),
+        [r3(170)]
+    );
+
+    // ---- decision times ----
+    // p1 01-25 -> approved 02-10: 16 days; p2 01-30 -> 02-20: 21; p3 02-08 -> rejected
+    // 02-25: 17; p4 01-28 -> 03-01: 35. On D2: median of 16, 17, 21, 35 = 19, worst 35;
+    // p5 (03-10) pending 114 days (21 + 3 x 31).
+    let waits = |w: &[pb::ProposalWait]| -> Vec<(String, pb::Decision, String, u32)> {
+        w.iter()
+            .map(|w| {
+                (
+                    w.proposal_id.clone(),
+                    w.decision(),
+                    sh(&w.decided_on),
+                    w.days,
+                )
+            })
+            .collect()
+    };
+    let w = |id: &str, d, on: &str, days| (id.to_owned(), d, on.to_owned(), days);
+    use pb::Decision::{Approved, Pending, Rejected};
+    let times = models.decision_times(1, day(D2)).await?.reply(None);
+    assert_eq!(
+        (times.median_days, times.worst_days),
+        (Some(19.0), Some(35.0))
+    );
+    assert_eq!(
+        waits(&times.decided),
+        [
+            w("p1", Approved, "1397-02-10", 16),
+            w("p2", Approved, "1397-02-20", 21),
+            w("p3", Rejected, "1397-02-25", 17),
+            w("p4", Approved, "1397-03-01", 35),
+        ]
+    );
+    assert_eq!(waits(&times.pending), [w("p5", Pending, "", 114)]);
+    assert_eq!(named(&times.pending[0].agency).2, "Education department");
+    // On 02-15 only p1 is decided; pending the longest first: p4 18, p2 16, p3 7.
+    let times = models
+        .decision_times(1, day("1397-02-15"))
+        .await?
+        .reply(None);
+    assert_eq!(
+        (times.median_days, times.worst_days),
+        (Some(16.0), Some(16.0))
+    );
+    assert_eq!(
+        waits(&times.pending),
+        [
+            w("p4", Pending, "", 18),
+            w("p2", Pending, "", 16),
+            w("p3", Pending, "", 7)
+        ]
+    );
+    // Before any decision: none decided, no median.
+    let times = models.decision_times(1, day(D1)).await?.reply(None);
+    assert_eq!(
+        (times.median_days, times.worst_days, times.decided.len()),
+        (None, None, 0)
+    );
+
+    // ---- supervision ----
+    // D2: ngo-01 s1 (4, 03-10); D3: ngo-01 s1 and s2 (3): mean 3.5, latest 3 on 08-10;
+    // ngo-02 s3 (5); ngo-03 none.
+    let per_ngo = |s: &pb::Supervision| -> Vec<(String, u32, Option<f64>, Option<u32>, String)> {
+        s.ngos
+            .iter()
+            .map(|n| {
+                (
+                    code(&n.ngo),
+                    n.reports,
+                    n.average_rating,
+                    n.latest_rating,
+                    sh(&n.latest_on),
+                )
+            })
+            .collect()
+    };
+    let n = |code: &str, reports, avg, latest, on: &str| {
+        (code.to_owned(), reports, avg, latest, on.to_owned())
+    };
+    let sup = models.supervision(1, day(D2)).await?.reply(None);
+    assert_eq!(
+        per_ngo(&sup),
+        [
+            n("ngo-01", 1, Some(4.0), Some(4), "1397-03-10"),
+            n("ngo-02", 0, None, None, ""),
+            n("ngo-03", 0, None, None, "")
+        ]
+    );
+    let sup = models.supervision(1, day(D3)).await?.reply(None);
+    assert_eq!(
+        per_ngo(&sup),
+        [
+            n("ngo-01", 2, Some(3.5), Some(3), "1397-08-10"),
+            n("ngo-02", 1, Some(5.0), Some(5), "1397-08-10"),
+            n("ngo-03", 0, None, None, "")
+        ]
+    );
+    let reports: Vec<(String, String, String, u32, String)> = sup
+        .reports
+        .iter()
+        .map(|r| {
+            (
+                r.report_id.clone(),
+                code(&r.ngo),
+                code(&r.zone),
+                r.rating,
+                r.findings.clone(),
+            )
+        })
+        .collect();
+    let rep = |id: &str, ngo: &str, zone: &str, rating, findings: &str| {
+        (
+            id.to_owned(),
+            ngo.to_owned(),
+            zone.to_owned(),
+            rating,
+            findings.to_owned(),
+        )
+    };
+    assert_eq!(
+        reports,
+        [
+            rep("s1", "ngo-01", "zone-01", 4, "active"),
+            rep("s2", "ngo-01", "", 3, "records missing"),
+            rep("s3", "ngo-02", "zone-02", 5, "well run")
+        ]
+    );
+    assert!(sup.reports[1].zone.is_none(), "s2 names no zone");
+
+    // ---- activities ----
+    // D2: a1 (zone-01, ngo-02, 18) and a2 (zone-02, ngo-02, 40); D3 also a3 (zone-01,
+    // ngo-01, 25).
+    let sums = |c: &[pb::ActivityCount]| -> Vec<(String, u32, u64)> {
+        c.iter()
+            .map(|c| (code(&c.of), c.activities, c.participants))
+            .collect()
+    };
+    let a = |code: &str, n, p| (code.to_owned(), n, p);
+    let acts = models.activities(1, day(D2)).await?.reply(None);
+    assert_eq!(
+        sums(&acts.by_zone),
+        [a("zone-01", 1, 18), a("zone-02", 1, 40)]
+    );
+    assert_eq!(
+        sums(&acts.by_ngo),
+        [a("ngo-01", 0, 0), a("ngo-02", 2, 58), a("ngo-03", 0, 0)]
+    );
+    let acts = models.activities(1, day(D3)).await?.reply(None);
+    assert_eq!(
+        sums(&acts.by_zone),
+        [a("zone-01", 2, 43), a("zone-02", 1, 40)]
+    );
+    assert_eq!(
+        sums(&acts.by_ngo),
+        [a("ngo-01", 1, 25), a("ngo-02", 2, 58), a("ngo-03", 0, 0)]
+    );
+    let each: Vec<(String, String, String, u32, String)> = acts
+        .activities
+        .iter()
+        .map(|x| {
+            (
+                x.activity_id.clone(),
+                code(&x.zone),
+                named(&x.member).2,
+                x.participants,
+                sh(&x.held_on),
+            )
+        })
+        .collect();
+    let e = |id: &str, zone: &str, who: &str, p, held: &str| {
+        (
+            id.to_owned(),
+            zone.to_owned(),
+            who.to_owned(),
+            p,
+            held.to_owned(),
+        )
+    };
+    assert_eq!(
+        each,
+        [
+            e("a1", "zone-01", "Sara Ahmadi", 18, "1397-04-03"),
+            e("a2", "zone-02", "Sara Ahmadi", 40, "1397-05-02"),
+            e("a3", "zone-01", "Member One", 25, "1397-09-01"),
+        ]
+    );
+
+    // ---- late items ----
+    // Deadlines 01-31. Needs by NGO: n3 (ngo-01, m-001, 02-05) 5 days late, n5 (ngo-02,
+    // m-010, 02-10) 10, n7 (ngo-03, m-030, 03-05) 36; proposals by agency: p5 (edu,
+    // 03-10) 41, p3 (water, 02-08) 8.
+    let late = models.late_items(1, day(D3)).await?.reply(None);
+    let items = |i: &[pb::LateItem]| -> Vec<(String, String, String, String, u32)> {
+        i.iter()
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    named(&i.submitter).2,
+                    i.member
+                        .as_ref()
+                        .map(|m| m.name.clone().unwrap_or_default().en)
+                        .unwrap_or_default(),
+                    sh(&i.submitted_on),
+                    i.days_late,
+                )
+            })
+            .collect()
+    };
+    let l = |id: &str, whose: &str, m: &str, on: &str, days| {
+        (
+            id.to_owned(),
+            whose.to_owned(),
+            m.to_owned(),
+            on.to_owned(),
+            days,
+        )
+    };
+    assert_eq!(
+        items(&late.needs),
+        [
+            l("n3", "NGO 1", "Member One", "1397-02-05", 5),
+            l("n5", "NGO 2", "Sara Ahmadi", "1397-02-10", 10),
+            l("n7", "NGO 3", "m-030", "1397-03-05", 36),
+        ]
+    );
+    assert_eq!(
+        items(&late.proposals),
+        [
+            l("p5", "Education department", "", "1397-03-10", 41),
+            l("p3", "Water company", "", "1397-02-08", 8),
+        ]
+    );
+    assert_eq!(sh(&late.needs_deadline), "1397-01-31");
+    let late = models.late_items(1, day(D1)).await?.reply(None);
+    assert!(
+        late.needs.is_empty() && late.proposals.is_empty(),
+        "{late:?}"
+    );
+
+    // ---- budgets, households, priorities ----
+    // D3: zone-01 p1 5,000,000,000 (infra) + p2 800,000,000 (social); households n1 40 +
+    // n2 25 + n3 30 = 95, all three high. zone-02 p4 3,000,000,000 (infra; p5 pending);
+    // n4 60 + n5 50 + n7 12 = 122; n7 urgent, n4 and n5 high.
+    let budgets = |b: &pb::ListZoneBudgetsReply| -> Vec<(String, u64, u64, u64, u64, Vec<(ev::Priority, u32)>)> {
+        b.zones.iter().map(|z| (code(&z.zone), z.approved_budget_rials, z.infrastructural_budget_rials, z.social_budget_rials, z.households_affected,
+            z.needs_by_priority.iter().map(|p| (p.priority(), p.needs)).collect())).collect()
+    };
+    use ev::Priority as P;
+    let prio = |urgent, high| {
+        vec![
+            (P::Urgent, urgent),
+            (P::High, high),
+            (P::Medium, 0),
+            (P::Low, 0),
+        ]
+    };
+    let b = models.zone_budgets(1, day(D3)).await?.reply(None);
+    assert_eq!(
+        budgets(&b),
+        [
+            (
+                "zone-01".to_owned(),
+                5_800_000_000,
+                5_000_000_000,
+                800_000_000,
+                95,
+                prio(0, 3)
+            ),
+            (
+                "zone-02".to_owned(),
+                3_000_000_000,
+                3_000_000_000,
+                0,
+                122,
+                prio(1, 2)
+            ),
+        ]
+    );
+    let urgent = b.zones[1].needs_by_priority[0].name.clone().unwrap();
+    assert_eq!((urgent.fa.as_str(), urgent.en.as_str()), ("فوری", "urgent"));
+    // D1: nothing approved yet; zone-01 n1 and n2 (65 households), zone-02 n4 (60).
+    let b = models.zone_budgets(1, day(D1)).await?.reply(None);
+    assert_eq!(
+        budgets(&b),
+        [
+            ("zone-01".to_owned(), 0, 0, 0, 65, prio(0, 2)),
+            ("zone-02".to_owned(), 0, 0, 0, 60, prio(0, 1)),
+        ]
+    );
+
+    // ---- members ----
+    let members = |on: &str| {
+        let models = &models;
+        let on = on.to_owned();
+        async move {
+            let reply = models.ngo_members(1, day(&on)).await?.reply(None);
+            Ok::<_, anyhow::Error>(
+                reply
+                    .ngos
+                    .iter()
+                    .map(|n| {
+                        (
+                            code(&n.ngo),
+                            n.members
+                                .iter()
+                                .map(|m| {
+                                    (
+                                        m.member.clone(),
+                                        m.full_name.clone(),
+                                        m.status(),
+                                        sh(&m.since),
+                                        sh(&m.first_approved_on),
+                                        m.revocation_reason.clone(),
+                                    )
+                                })
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    use pb::MemberStatus::{Approved as In, Revoked as Out};
+    let m = |id: &str, name: &str, st, since: &str, first: &str, why: &str| {
+        (
+            id.to_owned(),
+            name.to_owned(),
+            st,
+            since.to_owned(),
+            first.to_owned(),
+            why.to_owned(),
+        )
+    };
+    // 07-15: m-001 revoked since 07-01; m-002 revoked since 05-05.
+    assert_eq!(
+        members("1397-07-15").await?,
+        [
+            (
+                "ngo-01".to_owned(),
+                vec![
+                    m(
+                        "m-001",
+                        "Member One",
+                        Out,
+                        "1397-07-01",
+                        "1396-12-27",
+                        "moved away"
+                    ),
+                    m(
+                        "m-002",
+                        "Member Two",
+                        Out,
+                        "1397-05-05",
+                        "1397-03-01",
+                        "left the NGO"
+                    )
+                ]
+            ),
+            (
+                "ngo-02".to_owned(),
+                vec![m(
+                    "m-010",
+                    "Sara Ahmadi",
+                    In,
+                    "1396-12-27",
+                    "1396-12-27",
+                    ""
+                )]
+            ),
+            ("ngo-03".to_owned(), vec![]),
+        ]
+    );
+    // D3: m-001 approved again since 08-01.
+    assert_eq!(
+        members(D3).await?[0].1[0],
+        m("m-001", "Member One", In, "1397-08-01", "1396-12-27", "")
+    );
+    // D1: m-002 not yet a member.
+    assert_eq!(
+        members(D1).await?[0].1,
+        [m("m-001", "Member One", In, "1396-12-27", "1396-12-27", "")]
+    );
+
+    // ---- corrections and rejections ----
+    let corr = models.corrections(1, day(D3)).await?.reply(None);
+    let fixes: Vec<(String, u32, u32, String, String, String)> = corr
+        .corrections
+        .iter()
+        .map(|c| {
+            (
+                c.proposal_id.clone(),
+                c.from_percent,
+                c.to_percent,
+                c.reason.clone(),
+                sh(&c.as_of),
+                sh(&c.reported_on),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fixes,
+        [(
+            "p4".to_owned(),
+            70,
+            65,
+            "survey re-measured".to_owned(),
+            "1397-10-20".to_owned(),
+            "1397-10-21".to_owned()
+        )]
+    );
+    let rejected: Vec<(String, String, String, String)> = corr
+        .rejections
+        .iter()
+        .map(|r| {
+            (
+                r.proposal_id.clone(),
+                named(&r.agency).2,
+                r.reason.clone(),
+                sh(&r.rejected_on),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [(
+            "p3".to_owned(),
+            "Water company".to_owned(),
+            "too costly".to_owned(),
+            "1397-02-25".to_owned()
+        )]
+    );
+    let corr = models.corrections(1, day(D2)).await?.reply(None);
+    assert!(
+        corr.corrections.is_empty(),
+        "the correction is reported on 10-21"
+    );
+    assert_eq!(corr.rejections.len(), 1);
+    let corr = models.corrections(1, day("1397-02-24")).await?.reply(None);
+    assert!(corr.rejections.is_empty(), "p3 is rejected on 02-25");
+
+    // ---- the summary and the zone replies carry them ----
+    // D3: budget 8.8 billion (8 infra, 0.8 social); households 95 + 122; p5 pending; p2
+    // (60) and p4 (65) past their planned end 12-15; r3 open; late n3, n5, n7 and p3, p5;
+    // activities a1-a3, 83 participants.
+    let sum = models.programme_summary(1, day(D3)).await?.reply(None);
+    assert_eq!(
+        (
+            sum.approved_budget_rials,
+            sum.infrastructural_budget_rials,
+            sum.social_budget_rials,
+            sum.households_affected
+        ),
+        (8_800_000_000, 8_000_000_000, 800_000_000, 217)
+    );
+    assert_eq!(
+        (
+            sum.pending_proposals,
+            sum.overdue_projects,
+            sum.open_referrals,
+            sum.late_needs,
+            sum.late_proposals,
+            sum.activities,
+            sum.participants
+        ),
+        (1, 2, 1, 3, 2, 3, 83)
+    );
+    let z1 = zone_as_of(&models, "zone-01", day(D3)).await?;
+    let z2 = zone_as_of(&models, "zone-02", day(D3)).await?;
+    assert_eq!(
+        (z1.open_referrals, z1.activities, z1.participants),
+        (0, 2, 43)
+    );
+    assert_eq!(
+        (z2.open_referrals, z2.activities, z2.participants),
+        (1, 1, 40)
+    );
+    assert_eq!(
+        z1.budget
+            .as_ref()
+            .map(|b| (b.approved_budget_rials, b.households_affected)),
+        Some((5_800_000_000, 95))
+    );
+    Ok(())
+}
+
+/// zone-01's progress at each month's end (registered 1396-12-28; Esfand 1396 has 29
+/// days). Expected: days from the operational start (01-31) over the 334 to the goal
+/// date; p1 (infra, serves water 60) 30 as of 04-31, 45 as of 06-15, 100 from its
+/// completion on 11-20; p2 (social, school 40) 20 as of 05-15, 60 as of 09-30; overall
+/// = (60 x p1 + 40 x p2) / 100. On track within 10 points, at risk to 25, behind beyond.
+async fn a_zone_series_has_a_point_at_each_month_end(backend: Backend) -> Result {
+    let (_db, models) = fresh(backend).await?;
+    let script = office_scenario();
+    models.apply(1, &script.messages).await?;
+    use TrackStatus::{AtRisk as R, Behind as B, OnTrack as T};
+    let series = models
+        .zone_series(1, &zone_code("zone-01"), day(D3))
+        .await?
+        .reply(None);
+    let points: Vec<(String, f64, f64, f64, f64, TrackStatus)> = series
+        .points
+        .iter()
+        .map(|p| {
+            let f = p.progress.clone().unwrap();
+            (
+                sh(&p.day),
+                f.infrastructural,
+                f.social,
+                f.overall,
+                f.expected,
+                f.status(),
+            )
+        })
+        .collect();
+    let p = |d: &str, i, s, o, e, st| (d.to_owned(), i, s, o, e, st);
+    assert_eq!(
+        points,
+        [
+            p("1396-12-29", 0.0, 0.0, 0.0, 0.0, T),
+            p("1397-01-31", 0.0, 0.0, 0.0, 0.0, T),
+            p("1397-02-31", 0.0, 0.0, 0.0, 9.3, T),
+            p("1397-03-31", 0.0, 0.0, 0.0, 18.6, R),
+            p("1397-04-31", 30.0, 0.0, 18.0, 27.8, T),
+            p("1397-05-31", 30.0, 20.0, 26.0, 37.1, R),
+            p("1397-06-31", 45.0, 20.0, 35.0, 46.4, R),
+            p("1397-07-30", 45.0, 20.0, 35.0, 55.4, R),
+            p("1397-08-30", 45.0, 20.0, 35.0, 64.4, B),
+            p("1397-09-30", 45.0, 60.0, 51.0, 73.4, R),
+            p("1397-10-30", 45.0, 60.0, 51.0, 82.3, B),
+            p("1397-11-30", 100.0, 60.0, 84.0, 91.3, T),
+            p("1397-12-29", 100.0, 60.0, 84.0, 100.0, R),
+        ]
+    );
+    assert_eq!(
+        named(&series.zone),
+        ("zone-01".into(), "منطقه ۱".into(), "Zone 01".into())
+    );
+    // Mid-month, the series ends on the day itself.
+    let series = models
+        .zone_series(1, &zone_code("zone-01"), day("1397-03-15"))
+        .await?
+        .reply(None);
+    let days: Vec<String> = series.points.iter().map(|p| sh(&p.day)).collect();
+    assert_eq!(
+        days,
+        ["1396-12-29", "1397-01-31", "1397-02-31", "1397-03-15"]
+    );
+    // Before its registration: no point; a zone never registered: not found.
+    let series = models
+        .zone_series(1, &zone_code("zone-01"), day("1396-12-27"))
+        .await?
+        .reply(None);
+    assert!(series.points.is_empty());
+    assert!(matches!(
+        models.zone_series(1, &zone_code("zone-09"), day(D3)).await,
+        Err(ReadModelError::NotFound { .. })
+    ));
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! column), as written by `apply` and read back by the queries.
 
 use saman_domain::Day;
-use saman_domain::values::Approach;
+use saman_domain::values::{Approach, Priority};
 
 use super::ReadModelError;
 use super::table::table;
@@ -88,6 +88,8 @@ table! {
         declared_at_us: i64,
         declared_day: Day,
         stream_version: u64,
+        /// `None` for needs applied before the read models kept it (until a rebuild).
+        priority: Option<Priority>,
     }
 }
 
@@ -209,8 +211,10 @@ table! {
         decided_version: Option<u64>,
         /// A project's `ProjectCompleted.completed_on`.
         completed_on: Option<Day>,
+        /// The reason given with the decision (why it was rejected, the approval's note).
+        decision_reason: String,
     }
-    update (proposal_id) set [status, decided_day, decided_version, completed_on]
+    update (proposal_id) set [status, decided_day, decided_version, completed_on, decision_reason]
     checked by ProposalRow::check
 }
 
@@ -242,7 +246,8 @@ impl ProposalRow {
         }
     }
 
-    pub fn decide(&mut self, decision: Decision) {
+    pub fn decide(&mut self, decision: Decision, reason: &str) {
+        self.decision_reason = reason.to_owned();
         self.status = decision.status;
         self.decided_day = Some(decision.day);
         self.decided_version = Some(decision.stream_version);
@@ -294,6 +299,8 @@ table! {
         percent: u32,
         as_of: Day,
         reported_day: Day,
+        /// Why a report lower than the one before it is lower; empty otherwise.
+        correction: String,
     }
 }
 
@@ -305,8 +312,27 @@ table! {
         zone: String,
         rating: u32,
         filed_day: Day,
+        findings: String,
+        /// Its place in the NGO's stream (0 when applied before the read models kept it).
+        stream_version: u64,
     }
     keep first (report_id)
+}
+
+table! {
+    /// An approval (`approved`) or revocation of an NGO's member, in its stream's order.
+    pub(super) struct MemberChangeRow in member_changes {
+        ngo: String,
+        stream_version: u64,
+        member: String,
+        approved: bool,
+        /// An approval's full name; empty on a revocation.
+        full_name: String,
+        /// A revocation's reason; empty on an approval.
+        reason: String,
+        changed_day: Day,
+    }
+    keep first (ngo, stream_version)
 }
 
 /// Who acted, flattened: kind is `programme_office`, `county_supervisor`, `ngo_member`,
@@ -506,6 +532,26 @@ pub(super) fn approach_str(approach: Approach) -> &'static str {
     match approach {
         Approach::Infrastructural => "infrastructural",
         Approach::Social => "social",
+    }
+}
+
+/// How a need's priority is stored.
+pub(super) fn priority_str(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Low => "low",
+        Priority::Medium => "medium",
+        Priority::High => "high",
+        Priority::Urgent => "urgent",
+    }
+}
+
+pub(super) fn parse_priority(s: &str) -> Result<Priority, ReadModelError> {
+    match s {
+        "low" => Ok(Priority::Low),
+        "medium" => Ok(Priority::Medium),
+        "high" => Ok(Priority::High),
+        "urgent" => Ok(Priority::Urgent),
+        other => Err(ReadModelError::Corrupt(format!("priority {other:?}"))),
     }
 }
 

@@ -52,9 +52,12 @@ use saman_domain::values::ZoneCode;
 use saman_sql::{PoolConfig, Pools, dispatch, migrations};
 
 pub use answers::{
-    AgencyCooperation, Compliance, Count, GoalProgress, Names, NeedCounts, NeedSummary,
-    OverdueProject, ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, Submitter,
-    TimelineEntry, TimelinePage, ZoneProgress, ZoneSummary,
+    Activities, Activity, ActivityCount, AgencyCooperation, Compliance, Correction, Corrections,
+    Count, Decided, DecisionTimes, GoalProgress, LateItem, LateItems, MemberStatus, Named, Names,
+    NeedCounts, NeedSummary, NgoMembers, NgoSupervision, OpenCount, OpenReferral, OpenReferrals,
+    OverdueProject, ParkedEvent, ProgrammeSummary, Progress, Project, ProposalCounts, ProposalWait,
+    Rejection, Submitter, Supervision, SupervisionReport, TimelineEntry, TimelinePage, ZoneBudget,
+    ZoneProgress, ZoneSeries, ZoneSummary,
 };
 pub use error::{FailureKind, ReadModelError, SqlError};
 pub use facts::ParkKind;
@@ -257,6 +260,18 @@ impl ReadModels {
         dispatch!(&self.pools, pool => queries::zones::zone_progress(pool, generation, zone, as_of).await)
     }
 
+    /// A zone's progress at each Solar Hijri month's end from its registration month
+    /// up to `as_of` (and on `as_of`). [`ReadModelError::NotFound`] if the zone was
+    /// never registered.
+    pub async fn zone_series(
+        &self,
+        generation: u64,
+        zone: &ZoneCode,
+        as_of: Day,
+    ) -> Result<ZoneSeries, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::series::zone_series(pool, generation, zone, as_of).await)
+    }
+
     as_of_queries! {
         /// The zones registered by `as_of`, by code.
         list_zones in zones -> Vec<ZoneSummary>;
@@ -271,6 +286,24 @@ impl ReadModels {
         /// every zone registered by then, the longest overdue first (then by zone and
         /// proposal).
         overdue_projects in overdue -> Vec<OverdueProject>;
+        /// The referrals not answered by `as_of`, oldest first, and how many wait per
+        /// zone, agency and NGO (each registered by then, zeros included).
+        open_referrals in referrals -> OpenReferrals;
+        /// Days from submission to the county supervisor's decision: the median and
+        /// worst over the proposals decided by `as_of`, each of them, and those pending.
+        decision_times in decisions -> DecisionTimes;
+        /// The supervision reports filed by `as_of`, per NGO and each one.
+        supervision in supervision -> Supervision;
+        /// The social activities reported by `as_of`, per zone, per NGO and each one.
+        activities in activities -> Activities;
+        /// The needs and proposals submitted after their deadline, by `as_of`.
+        late_items in late -> LateItems;
+        /// Per zone registered by `as_of`: approved budget, households, needs by priority.
+        zone_budgets in budgets -> Vec<ZoneBudget>;
+        /// Every NGO approved by `as_of` and its members' status on that day.
+        ngo_members in members -> Vec<NgoMembers>;
+        /// The corrections reported and the rejections decided by `as_of`.
+        corrections in corrections -> Corrections;
     }
 
     /// A page of a zone's timeline (its stream's events and the supervision reports naming

@@ -5,9 +5,9 @@
 //! [`table!`]: super::table::table
 
 use super::facts::{
-    ActivityRow, AgencyRow, AppliedRow, GoalRow, NeedRow, NgoRow, ParkedRow, ProgrammeRow,
-    ProgressRow, ProposalGoalRow, ProposalNeedRow, ProposalRow, ReferralRow, SupervisionRow,
-    TimelineRow, ZoneRow,
+    ActivityRow, AgencyRow, AppliedRow, GoalRow, MemberChangeRow, NeedRow, NgoRow, ParkedRow,
+    ProgrammeRow, ProgressRow, ProposalGoalRow, ProposalNeedRow, ProposalRow, ReferralRow,
+    SupervisionRow, TimelineRow, ZoneRow,
 };
 use super::table::Table;
 
@@ -61,6 +61,7 @@ pub(super) const TABLES: &[Schema] = &[
     Schema::of::<ProposalGoalRow>(),
     Schema::of::<ProgressRow>(),
     Schema::of::<SupervisionRow>(),
+    Schema::of::<MemberChangeRow>(),
     Schema::of::<TimelineRow>(),
     Schema::of::<AppliedRow>(),
     Schema::of::<ParkedRow>(),

@@ -10,11 +10,12 @@
 //! that does not parse, a negative count) reads back as [`ReadModelError::Corrupt`].
 
 use saman_domain::Day;
-use saman_domain::values::Approach;
+use saman_domain::values::{Approach, Priority};
 
 use super::ReadModelError;
 use super::facts::{
-    ParkKind, Status, approach_str, parse_approach, parse_day, to_i64, to_u32, to_u64,
+    ParkKind, Status, approach_str, parse_approach, parse_day, parse_priority, priority_str,
+    to_i64, to_u32, to_u64,
 };
 use super::schema::Kind;
 use super::sql::{Param, Record, Session, Sql};
@@ -108,6 +109,7 @@ macro_rules! as_text {
 as_text! {
     Day: |day| day.iso(), parse_day;
     Approach: |approach| approach_str(approach), parse_approach;
+    Priority: |priority| priority_str(priority), parse_priority;
     Status: |status| status.as_str(), Status::parse;
     ParkKind: |kind| kind.as_str(), ParkKind::parse;
 }

@@ -26,9 +26,9 @@ use saman_domain::{Day, StreamId};
 use super::lookup::Known;
 use crate::readmodel::facts::{
     ActivityRow, AgencyRow, AppliedRow, GoalRow, MAX_ATTESTATION_CHARS, MAX_PRINCIPAL_CHARS,
-    MAX_REASON_CHARS, MAX_SUBJECT_CHARS, NeedRow, NgoRow, ParkKind, ParkedRow, ProgrammeRow,
-    ProgressRow, ProposalGoalRow, ProposalNeedRow, SupervisionRow, TimelineRow, ZoneRow,
-    safe_event_id, safe_text,
+    MAX_REASON_CHARS, MAX_SUBJECT_CHARS, MemberChangeRow, NeedRow, NgoRow, ParkKind, ParkedRow,
+    ProgrammeRow, ProgressRow, ProposalGoalRow, ProposalNeedRow, SupervisionRow, TimelineRow,
+    ZoneRow, safe_event_id, safe_text,
 };
 use crate::readmodel::sentences::{self, What, Who};
 use crate::readmodel::sql::Session;
@@ -56,6 +56,7 @@ pub(super) struct Changes {
     pub proposal_goals: Vec<ProposalGoalRow>,
     pub progress: Vec<ProgressRow>,
     pub supervision: BTreeMap<String, SupervisionRow>,
+    pub members: Vec<MemberChangeRow>,
     pub timeline: Vec<TimelineRow>,
     pub applied: Vec<AppliedRow>,
     pub parked: Vec<ParkedRow>,

@@ -409,6 +409,7 @@ async fn write(db: &mut impl Session, g: i64, c: &Changes, known: &Known) -> Res
     insert(db, g, &c.timeline).await?;
     insert(db, g, c.ngos.values()).await?;
     insert(db, g, c.supervision.values()).await?;
+    insert(db, g, &c.members).await?;
     insert(db, g, c.agencies.values()).await?;
     let proposals = c.proposals.iter().filter_map(|id| known.proposals.get(id));
     insert(db, g, proposals).await?;

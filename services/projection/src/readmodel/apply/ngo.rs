@@ -5,10 +5,10 @@ use saman_domain::StreamId;
 use saman_domain::event::{
     NgoApproved, NgoMemberApproved, NgoMemberRevoked, SupervisionReportFiled,
 };
-use saman_domain::values::{Names, NgoCode, Text};
+use saman_domain::values::{MemberCode, Names, NgoCode, Text};
 
 use super::applier::{Applied, Applier, Meta, own_stream};
-use crate::readmodel::facts::{NgoRow, SupervisionRow};
+use crate::readmodel::facts::{MemberChangeRow, NgoRow, SupervisionRow};
 use crate::readmodel::sentences;
 
 impl Applier {
@@ -21,16 +21,22 @@ impl Applier {
                 name,
                 ministry_approval_ref,
             }) => self.ngo_approved(meta, code, name, ministry_approval_ref),
-            E::NgoMemberApproved(NgoMemberApproved { ngo, .. })
-            | E::NgoMemberRevoked(NgoMemberRevoked { ngo, .. }) => {
-                own_stream(meta, StreamId::Ngo(ngo.clone()))
-            }
+            E::NgoMemberApproved(NgoMemberApproved {
+                ngo,
+                member,
+                full_name,
+            }) => self.member_changed(meta, ngo, member, Ok(full_name)),
+            E::NgoMemberRevoked(NgoMemberRevoked {
+                ngo,
+                member,
+                reason,
+            }) => self.member_changed(meta, ngo, member, Err(reason)),
             E::SupervisionReportFiled(SupervisionReportFiled {
                 report,
                 ngo,
                 zone,
                 rating,
-                ..
+                findings,
             }) => {
                 own_stream(meta, StreamId::Ngo(ngo.clone()))?;
                 self.changes
@@ -42,6 +48,8 @@ impl Applier {
                         zone: zone.as_ref().map(ToString::to_string).unwrap_or_default(),
                         rating: u32::from(rating.get()),
                         filed_day: meta.day,
+                        findings: findings.to_string(),
+                        stream_version: meta.published.version,
                     });
                 // The zone is another stream: it may not have arrived yet, so it is not checked.
                 if let Some(zone) = zone {
@@ -52,6 +60,31 @@ impl Applier {
             }
             _ => unreachable!("ngo_stream of another stream's event"),
         }
+    }
+
+    /// A member approved (`Ok(full name)`) or revoked (`Err(reason)`).
+    fn member_changed(
+        &mut self,
+        meta: &Meta<'_>,
+        ngo: &NgoCode,
+        member: &MemberCode,
+        change: Result<&Text, &Text>,
+    ) -> Applied {
+        own_stream(meta, StreamId::Ngo(ngo.clone()))?;
+        let (full_name, reason) = match change {
+            Ok(name) => (name.to_string(), String::new()),
+            Err(reason) => (String::new(), reason.to_string()),
+        };
+        self.changes.members.push(MemberChangeRow {
+            ngo: ngo.to_string(),
+            stream_version: meta.published.version,
+            member: member.to_string(),
+            approved: change.is_ok(),
+            full_name,
+            reason,
+            changed_day: meta.day,
+        });
+        Ok(())
     }
 
     fn ngo_approved(

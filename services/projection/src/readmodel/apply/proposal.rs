@@ -42,6 +42,7 @@ impl Applier {
                     percent,
                     as_of: *as_of,
                     reported_day: meta.day,
+                    correction: correction.to_string(),
                 });
                 let what =
                     sentences::progress_reported(&meta.who, percent, correction, &title, *as_of);
@@ -84,6 +85,7 @@ impl Applier {
             decided_day: None,
             decided_version: None,
             completed_on: None,
+            decision_reason: String::new(),
         };
         insert_new(&mut self.known.proposals, &e.proposal, proposal, || {
             format!("proposal {} is already submitted", e.proposal)
@@ -158,11 +160,14 @@ impl Applier {
         }
         let title = proposal.title.clone();
         if let Some(p) = self.known.proposals.get_mut(proposal_id) {
-            p.decide(Decision {
-                status,
-                day: meta.day,
-                stream_version: meta.published.version,
-            });
+            p.decide(
+                Decision {
+                    status,
+                    day: meta.day,
+                    stream_version: meta.published.version,
+                },
+                reason.as_str(),
+            );
         }
         self.changes.proposals.insert(proposal_id.to_owned());
         let what = sentences::proposal_decided(

@@ -124,6 +124,7 @@ impl Applier {
             declared_at_us: meta.occurred_at_us,
             declared_day: meta.day,
             stream_version: meta.published.version,
+            priority: Some(e.priority),
         });
         let what = sentences::need_declared(
             &meta.who,

@@ -13,21 +13,30 @@
 //! - a project is an approved proposal; its percent follows `progress::project_progress`;
 //! - a referral is open until the day it is answered.
 
+pub(super) mod activities;
+pub(super) mod budgets;
 pub(super) mod compliance;
 pub(super) mod cooperation;
+pub(super) mod corrections;
+pub(super) mod decisions;
+pub(super) mod late;
+pub(super) mod members;
 pub(super) mod overdue;
 pub(super) mod parked;
 pub(super) mod programme;
+pub(super) mod referrals;
+pub(super) mod series;
+pub(super) mod supervision;
 pub(super) mod timeline;
 pub(super) mod zones;
 
-use crate::readmodel::answers::Names;
+use crate::readmodel::answers::{Named, Names};
 use std::collections::{BTreeSet, HashMap};
 
 use saman_domain::Day;
 
 use super::ReadModelError;
-use super::facts::{PartyRow, ProgrammeRow, parse_day};
+use super::facts::{MemberChangeRow, PartyRow, ProgrammeRow, parse_day};
 use super::sql::{Session, Sql};
 use super::table::select;
 
@@ -65,6 +74,11 @@ async fn programme(db: &mut impl Session, g: i64) -> Result<Option<ProgrammeRow>
 /// The NGOs (`since` their approval), by code.
 async fn ngos(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
     parties(db, g, "ngos", "approved_day").await
+}
+
+/// The zones (`since` their registration), by code.
+async fn zones(db: &mut impl Session, g: i64) -> Result<Vec<PartyRow>> {
+    parties(db, g, "zones", "registered_day").await
 }
 
 /// The agencies (`since` their registration), by code.
@@ -112,6 +126,48 @@ impl<'a> Directory<'a> {
         match self.0.get(code) {
             Some(p) => Names::new(&p.name_fa, &p.name_en),
             None => Names::new(code, code),
+        }
+    }
+
+    fn named(&self, code: &str) -> Named {
+        Named {
+            code: code.to_owned(),
+            name: self.names(code),
+        }
+    }
+}
+
+/// The members' approvals and revocations made by the day, by NGO in its stream's order.
+async fn member_changes(db: &mut impl Session, g: i64, as_of: Day) -> Result<Vec<MemberChangeRow>> {
+    select(
+        db,
+        "WHERE generation = $1 AND changed_day <= $2 ORDER BY ngo, stream_version",
+        &[g.into(), as_of.iso().into()],
+    )
+    .await
+}
+
+/// Members' names by (NGO, member): the full name of each one's latest approval (a
+/// member never approved shows as its code, in both languages: a member's name is
+/// one, as the NGO wrote it).
+struct Members<'a>(HashMap<(&'a str, &'a str), &'a str>);
+
+impl<'a> Members<'a> {
+    fn new(changes: &'a [MemberChangeRow]) -> Self {
+        Members(
+            changes
+                .iter()
+                .filter(|c| c.approved)
+                .map(|c| ((c.ngo.as_str(), c.member.as_str()), c.full_name.as_str()))
+                .collect(),
+        )
+    }
+
+    fn named(&self, ngo: &str, member: &str) -> Named {
+        let name = self.0.get(&(ngo, member)).copied().unwrap_or(member);
+        Named {
+            code: member.to_owned(),
+            name: Names::new(name, name),
         }
     }
 }

@@ -3,9 +3,13 @@
 use saman_domain::Day;
 use saman_domain::progress::{self, TrackStatus, ZoneFigures};
 
-use super::zones::{dates_of, registered, snapshot};
+use super::budgets::budget;
+use super::zones::{
+    activity_totals, dates_of, open_referrals, projects as projects_of, registered, snapshot,
+};
 use super::{Result, count, days_i32};
 use crate::readmodel::answers::ProgrammeSummary;
+use crate::readmodel::facts::Status;
 use crate::readmodel::sql::Store;
 
 /// See [`ReadModels::programme_summary`](crate::readmodel::ReadModels::programme_summary).
@@ -24,6 +28,8 @@ pub(in crate::readmodel) async fn programme_summary(
         |status: TrackStatus| count(zones.iter().filter(|v| v.figures.status == status).count());
     let projects = zones.iter().flat_map(|v| v.projects.iter());
     let dates = dates_of(s.programme.as_ref());
+    let budgets: Vec<_> = zones.iter().map(budget).collect();
+    let (activities, participants) = activity_totals(&s, "");
     Ok(ProgrammeSummary {
         zones: count(zones.len()),
         needs: count(zones.iter().map(|v| v.needs.len()).sum()),
@@ -41,6 +47,40 @@ pub(in crate::readmodel) async fn programme_summary(
         zones_behind: with(TrackStatus::Behind),
         days_left: days_i32(dates.map_or(0, |d| progress::days_left(as_of, d.goal_date))),
         goal_date: s.programme.as_ref().map(|p| p.goal_date),
-        approved_budget_rials: projects.map(|(p, _)| p.budget_rials).sum(),
+        approved_budget_rials: budgets.iter().map(|b| b.approved_budget_rials).sum(),
+        infrastructural_budget_rials: budgets.iter().map(|b| b.infrastructural_budget_rials).sum(),
+        social_budget_rials: budgets.iter().map(|b| b.social_budget_rials).sum(),
+        households_affected: budgets.iter().map(|b| b.households_affected).sum(),
+        pending_proposals: count(
+            zones
+                .iter()
+                .flat_map(|v| &v.proposals)
+                .filter(|(_, status)| *status == Status::Pending)
+                .count(),
+        ),
+        overdue_projects: count(
+            zones
+                .iter()
+                .flat_map(|v| projects_of(v, as_of))
+                .filter(|p| p.overdue)
+                .count(),
+        ),
+        open_referrals: open_referrals(&s, "", as_of),
+        late_needs: count(
+            zones
+                .iter()
+                .flat_map(|v| &v.needs)
+                .filter(|n| n.late)
+                .count(),
+        ),
+        late_proposals: count(
+            zones
+                .iter()
+                .flat_map(|v| &v.proposals)
+                .filter(|(p, _)| p.late)
+                .count(),
+        ),
+        activities,
+        participants,
     })
 }

@@ -10,6 +10,7 @@ use saman_domain::progress::{
 };
 use saman_domain::values::{Approach, ZoneCode};
 
+use super::budgets::budget;
 use super::{Directory, Result, agencies, count, days_i32, ngos, programme};
 use crate::readmodel::ReadModelError;
 use crate::readmodel::answers::{
@@ -17,14 +18,14 @@ use crate::readmodel::answers::{
     ZoneProgress, ZoneSummary,
 };
 use crate::readmodel::facts::{
-    GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalGoalRow, ProposalNeedRow,
-    ProposalRow, Status, ZoneRow, to_i64,
+    ActivityRow, GoalRow, NeedRow, PartyRow, ProgrammeRow, ProgressRow, ProposalGoalRow,
+    ProposalNeedRow, ProposalRow, ReferralRow, Status, ZoneRow, to_i64,
 };
 use crate::readmodel::sql::{Session, Store};
 use crate::readmodel::table::select;
 
 /// What the zone queries read, for one zone or all of them, as of a day.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Snapshot {
     pub programme: Option<ProgrammeRow>,
     pub zones: Vec<ZoneRow>,
@@ -41,6 +42,55 @@ pub(super) struct Snapshot {
     pub progress: Vec<ProgressRow>,
     pub ngos: Vec<PartyRow>,
     pub agencies: Vec<PartyRow>,
+    /// Referred on or before the day (answers as stored: judge them as of the day).
+    pub referrals: Vec<ReferralRow>,
+    /// Reported on or before the day.
+    pub activities: Vec<ActivityRow>,
+}
+
+impl Snapshot {
+    /// The facts as of an earlier `day` (a snapshot holds those up to its own day).
+    pub fn until(&self, day: Day) -> Snapshot {
+        Snapshot {
+            programme: self.programme.clone(),
+            zones: self.zones.clone(),
+            goals: self.goals.clone(),
+            needs: self
+                .needs
+                .iter()
+                .filter(|n| n.declared_day <= day)
+                .cloned()
+                .collect(),
+            proposals: self
+                .proposals
+                .iter()
+                .filter(|p| p.submitted_day <= day)
+                .cloned()
+                .collect(),
+            proposal_needs: self.proposal_needs.clone(),
+            proposal_goals: self.proposal_goals.clone(),
+            progress: self
+                .progress
+                .iter()
+                .filter(|r| r.as_of <= day)
+                .cloned()
+                .collect(),
+            ngos: self.ngos.clone(),
+            agencies: self.agencies.clone(),
+            referrals: self
+                .referrals
+                .iter()
+                .filter(|r| r.referred_day <= day)
+                .cloned()
+                .collect(),
+            activities: self
+                .activities
+                .iter()
+                .filter(|a| a.reported_day <= day)
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// The facts of one zone (`zone` non-empty) or all zones, as of `as_of`, from one
@@ -89,6 +139,8 @@ pub(super) async fn snapshot(
         progress: select(&mut db, &of_zone("zone", "AND as_of <= $3"), &by_day).await?,
         ngos: ngos(&mut db, g).await?,
         agencies: agencies(&mut db, g).await?,
+        referrals: select(&mut db, &of_zone("zone", "AND referred_day <= $3"), &by_day).await?,
+        activities: select(&mut db, &of_zone("zone", "AND reported_day <= $3"), &by_day).await?,
     };
     db.commit().await?;
     Ok(snapshot)
@@ -138,7 +190,7 @@ pub(super) fn dates_of(programme: Option<&ProgrammeRow>) -> Option<ProgressDates
 }
 
 /// The views of the snapshot's zones (all of them: callers filter on registration).
-fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
+pub(super) fn views(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
     let mut goals: HashMap<&str, Vec<&GoalRow>> = HashMap::new();
     for g in &s.goals {
         goals.entry(g.zone.as_str()).or_default().push(g);
@@ -279,7 +331,7 @@ pub(super) fn registered(s: &Snapshot, as_of: Day) -> Vec<ZoneView<'_>> {
         .collect()
 }
 
-fn progress_of(f: &ZoneFigures, programme: Option<&ProgrammeRow>) -> Progress {
+pub(super) fn progress_of(f: &ZoneFigures, programme: Option<&ProgrammeRow>) -> Progress {
     Progress {
         infrastructural: progress::round1(f.infrastructural),
         social: progress::round1(f.social),
@@ -376,7 +428,12 @@ pub(in crate::readmodel) async fn zone_progress(
             serving: serving.clone(),
         })
         .collect();
+    let (activities, participants) = activity_totals(&s, &view.zone.code);
     Ok(ZoneProgress {
+        budget: budget(&view),
+        open_referrals: open_referrals(&s, &view.zone.code, as_of),
+        activities,
+        participants,
         code: view.zone.code.clone(),
         name: Names::new(&view.zone.name_fa, &view.zone.name_en),
         needs,
@@ -386,6 +443,32 @@ pub(in crate::readmodel) async fn zone_progress(
         progress: progress_of(&view.figures, s.programme.as_ref()),
         goals,
     })
+}
+
+/// The referrals of the zone's needs (every zone's, for an empty `zone`) still open on
+/// the day.
+pub(super) fn open_referrals(s: &Snapshot, zone: &str, as_of: Day) -> u32 {
+    count(
+        s.referrals
+            .iter()
+            .filter(|r| zone.is_empty() || r.zone == zone)
+            .filter(|r| r.answer().is_none_or(|a| a.day > as_of))
+            .count(),
+    )
+}
+
+/// The social activities reported in the zone (every zone, for an empty `zone`) and
+/// their participants.
+pub(super) fn activity_totals(s: &Snapshot, zone: &str) -> (u32, u64) {
+    let of: Vec<_> = s
+        .activities
+        .iter()
+        .filter(|a| zone.is_empty() || a.zone == zone)
+        .collect();
+    (
+        count(of.len()),
+        of.iter().map(|a| u64::from(a.participants)).sum(),
+    )
 }
 
 /// The zone's projects (approved by the day) with their standing on the day.
