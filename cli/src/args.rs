@@ -151,6 +151,31 @@ pub enum Command {
     /// overdue first.
     #[command(after_help = "Example:\n  saman overdue --as-of 1397-11-01")]
     Overdue(ReadOpts),
+    /// The referrals no agency has answered yet, the longest waiting first, and how many
+    /// wait per zone, agency and NGO.
+    #[command(after_help = "Example:\n  saman referrals --as-of 1397-02-12")]
+    Referrals(ReadOpts),
+    /// How long proposals wait for the county supervisor's decision, and which wait.
+    #[command(after_help = "Example:\n  saman decisions --as-of 1397-06-31")]
+    Decisions(ReadOpts),
+    /// Social activities per zone and per NGO (how many, participants), and each one.
+    #[command(after_help = "Example:\n  saman activities --as-of 1397-12-29")]
+    Activities(ReadOpts),
+    /// The needs and proposals submitted after their deadline, and whose.
+    #[command(after_help = "Example:\n  saman late")]
+    Late(ReadOpts),
+    /// Per zone: the approved budget by approach, households affected, needs by priority.
+    #[command(after_help = "Example:\n  saman budgets --as-of 1397-12-29")]
+    Budgets(ReadOpts),
+    /// Each NGO's members: approved, or revoked when and why.
+    #[command(after_help = "Example:\n  saman members --as-of 1397-07-15")]
+    Members(ReadOpts),
+    /// Progress reports that lowered a figure (with the reason), and rejections with theirs.
+    #[command(after_help = "Example:\n  saman corrections")]
+    Corrections(ReadOpts),
+    /// File a supervision report on an NGO (county supervisor), or show the reports.
+    #[command(subcommand)]
+    Supervision(SupervisionCommand),
     /// A zone's timeline: every event with who, when (both calendars) and what.
     #[command(after_help = "Examples:\n  saman timeline zone-03 --page-size 20\n  \
                             saman timeline zone-03 --all --json")]
@@ -233,9 +258,6 @@ pub enum WriteCommand {
     /// Mark an approved project as done (agency officer).
     #[command(subcommand)]
     Project(ProjectCommand),
-    /// File a supervision report on an NGO (county supervisor).
-    #[command(subcommand)]
-    Supervision(SupervisionCommand),
 }
 
 /// How a query reads: the day it looks at, and what it waits for.
@@ -330,6 +352,14 @@ pub enum ZoneCommand {
     /// One zone: needs, proposals, unanswered needs, projects, progress toward its goals.
     #[command(after_help = "Example:\n  saman zone show zone-03 --as-of 1397-09-30")]
     Show {
+        zone: String,
+        #[command(flatten)]
+        read: ReadOpts,
+    },
+    /// A zone's progress at each Solar Hijri month's end (infrastructural, social,
+    /// overall against expected), to draw a curve.
+    #[command(after_help = "Example:\n  saman zone series zone-03 --as-of 1397-12-29")]
+    Series {
         zone: String,
         #[command(flatten)]
         read: ReadOpts,
@@ -733,6 +763,10 @@ pub enum SupervisionCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
+    /// The supervision reports: per NGO how many, the mean and latest rating; each
+    /// report with its findings.
+    #[command(after_help = "Example:\n  saman supervision show --as-of 1397-12-29")]
+    Show(ReadOpts),
 }
 
 // ---- reading further ------------------------------------------------------------------

@@ -67,6 +67,32 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compliance(read) => read::compliance(read, global).await,
         Command::Cooperation(read) => read::cooperation(read, global).await,
         Command::Overdue(read) => read::overdue(read, global).await,
+        Command::Referrals(read) => read::referrals(read, global).await,
+        Command::Decisions(read) => read::decisions(read, global).await,
+        Command::Activities(read) => read::activities(read, global).await,
+        Command::Late(read) => read::late(read, global).await,
+        Command::Budgets(read) => read::budgets(read, global).await,
+        Command::Members(read) => read::members(read, global).await,
+        Command::Corrections(read) => read::corrections(read, global).await,
+        Command::Supervision(args::SupervisionCommand::Show(read)) => {
+            read::supervision(read, global).await
+        }
+        Command::Supervision(args::SupervisionCommand::Report {
+            ngo,
+            zone,
+            findings,
+            rating,
+            write: opts,
+        }) => {
+            write::run(
+                write::supervision_report(ngo, zone, findings, rating, opts),
+                global,
+            )
+            .await
+        }
+        Command::Zone(args::ZoneCommand::Series { zone, read }) => {
+            read::zone_series(zone, read, global).await
+        }
         Command::Timeline(timeline) => read::timeline(timeline, global).await,
         Command::Watch(watch) => watch::run(watch, global).await,
         Command::Events(events) => events::run(events, global).await,

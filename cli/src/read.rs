@@ -2,6 +2,8 @@
 //! as tables (or JSON), each under a line saying which day and which events it
 //! reflects.
 
+mod office;
+
 use comfy_table::Table;
 use saman_proto::projection::v1 as query;
 
@@ -75,7 +77,16 @@ reflecting!(
     ProgrammeSummary,
     Compliance,
     Cooperation,
-    ListOverdueProjectsReply
+    ListOverdueProjectsReply,
+    ListOpenReferralsReply,
+    DecisionTimes,
+    Supervision,
+    Activities,
+    LateItems,
+    ListZoneBudgetsReply,
+    NgoMembersReply,
+    Corrections,
+    ZoneSeries
 );
 
 /// Asks the projection one query as of the day `opts` say (`call`, given a client
@@ -104,7 +115,7 @@ async fn show<R: Reflecting>(
 /// The queries that take nothing but the day: `name(opts, global)` asks `method` with
 /// a `request` and prints its `reply` with `print`.
 macro_rules! as_of_queries {
-    ($($name:ident: $method:ident($request:ident) -> $reply:ident, $print:ident;)+) => {
+    ($($name:ident: $method:ident($request:ident) -> $reply:ident, $print:path;)+) => {
         $(pub async fn $name(opts: ReadOpts, global: &Global) -> Result<(), CliError> {
             let call = async |c: &mut Client, read| c.$method(query::$request { read }).await;
             let name = concat!("saman.projection.v1.", stringify!($reply));
@@ -119,6 +130,24 @@ as_of_queries! {
     compliance: get_compliance(GetComplianceRequest) -> Compliance, print_compliance;
     cooperation: get_cooperation(GetCooperationRequest) -> Cooperation, print_cooperation;
     overdue: list_overdue_projects(ListOverdueProjectsRequest) -> ListOverdueProjectsReply, print_overdue;
+    referrals: list_open_referrals(ListOpenReferralsRequest) -> ListOpenReferralsReply, office::print_referrals;
+    decisions: get_decision_times(GetDecisionTimesRequest) -> DecisionTimes, office::print_decisions;
+    supervision: get_supervision(GetSupervisionRequest) -> Supervision, office::print_supervision;
+    activities: get_activities(GetActivitiesRequest) -> Activities, office::print_activities;
+    late: get_late_items(GetLateItemsRequest) -> LateItems, office::print_late;
+    budgets: list_zone_budgets(ListZoneBudgetsRequest) -> ListZoneBudgetsReply, office::print_budgets;
+    members: get_ngo_members(GetNgoMembersRequest) -> NgoMembersReply, office::print_members;
+    corrections: get_corrections(GetCorrectionsRequest) -> Corrections, office::print_corrections;
+}
+
+/// `zone series ZONE`.
+pub async fn zone_series(zone: String, opts: ReadOpts, global: &Global) -> Result<(), CliError> {
+    let call = async |c: &mut Client, read| {
+        c.get_zone_series(query::GetZoneSeriesRequest { read, zone })
+            .await
+    };
+    let name = "saman.projection.v1.ZoneSeries";
+    show(global, &opts, name, call, office::print_series).await
 }
 
 fn print_zones(reply: &query::ListZonesReply, style: Style) {
@@ -191,6 +220,21 @@ pub fn print_zone(zone: &query::ZoneProgress, style: Style) {
         proposals.rejected,
         proposals.infrastructural,
         proposals.social
+    );
+    let budget = zone.budget.clone().unwrap_or_default();
+    crate::out!(
+        "approved budget {} rials (infrastructural {}, social {}) · households {} · needs by priority: {}",
+        output::rials(budget.approved_budget_rials),
+        output::rials(budget.infrastructural_budget_rials),
+        output::rials(budget.social_budget_rials),
+        budget.households_affected,
+        office::priorities(&budget, style)
+    );
+    crate::out!(
+        "referrals open {} · social activities {} ({} participants)",
+        zone.open_referrals,
+        zone.activities,
+        zone.participants
     );
 
     crate::out!("\ngoals");
@@ -304,7 +348,24 @@ fn print_summary(reply: &query::ProgrammeSummary, style: Style) {
         ),
         (
             "approved budget (rials)",
-            output::rials(reply.approved_budget_rials),
+            format!(
+                "{} (infrastructural {}, social {})",
+                output::rials(reply.approved_budget_rials),
+                output::rials(reply.infrastructural_budget_rials),
+                output::rials(reply.social_budget_rials)
+            ),
+        ),
+        ("households affected", reply.households_affected.to_string()),
+        ("proposals pending", reply.pending_proposals.to_string()),
+        ("projects overdue", reply.overdue_projects.to_string()),
+        ("referrals open", reply.open_referrals.to_string()),
+        (
+            "late needs / proposals",
+            format!("{} / {}", reply.late_needs, reply.late_proposals),
+        ),
+        (
+            "social activities (participants)",
+            format!("{} ({})", reply.activities, reply.participants),
         ),
         ("infrastructural %", output::percent(reply.infrastructural)),
         ("social %", output::percent(reply.social)),

@@ -8,7 +8,7 @@ use crate::actor::Role;
 use crate::args::{
     ActivityCommand, AgencyCommand, Global, MemberCommand, NameArgs, NeedCommand, NgoCommand,
     ProgrammeCommand, ProgressCommand, ProjectCommand, ProposalCommand, ReferralCommand,
-    RegisterZoneArgs, SupervisionCommand, WriteCommand, WriteOpts,
+    RegisterZoneArgs, WriteCommand, WriteOpts,
 };
 use crate::connect;
 use crate::credentials::Credentials;
@@ -371,24 +371,28 @@ pub fn request(command: WriteCommand) -> Write {
                 note,
             },
         ),
-        W::Supervision(SupervisionCommand::Report {
+    }
+}
+
+/// `supervision report`: a write beside [`WriteCommand`] (`supervision show` is a query).
+pub fn supervision_report(
+    ngo: String,
+    zone: Option<String>,
+    findings: String,
+    rating: u32,
+    opts: WriteOpts,
+) -> Write {
+    write(
+        Role::Supervisor,
+        opts,
+        pb::FileSupervisionReportRequest {
+            submission: None,
             ngo,
-            zone,
+            zone: zone.unwrap_or_default(),
             findings,
             rating,
-            write: opts,
-        }) => write(
-            Role::Supervisor,
-            opts,
-            pb::FileSupervisionReportRequest {
-                submission: None,
-                ngo,
-                zone: zone.unwrap_or_default(),
-                findings,
-                rating,
-            },
-        ),
-    }
+        },
+    )
 }
 
 fn decide(

@@ -184,6 +184,23 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     assert_eq!(summary["completed_projects"], 1);
     assert_eq!(summary["approved_budget_rials"], 12_000_000_000u64);
     assert!(text("summary").await?.contains("12,000,000,000"));
+    assert_eq!(summary["households_affected"], 160);
+    assert_eq!(
+        (
+            summary["late_needs"].as_u64(),
+            summary["late_proposals"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (
+            summary["activities"].as_u64(),
+            summary["participants"].as_u64()
+        ),
+        (Some(1), Some(30))
+    );
+    assert_eq!(progress["budget"]["households_affected"], 160);
+    assert_eq!(progress["activities"], 1);
 
     let compliance = json("compliance --json").await?;
     assert_eq!(compliance["ngos"][0]["code"], "ngo-01");
@@ -201,6 +218,108 @@ async fn every_subcommand_works_against_the_real_services() -> anyhow::Result<()
     assert_eq!(cooperation["agencies"][0]["answered"], 1);
     assert_eq!(cooperation["agencies"][0]["median_days_to_answer"], 5.0);
     assert!(text("cooperation").await?.contains("Water agency"));
+
+    // The referral was answered on 1397-01-26: none is open.
+    let referrals = json("referrals --json").await?;
+    assert_eq!(referrals["referrals"].as_array().map(Vec::len), Some(0));
+    assert_eq!(referrals["by_agency"][0]["of"]["code"], "water");
+    assert_eq!(referrals["by_agency"][0]["open"], 0);
+    let table = text("referrals").await?;
+    assert!(
+        table.contains("(none)") && table.contains("water Water agency"),
+        "{table}"
+    );
+
+    // The approved proposal waited 01-28 -> 02-01 (4 days), the rejected one 02-08 ->
+    // 02-12 (4).
+    let decisions = json("decisions --json").await?;
+    assert_eq!(decisions["median_days"], 4.0);
+    assert_eq!(decisions["worst_days"], 4.0);
+    assert_eq!(decisions["decided"][0]["proposal_id"], proposal.as_str());
+    assert_eq!(decisions["decided"][0]["decision"], "DECISION_APPROVED");
+    assert_eq!(decisions["decided"][1]["decision"], "DECISION_REJECTED");
+    assert_eq!(decisions["pending"].as_array().map(Vec::len), Some(0));
+    assert!(
+        text("decisions")
+            .await?
+            .contains("median 4.0 · worst 4.0 · 2 decided · 0 pending")
+    );
+
+    let supervision = json("supervision show --json").await?;
+    assert_eq!(supervision["ngos"][0]["reports"], 1);
+    assert_eq!(supervision["ngos"][0]["average_rating"], 4.0);
+    assert_eq!(supervision["reports"][0]["findings"], "well documented");
+    assert!(text("supervision show").await?.contains("well documented"));
+
+    let activities = json("activities --json").await?;
+    assert_eq!(activities["by_zone"][0]["activities"], 1);
+    assert_eq!(activities["by_ngo"][0]["participants"], 30);
+    assert_eq!(
+        activities["activities"][0]["member"]["name"]["en"],
+        "Member"
+    );
+    assert!(text("activities").await?.contains("Clean-up day"));
+
+    // Literacy classes (declared 02-05) and Classes (submitted 02-08), after 01-31.
+    let late = json("late --json").await?;
+    assert_eq!(late["needs"][0]["id"], late_need.as_str());
+    assert_eq!(late["needs"][0]["days_late"], 5);
+    assert_eq!(late["proposals"][0]["id"], second.as_str());
+    assert_eq!(late["proposals"][0]["days_late"], 8);
+    assert!(text("late").await?.contains("Literacy classes"));
+
+    let budgets = json("budgets --json").await?;
+    let zone_budget = &budgets["zones"][0];
+    assert_eq!(zone_budget["approved_budget_rials"], 12_000_000_000u64);
+    assert_eq!(zone_budget["social_budget_rials"], 0);
+    assert_eq!(zone_budget["households_affected"], 160);
+    let priorities: Vec<(&str, u64)> = zone_budget["needs_by_priority"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["priority"].as_str().unwrap(),
+                p["needs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        priorities,
+        [
+            ("PRIORITY_URGENT", 0),
+            ("PRIORITY_HIGH", 1),
+            ("PRIORITY_MEDIUM", 1),
+            ("PRIORITY_LOW", 0)
+        ]
+    );
+    let table = text("budgets").await?;
+    assert!(
+        table.contains("urgent 0, high 1, medium 1, low 0"),
+        "{table}"
+    );
+
+    let members = json("members --json").await?;
+    let listed = &members["ngos"][0]["members"];
+    assert_eq!(listed[0]["status"], "MEMBER_STATUS_APPROVED");
+    assert_eq!(listed[1]["member"], "m-002");
+    assert_eq!(listed[1]["status"], "MEMBER_STATUS_REVOKED");
+    assert_eq!(listed[1]["revocation_reason"], "left");
+    assert_eq!(listed[1]["since"]["solar_hijri"], "1397-01-02");
+    assert!(text("members").await?.contains("revoked"));
+
+    let corrections = json("corrections --json").await?;
+    assert_eq!(corrections["corrections"].as_array().map(Vec::len), Some(0));
+    assert_eq!(corrections["rejections"][0]["reason"], "over budget");
+    assert!(text("corrections").await?.contains("over budget"));
+
+    // Registered 1396-12-21: a point at each month's end from Esfand 1396 to the day.
+    let series = json("zone series zone-01 --json").await?;
+    let points = series["points"].as_array().unwrap();
+    assert_eq!(points.len(), 13);
+    assert_eq!(points[0]["day"]["solar_hijri"], "1396-12-29");
+    assert_eq!(points[12]["progress"]["overall"], 75.0);
+    assert!(text("zone series zone-01").await?.contains("at risk"));
 
     // The one project was completed before its planned end: never overdue.
     let overdue = json("overdue --json").await?;
