@@ -1000,14 +1000,15 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     assert!(entries.windows(2).all(|w| w[0].position < w[1].position));
 
     let n1 = &entries[1];
-    assert_eq!(n1.who, "Member m-001 of NGO ngo-01");
+    // Names, not codes: the member as approved ("Member One"), its NGO in each language.
+    assert_eq!(n1.who, "Member One (m-001), member of NGO 1");
     assert_eq!(
         n1.what_en,
-        "Member m-001 of NGO ngo-01 declared the need “Clean water” (infrastructural, 40 households)"
+        "Member One (m-001), member of NGO 1 declared the need “Clean water” (infrastructural, 40 households)"
     );
     assert_eq!(
         n1.what_fa,
-        "عضو m-001 سمن ngo-01 نیاز «Clean water» را اعلام کرد (زیرساختی، ۴۰ خانوار)"
+        "Member One (m-001)، عضو سمن 1 نیاز «Clean water» را اعلام کرد (زیرساختی، ۴۰ خانوار)"
     );
     assert_eq!(n1.stream_version, 2);
     assert_eq!(n1.event_id, "zone.zone-01-v2");
@@ -1036,12 +1037,21 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     );
     assert_eq!(
         entries[2].what_en,
-        "Member m-001 of NGO ngo-01 referred the need “Clean water” to agency water-agency"
+        "Member One (m-001), member of NGO 1 referred the need “Clean water” to Water company"
+    );
+    assert_eq!(
+        entries[2].what_fa,
+        "Member One (m-001)، عضو سمن 1 نیاز «Clean water» را به شرکت آب ارجاع داد"
     );
     assert_eq!(
         entries[3].what_en,
-        "Officer water-agency-officer of agency water-agency accepted the referral of the need “Clean water”: we take it up"
+        "Officer water-agency-officer of Water company accepted the referral of the need “Clean water”: we take it up"
     );
+    // A member the scenario never approved (ngo-02's m-010) shows as its code, with its
+    // NGO's name.
+    let n2 = first_of(&entries[4..], "NeedDeclared")?;
+    assert_eq!(n2.who, "Member m-010 of NGO 2");
+    assert!(n2.what_fa.starts_with("عضو m-010 سمن 2 "), "{}", n2.what_fa);
 
     // As of D3 the timeline also holds the supervision report (an ngo stream event naming
     // the zone), the activity, the decisions, progress reports and the completion:
@@ -1057,7 +1067,11 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     let report = first_of(&all, "SupervisionReportFiled")?;
     assert_eq!(
         report.what_en,
-        "The county supervisor (supervisor) filed a supervision report on NGO ngo-01 (rating 4/5)"
+        "The county supervisor (supervisor) filed a supervision report on NGO 1 (rating 4/5)"
+    );
+    assert_eq!(
+        report.what_fa,
+        "فرمانداری (supervisor) گزارش نظارت بر سمن 1 را ثبت کرد (امتیاز ۴ از ۵)"
     );
     let rejected = first_of(&all, "ProposalRejected")?;
     assert_eq!(
@@ -1067,11 +1081,11 @@ async fn timeline_sentences_and_paging(backend: Backend) -> Result {
     let completed = all.last().unwrap();
     assert_eq!(
         completed.what_en,
-        "Officer water-agency-officer of agency water-agency reported the project “Water network” completed on 20 Bahman 1397 (2019-02-09)"
+        "Officer water-agency-officer of Water company reported the project “Water network” completed on 20 Bahman 1397 (2019-02-09)"
     );
     assert_eq!(
         completed.what_fa,
-        "کارشناس water-agency-officer دستگاه water-agency پایان طرح «Water network» را در ۲۰ بهمن ۱۳۹۷ گزارش کرد"
+        "کارشناس water-agency-officer از شرکت آب پایان طرح «Water network» را در ۲۰ بهمن ۱۳۹۷ گزارش کرد"
     );
     Ok(())
 }

@@ -1,8 +1,12 @@
 //! The timeline's "who" and "what": one sentence per event, in English and in Persian.
 //!
-//! Sentences are written when the event is applied, from the event and the facts of the
-//! same zone stream applied before it (a need's or proposal's title), which every build
-//! sees in the same order: a rebuild writes the very same text.
+//! Sentences are written when the event is applied, from the event and the facts applied
+//! before it (a need's or proposal's title; the names of NGOs, agencies and members,
+//! [`NameBook`]), which every build sees in the same order of the one stream: a rebuild
+//! writes the very same text. They name people and organisations by name, with the
+//! code beside a member's name; a code with no name on record shows as itself.
+
+use std::collections::HashMap;
 
 use saman_domain::calendar::to_persian_digits;
 use saman_domain::values::{AgencyCode, Approach, MemberCode, Names, NgoCode, Text, ZoneCode};
@@ -10,8 +14,37 @@ use saman_domain::{Actor, Day};
 
 use super::facts::ActorCols;
 
-/// An actor in English and Persian, e.g. "Member m-001 of NGO ngo-01" /
-/// "عضو m-001 سمن ngo-01".
+/// The names applied so far of the NGOs, agencies and members a batch's sentences name.
+#[derive(Debug, Default)]
+pub(super) struct NameBook {
+    /// By code: (Persian, English).
+    pub ngos: HashMap<String, (String, String)>,
+    pub agencies: HashMap<String, (String, String)>,
+    /// By (NGO, member): the full name of its latest approval.
+    pub members: HashMap<(String, String), String>,
+}
+
+impl NameBook {
+    /// An NGO in (Persian, English): its names, or "سمن ngo-01" / "NGO ngo-01".
+    fn ngo(&self, code: &str) -> (String, String) {
+        self.ngos
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| (format!("سمن {code}"), format!("NGO {code}")))
+    }
+
+    /// An agency in (Persian, English): its names, or "دستگاه water" / "agency water".
+    fn agency(&self, code: &str) -> (String, String) {
+        self.agencies
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| (format!("دستگاه {code}"), format!("agency {code}")))
+    }
+}
+
+/// An actor in English and Persian, e.g. "Sara Ahmadi (m-001), member of Mehr" /
+/// "سارا احمدی (m-001)، عضو سمن مهر"; "Member m-001 of NGO ngo-01" / "عضو m-001 سمن
+/// ngo-01" while its names are not on record.
 #[derive(Debug, Clone)]
 pub(super) struct Who {
     pub en: String,
@@ -19,7 +52,7 @@ pub(super) struct Who {
     pub cols: ActorCols,
 }
 
-pub(super) fn who(actor: Option<&Actor>) -> Who {
+pub(super) fn who(actor: Option<&Actor>, names: &NameBook) -> Who {
     let cols = |kind: &str, org: &str, user: &str| ActorCols {
         kind: kind.to_owned(),
         org: org.to_owned(),
@@ -36,16 +69,33 @@ pub(super) fn who(actor: Option<&Actor>) -> Who {
             fa: format!("فرمانداری ({user})"),
             cols: cols("county_supervisor", "", user.as_str()),
         },
-        Some(Actor::NgoMember { ngo, member }) => Who {
-            en: format!("Member {member} of NGO {ngo}"),
-            fa: format!("عضو {member} سمن {ngo}"),
-            cols: cols("ngo_member", ngo.as_str(), member.as_str()),
-        },
-        Some(Actor::AgencyOfficer { agency, user }) => Who {
-            en: format!("Officer {user} of agency {agency}"),
-            fa: format!("کارشناس {user} دستگاه {agency}"),
-            cols: cols("agency_officer", agency.as_str(), user.as_str()),
-        },
+        Some(Actor::NgoMember { ngo, member }) => {
+            let (ngo_fa, ngo_en) = names.ngo(ngo.as_str());
+            let key = (ngo.to_string(), member.to_string());
+            let (en, fa) = match names.members.get(&key) {
+                Some(name) => (
+                    format!("{name} ({member}), member of {ngo_en}"),
+                    format!("{name} ({member})، عضو {ngo_fa}"),
+                ),
+                None => (
+                    format!("Member {member} of {ngo_en}"),
+                    format!("عضو {member} {ngo_fa}"),
+                ),
+            };
+            Who {
+                en,
+                fa,
+                cols: cols("ngo_member", ngo.as_str(), member.as_str()),
+            }
+        }
+        Some(Actor::AgencyOfficer { agency, user }) => {
+            let (agency_fa, agency_en) = names.agency(agency.as_str());
+            Who {
+                en: format!("Officer {user} of {agency_en}"),
+                fa: format!("کارشناس {user} از {agency_fa}"),
+                cols: cols("agency_officer", agency.as_str(), user.as_str()),
+            }
+        }
         None => Who {
             en: "Someone unnamed".to_owned(),
             fa: "فردی بی‌نام".to_owned(),
@@ -142,16 +192,16 @@ pub(super) fn need_declared(
     }
 }
 
-pub(super) fn need_referred(who: &Who, agency: &AgencyCode, need_title: &str) -> What {
+pub(super) fn need_referred(
+    who: &Who,
+    agency: &AgencyCode,
+    need_title: &str,
+    names: &NameBook,
+) -> What {
+    let (agency_fa, agency_en) = names.agency(agency.as_str());
     What {
-        en: format!(
-            "{} referred the need “{need_title}” to agency {agency}",
-            who.en
-        ),
-        fa: format!(
-            "{} نیاز «{need_title}» را به دستگاه {agency} ارجاع داد",
-            who.fa
-        ),
+        en: format!("{} referred the need “{need_title}” to {agency_en}", who.en),
+        fa: format!("{} نیاز «{need_title}» را به {agency_fa} ارجاع داد", who.fa),
     }
 }
 
@@ -283,14 +333,15 @@ pub(super) fn project_completed(who: &Who, title: &str, on: Day) -> What {
     }
 }
 
-pub(super) fn supervision_filed(who: &Who, ngo: &NgoCode, rating: u8) -> What {
+pub(super) fn supervision_filed(who: &Who, ngo: &NgoCode, rating: u8, names: &NameBook) -> What {
+    let (ngo_fa, ngo_en) = names.ngo(ngo.as_str());
     What {
         en: format!(
-            "{} filed a supervision report on NGO {ngo} (rating {rating}/5)",
+            "{} filed a supervision report on {ngo_en} (rating {rating}/5)",
             who.en
         ),
         fa: format!(
-            "{} گزارش نظارت بر سمن {ngo} را ثبت کرد (امتیاز {} از ۵)",
+            "{} گزارش نظارت بر {ngo_fa} را ثبت کرد (امتیاز {} از ۵)",
             who.fa,
             n(rating)
         ),

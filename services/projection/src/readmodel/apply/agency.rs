@@ -14,6 +14,10 @@ impl Applier {
         name: &Names,
     ) -> Applied {
         own_stream(meta, StreamId::Agency(code.clone()))?;
+        self.known
+            .names
+            .agencies
+            .insert(code.to_string(), (name.fa.to_string(), name.en.to_string()));
         self.changes.agencies.insert(
             code.to_string(),
             AgencyRow {

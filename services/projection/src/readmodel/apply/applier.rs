@@ -134,7 +134,7 @@ impl Applier {
             occurred_at_us,
             recorded_at_us,
             day,
-            who: sentences::who(published.actor.as_ref()),
+            who: sentences::who(published.actor.as_ref(), &self.known.names),
         };
         let Some(event) = &published.event else {
             // A type newer than this version: skip it, but show it on its zone's timeline.
@@ -177,7 +177,7 @@ impl Applier {
             Some(Vouch::Attested(a)) => Some(a),
             _ => None,
         };
-        let attester = sentences::who(attestation.map(|a| &a.attester)).cols;
+        let attester = sentences::who(attestation.map(|a| &a.attester), &self.known.names).cols;
         let attester_principal = attestation.and_then(|a| a.principal.as_ref());
         self.changes.timeline.push(TimelineRow {
             zone: zone.to_string(),

@@ -6,10 +6,12 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use saman_contract::PublishedEvent;
+use saman_domain::Actor;
 use saman_domain::StreamId;
 use saman_domain::event::{
     NeedDeclared, NeedReferred, ProgressReported, ProjectCompleted, ProposalApproved,
-    ProposalRejected, ProposalSubmitted, ReferralAnswered, SocialActivityReported, ZoneRegistered,
+    ProposalRejected, ProposalSubmitted, ReferralAnswered, SocialActivityReported,
+    SupervisionReportFiled, ZoneRegistered,
 };
 use saman_domain::values::ZoneCode;
 
@@ -17,6 +19,7 @@ use super::Published;
 use super::applier::Refused;
 use crate::readmodel::ReadModelError;
 use crate::readmodel::facts::{ProposalRow, ReferralRow, to_u64};
+use crate::readmodel::sentences::NameBook;
 use crate::readmodel::sql::{Param, Session};
 use crate::readmodel::table::select_in;
 
@@ -29,6 +32,10 @@ pub(super) struct Wanted {
     pub needs: BTreeSet<String>,
     pub proposals: BTreeSet<String>,
     pub referrals: BTreeSet<String>,
+    /// NGOs and agencies whose names the batch's sentences show (with an NGO, its
+    /// members' names).
+    pub ngos: BTreeSet<String>,
+    pub agencies: BTreeSet<String>,
 }
 
 impl Wanted {
@@ -99,6 +106,24 @@ impl Wanted {
             )
             | None => {}
         }
+        match &published.actor {
+            Some(Actor::NgoMember { ngo, .. }) => {
+                self.ngos.insert(ngo.to_string());
+            }
+            Some(Actor::AgencyOfficer { agency, .. }) => {
+                self.agencies.insert(agency.to_string());
+            }
+            _ => {}
+        }
+        match &published.event {
+            Some(E::NeedReferred(NeedReferred { agency, .. })) => {
+                self.agencies.insert(agency.to_string());
+            }
+            Some(E::SupervisionReportFiled(SupervisionReportFiled { ngo, .. })) => {
+                self.ngos.insert(ngo.to_string());
+            }
+            _ => {}
+        }
         // An event of a type this version does not know still goes on its zone's
         // timeline if its stream is a zone's.
         if let StreamId::Zone(z) = &published.stream {
@@ -121,6 +146,7 @@ pub(super) struct Known {
     pub needs: HashMap<String, NeedRef>,
     pub proposals: HashMap<String, ProposalRow>,
     pub referrals: HashMap<String, ReferralRow>,
+    pub names: NameBook,
 }
 
 /// Records `row` under `id` in one of [`Known`]'s maps, unless something is there
@@ -240,6 +266,43 @@ pub(super) async fn load_known(db: &mut impl Session, g: i64, mut wanted: Wanted
             known
                 .proposals
                 .insert(proposal.proposal_id.clone(), proposal);
+        }
+    }
+    if !wanted.ngos.is_empty() {
+        let keys = one_column(&wanted.ngos);
+        let rows: Vec<(String, String, String)> = db
+            .fetch_in("SELECT code, name_fa, name_en FROM ngos", g, "code", &keys)
+            .await?;
+        for (code, fa, en) in rows {
+            known.names.ngos.insert(code, (fa, en));
+        }
+        // Each member's latest approval names it.
+        let mut changes: Vec<(String, String, bool, String, i64)> = db
+            .fetch_in(
+                "SELECT ngo, member, approved, full_name, stream_version FROM member_changes",
+                g,
+                "ngo",
+                &keys,
+            )
+            .await?;
+        changes.sort_by_key(|c| c.4);
+        for (ngo, member, approved, full_name, _) in changes {
+            if approved {
+                known.names.members.insert((ngo, member), full_name);
+            }
+        }
+    }
+    if !wanted.agencies.is_empty() {
+        let rows: Vec<(String, String, String)> = db
+            .fetch_in(
+                "SELECT code, name_fa, name_en FROM agencies",
+                g,
+                "code",
+                &one_column(&wanted.agencies),
+            )
+            .await?;
+        for (code, fa, en) in rows {
+            known.names.agencies.insert(code, (fa, en));
         }
     }
     if !wanted.zones.is_empty() {

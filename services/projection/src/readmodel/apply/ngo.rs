@@ -53,7 +53,12 @@ impl Applier {
                     });
                 // The zone is another stream: it may not have arrived yet, so it is not checked.
                 if let Some(zone) = zone {
-                    let what = sentences::supervision_filed(&meta.who, ngo, rating.get());
+                    let what = sentences::supervision_filed(
+                        &meta.who,
+                        ngo,
+                        rating.get(),
+                        &self.known.names,
+                    );
                     self.timeline(meta, zone, what);
                 }
                 Ok(())
@@ -71,6 +76,11 @@ impl Applier {
         change: Result<&Text, &Text>,
     ) -> Applied {
         own_stream(meta, StreamId::Ngo(ngo.clone()))?;
+        let key = (ngo.to_string(), member.to_string());
+        match change {
+            Ok(name) => self.known.names.members.insert(key, name.to_string()),
+            Err(_) => None,
+        };
         let (full_name, reason) = match change {
             Ok(name) => (name.to_string(), String::new()),
             Err(reason) => (String::new(), reason.to_string()),
@@ -95,6 +105,10 @@ impl Applier {
         ministry_approval_ref: &Text,
     ) -> Applied {
         own_stream(meta, StreamId::Ngo(code.clone()))?;
+        self.known
+            .names
+            .ngos
+            .insert(code.to_string(), (name.fa.to_string(), name.en.to_string()));
         self.changes.ngos.insert(
             code.to_string(),
             NgoRow {

@@ -157,7 +157,7 @@ impl Applier {
             format!("referral {} already exists", e.referral)
         })?;
         self.changes.referrals.insert(e.referral.clone());
-        let what = sentences::need_referred(&meta.who, &e.agency, &title);
+        let what = sentences::need_referred(&meta.who, &e.agency, &title, &self.known.names);
         self.timeline(meta, &e.zone, what);
         Ok(())
     }
