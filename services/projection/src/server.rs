@@ -98,6 +98,19 @@ pub async fn run(
         }
     });
 
+    // Read models built by an earlier version's rules lack what this one keeps: rebuild
+    // them from the first event while serving them as they are.
+    let admin = AdminService::new(state.clone(), js, feed, stop_feeds.clone());
+    if models.stale().await? {
+        let generation = admin.start_rebuild().await?;
+        tracing::warn!(
+            generation,
+            derivation = crate::readmodel::DERIVATION,
+            "the read models were built by an earlier version: rebuilding them into generation \
+             {generation} from the first event, serving the current ones meanwhile"
+        );
+    }
+
     let stop_web = CancellationToken::new();
     let web = tokio::spawn(web::serve(
         web_listener,
@@ -143,13 +156,7 @@ pub async fn run(
                 .max_decoding_message_size(config.max_request_bytes),
         )
         .add_service(
-            ProjectionAdminServer::new(AdminService::new(
-                state.clone(),
-                js,
-                feed,
-                stop_feeds.clone(),
-            ))
-            .max_decoding_message_size(config.max_request_bytes),
+            ProjectionAdminServer::new(admin).max_decoding_message_size(config.max_request_bytes),
         );
     let served =
         saman_runtime::grpc::serve(router, listener, grpc_tls, shutdown, config.shutdown_grace)

@@ -329,6 +329,37 @@ impl AdminService {
             stop,
         }
     }
+
+    /// Starts a rebuild into a new generation, which replaces the served one once it has
+    /// caught up: the new generation's number. Refused while one runs.
+    pub async fn start_rebuild(&self) -> Result<u64, ProjectionError> {
+        if let Some((generation, _)) = self.state.rebuild() {
+            return Err(ProjectionError::RebuildRunning(format!(
+                "a rebuild of generation {generation} is running"
+            )));
+        }
+        let generation = self.state.models().start_generation().await?;
+        if !self.state.begin_rebuild(generation) {
+            return Err(ProjectionError::RebuildRunning(
+                "a rebuild is running".into(),
+            ));
+        }
+        let (js, feed, state, stop) = (
+            self.js.clone(),
+            self.feed.clone(),
+            self.state.clone(),
+            self.stop.clone(),
+        );
+        tokio::spawn(async move {
+            tracing::info!(generation, "rebuild started");
+            if let Err(err) = consumer::run_rebuild(js, feed, state.clone(), generation, stop).await
+            {
+                tracing::error!(generation, error = %err, "rebuild failed; the served read models are unchanged");
+            }
+            state.end_rebuild();
+        });
+        Ok(generation)
+    }
 }
 
 #[tonic::async_trait]
@@ -393,35 +424,7 @@ impl pb::projection_admin_server::ProjectionAdmin for AdminService {
         &self,
         _request: Request<pb::RebuildRequest>,
     ) -> Result<Response<pb::RebuildReply>, Status> {
-        if let Some((generation, _)) = self.state.rebuild() {
-            return Err(ProjectionError::RebuildRunning(format!(
-                "a rebuild of generation {generation} is running"
-            ))
-            .into());
-        }
-        let generation = self
-            .state
-            .models()
-            .start_generation()
-            .await
-            .map_err(ProjectionError::from)?;
-        if !self.state.begin_rebuild(generation) {
-            return Err(ProjectionError::RebuildRunning("a rebuild is running".into()).into());
-        }
-        let (js, feed, state, stop) = (
-            self.js.clone(),
-            self.feed.clone(),
-            self.state.clone(),
-            self.stop.clone(),
-        );
-        tokio::spawn(async move {
-            tracing::info!(generation, "rebuild started");
-            if let Err(err) = consumer::run_rebuild(js, feed, state.clone(), generation, stop).await
-            {
-                tracing::error!(generation, error = %err, "rebuild failed; the served read models are unchanged");
-            }
-            state.end_rebuild();
-        });
+        let generation = self.start_rebuild().await?;
         Ok(Response::new(pb::RebuildReply { generation }))
     }
 }

@@ -2,10 +2,11 @@
 //! external assets; Persian text in `dir="rtl"` blocks) on its own address
 //! (`--web-listen`), read from the same served generation as the gRPC queries.
 //!
-//! - `GET /?as_of=1397-06-31`: the zones side by side, the programme's summary and
-//!   the overdue projects, the longest overdue first;
-//! - `GET /zones/{code}?as_of=...`: one zone: progress, goals, projects, unanswered
-//!   needs and the first 100 timeline entries;
+//! - `GET /?as_of=1397-06-31`: the zones side by side, the programme's summary, the
+//!   overdue projects (the longest overdue first) and the open referrals;
+//! - `GET /zones/{code}?as_of=...`: one zone: progress, budget, households and needs
+//!   by priority, its progress at each month's end, goals, projects, unanswered needs
+//!   and the first 100 timeline entries;
 //! - `GET /healthz`: `ok`.
 //!
 //! `as_of` takes what `Read.as_of` takes (Solar Hijri, Persian digits, or ISO); it
@@ -34,7 +35,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ProjectionError;
 use crate::readmodel::{
-    GoalProgress, Names, NeedSummary, OverdueProject, Progress, Project, TimelineEntry, ZoneSummary,
+    GoalProgress, Names, NeedSummary, OpenReferral, OverdueProject, Progress, Project,
+    TimelineEntry, ZoneBudget, ZoneSummary,
 };
 use crate::reply::date;
 use crate::request;
@@ -251,6 +253,7 @@ async fn index(
     let zones = models.list_zones(generation, day).await?;
     let s = models.programme_summary(generation, day).await?;
     let overdue = models.overdue_projects(generation, day).await?;
+    let referrals = models.open_referrals(generation, day).await?;
 
     let goal = s
         .goal_date
@@ -289,6 +292,16 @@ async fn index(
                 s.zones_on_track, s.zones_at_risk, s.zones_behind, s.days_left,
             ))
         }
+        p {
+            (format!(
+                "Approved budget {} rials ({} infrastructural, {} social); {} households \
+                 affected; {} proposals pending, {} projects overdue, {} referrals open; {} \
+                 needs and {} proposals late; {} social activities ({} participants).",
+                s.approved_budget_rials, s.infrastructural_budget_rials, s.social_budget_rials,
+                s.households_affected, s.pending_proposals, s.overdue_projects, s.open_referrals,
+                s.late_needs, s.late_proposals, s.activities, s.participants,
+            ))
+        }
         (table(
             &[
                 "Code", "نام", "Name", "Needs", "Unanswered", "Proposals", "Projects",
@@ -325,6 +338,23 @@ async fn index(
             },
             "No project is past its planned end by this day.",
         ))
+
+        (heading("Open referrals", "ارجاع‌های بی‌پاسخ"))
+        (table(
+            &["Zone", "Need", "Agency", "NGO", "Referred on", "Days open"],
+            &referrals.referrals,
+            |r: &OpenReferral| html! {
+                tr {
+                    td { (r.zone.code) " " (r.zone.name.en) }
+                    td dir="auto" { (r.need_title) }
+                    td { (r.agency.name.en) " · " (fa(&r.agency.name.fa)) }
+                    td { (r.ngo.name.en) " · " (fa(&r.ngo.name.fa)) }
+                    (day_cell(Some(r.referred_on)))
+                    (num(r.days_open))
+                }
+            },
+            "Every referral is answered by this day.",
+        ))
     };
     Ok(Html(page("Zones", body).into_string()))
 }
@@ -348,6 +378,7 @@ async fn zone(
     let timeline = models
         .zone_timeline(generation, &code, day, TIMELINE_ENTRIES, 0)
         .await?;
+    let series = models.zone_series(generation, &code, day).await?;
 
     let Names { fa: fa_name, en } = &zone.name;
     let progress = &zone.progress;
@@ -432,6 +463,21 @@ async fn zone(
                 proposals.total, proposals.pending, proposals.approved, proposals.rejected,
             ))
         }
+        (budget_line(&zone.budget))
+        p {
+            (format!(
+                "Open referrals: {}. Social activities: {} ({} participants).",
+                zone.open_referrals, zone.activities, zone.participants
+            ))
+        }
+
+        (heading("Progress over the year", "پیشرفت در طول سال"))
+        (table(
+            &["Day", "Infrastructural", "Social", "Overall", "Expected", "Status", "Days left"],
+            &series.points,
+            |(d, p): &(Day, Progress)| html! { tr { (day_cell(Some(*d))) (progress_cells(p)) } },
+            "No month's end yet.",
+        ))
 
         (heading("Goals", "اهداف"))
         (table(
@@ -476,6 +522,29 @@ async fn zone(
     Ok(Html(
         page(&format!("{} {en}", zone.code), body).into_string(),
     ))
+}
+
+/// A zone's approved budget by approach, the households its needs affect and its needs
+/// by priority.
+fn budget_line(b: &ZoneBudget) -> Markup {
+    let priorities: Vec<String> = b
+        .needs_by_priority
+        .iter()
+        .map(|(priority, n)| {
+            let name = priority.map_or("not recorded", |p| p.name_en());
+            format!("{name} {n}")
+        })
+        .collect();
+    html! {
+        p {
+            (format!(
+                "Approved budget: {} rials ({} infrastructural, {} social). Households affected: {}. \
+                 Needs by priority: {}.",
+                b.approved_budget_rials, b.infrastructural_budget_rials, b.social_budget_rials,
+                b.households_affected, priorities.join(", "),
+            ))
+        }
+    }
 }
 
 /// Who acted, the caller who was signed in, and who attested the claimed time.

@@ -257,7 +257,92 @@ as_of_queries! {
     GetComplianceRequest => get_compliance -> Compliance,
     GetCooperationRequest => get_cooperation -> Cooperation,
     ListOverdueProjectsRequest => list_overdue_projects -> ListOverdueProjectsReply,
+    ListOpenReferralsRequest => list_open_referrals -> ListOpenReferralsReply,
+    GetDecisionTimesRequest => get_decision_times -> DecisionTimes,
+    GetSupervisionRequest => get_supervision -> Supervision,
+    GetActivitiesRequest => get_activities -> Activities,
+    GetLateItemsRequest => get_late_items -> LateItems,
+    ListZoneBudgetsRequest => list_zone_budgets -> ListZoneBudgetsReply,
+    GetNgoMembersRequest => get_ngo_members -> NgoMembersReply,
+    GetCorrectionsRequest => get_corrections -> Corrections,
 }
+
+/// The answers of the whole-programme queries a `Dump` compares as text, by RPC.
+async fn office_answers(
+    client: &mut ProjectionClient<Channel>,
+    read: Option<query::Read>,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
+    async fn one<Q: AsOfQuery>(
+        client: &mut ProjectionClient<Channel>,
+        read: Option<query::Read>,
+    ) -> anyhow::Result<String>
+    where
+        Q::Reply: std::fmt::Debug + Reflected,
+    {
+        let mut reply = Q::reading(read).ask(client).await?;
+        reply.clear_reflects();
+        Ok(format!("{reply:?}"))
+    }
+    Ok(vec![
+        (
+            "ListOpenReferrals",
+            one::<query::ListOpenReferralsRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetDecisionTimes",
+            one::<query::GetDecisionTimesRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetSupervision",
+            one::<query::GetSupervisionRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetActivities",
+            one::<query::GetActivitiesRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetLateItems",
+            one::<query::GetLateItemsRequest>(client, read.clone()).await?,
+        ),
+        (
+            "ListZoneBudgets",
+            one::<query::ListZoneBudgetsRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetNgoMembers",
+            one::<query::GetNgoMembersRequest>(client, read.clone()).await?,
+        ),
+        (
+            "GetCorrections",
+            one::<query::GetCorrectionsRequest>(client, read).await?,
+        ),
+    ])
+}
+
+/// A reply that says what it reflects, which two builds of the same events differ in.
+pub trait Reflected {
+    fn clear_reflects(&mut self);
+}
+
+macro_rules! reflected {
+    ($($reply:ident),+) => {
+        $(impl Reflected for query::$reply {
+            fn clear_reflects(&mut self) {
+                self.reflects = None;
+            }
+        })+
+    };
+}
+reflected!(
+    ListOpenReferralsReply,
+    DecisionTimes,
+    Supervision,
+    Activities,
+    LateItems,
+    ListZoneBudgetsReply,
+    NgoMembersReply,
+    Corrections
+);
 
 /// A `Read` as of `as_of` with no wait.
 pub fn read_as_of(as_of: &str) -> Option<query::Read> {
@@ -398,6 +483,11 @@ pub struct Dump {
     pub compliance: query::Compliance,
     pub cooperation: query::Cooperation,
     pub overdue: query::ListOverdueProjectsReply,
+    /// The office's other questions of the whole programme, each reply's Debug form
+    /// (without what it reflects), by RPC.
+    pub office: Vec<(&'static str, String)>,
+    /// Every listed zone's progress at each month's end.
+    pub series: Vec<query::ZoneSeries>,
     pub timelines: Vec<(String, Vec<query::TimelineEntry>)>,
 }
 
@@ -445,10 +535,23 @@ impl Dump {
             .await?
             .into_inner();
         cooperation.reflects = None;
-        let mut overdue = query::ListOverdueProjectsRequest::reading(read)
+        let mut overdue = query::ListOverdueProjectsRequest::reading(read.clone())
             .ask(client)
             .await?;
         overdue.reflects = None;
+        let office = office_answers(client, read.clone()).await?;
+        let mut series = Vec::new();
+        for row in &zones.zones {
+            let mut s = client
+                .get_zone_series(query::GetZoneSeriesRequest {
+                    read: read.clone(),
+                    zone: row.code.clone(),
+                })
+                .await?
+                .into_inner();
+            s.reflects = None;
+            series.push(s);
+        }
         Ok(Dump {
             as_of,
             zones,
@@ -457,6 +560,8 @@ impl Dump {
             compliance,
             cooperation,
             overdue,
+            office,
+            series,
             timelines,
         })
     }
@@ -490,6 +595,13 @@ impl Dump {
         assert_eq!(
             self.overdue, other.overdue,
             "{what}: ListOverdueProjects as of {as_of}"
+        );
+        for ((rpc, a), (_, b)) in self.office.iter().zip(&other.office) {
+            assert_eq!(a, b, "{what}: {rpc} as of {as_of}");
+        }
+        assert_eq!(
+            self.series, other.series,
+            "{what}: GetZoneSeries as of {as_of}"
         );
         assert_eq!(
             self.timelines.len(),

@@ -41,6 +41,12 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         body.contains("No project is past its planned end by this day."),
         "no project yet: {body}"
     );
+    assert!(body.contains("12 households affected"), "{body}");
+    assert!(body.contains("Open referrals"), "{body}");
+    assert!(
+        body.contains("Every referral is answered by this day."),
+        "no referral yet: {body}"
+    );
 
     // The same day written in Persian digits, percent-encoded.
     let persian = "۱۳۹۷-۰۱-۳۱"
@@ -69,6 +75,14 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     );
     assert!(!body.contains("<pipes>"), "unescaped text: {body}");
     assert!(body.contains("Timeline"), "{body}");
+    // The need's 12 households, its priority, and the zone's curve to the day.
+    assert!(
+        body.contains(
+            "Households affected: 12. Needs by priority: urgent 0, high 1, medium 0, low 0."
+        ),
+        "{body}"
+    );
+    assert!(body.contains("Progress over the year"), "{body}");
 
     let (status, body) = web_get(web, "/zones/nope").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");

@@ -8,17 +8,51 @@ use super::sql::{Param, Session, Sql, Store};
 
 type Result<T, E = ReadModelError> = std::result::Result<T, E>;
 
+/// Which version of the rules that turn events into rows this build is: raise it with a
+/// migration that adds what earlier builds did not keep (2: needs' priorities, decision
+/// reasons, corrections, findings, member changes). A served generation of an earlier
+/// derivation with events in it is rebuilt at start ([`stale`]).
+pub const DERIVATION: i64 = 2;
+
 /// Creates generation 1, current, if there is no generation yet.
 pub(super) async fn init(store: &impl Store) -> Result<()> {
     let mut db = store.connect().await?;
     db.execute(
-        "INSERT INTO generations (generation, is_current, position) \
-         SELECT 1, $1, 0 WHERE NOT EXISTS (SELECT 1 FROM generations) \
+        "INSERT INTO generations (generation, is_current, position, derivation) \
+         SELECT 1, $1, 0, $2 WHERE NOT EXISTS (SELECT 1 FROM generations) \
          ON CONFLICT (generation) DO NOTHING"
             .into(),
-        &[true.into()],
+        &[true.into(), DERIVATION.into()],
     )
     .await
+}
+
+/// Whether the current generation was built by an earlier derivation and holds events:
+/// then it lacks what this build keeps, until a rebuild. An empty one is simply marked
+/// as this build's (what it will apply, it applies as this build does).
+pub(super) async fn stale(store: &impl Store) -> Result<bool> {
+    let mut db = store.write().await?;
+    let row: Option<(i64, i64)> = db
+        .fetch_optional(
+            "SELECT derivation, position FROM generations WHERE is_current".into(),
+            &[],
+        )
+        .await?;
+    let stale = match row {
+        Some((derivation, _)) if derivation >= DERIVATION => false,
+        Some((_, 0)) => {
+            db.execute(
+                "UPDATE generations SET derivation = $1 WHERE is_current".into(),
+                &[DERIVATION.into()],
+            )
+            .await?;
+            false
+        }
+        Some(_) => true,
+        None => false,
+    };
+    db.commit().await?;
+    Ok(stale)
 }
 
 pub(super) async fn current(store: &impl Store) -> Result<u64> {
@@ -92,8 +126,10 @@ pub(super) async fn start(store: &impl Store) -> Result<u64> {
         .await?;
     let generation = max + 1;
     db.execute(
-        "INSERT INTO generations (generation, is_current, position) VALUES ($1, $2, 0)".into(),
-        &[generation.into(), false.into()],
+        "INSERT INTO generations (generation, is_current, position, derivation) \
+         VALUES ($1, $2, 0, $3)"
+            .into(),
+        &[generation.into(), false.into(), DERIVATION.into()],
     )
     .await?;
     db.commit().await?;

@@ -39,6 +39,7 @@ mod apply;
 mod error;
 mod facts;
 mod generations;
+pub use generations::DERIVATION;
 mod queries;
 mod schema;
 mod sentences;
@@ -155,6 +156,12 @@ impl ReadModels {
 
     pub fn backend(&self) -> Backend {
         self.pools.backend()
+    }
+
+    /// Whether the served generation was built by an earlier version's rules and must be
+    /// rebuilt to hold what this version keeps (see [`DERIVATION`]).
+    pub async fn stale(&self) -> Result<bool, ReadModelError> {
+        dispatch!(&self.pools, pool => generations::stale(pool).await)
     }
 
     /// The generation queries should read.
