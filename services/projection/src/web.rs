@@ -3,7 +3,9 @@
 //! (`--web-listen`), read from the same served generation as the gRPC queries.
 //!
 //! - `GET /?as_of=1397-06-31`: the zones side by side, the programme's summary, the
-//!   overdue projects (the longest overdue first) and the open referrals;
+//!   overdue projects (the longest overdue first), the open referrals, decision times
+//!   and pending proposals, supervision per NGO, late submissions, corrections and
+//!   rejections;
 //! - `GET /zones/{code}?as_of=...`: one zone: progress, budget, households and needs
 //!   by priority, its progress at each month's end, goals, projects, unanswered needs
 //!   and the first 100 timeline entries;
@@ -35,8 +37,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ProjectionError;
 use crate::readmodel::{
-    GoalProgress, Names, NeedSummary, OpenReferral, OverdueProject, Progress, Project,
-    TimelineEntry, ZoneBudget, ZoneSummary,
+    Correction, GoalProgress, LateItem, Names, NeedSummary, NgoSupervision, OpenReferral,
+    OverdueProject, Progress, Project, ProposalWait, Rejection, TimelineEntry, ZoneBudget,
+    ZoneSummary,
 };
 use crate::reply::date;
 use crate::request;
@@ -186,6 +189,11 @@ fn pct(value: f64) -> Markup {
     html! { td.n { (format!("{value:.1}%")) } }
 }
 
+/// Days with one decimal, or a dash when there are none.
+fn days(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |d| format!("{d:.1}"))
+}
+
 fn num(value: impl std::fmt::Display) -> Markup {
     html! { td.n { (value.to_string()) } }
 }
@@ -254,6 +262,10 @@ async fn index(
     let s = models.programme_summary(generation, day).await?;
     let overdue = models.overdue_projects(generation, day).await?;
     let referrals = models.open_referrals(generation, day).await?;
+    let decisions = models.decision_times(generation, day).await?;
+    let supervision = models.supervision(generation, day).await?;
+    let late = models.late_items(generation, day).await?;
+    let corrections = models.corrections(generation, day).await?;
 
     let goal = s
         .goal_date
@@ -354,6 +366,97 @@ async fn index(
                 }
             },
             "Every referral is answered by this day.",
+        ))
+
+        (heading("Decisions", "تصمیم‌ها"))
+        p {
+            (format!(
+                "Days from submission to the county supervisor's decision: median {}, worst {} \
+                 ({} decided). Pending:",
+                days(decisions.median_days), days(decisions.worst_days), decisions.decided.len(),
+            ))
+        }
+        (table(
+            &["Zone", "Proposal", "Agency", "Submitted on", "Days waiting"],
+            &decisions.pending,
+            |w: &ProposalWait| html! {
+                tr {
+                    td { (w.zone.code) " " (w.zone.name.en) }
+                    td dir="auto" { (w.title) }
+                    td { (w.agency.name.en) " · " (fa(&w.agency.name.fa)) }
+                    (day_cell(Some(w.submitted_on)))
+                    (num(w.days))
+                }
+            },
+            "No proposal waits for a decision on this day.",
+        ))
+
+        (heading("Supervision", "نظارت"))
+        (table(
+            &["NGO", "Reports", "Mean rating", "Latest rating", "Latest on"],
+            &supervision.ngos,
+            |n: &NgoSupervision| html! {
+                tr {
+                    td { (n.ngo.name.en) " · " (fa(&n.ngo.name.fa)) }
+                    (num(n.reports))
+                    td.n { (n.average_rating.map_or("—".into(), |r| format!("{r:.1}"))) }
+                    td.n { (n.latest_rating.map_or("—".into(), |r| r.to_string())) }
+                    (day_cell(n.latest_on))
+                }
+            },
+            "No NGO approved by this day.",
+        ))
+
+        (heading("Late submissions", "ارسال‌های پس از مهلت"))
+        (table(
+            &["Kind", "Zone", "Title", "By", "Submitted on", "Days late"],
+            &late.needs.iter().map(|i| ("need", i)).chain(late.proposals.iter().map(|i| ("proposal", i))).collect::<Vec<_>>(),
+            |(kind, i): &(&str, &LateItem)| html! {
+                tr {
+                    td { (kind) }
+                    td { (i.zone.code) " " (i.zone.name.en) }
+                    td dir="auto" { (i.title) }
+                    td {
+                        (i.submitter.name.en) " · " (fa(&i.submitter.name.fa))
+                        @if let Some(m) = &i.member { " (" (m.name.en) ")" }
+                    }
+                    (day_cell(Some(i.submitted_on)))
+                    (num(i.days_late))
+                }
+            },
+            "Nothing came in after its deadline by this day.",
+        ))
+
+        (heading("Corrections and rejections", "اصلاح‌ها و ردها"))
+        (table(
+            &["Zone", "Project", "Agency", "From", "To", "Reported on", "Reason"],
+            &corrections.corrections,
+            |c: &Correction| html! {
+                tr {
+                    td { (c.zone.code) " " (c.zone.name.en) }
+                    td dir="auto" { (c.title) }
+                    td { (c.agency.name.en) }
+                    td.n { (c.from_percent) "%" }
+                    td.n { (c.to_percent) "%" }
+                    (day_cell(Some(c.reported_on)))
+                    td dir="auto" { (c.reason) }
+                }
+            },
+            "No progress was corrected down by this day.",
+        ))
+        (table(
+            &["Zone", "Rejected proposal", "Agency", "Rejected on", "Reason"],
+            &corrections.rejections,
+            |r: &Rejection| html! {
+                tr {
+                    td { (r.zone.code) " " (r.zone.name.en) }
+                    td dir="auto" { (r.title) }
+                    td { (r.agency.name.en) }
+                    (day_cell(Some(r.rejected_on)))
+                    td dir="auto" { (r.reason) }
+                }
+            },
+            "No proposal was rejected by this day.",
         ))
     };
     Ok(Html(page("Zones", body).into_string()))

@@ -47,6 +47,20 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         body.contains("Every referral is answered by this day."),
         "no referral yet: {body}"
     );
+    for empty in [
+        "No proposal waits for a decision on this day.",
+        "Nothing came in after its deadline by this day.",
+        "No progress was corrected down by this day.",
+        "No proposal was rejected by this day.",
+    ] {
+        assert!(body.contains(empty), "{empty}: {body}");
+    }
+    assert!(body.contains("Supervision"), "{body}");
+    // The one NGO, in both languages, with no report yet.
+    assert!(
+        body.contains("<td>NGO One (fictional) · <span dir=\"rtl\" lang=\"fa\">سمن یک</span></td><td class=\"n\">0</td>"),
+        "{body}"
+    );
 
     // The same day written in Persian digits, percent-encoded.
     let persian = "۱۳۹۷-۰۱-۳۱"
