@@ -15,6 +15,8 @@ pub struct HttpResponse {
     pub status: StatusCode,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// The `Cache-Control` header, if any.
+    pub cache_control: Option<String>,
     pub body: String,
 }
 
@@ -54,10 +56,16 @@ async fn get(client: reqwest::Client, url: String) -> anyhow::Result<HttpRespons
         .with_context(|| format!("GET {url}"))?;
     let status = response.status();
     let status_line = format!("{:?} {status}", response.version());
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &reqwest::header::HeaderValue| {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            })
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let cache_control = header(reqwest::header::CACHE_CONTROL);
     let body = response
         .text()
         .await
@@ -66,6 +74,7 @@ async fn get(client: reqwest::Client, url: String) -> anyhow::Result<HttpRespons
         status_line,
         status,
         content_type,
+        cache_control,
         body,
     })
 }
@@ -93,4 +102,20 @@ pub fn prometheus_sample(text: &str, name: &str, labels: &[&str]) -> Option<f64>
         })
         .and_then(|l| l.rsplit_once(' '))
         .and_then(|(_, value)| value.parse().ok())
+}
+
+/// The text of an HTML page as a reader sees it: the markup between `<` and `>` left
+/// out (entities stay as written).
+pub fn visible_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
 }

@@ -55,7 +55,9 @@ pub use auth::{
     AuthChannel as Channel, OPERATOR, Tokens, as_caller, auth_args, identity_of, issuer,
 };
 pub use cli::{CommandLine, Ran, Saman, env_with};
-pub use http::{HttpResponse, http_get, http_get_response, prometheus_sample, web_get};
+pub use http::{
+    HttpResponse, http_get, http_get_response, prometheus_sample, visible_text, web_get,
+};
 pub use intake::{
     INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, config as intake_config, connect,
     wait_serving,

@@ -229,9 +229,10 @@ async fn backdated_need(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(from_paper.principal, Some(attester));
     assert_eq!(from_paper.actor, Some(member("ngo-01", "m-001")));
     // And so does the web page.
-    let (_, page) = web_get(web, &format!("/zones/zone-01?as_of={}", today.iso()))
+    let (_, page) = web_get(web, &format!("/en/zones/zone-01?as_of={}", today.iso()))
         .await?
         .parts();
+    let page = visible_text(&page);
     assert!(
         page.contains("signed in as ngo-member:ngo-01/m-001")
             && page.contains(&format!(

@@ -17,6 +17,7 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
     assert!(body.ends_with("ok"), "{body}");
 
+    // Persian first: the root is the Persian page, right to left, Persian digits.
     let page = web_get(web, "/?as_of=1397-01-31").await?;
     let (status, body) = (page.status_line, page.body);
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
@@ -26,28 +27,53 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         "{body}"
     );
     assert!(!body.contains("<script"), "{body}");
-    assert!(body.contains("منطقه 1"), "{body}");
-    assert!(body.contains("Zone 01"), "{body}");
-    assert!(body.contains("Zone 02"), "{body}");
-    assert!(body.contains("dir=\"rtl\""), "{body}");
-    assert!(body.contains("2018-04-20"), "ISO as-of day: {body}");
+    assert!(body.contains("<html lang=\"fa\" dir=\"rtl\">"), "{body}");
+    assert!(body.contains("مناطق در یک نگاه"), "{body}");
+    assert!(body.contains("منطقه 1"), "the zone's Persian name: {body}");
     assert!(
-        body.contains("۱۳۹۷"),
-        "Solar Hijri in Persian digits: {body}"
+        body.contains("title=\"Zone 01\""),
+        "its English name on hover: {body}"
     );
+    assert!(
+        body.contains("۳۱ فروردین ۱۳۹۷"),
+        "the day in Persian: {body}"
+    );
+    assert!(body.contains("2018-04-20"), "the ISO day: {body}");
     assert!(body.contains("/zones/zone-01?as_of=2018-04-20"), "{body}");
+    assert!(
+        body.contains("href=\"/en/?as_of=2018-04-20\""),
+        "the English page, same day: {body}"
+    );
+    // Each zone a card with its bars: the figures in data attributes, the status in words.
+    assert!(
+        body.contains("<article class=\"card\" data-zone=\"zone-01\">"),
+        "{body}"
+    );
+    assert!(body.contains("data-bar=\"overall\""), "{body}");
+    assert!(body.contains("پروژه‌های عقب‌افتاده"), "{body}");
+    assert!(
+        body.contains("۱۲"),
+        "12 households in Persian digits: {body}"
+    );
+
+    // The whole English version under /en, the same figures.
+    let (status, body) = web_get(web, "/en/?as_of=1397-01-31").await?.parts();
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.contains("<html lang=\"en\" dir=\"ltr\">"), "{body}");
+    assert!(body.contains("The zones at a glance"), "{body}");
+    assert!(body.contains("31 Farvardin 1397"), "{body}");
+    assert!(
+        body.contains("title=\"منطقه 1\""),
+        "the Persian name on hover: {body}"
+    );
+    assert!(
+        body.contains("/en/zones/zone-01?as_of=2018-04-20"),
+        "{body}"
+    );
     assert!(body.contains("Overdue projects"), "{body}");
-    assert!(
-        body.contains("No project is past its planned end by this day."),
-        "no project yet: {body}"
-    );
-    assert!(body.contains("12 households affected"), "{body}");
-    assert!(body.contains("Open referrals"), "{body}");
-    assert!(
-        body.contains("Every referral is answered by this day."),
-        "no referral yet: {body}"
-    );
     for empty in [
+        "No project is past its planned end by this day.",
+        "Every referral is answered by this day.",
         "No proposal waits for a decision on this day.",
         "Nothing came in after its deadline by this day.",
         "No progress was corrected down by this day.",
@@ -55,12 +81,32 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     ] {
         assert!(body.contains(empty), "{empty}: {body}");
     }
-    assert!(body.contains("Supervision"), "{body}");
-    // The one NGO, in both languages, with no report yet.
     assert!(
-        body.contains("<td>NGO One (fictional) · <span dir=\"rtl\" lang=\"fa\">سمن یک</span></td><td class=\"n\">0</td>"),
+        body.contains("<dt>Households affected</dt><dd><bdi>12</bdi></dd>"),
         "{body}"
     );
+    // The one NGO on the supervision table, no report yet.
+    assert!(
+        body.contains(
+            "<bdi title=\"سمن یک · ngo-01\">NGO One (fictional)</bdi></td><td class=\"n\">0</td>"
+        ),
+        "{body}"
+    );
+
+    // The style sheet and the font the page names, cacheable for a year.
+    for asset in ["style.css", "vazirmatn-regular.woff2"] {
+        let path = format!("/assets/{}/{asset}", env!("CARGO_PKG_VERSION"));
+        assert!(body.contains(&path) || asset != "style.css", "{body}");
+        let file = web_get(web, &path).await?;
+        assert_eq!(file.status_line, "HTTP/1.1 200 OK", "{path}");
+        assert_eq!(
+            file.cache_control.as_deref(),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
+    }
+    let (status, _) = web_get(web, "/assets/0.0.0/style.css").await?.parts();
+    assert_eq!(status, "HTTP/1.1 404 Not Found", "another version's asset");
 
     // The same day written in Persian digits, percent-encoded.
     let persian = "۱۳۹۷-۰۱-۳۱"
@@ -81,22 +127,31 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         .await?
         .parts();
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.contains("<html lang=\"fa\" dir=\"rtl\">"), "{body}");
     assert!(body.contains("منطقه 1"), "{body}");
-    assert!(body.contains("Zone 01"), "{body}");
     assert!(
         body.contains("Clean water &amp; &lt;pipes&gt;"),
         "the need's title, escaped: {body}"
     );
     assert!(!body.contains("<pipes>"), "unescaped text: {body}");
-    assert!(body.contains("Timeline"), "{body}");
-    // The need's 12 households, its priority, and the zone's curve to the day.
+    assert!(body.contains("رویدادها"), "the timeline: {body}");
+    assert!(body.contains("بالا ۱"), "one need of high priority: {body}");
     assert!(
-        body.contains(
-            "Households affected: 12. Needs by priority: urgent 0, high 1, medium 0, low 0."
-        ),
+        body.contains("<svg viewBox"),
+        "the curve over the year: {body}"
+    );
+
+    let (status, body) = web_get(web, "/en/zones/zone-01?as_of=1397-01-31")
+        .await?
+        .parts();
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(body.contains("Timeline"), "{body}");
+    assert!(
+        body.contains("Needs by priority: urgent 0, high 1, medium 0, low 0"),
         "{body}"
     );
     assert!(body.contains("Progress over the year"), "{body}");
+    assert!(body.contains("data-bar=\"overall\""), "{body}");
 
     let (status, body) = web_get(web, "/zones/nope").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");

@@ -267,6 +267,14 @@ impl ReadModels {
         dispatch!(&self.pools, pool => queries::zones::zone_progress(pool, generation, zone, as_of).await)
     }
 
+    /// The programme's operational start and goal date, once set.
+    pub async fn programme_dates(
+        &self,
+        generation: u64,
+    ) -> Result<Option<saman_domain::progress::ProgressDates>, ReadModelError> {
+        dispatch!(&self.pools, pool => queries::programme::programme_dates(pool, generation).await)
+    }
+
     /// A zone's progress at each Solar Hijri month's end from its registration month
     /// up to `as_of` (and on `as_of`). [`ReadModelError::NotFound`] if the zone was
     /// never registered.

@@ -1,7 +1,7 @@
 //! The programme as of a day: its zones added up.
 
 use saman_domain::Day;
-use saman_domain::progress::{self, TrackStatus, ZoneFigures};
+use saman_domain::progress::{self, ProgressDates, TrackStatus, ZoneFigures};
 
 use super::budgets::budget;
 use super::zones::{
@@ -10,7 +10,20 @@ use super::zones::{
 use super::{Result, count, days_i32};
 use crate::readmodel::answers::ProgrammeSummary;
 use crate::readmodel::facts::Status;
-use crate::readmodel::sql::Store;
+use crate::readmodel::facts::to_i64;
+use crate::readmodel::sql::{Session, Store};
+
+/// See [`ReadModels::programme_dates`](crate::readmodel::ReadModels::programme_dates).
+pub(in crate::readmodel) async fn programme_dates(
+    store: &impl Store,
+    generation: u64,
+) -> Result<Option<ProgressDates>> {
+    let g = to_i64(generation, "generation")?;
+    let mut db = store.read().await?;
+    let row = super::programme(&mut db, g).await?;
+    db.commit().await?;
+    Ok(dates_of(row.as_ref()))
+}
 
 /// See [`ReadModels::programme_summary`](crate::readmodel::ReadModels::programme_summary).
 pub(in crate::readmodel) async fn programme_summary(

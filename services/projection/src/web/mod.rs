@@ -1,0 +1,208 @@
+//! The web page for people: server-rendered HTML (UTF-8, no script needed), Persian
+//! first, read from the same served generation as the gRPC queries, on its own address
+//! (`--web-listen`).
+//!
+//! - `GET /?as_of=1397-06-31` (Persian) and `GET /en/?as_of=...` (English): the
+//!   programme at a glance: its figures, each zone as a card with its progress against
+//!   what the time elapsed expects, the overdue projects, open referrals, decision
+//!   times, supervision, late submissions, corrections and rejections;
+//! - `GET /zones/{code}` and `GET /en/zones/{code}`: one zone: its bars, its curve over
+//!   the year, goals, projects, unanswered needs and the first timeline entries;
+//! - `GET /assets/{version}/{file}`: the style sheet and the font, cacheable;
+//! - `GET /healthz`: `ok`.
+//!
+//! `as_of` takes what `Read.as_of` takes (Solar Hijri, Persian digits, or ISO); it
+//! defaults to today in Asia/Tehran, capped at the programme's goal date (and, before
+//! the operational start, the start). An invalid `as_of` is a 400 page, an unknown
+//! zone a 404 page (the status codes are decided in [`crate::error`], with gRPC's).
+//!
+//! Templates are `maud`: HTML in Rust, checked when compiled, every text escaped.
+
+mod assets;
+mod charts;
+mod i18n;
+mod layout;
+mod overview;
+mod zone;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State as Shared};
+use axum::http::{StatusCode, Uri};
+use axum::response::Html;
+use axum::routing::get;
+use jiff::Timestamp;
+use maud::html;
+use saman_domain::Day;
+use saman_runtime::tls::{ServerConfig, TlsListener};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ProjectionError;
+use crate::readmodel::ReadModels;
+use crate::request;
+use crate::state::State;
+pub use i18n::Lang;
+
+/// The web page's routes.
+pub fn router(state: State) -> Router {
+    Router::new()
+        .route("/", get(overview_fa))
+        .route("/en", get(overview_en))
+        .route("/en/", get(overview_en))
+        .route("/zones/{code}", get(zone_fa))
+        .route("/en/zones/{code}", get(zone_en))
+        .route("/assets/{version}/{name}", get(assets::serve))
+        .route("/healthz", get(healthz))
+        .fallback(fallback)
+        .with_state(state)
+}
+
+/// Serves the web page on `listener` (over HTTPS with `tls`) until `stop` is
+/// cancelled; in-flight requests finish first.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
+    state: State,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let served = match tls {
+        Some(config) => {
+            axum::serve(TlsListener::new(listener, config), router(state))
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+        None => {
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+    };
+    served.map_err(|err| anyhow::anyhow!("web page server failed: {err}"))
+}
+
+type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+async fn overview_fa(state: Shared<State>, query: Params) -> Result<Html<String>, ProjectionError> {
+    overview::page(Lang::Fa, state, query).await
+}
+
+async fn overview_en(state: Shared<State>, query: Params) -> Result<Html<String>, ProjectionError> {
+    overview::page(Lang::En, state, query).await
+}
+
+async fn zone_fa(
+    state: Shared<State>,
+    code: Path<String>,
+    query: Params,
+) -> Result<Html<String>, ProjectionError> {
+    zone::page(Lang::Fa, state, code, query).await
+}
+
+async fn zone_en(
+    state: Shared<State>,
+    code: Path<String>,
+    query: Params,
+) -> Result<Html<String>, ProjectionError> {
+    zone::page(Lang::En, state, code, query).await
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn fallback(uri: Uri) -> ProjectionError {
+    ProjectionError::NotFound {
+        what: "page",
+        id: uri.path().to_owned(),
+    }
+}
+
+/// The day a page looks at: `as_of` when given, else today in Asia/Tehran, capped at
+/// the goal date and, before the operational start, the start.
+async fn as_of(
+    query: Params,
+    models: &ReadModels,
+    generation: u64,
+) -> Result<Day, ProjectionError> {
+    let Query(query) = query.map_err(|err| ProjectionError::Invalid {
+        field: "query",
+        why: err.body_text(),
+    })?;
+    let given = query.get("as_of").map_or("", String::as_str);
+    if !given.trim().is_empty() {
+        return request::as_of(given, "as_of");
+    }
+    let today = Day::in_tehran(Timestamp::now());
+    Ok(match models.programme_dates(generation).await? {
+        Some(d) if today > d.goal_date => d.goal_date,
+        Some(d) if today < d.operational_start => d.operational_start,
+        _ => today,
+    })
+}
+
+/// `?as_of=2018-04-20`: the query that keeps the page's day in its links.
+fn day_query(day: Day) -> String {
+    format!("?as_of={}", day.iso())
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (for a URL's path
+/// segment or query value).
+fn url_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, URL_COMPONENT).to_string()
+}
+
+/// What a URL component escapes: everything but RFC 3986's unreserved characters.
+const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The page of an error (see [`ProjectionError`]'s `IntoResponse`), in both languages
+/// (the path does not always say which one was wanted): its status code and title,
+/// why, and the way back.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> String {
+    let body = html! {
+        h1 { (status.as_u16()) " " (title) }
+        p dir="auto" { (message) }
+        p { a href="/" { (Lang::Fa.words().all_zones) } " · " a href="/en/" lang="en" { (Lang::En.words().all_zones) } }
+    };
+    layout::page(Lang::Fa, title, "/", "", body).into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        // maud escapes &, <, > and " (its attributes are always in double quotes).
+        assert_eq!(
+            html! { (r#"<a href="x">Tom & 'Jerry'</a>"#) }.into_string(),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; 'Jerry'&lt;/a&gt;"
+        );
+        assert_eq!(
+            html! { input value=("a\"><script>") ; }.into_string(),
+            "<input value=\"a&quot;&gt;&lt;script&gt;\">"
+        );
+    }
+
+    #[test]
+    fn url_encodes_all_but_unreserved() {
+        for (text, encoded) in [("zone-01", "zone-01"), ("a b/?&~", "a%20b%2F%3F%26~")] {
+            assert_eq!(url_encode(text), encoded);
+        }
+    }
+
+    #[test]
+    fn an_error_page_says_its_status_and_why_escaped() {
+        let page = error_page(StatusCode::NOT_FOUND, "Not found", "zone '<x>' not found");
+        assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+        assert!(page.contains("<h1>404 Not found</h1>"), "{page}");
+        assert!(page.contains("zone '&lt;x&gt;' not found"), "{page}");
+    }
+}
