@@ -37,6 +37,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 mod auth;
+pub mod browser;
 mod cli;
 pub mod compat;
 mod http;

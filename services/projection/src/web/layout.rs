@@ -44,7 +44,7 @@ pub fn day_header(lang: Lang, day: Day, position: u64, generation: u64, action: 
     html! {
         p.as-of {
             (w.as_of) " " strong { (lang.day(day)) } " "
-            span.muted { "(" bdi { (day.iso()) } ")" }
+            span.muted { "(" bdi dir="ltr" { (day.iso()) } ")" }
         }
         p.muted {
             (w.reflects) " " (lang.int(position)) " · " (w.generation) " " (lang.int(generation))
