@@ -116,6 +116,35 @@ impl Browser {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
+    /// Runs axe-core (tests/browser's npm package) on the open page: its serious and
+    /// critical violations, each as "rule (impact): the first elements it names".
+    pub async fn serious_accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        let axe = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../browser/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe).with_context(|| {
+            format!(
+                "{}: the accessibility checker is missing: run scripts/install-deps \
+                 (npm ci in tests/browser)",
+                axe.display()
+            )
+        })?;
+        self.client
+            .execute(&format!("{source}\nreturn true;"), vec![])
+            .await?;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {resultTypes: ['violations']}).then(r => done(\
+                   r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                     .map(v => v.id + ' (' + v.impact + '): ' +\
+                       v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.client.clone().close().await?;
         let _ = self.driver.kill().await;

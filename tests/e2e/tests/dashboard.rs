@@ -3,7 +3,8 @@
 //! in English at a desktop (1400 px) and a phone (400 px) width. The bars' values,
 //! expected marks and status labels are read from the DOM and compared with what the
 //! projection's gRPC queries answer; at 400 px no main figure lies outside the
-//! viewport and the page does not scroll sideways. Screenshots of every page at both
+//! viewport and the page does not scroll sideways; axe-core finds no serious or
+//! critical accessibility violation on either page. Screenshots of every page at both
 //! widths go to target/screenshots/.
 
 use std::net::SocketAddr;
@@ -191,6 +192,8 @@ async fn the_dashboard_shows_the_read_models_in_both_languages_at_both_widths() 
             if width == 400 {
                 fits(&browser, &url).await?;
             }
+            let violations = browser.serious_accessibility_violations().await?;
+            assert!(violations.is_empty(), "{url}: {violations:#?}");
             browser.screenshot(&format!("zone-{lang}-{width}")).await?;
         }
     }

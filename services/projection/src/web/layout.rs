@@ -86,8 +86,9 @@ pub fn table<T>(
     row: impl Fn(&T) -> Markup,
     empty: &str,
 ) -> Markup {
+    // A box that may scroll is reachable from the keyboard, named by its caption.
     html! {
-        div.scroll {
+        div.scroll tabindex="0" role="region" aria-label=(caption) {
             table {
                 caption { (caption) }
                 thead { tr { @for h in headers { th scope="col" { (h) } } } }
