@@ -50,6 +50,9 @@ pub enum ProjectionError {
     /// The read models failed (the database, or a broken invariant).
     #[error("the read models failed: {0}")]
     ReadModel(ReadModelError),
+    /// A download (CSV, workbook) could not be written.
+    #[error("cannot write the download: {0}")]
+    Export(String),
 }
 
 impl From<ReadModelError> for ProjectionError {
@@ -74,7 +77,7 @@ impl ProjectionError {
     /// The message, cut to [`MAX_MESSAGE_CHARS`]; failures of the projection itself are
     /// logged here, once for both edges.
     fn message(&self) -> String {
-        if let Self::ReadModel(_) | Self::Nats(_) = self {
+        if let Self::ReadModel(_) | Self::Nats(_) | Self::Export(_) = self {
             tracing::error!(error = %self, "projection query failed");
         }
         cut(&self.to_string(), MAX_MESSAGE_CHARS)
@@ -129,6 +132,7 @@ impl From<ProjectionError> for Status {
             ProjectionError::Nats(_) | ProjectionError::ReadModel(_) => {
                 Status::unavailable(message)
             }
+            ProjectionError::Export(_) => Status::internal(message),
         }
     }
 }
@@ -145,6 +149,7 @@ impl IntoResponse for ProjectionError {
             ProjectionError::NotYet { .. }
             | ProjectionError::Nats(_)
             | ProjectionError::ReadModel(_) => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable"),
+            ProjectionError::Export(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
         };
         (status, Html(web::error_page(status, title, &message))).into_response()
     }

@@ -108,6 +108,11 @@ impl State {
         *self.0.position.borrow()
     }
 
+    /// The position applied, as it changes (the latest value, never a backlog).
+    pub fn watch_position(&self) -> watch::Receiver<u64> {
+        self.0.position.subscribe()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.0.changes.subscribe()
     }

@@ -26,7 +26,14 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         Some("text/html; charset=utf-8"),
         "{body}"
     );
-    assert!(!body.contains("<script"), "{body}");
+    // Whole without script: the one script is the live updates' own file, deferred
+    // (no inline script).
+    let live = format!(
+        "<script src=\"/assets/{}/live.js\" defer></script>",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(body.matches("<script").count(), 1, "{body}");
+    assert!(body.contains(&live), "{body}");
     assert!(body.contains("<html lang=\"fa\" dir=\"rtl\">"), "{body}");
     assert!(body.contains("مناطق در یک نگاه"), "{body}");
     assert!(body.contains("منطقه 1"), "the zone's Persian name: {body}");
@@ -71,27 +78,48 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
         "{body}"
     );
     assert!(body.contains("Overdue projects"), "{body}");
-    for empty in [
-        "No project is past its planned end by this day.",
-        "Every referral is answered by this day.",
-        "No proposal waits for a decision on this day.",
-        "Nothing came in after its deadline by this day.",
-        "No progress was corrected down by this day.",
-        "No proposal was rejected by this day.",
-    ] {
-        assert!(body.contains(empty), "{empty}: {body}");
-    }
+    assert!(
+        body.contains("No project is past its planned end by this day."),
+        "{body}"
+    );
     assert!(
         body.contains("<dt>Households affected</dt><dd><bdi>12</bdi></dd>"),
         "{body}"
     );
-    // The one NGO on the supervision table, no report yet.
-    assert!(
-        body.contains(
-            "<bdi title=\"سمن یک · ngo-01\">NGO One (fictional)</bdi></td><td class=\"n\">0</td>"
+    // The office's other questions, each on its page, in both languages.
+    for (path, shows) in [
+        ("/en/cooperation", "Every referral is answered by this day."),
+        ("/en/compliance", "No proposal waits for a decision on this day."),
+        ("/en/compliance", "No progress was corrected down by this day."),
+        ("/en/compliance", "No proposal was rejected by this day."),
+        ("/en/late", "Nothing came in after its deadline by this day."),
+        // The one NGO on the supervision table, no report yet.
+        (
+            "/en/supervision",
+            "<bdi title=\"سمن یک · ngo-01\">NGO One (fictional)</bdi></td><td class=\"n\">0</td>",
         ),
-        "{body}"
+        ("/en/activities", "No social activity was reported by this day."),
+        ("/cooperation", "ارجاع‌های باز"),
+        ("/supervision", "<html lang=\"fa\" dir=\"rtl\">"),
+    ] {
+        let (status, page) = web_get(web, &format!("{path}?as_of=1397-01-31"))
+            .await?
+            .parts();
+        assert_eq!(status, "HTTP/1.1 200 OK", "{path}: {page}");
+        assert!(page.contains(shows), "{path}: {shows}: {page}");
+    }
+    // Each table as CSV: a byte-order mark, ASCII digits, the day in both calendars.
+    let csv = web_get(web, "/en/tables/budgets.csv?as_of=1397-01-31").await?;
+    assert_eq!(csv.status_line, "HTTP/1.1 200 OK", "{}", csv.body);
+    assert_eq!(csv.content_type.as_deref(), Some("text/csv; charset=utf-8"));
+    assert!(
+        csv.body.starts_with("\u{FEFF}Zone,Approved budget,"),
+        "{}",
+        csv.body
     );
+    assert!(csv.body.contains("\nZone 01,0,0,0,12,"), "{}", csv.body);
+    let (status, _) = web_get(web, "/en/tables/nothing.csv").await?.parts();
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
 
     // The style sheet and the font the page names, cacheable for a year.
     for asset in ["style.css", "vazirmatn-regular.woff2"] {

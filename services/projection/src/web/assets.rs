@@ -1,4 +1,5 @@
-//! The page's static files, compiled into the service: the style sheet and the Persian
+//! The page's static files, compiled into the service: the style sheet, the script
+//! that keeps a page live ([`super::live`]) and the Persian
 //! font (Vazirmatn, SIL Open Font License 1.1: `assets/fonts/OFL.txt`). Their URLs carry
 //! the service's version, so a browser may keep them for a year: a new version is a new
 //! URL.
@@ -17,6 +18,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/style.css"),
+    ),
+    (
+        "live.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/live.js"),
     ),
     (
         "vazirmatn-regular.woff2",

@@ -1,18 +1,46 @@
 //! What every page shares: the document in its language and direction, the header
-//! (the day, what the page reflects, the other language), and the pieces tables are
+//! (the day, what the page reflects, the other language), and the pieces cells are
 //! made of. Mixed-direction text (codes, English titles in a Persian page) is isolated
 //! with `<bdi>` so that it does not break the line.
 
+use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, html};
 use saman_domain::Day;
 
 use super::assets;
-use super::i18n::Lang;
+use super::i18n::{Lang, Words};
 use crate::readmodel::{Named, Names};
 
-/// A whole HTML document in `lang` around `body`; `path` is the page's path without
-/// the language prefix (for the link to the other language), `query` its query.
-pub fn page(lang: Lang, title: &str, path: &str, query: &str, body: Markup) -> Markup {
+/// The pages every page links to: (path without the language prefix, its name).
+pub const PAGES: &[(&str, fn(&Words) -> &'static str)] = &[
+    ("/", |w| w.overview),
+    ("/compliance", |w| w.compliance),
+    ("/cooperation", |w| w.cooperation),
+    ("/supervision", |w| w.ngos_and_supervision),
+    ("/late", |w| w.late_submissions),
+    ("/activities", |w| w.activities),
+];
+
+/// What frames a page's body: its language, its title, its path without the language
+/// prefix (for the other language's link and the menu), its query, and the position it
+/// shows (`None`: a page that does not follow new events, such as an error's).
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub title: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub position: Option<u64>,
+}
+
+/// A whole HTML document around `body`.
+pub fn page(frame: &Frame<'_>, body: Markup) -> Markup {
+    let Frame {
+        lang,
+        title,
+        path,
+        query,
+        position,
+    } = *frame;
     let w = lang.words();
     let other = lang.other();
     html! {
@@ -25,12 +53,21 @@ pub fn page(lang: Lang, title: &str, path: &str, query: &str, body: Markup) -> M
                 link rel="stylesheet" href=(assets::url("style.css"));
                 link rel="preload" as="font" type="font/woff2" crossorigin
                     href=(assets::url("vazirmatn-regular.woff2"));
+                @if position.is_some() {
+                    script src=(assets::url("live.js")) defer {}
+                }
             }
-            body {
+            body data-position=[position] {
                 header.top {
                     a.brand href=(format!("{}/{query}", lang.prefix())) { (w.saman) }
                     a.lang href=(format!("{}{path}{query}", other.prefix())) lang=(other.code())
                         hreflang=(other.code()) { (other.words().language_name) }
+                }
+                nav.pages aria-label=(w.pages) {
+                    @for (to, name) in PAGES {
+                        a href=(format!("{}{to}{query}", lang.prefix()))
+                            aria-current=[(*to == path).then_some("page")] { (name(w)) }
+                    }
                 }
                 main { (body) }
             }
@@ -38,9 +75,15 @@ pub fn page(lang: Lang, title: &str, path: &str, query: &str, body: Markup) -> M
     }
 }
 
-/// The as-of day in words, what the page reflects, and the form to change the day.
+/// The as-of day in words, what the page reflects and when it was drawn, and the form
+/// to change the day.
 pub fn day_header(lang: Lang, day: Day, position: u64, generation: u64, action: &str) -> Markup {
     let w = lang.words();
+    let now = Timestamp::now();
+    let clock = now
+        .in_tz("Asia/Tehran")
+        .map(|z| z.strftime("%H:%M:%S").to_string())
+        .unwrap_or_default();
     html! {
         p.as-of {
             (w.as_of) " " strong { (lang.day(day)) } " "
@@ -48,6 +91,8 @@ pub fn day_header(lang: Lang, day: Day, position: u64, generation: u64, action: 
         }
         p.muted {
             (w.reflects) " " (lang.int(position)) " · " (w.generation) " " (lang.int(generation))
+            " · " (w.last_updated) " "
+            time.updated datetime=(now.to_string()) { bdi dir="ltr" { (lang.digits(&clock)) } }
         }
         form method="get" action=(action) {
             label {
@@ -77,32 +122,6 @@ pub fn named(lang: Lang, n: &Named) -> Markup {
     html! { bdi title=(title) { (shown) } }
 }
 
-/// A table with a heading of its own: header cells, a row per item, or one row across
-/// saying `empty`; wide tables scroll inside their box, not the page.
-pub fn table<T>(
-    caption: &str,
-    headers: &[&str],
-    items: &[T],
-    row: impl Fn(&T) -> Markup,
-    empty: &str,
-) -> Markup {
-    // A box that may scroll is reachable from the keyboard, named by its caption.
-    html! {
-        div.scroll tabindex="0" role="region" aria-label=(caption) {
-            table {
-                caption { (caption) }
-                thead { tr { @for h in headers { th scope="col" { (h) } } } }
-                tbody {
-                    @if items.is_empty() {
-                        tr { td colspan=(headers.len()) class="muted" { (empty) } }
-                    }
-                    @for item in items { (row(item)) }
-                }
-            }
-        }
-    }
-}
-
 /// A day cell: the Solar Hijri day in words, the ISO day on hover.
 pub fn day_cell(lang: Lang, d: Option<Day>) -> Markup {
     html! {
@@ -111,12 +130,4 @@ pub fn day_cell(lang: Lang, d: Option<Day>) -> Markup {
             None => td.muted { "—" },
         }
     }
-}
-
-pub fn num(lang: Lang, n: impl Into<i128>) -> Markup {
-    html! { td.n { (lang.int(n)) } }
-}
-
-pub fn pct_cell(lang: Lang, v: f64) -> Markup {
-    html! { td.n { (lang.pct(v)) } }
 }

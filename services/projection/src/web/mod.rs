@@ -4,10 +4,15 @@
 //!
 //! - `GET /?as_of=1397-06-31` (Persian) and `GET /en/?as_of=...` (English): the
 //!   programme at a glance: its figures, each zone as a card with its progress against
-//!   what the time elapsed expects, the overdue projects, open referrals, decision
-//!   times, supervision, late submissions, corrections and rejections;
+//!   what the time elapsed expects, the overdue projects, each zone's budget;
 //! - `GET /zones/{code}` and `GET /en/zones/{code}`: one zone: its bars, its curve over
 //!   the year, goals, projects, unanswered needs and the first timeline entries;
+//! - `GET /compliance`, `/cooperation`, `/supervision`, `/late`, `/activities` (and under
+//!   `/en`): the office's other questions, as tables ([`pages`]);
+//! - `GET /tables/{id}.csv|.xlsx` and `GET /zones/{code}/tables/{id}.csv|.xlsx` (and
+//!   under `/en`): every table as a download, as of the same day ([`export`]);
+//! - `GET /live`: server-sent events of the position applied, which keep an open page
+//!   up to date ([`live`]; the page is whole without its script);
 //! - `GET /assets/{version}/{file}`: the style sheet and the font, cacheable;
 //! - `GET /healthz`: `ok`.
 //!
@@ -19,10 +24,15 @@
 //! Templates are `maud`: HTML in Rust, checked when compiled, every text escaped.
 
 mod assets;
+mod catalog;
 mod charts;
+mod export;
 mod i18n;
 mod layout;
+mod live;
 mod overview;
+mod pages;
+mod tables;
 mod zone;
 
 use std::collections::HashMap;
@@ -32,7 +42,7 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as Shared};
 use axum::http::{StatusCode, Uri};
-use axum::response::Html;
+use axum::response::{Html, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use maud::html;
@@ -46,15 +56,39 @@ use crate::readmodel::ReadModels;
 use crate::request;
 use crate::state::State;
 pub use i18n::Lang;
+use pages::Page;
 
-/// The web page's routes.
-pub fn router(state: State) -> Router {
-    Router::new()
+/// The web page's routes; `stop` ends the live event streams.
+pub fn router(state: State, stop: CancellationToken) -> Router {
+    let mut router = Router::new()
         .route("/", get(overview_fa))
         .route("/en", get(overview_en))
         .route("/en/", get(overview_en))
         .route("/zones/{code}", get(zone_fa))
         .route("/en/zones/{code}", get(zone_en))
+        .route("/tables/{file}", get(download_fa))
+        .route("/en/tables/{file}", get(download_en))
+        .route("/zones/{code}/tables/{file}", get(zone_download_fa))
+        .route("/en/zones/{code}/tables/{file}", get(zone_download_en));
+    for page in [
+        Page::Compliance,
+        Page::Cooperation,
+        Page::Supervision,
+        Page::Late,
+        Page::Activities,
+    ] {
+        for lang in [Lang::Fa, Lang::En] {
+            router = router.route(
+                &format!("{}{}", lang.prefix(), page.path()),
+                get(move |state: Shared<State>, query: Params| pages::page(lang, page, state, query)),
+            );
+        }
+    }
+    router
+        .route(
+            "/live",
+            get(move |Shared(state): Shared<State>| async move { live::events(&state, stop) }),
+        )
         .route("/assets/{version}/{name}", get(assets::serve))
         .route("/healthz", get(healthz))
         .fallback(fallback)
@@ -69,14 +103,15 @@ pub async fn serve(
     state: State,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    let app = router(state, stop.clone());
     let served = match tls {
         Some(config) => {
-            axum::serve(TlsListener::new(listener, config), router(state))
+            axum::serve(TlsListener::new(listener, config), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
         }
         None => {
-            axum::serve(listener, router(state))
+            axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
         }
@@ -108,6 +143,65 @@ async fn zone_en(
     query: Params,
 ) -> Result<Html<String>, ProjectionError> {
     zone::page(Lang::En, state, code, query).await
+}
+
+async fn download_fa(
+    state: Shared<State>,
+    file: Path<String>,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    download(Lang::Fa, state, file, query).await
+}
+
+async fn download_en(
+    state: Shared<State>,
+    file: Path<String>,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    download(Lang::En, state, file, query).await
+}
+
+/// `GET {lang}/tables/{id}.{csv|xlsx}`: one of the programme's tables.
+async fn download(
+    lang: Lang,
+    Shared(state): Shared<State>,
+    Path(file): Path<String>,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    let (id, format) = export::parse_file(&file)?;
+    let served = state.served().await;
+    let generation = served.generation;
+    let models = state.models();
+    let day = as_of(query, models, generation).await?;
+    let ctx = catalog::Ctx {
+        lang,
+        models,
+        generation,
+        day,
+    };
+    let table = catalog::table(id, ctx)
+        .await?
+        .ok_or_else(|| ProjectionError::NotFound {
+            what: "table",
+            id: file.clone(),
+        })?;
+    export::respond(&table, lang, day, format)
+}
+
+async fn zone_download_fa(
+    Shared(state): Shared<State>,
+    Path((code, file)): Path<(String, String)>,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    zone::download(Lang::Fa, state, code, file, query).await
+}
+
+async fn zone_download_en(
+    Shared(state): Shared<State>,
+    Path((code, file)): Path<(String, String)>,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    zone::download(Lang::En, state, code, file, query).await
 }
 
 async fn healthz() -> &'static str {
@@ -171,7 +265,14 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> String {
         p dir="auto" { (message) }
         p { a href="/" { (Lang::Fa.words().all_zones) } " · " a href="/en/" lang="en" { (Lang::En.words().all_zones) } }
     };
-    layout::page(Lang::Fa, title, "/", "", body).into_string()
+    let frame = layout::Frame {
+        lang: Lang::Fa,
+        title,
+        path: "/",
+        query: "",
+        position: None,
+    };
+    layout::page(&frame, body).into_string()
 }
 
 #[cfg(test)]

@@ -3,21 +3,129 @@
 //! and the first timeline entries.
 
 use axum::extract::{Path, State as Shared};
-use axum::response::Html;
-use maud::{Markup, html};
+use axum::response::{Html, Response};
+use maud::html;
 use saman_domain::Day;
+use saman_domain::values::ZoneCode;
 
 use super::charts::{bar, curve};
-use super::i18n::status_class;
-use super::layout::{self, day_cell, num, pct_cell, table};
+use super::export;
+use super::layout::{self, Frame};
+use super::tables::{Cell, Table};
 use super::{Lang, Params, as_of, day_query, url_encode};
 use crate::error::ProjectionError;
-use crate::readmodel::{NeedSummary, Progress, TimelineEntry};
+use crate::readmodel::{ReadModels, TimelineEntry, TimelinePage, ZoneProgress, ZoneSeries};
 use crate::request;
 use crate::state::State;
 
 /// Timeline entries shown on a zone's page.
 const TIMELINE_ENTRIES: u32 = 100;
+
+/// What a zone's page shows as of a day.
+struct Zone {
+    progress: ZoneProgress,
+    series: ZoneSeries,
+    timeline: TimelinePage,
+}
+
+/// The zone a path names; a path that names no zone code is a page that does not exist.
+fn zone_code(code: &str) -> Result<ZoneCode, ProjectionError> {
+    request::zone(code, "code").map_err(|_| ProjectionError::NotFound {
+        what: "zone",
+        id: code.to_owned(),
+    })
+}
+
+async fn load(
+    models: &ReadModels,
+    generation: u64,
+    code: &ZoneCode,
+    day: Day,
+) -> Result<Zone, ProjectionError> {
+    Ok(Zone {
+        progress: models.zone_progress(generation, code, day).await?,
+        series: models.zone_series(generation, code, day).await?,
+        timeline: models
+            .zone_timeline(generation, code, day, TIMELINE_ENTRIES, 0)
+            .await?,
+    })
+}
+
+/// The zone's tables: its series, goals, projects, unanswered needs and timeline.
+fn tables(lang: Lang, zone: &Zone) -> Vec<Table> {
+    let w = lang.words();
+    let z = &zone.progress;
+    vec![
+        Table::new("series", w.progress_over_year, w.no_month_end)
+            .days(w.day)
+            .cols(&[w.infrastructural, w.social, w.overall, w.expected_label, w.status])
+            .with_rows(&zone.series.points, |(d, p)| {
+                vec![
+                    Cell::Day(Some(*d)),
+                    Cell::Pct(p.infrastructural),
+                    Cell::Pct(p.social),
+                    Cell::Pct(p.overall),
+                    Cell::Pct(p.expected),
+                    Cell::Status(p.status),
+                ]
+            }),
+        Table::new("goals", w.goals, w.no_goals)
+            .cols(&[w.goal, w.title, w.approach, w.weight, w.percent])
+            .with_rows(&z.goals, |g| {
+                vec![
+                    Cell::text(&g.code),
+                    Cell::Names(g.title.clone()),
+                    Cell::Word(lang.approach(g.approach)),
+                    Cell::int(g.weight),
+                    Cell::Pct(g.percent),
+                ]
+            }),
+        Table::new("projects", w.projects, w.no_projects)
+            .cols(&[w.proposal, w.title, w.agency, w.approach, w.budget])
+            .days(w.planned_start)
+            .days(w.planned_end)
+            .cols(&[w.percent])
+            .days(w.reported_as_of)
+            .cols(&[w.status])
+            .with_rows(&z.projects, |p| {
+                vec![
+                    Cell::text(&p.proposal_id),
+                    Cell::text(&p.title),
+                    Cell::text(&p.agency),
+                    Cell::Word(lang.approach(p.approach)),
+                    Cell::int(p.budget_rials),
+                    Cell::Day(Some(p.planned_start)),
+                    Cell::Day(Some(p.planned_end)),
+                    Cell::int(p.percent),
+                    Cell::Day(p.reported_as_of),
+                    Cell::Word(if p.completed {
+                        w.completed
+                    } else if p.overdue {
+                        w.overdue
+                    } else {
+                        w.under_way
+                    }),
+                ]
+            }),
+        Table::new("unanswered-needs", w.unanswered_needs, w.none)
+            .cols(&[w.title, w.ngo, w.approach])
+            .days(w.declared_on)
+            .cols(&[w.late, w.households])
+            .with_rows(&z.unanswered_needs, |n| {
+                vec![
+                    Cell::text(&n.title),
+                    Cell::text(&n.ngo),
+                    Cell::Word(lang.approach(n.approach)),
+                    Cell::Day(Some(n.declared_on)),
+                    Cell::Word(if n.late { w.late } else { w.on_time }),
+                    Cell::int(n.households_affected),
+                ]
+            }),
+        Table::new("timeline", w.timeline, w.nothing_yet)
+            .cols(&[w.position, w.when, w.what])
+            .with_rows(&zone.timeline.entries, |e| entry(lang, e)),
+    ]
+}
 
 pub(super) async fn page(
     lang: Lang,
@@ -25,21 +133,17 @@ pub(super) async fn page(
     Path(code): Path<String>,
     query: Params,
 ) -> Result<Html<String>, ProjectionError> {
-    // A path that names no zone code is a page that does not exist.
-    let code = request::zone(&code, "code").map_err(|_| ProjectionError::NotFound {
-        what: "zone",
-        id: code.clone(),
-    })?;
+    let code = zone_code(&code)?;
     let served = state.served().await;
     let generation = served.generation;
     let models = state.models();
     let day = as_of(query, models, generation).await?;
     let position = state.position();
-    let zone = models.zone_progress(generation, &code, day).await?;
-    let timeline = models
-        .zone_timeline(generation, &code, day, TIMELINE_ENTRIES, 0)
-        .await?;
-    let series = models.zone_series(generation, &code, day).await?;
+    let loaded = load(models, generation, &code, day).await?;
+    let mut tables = tables(lang, &loaded).into_iter();
+    let mut next_table = || tables.next().expect("a zone's five tables");
+    let zone = &loaded.progress;
+    let timeline = &loaded.timeline;
     let w = lang.words();
     let q = day_query(day);
     let p = &zone.progress;
@@ -47,11 +151,19 @@ pub(super) async fn page(
     let proposals = &zone.proposals;
     let b = &zone.budget;
     let path = format!("/zones/{}", url_encode(&zone.code));
+    let downloads = format!("{}{path}/tables", lang.prefix());
     let priorities: Vec<String> = b
         .needs_by_priority
         .iter()
         .map(|(priority, n)| format!("{} {}", lang.priority(*priority), lang.int(*n)))
         .collect();
+    let (series, goals, projects, unanswered, entries) = (
+        next_table(),
+        next_table(),
+        next_table(),
+        next_table(),
+        next_table(),
+    );
 
     let body = html! {
         p { a href=(format!("{}/{q}", lang.prefix())) { (w.all_zones) } }
@@ -79,27 +191,15 @@ pub(super) async fn page(
         p { (w.needs_by_priority) ": " (priorities.join(match lang { Lang::Fa => "، ", Lang::En => ", " })) }
 
         h2 { (w.progress_over_year) }
-        (curve(lang, &series.points))
-        (table(w.progress_over_year,
-            &[w.day, w.infrastructural, w.social, w.overall, w.expected_label, w.status],
-            &series.points,
-            |(d, p): &(Day, Progress)| html! {
-                tr {
-                    (day_cell(lang, Some(*d)))
-                    (pct_cell(lang, p.infrastructural))
-                    (pct_cell(lang, p.social))
-                    (pct_cell(lang, p.overall))
-                    (pct_cell(lang, p.expected))
-                    td class={ "status " (status_class(p.status)) } { (lang.status(p.status)) }
-                }
-            },
-            w.no_month_end))
+        (curve(lang, &loaded.series.points))
+        (series.html(lang, &downloads, &q))
 
         h2 { (w.goals) }
         @if zone.goals.is_empty() { p.muted { (w.no_goals) } }
         @for g in &zone.goals {
             (bar(lang, &format!("goal-{}", g.code), &format!("{} ({} {})", lang.name(&g.title).0, w.weight, lang.int(g.weight)), g.percent, None, None))
         }
+        details { summary { (w.as_a_table) } (goals.html(lang, &downloads, &q)) }
 
         h2 { (w.projects) }
         @if zone.projects.is_empty() { p.muted { (w.no_projects) } }
@@ -114,22 +214,10 @@ pub(super) async fn page(
                 }
             }
         }
+        details { summary { (w.as_a_table) } (projects.html(lang, &downloads, &q)) }
 
         h2 { (w.unanswered_needs) }
-        (table(w.unanswered_needs,
-            &[w.title, w.ngo, w.approach, w.declared_on, w.late, w.households],
-            &zone.unanswered_needs,
-            |n: &NeedSummary| html! {
-                tr {
-                    td { bdi { (n.title) } }
-                    td { bdi { (n.ngo) } }
-                    td { (lang.approach(n.approach)) }
-                    (day_cell(lang, Some(n.declared_on)))
-                    td { @if n.late { (w.late) } @else { (w.on_time) } }
-                    (num(lang, n.households_affected))
-                }
-            },
-            w.none))
+        (unanswered.html(lang, &downloads, &q))
 
         h2 { (w.timeline) }
         p.muted {
@@ -137,20 +225,46 @@ pub(super) async fn page(
             @if timeline.next.is_some() { "; " (w.more_follow) }
             "."
         }
-        (table(w.timeline,
-            &[w.position, w.when, w.what],
-            &timeline.entries,
-            |e: &TimelineEntry| entry(lang, e),
-            w.nothing_yet))
+        (entries.html(lang, &downloads, &q))
     };
-    Ok(Html(
-        layout::page(lang, &lang.name(&zone.name).0, &path, &q, body).into_string(),
-    ))
+    let frame = Frame {
+        lang,
+        title: &lang.name(&zone.name).0,
+        path: &path,
+        query: &q,
+        position: Some(position),
+    };
+    Ok(Html(layout::page(&frame, body).into_string()))
 }
 
-/// A timeline entry: when, what (its sentence names who), who was signed in and who
-/// attested the claimed time.
-fn entry(lang: Lang, e: &TimelineEntry) -> Markup {
+/// `GET {lang}/zones/{code}/tables/{id}.{csv|xlsx}`: one of a zone's tables.
+pub(super) async fn download(
+    lang: Lang,
+    state: State,
+    code: String,
+    file: String,
+    query: Params,
+) -> Result<Response, ProjectionError> {
+    let code = zone_code(&code)?;
+    let (id, format) = export::parse_file(&file)?;
+    let served = state.served().await;
+    let generation = served.generation;
+    let models = state.models();
+    let day = as_of(query, models, generation).await?;
+    let loaded = load(models, generation, &code, day).await?;
+    let table = tables(lang, &loaded)
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| ProjectionError::NotFound {
+            what: "table",
+            id: file.clone(),
+        })?;
+    export::respond(&table, lang, day, format)
+}
+
+/// A timeline entry's cells: where, when, what (its sentence names who), who was
+/// signed in and who attested the claimed time.
+fn entry(lang: Lang, e: &TimelineEntry) -> Vec<Cell> {
     let w = lang.words();
     let time = e
         .occurred_at
@@ -161,24 +275,27 @@ fn entry(lang: Lang, e: &TimelineEntry) -> Markup {
         Lang::Fa => &e.what_fa,
         Lang::En => &e.what_en,
     };
-    html! {
-        tr {
-            (num(lang, e.position))
-            td { time datetime=(e.occurred_on.iso()) { (lang.day(e.occurred_on)) " " (lang.digits(&time)) } }
-            td {
-                bdi { (what) }
-                @if let Some(p) = &e.principal {
-                    br;
-                    small.muted { (w.signed_in_as) " " bdi { (p.subject) } " " (w.at) " " bdi { (p.issuer) } }
-                }
-                @if let Some(a) = &e.attestation {
-                    br;
-                    small.muted { (w.time_attested_by) " " bdi { (a.attester.to_string()) } ": " bdi { (a.reason) } }
-                } @else if e.vouch == "unvouched" {
-                    br;
-                    small.muted { (w.counted_when_received) }
-                }
-            }
+    let when = html! {
+        time datetime=(e.occurred_on.iso()) { (lang.day(e.occurred_on)) " " (lang.digits(&time)) }
+    };
+    let when_text = format!("{} {time}", e.occurred_on.solar_hijri_string());
+    let described = html! {
+        bdi { (what) }
+        @if let Some(p) = &e.principal {
+            br;
+            small.muted { (w.signed_in_as) " " bdi { (p.subject) } " " (w.at) " " bdi { (p.issuer) } }
         }
-    }
+        @if let Some(a) = &e.attestation {
+            br;
+            small.muted { (w.time_attested_by) " " bdi { (a.attester.to_string()) } ": " bdi { (a.reason) } }
+        } @else if e.vouch == "unvouched" {
+            br;
+            small.muted { (w.counted_when_received) }
+        }
+    };
+    vec![
+        Cell::int(e.position),
+        Cell::Rich(when, when_text),
+        Cell::Rich(described, what.clone()),
+    ]
 }
