@@ -36,8 +36,19 @@
     }
   }
 
-  const events = new EventSource("/live");
-  events.addEventListener("position", (e) => {
-    if (Number(e.data) > shown()) refresh();
+  // One stream per page while it is shown: closed when the page is left (a browser
+  // allows few connections per server, and a page kept for "back" must not hold one).
+  let events = null;
+  function listen() {
+    if (events) return;
+    events = new EventSource("/live");
+    events.addEventListener("position", (e) => {
+      if (Number(e.data) > shown()) refresh();
+    });
+  }
+  window.addEventListener("pagehide", () => {
+    if (events) { events.close(); events = null; }
   });
+  window.addEventListener("pageshow", listen);
+  listen();
 })();

@@ -41,6 +41,47 @@ pub async fn web_get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpRespons
     get(client, format!("https://{addr}{path}")).await
 }
 
+/// A download from the web page: its headers and its bytes as sent.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub status: StatusCode,
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// One GET of the web page's `https://{addr}{path}` for a file, trusting the test
+/// authority.
+pub async fn web_download(addr: SocketAddr, path: &str) -> anyhow::Result<Download> {
+    let ca = crate::tls().ca_file();
+    let tls = saman_runtime::tls::client_config(Some(&ca))?;
+    let client = client().tls_backend_preconfigured(tls).build()?;
+    let url = format!("https://{addr}{path}");
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &reqwest::header::HeaderValue| {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            })
+    };
+    Ok(Download {
+        status: response.status(),
+        content_type: header(reqwest::header::CONTENT_TYPE),
+        content_disposition: header(reqwest::header::CONTENT_DISPOSITION),
+        bytes: response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {url}: the body"))?
+            .to_vec(),
+    })
+}
+
 /// No proxy (the services are on 127.0.0.1), at most 10 s.
 fn client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()

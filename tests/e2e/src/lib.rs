@@ -40,6 +40,7 @@ mod auth;
 pub mod browser;
 mod cli;
 pub mod compat;
+pub mod dashboard;
 mod http;
 mod intake;
 mod observed;
@@ -57,7 +58,8 @@ pub use auth::{
 };
 pub use cli::{CommandLine, Ran, Saman, env_with};
 pub use http::{
-    HttpResponse, http_get, http_get_response, prometheus_sample, visible_text, web_get,
+    Download, HttpResponse, http_get, http_get_response, prometheus_sample, visible_text,
+    web_download, web_get,
 };
 pub use intake::{
     INTAKE_SERVICE, Intake, IntakeBinary, IntakeProcess, config as intake_config, connect,

@@ -28,10 +28,8 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     );
     // Whole without script: the one script is the live updates' own file, deferred
     // (no inline script).
-    let live = format!(
-        "<script src=\"/assets/{}/live.js\" defer></script>",
-        env!("CARGO_PKG_VERSION")
-    );
+    let assets = asset_dir(&body);
+    let live = format!("<script src=\"{assets}/live.js\" defer></script>");
     assert_eq!(body.matches("<script").count(), 1, "{body}");
     assert!(body.contains(&live), "{body}");
     assert!(body.contains("<html lang=\"fa\" dir=\"rtl\">"), "{body}");
@@ -89,16 +87,28 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     // The office's other questions, each on its page, in both languages.
     for (path, shows) in [
         ("/en/cooperation", "Every referral is answered by this day."),
-        ("/en/compliance", "No proposal waits for a decision on this day."),
-        ("/en/compliance", "No progress was corrected down by this day."),
+        (
+            "/en/compliance",
+            "No proposal waits for a decision on this day.",
+        ),
+        (
+            "/en/compliance",
+            "No progress was corrected down by this day.",
+        ),
         ("/en/compliance", "No proposal was rejected by this day."),
-        ("/en/late", "Nothing came in after its deadline by this day."),
+        (
+            "/en/late",
+            "Nothing came in after its deadline by this day.",
+        ),
         // The one NGO on the supervision table, no report yet.
         (
             "/en/supervision",
             "<bdi title=\"سمن یک · ngo-01\">NGO One (fictional)</bdi></td><td class=\"n\">0</td>",
         ),
-        ("/en/activities", "No social activity was reported by this day."),
+        (
+            "/en/activities",
+            "No social activity was reported by this day.",
+        ),
         ("/cooperation", "ارجاع‌های باز"),
         ("/supervision", "<html lang=\"fa\" dir=\"rtl\">"),
     ] {
@@ -121,10 +131,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     let (status, _) = web_get(web, "/en/tables/nothing.csv").await?.parts();
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 
-    // The style sheet and the font the page names, cacheable for a year.
-    for asset in ["style.css", "vazirmatn-regular.woff2"] {
-        let path = format!("/assets/{}/{asset}", env!("CARGO_PKG_VERSION"));
-        assert!(body.contains(&path) || asset != "style.css", "{body}");
+    // The style sheet, the script and the font the page names, cacheable for a year:
+    // their URLs change with their contents.
+    for asset in ["style.css", "live.js", "vazirmatn-regular.woff2"] {
+        let path = format!("{assets}/{asset}");
+        assert!(body.contains(&path), "{body}");
         let file = web_get(web, &path).await?;
         assert_eq!(file.status_line, "HTTP/1.1 200 OK", "{path}");
         assert_eq!(
@@ -133,8 +144,10 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
             "{path}"
         );
     }
-    let (status, _) = web_get(web, "/assets/0.0.0/style.css").await?.parts();
-    assert_eq!(status, "HTTP/1.1 404 Not Found", "another version's asset");
+    let (status, _) = web_get(web, "/assets/0000000000000000/style.css")
+        .await?
+        .parts();
+    assert_eq!(status, "HTTP/1.1 404 Not Found", "another build's asset");
 
     // The same day written in Persian digits, percent-encoded.
     let persian = "۱۳۹۷-۰۱-۳۱"
@@ -200,4 +213,11 @@ async fn web_page(backend: Backend) -> anyhow::Result<()> {
     );
     system.intake.stop().await?;
     Ok(())
+}
+
+/// `/assets/{hash}`: where the page's style sheet is.
+fn asset_dir(body: &str) -> String {
+    let end = body.find("/style.css").expect("the style sheet's link");
+    let start = body[..end].rfind("/assets/").expect("under /assets/");
+    body[start..end].to_owned()
 }

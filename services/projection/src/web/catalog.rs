@@ -9,8 +9,8 @@ use super::tables::{Cell, Table};
 use super::{day_query, url_encode};
 use crate::error::ProjectionError;
 use crate::readmodel::{
-    ActivityCount, AgencyCooperation, Named, NgoSupervision, OpenCount, ProposalWait,
-    ReadModels, Submitter,
+    ActivityCount, AgencyCooperation, Named, NgoSupervision, OpenCount, ProposalWait, ReadModels,
+    Submitter,
 };
 
 /// What a table is built from: the read models of one generation as of one day, for a
@@ -332,9 +332,9 @@ impl Source {
                             vec![
                                 Cell::Day(Some(r.filed_on)),
                                 Cell::named(&r.ngo),
-                                r.zone.as_ref().map_or(Cell::Word(w.whole_programme), |z| {
-                                    ctx.zone(z)
-                                }),
+                                r.zone
+                                    .as_ref()
+                                    .map_or(Cell::Word(w.whole_programme), |z| ctx.zone(z)),
                                 Cell::int(r.rating),
                                 Cell::text(&r.findings),
                             ]
@@ -439,11 +439,7 @@ pub async fn table(id: &str, ctx: Ctx<'_>) -> Result<Option<Table>, ProjectionEr
     let Some(source) = Source::of(id) else {
         return Ok(None);
     };
-    Ok(source
-        .tables(ctx)
-        .await?
-        .into_iter()
-        .find(|t| t.id == id))
+    Ok(source.tables(ctx).await?.into_iter().find(|t| t.id == id))
 }
 
 #[cfg(test)]

@@ -83,9 +83,8 @@ pub fn csv(table: &Table, lang: Lang) -> Result<Vec<u8>, ProjectionError> {
 /// The table as a workbook of one sheet: the caption as its title, bold headings,
 /// numbers as numbers.
 pub fn xlsx(table: &Table, lang: Lang) -> Result<Vec<u8>, ProjectionError> {
-    let failed = |err: rust_xlsxwriter::XlsxError| {
-        ProjectionError::Export(format!("workbook: {err}"))
-    };
+    let failed =
+        |err: rust_xlsxwriter::XlsxError| ProjectionError::Export(format!("workbook: {err}"));
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name(&table.caption)).map_err(failed)?;
@@ -93,15 +92,18 @@ pub fn xlsx(table: &Table, lang: Lang) -> Result<Vec<u8>, ProjectionError> {
     let bold = Format::new().set_bold();
     let one_decimal = Format::new().set_num_format("0.0");
     let whole = Format::new().set_num_format("#,##0");
+    // Beyond a sheet's 1,048,576 rows and 16,384 columns the workbook refuses.
+    let too_big = || ProjectionError::Export(format!("{}: too big for a sheet", table.id));
+    let column = |col: usize| u16::try_from(col).map_err(|_| too_big());
     for (col, heading) in table.export_headings(lang).iter().enumerate() {
         sheet
-            .write_string_with_format(0, col as u16, heading, &bold)
+            .write_string_with_format(0, column(col)?, heading, &bold)
             .map_err(failed)?;
     }
     for (row, values) in table.export_rows(lang).iter().enumerate() {
-        let row = row as u32 + 1;
+        let row = u32::try_from(row + 1).map_err(|_| too_big())?;
         for (col, value) in values.iter().enumerate() {
-            let col = col as u16;
+            let col = column(col)?;
             match value {
                 // A spreadsheet's numbers are doubles: exact up to 2^53, far beyond a
                 // budget in rials.
@@ -156,7 +158,10 @@ mod tests {
 
     #[test]
     fn names_the_download_after_the_table() {
-        assert_eq!(parse_file("overdue.csv").unwrap(), ("overdue", Download::Csv));
+        assert_eq!(
+            parse_file("overdue.csv").unwrap(),
+            ("overdue", Download::Csv)
+        );
         assert_eq!(parse_file("a.b.xlsx").unwrap(), ("a.b", Download::Xlsx));
         assert!(parse_file("overdue.pdf").is_err());
         assert!(parse_file("overdue").is_err());

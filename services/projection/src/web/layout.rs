@@ -11,8 +11,11 @@ use super::assets;
 use super::i18n::{Lang, Words};
 use crate::readmodel::{Named, Names};
 
+/// A page's name in a language's words.
+type PageName = fn(&Words) -> &'static str;
+
 /// The pages every page links to: (path without the language prefix, its name).
-pub const PAGES: &[(&str, fn(&Words) -> &'static str)] = &[
+pub const PAGES: &[(&str, PageName)] = &[
     ("/", |w| w.overview),
     ("/compliance", |w| w.compliance),
     ("/cooperation", |w| w.cooperation),

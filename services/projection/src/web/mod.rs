@@ -80,7 +80,9 @@ pub fn router(state: State, stop: CancellationToken) -> Router {
         for lang in [Lang::Fa, Lang::En] {
             router = router.route(
                 &format!("{}{}", lang.prefix(), page.path()),
-                get(move |state: Shared<State>, query: Params| pages::page(lang, page, state, query)),
+                get(move |state: Shared<State>, query: Params| {
+                    pages::page(lang, page, state, query)
+                }),
             );
         }
     }

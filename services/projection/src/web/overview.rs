@@ -6,8 +6,8 @@ use axum::extract::State as Shared;
 use axum::response::Html;
 use maud::{Markup, html};
 
-use super::charts::bar;
 use super::catalog::{Ctx, Source};
+use super::charts::bar;
 use super::layout::{self, Frame};
 use super::{Lang, Params, as_of};
 use crate::error::ProjectionError;

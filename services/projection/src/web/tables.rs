@@ -73,7 +73,9 @@ impl Cell {
         match self {
             Cell::Text(t) => html! { td { bdi { (t) } } },
             Cell::Word(w) => html! { td { (w) } },
-            Cell::Status(s) => html! { td class={ "status " (status_class(*s)) } { (lang.status(*s)) } },
+            Cell::Status(s) => {
+                html! { td class={ "status " (status_class(*s)) } { (lang.status(*s)) } }
+            }
             Cell::Named(n) => html! { td { (layout::named(lang, n)) } },
             Cell::Names(n) => html! { td { (layout::name(lang, n)) } },
             Cell::Link(href, cell) => html! { td { a href=(href) { (cell.inner(lang)) } } },
@@ -297,10 +299,21 @@ mod tests {
 
     #[test]
     fn the_page_groups_digits_escapes_text_and_links_both_downloads() {
-        let html = table().html(Lang::Fa, "/tables", "?as_of=2018-09-22").into_string();
-        assert!(html.contains("<td class=\"n\">۳٬۸۰۰٬۰۰۰٬۰۰۰</td>"), "{html}");
+        let html = table()
+            .html(Lang::Fa, "/tables", "?as_of=2018-09-22")
+            .into_string();
+        assert!(
+            html.contains("<td class=\"n\">۳٬۸۰۰٬۰۰۰٬۰۰۰</td>"),
+            "{html}"
+        );
         assert!(html.contains("آب &lt;لوله&gt;"), "{html}");
-        assert!(html.contains("href=\"/tables/t.csv?as_of=2018-09-22\""), "{html}");
-        assert!(html.contains("href=\"/tables/t.xlsx?as_of=2018-09-22\""), "{html}");
+        assert!(
+            html.contains("href=\"/tables/t.csv?as_of=2018-09-22\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/tables/t.xlsx?as_of=2018-09-22\""),
+            "{html}"
+        );
     }
 }

@@ -58,7 +58,13 @@ fn tables(lang: Lang, zone: &Zone) -> Vec<Table> {
     vec![
         Table::new("series", w.progress_over_year, w.no_month_end)
             .days(w.day)
-            .cols(&[w.infrastructural, w.social, w.overall, w.expected_label, w.status])
+            .cols(&[
+                w.infrastructural,
+                w.social,
+                w.overall,
+                w.expected_label,
+                w.status,
+            ])
             .with_rows(&zone.series.points, |(d, p)| {
                 vec![
                     Cell::Day(Some(*d)),
