@@ -127,6 +127,20 @@ async fn the_dashboard_shows_the_read_models_in_both_languages_at_both_widths() 
         .await?
         .into_inner();
 
+    // What the README's run command (`scripts/dev --scenario`) opens: the overview with
+    // no day asked, which shows the year's last day (today, capped at the goal date).
+    let (status, body) = web_get(web, "/en/").await?.parts();
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(
+        body.contains("As of <strong>29 Esfand 1397</strong>"),
+        "{body}"
+    );
+    assert_eq!(
+        body.matches("<article class=\"card\"").count(),
+        10,
+        "{body}"
+    );
+
     let browser = Browser::start().await?;
     let mut downloads = Vec::new();
     for (lang, prefix) in [("fa", ""), ("en", "/en")] {
