@@ -62,14 +62,7 @@ pub async fn web_download(addr: SocketAddr, path: &str) -> anyhow::Result<Downlo
         .send()
         .await
         .with_context(|| format!("GET {url}"))?;
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .map(|v: &reqwest::header::HeaderValue| {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            })
-    };
+    let header = |name| header(&response, name);
     Ok(Download {
         status: response.status(),
         content_type: header(reqwest::header::CONTENT_TYPE),
@@ -80,6 +73,14 @@ pub async fn web_download(addr: SocketAddr, path: &str) -> anyhow::Result<Downlo
             .with_context(|| format!("GET {url}: the body"))?
             .to_vec(),
     })
+}
+
+/// The header `name` of `response`, if any, as text.
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// No proxy (the services are on 127.0.0.1), at most 10 s.
@@ -97,14 +98,7 @@ async fn get(client: reqwest::Client, url: String) -> anyhow::Result<HttpRespons
         .with_context(|| format!("GET {url}"))?;
     let status = response.status();
     let status_line = format!("{:?} {status}", response.version());
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .map(|v: &reqwest::header::HeaderValue| {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            })
-    };
+    let header = |name| header(&response, name);
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let cache_control = header(reqwest::header::CACHE_CONTROL);
     let body = response
