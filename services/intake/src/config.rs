@@ -165,6 +165,7 @@ impl Config {
             self.metrics_listen,
             self.log_format,
         )
+        .with_metrics(crate::metrics::ALL)
     }
 
     /// The defaults, with the given event store and NATS server (tests, embedding).

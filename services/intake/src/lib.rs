@@ -19,6 +19,7 @@ pub mod config;
 pub mod edge;
 pub mod error;
 pub mod jetstream;
+pub mod metrics;
 pub mod publish_limit;
 pub mod relay;
 pub mod reply;

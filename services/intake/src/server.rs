@@ -107,6 +107,11 @@ pub async fn run(
         }
     });
 
+    // Reflection lists what this port serves, none of the projection's services.
+    let (reflection_v1, reflection_v1alpha) = saman_runtime::grpc::reflection(
+        &[saman_proto::FILE_DESCRIPTOR_SET],
+        &[<IntakeServer<IntakeWrites<IntakeService>> as tonic::server::NamedService>::NAME],
+    )?;
     // The span and metrics of every call first, so they see the rewritten refusal of
     // a message too large; then who the caller is (the layer admits every call through
     // the gate before the service sees it) and what it may hold open at once.
@@ -121,9 +126,8 @@ pub async fn run(
             "--max-request-bytes (SAMAN_INTAKE_MAX_REQUEST_BYTES)",
         ))
         .add_service(health_service)
-        .add_service(saman_runtime::grpc::reflection(&[
-            saman_proto::FILE_DESCRIPTOR_SET,
-        ])?)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(
             saman_proto::writes::intake_server(IntakeService::new(writer, config.time_trust()))
                 .max_decoding_message_size(config.max_request_bytes),

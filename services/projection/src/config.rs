@@ -193,6 +193,7 @@ impl Config {
             self.metrics_listen,
             self.log_format,
         )
+        .with_metrics(crate::metrics::ALL)
     }
 
     /// The defaults, with the given read-model database and NATS server, except that

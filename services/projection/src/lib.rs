@@ -20,6 +20,7 @@
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod metrics;
 pub mod readmodel;
 pub mod reply;
 pub mod request;

@@ -126,6 +126,14 @@ pub async fn run(
         }
     };
 
+    // Reflection lists what this port serves, none of intake's services.
+    let (reflection_v1, reflection_v1alpha) = saman_runtime::grpc::reflection(
+        &[saman_proto::FILE_DESCRIPTOR_SET],
+        &[
+            <ProjectionServer<ProjectionService> as tonic::server::NamedService>::NAME,
+            <ProjectionAdminServer<AdminService> as tonic::server::NamedService>::NAME,
+        ],
+    )?;
     // Each query's span (a child of the caller's trace) and metrics, around the
     // rewritten refusal of a message too large; every call admitted through the gate and
     // bounded (calls per connection and caller, watches, the unary timeout).
@@ -148,9 +156,8 @@ pub async fn run(
             "--max-request-bytes (SAMAN_PROJECTION_MAX_REQUEST_BYTES)",
         ))
         .add_service(health_service)
-        .add_service(saman_runtime::grpc::reflection(&[
-            saman_proto::FILE_DESCRIPTOR_SET,
-        ])?)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(
             ProjectionServer::new(ProjectionService::new(state.clone()))
                 .max_decoding_message_size(config.max_request_bytes),

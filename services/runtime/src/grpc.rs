@@ -22,23 +22,47 @@ pub async fn health_not_serving<S: tonic::server::NamedService>() -> (
     (health, service)
 }
 
-/// Server reflection (grpc.reflection.v1) for the given encoded descriptor sets and
-/// the health service's.
+/// The services reflection lists beside a port's own: health and reflection itself.
+const INFRASTRUCTURE: [&str; 3] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Server reflection, v1 and v1alpha (what older tools such as some grpcurl builds ask),
+/// listing what the port serves: `services` (full names, from the encoded
+/// `descriptor_sets`), health and reflection; nothing else the descriptors hold.
+#[allow(clippy::type_complexity)]
 pub fn reflection(
     descriptor_sets: &[&[u8]],
-) -> anyhow::Result<
+    services: &[&str],
+) -> anyhow::Result<(
     tonic_reflection::server::v1::ServerReflectionServer<
         impl tonic_reflection::server::v1::ServerReflection,
     >,
-> {
-    let mut builder = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
-    for set in descriptor_sets {
-        builder = builder.register_encoded_file_descriptor_set(set);
-    }
-    builder
-        .build_v1()
-        .context("Failed to build the reflection service")
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
+)> {
+    let builder = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+        for set in descriptor_sets {
+            builder = builder.register_encoded_file_descriptor_set(set);
+        }
+        for name in services.iter().chain(&INFRASTRUCTURE) {
+            builder = builder.with_service_name(*name);
+        }
+        builder
+    };
+    Ok((
+        builder()
+            .build_v1()
+            .context("Failed to build the reflection service")?,
+        builder()
+            .build_v1alpha()
+            .context("Failed to build the reflection service (v1alpha)")?,
+    ))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops taking calls

@@ -71,6 +71,9 @@ pub struct RpcLayer {
 struct Calls {
     /// `/package.Service/Method` -> `Method`.
     methods: HashMap<String, Method>,
+    /// The services measured, by full name: what the port serves beside health and
+    /// reflection.
+    services: Arc<[String]>,
     span: MakeSpan,
     admit: Option<Arc<dyn Admit>>,
     limits: Option<Limited>,
@@ -82,6 +85,8 @@ struct Calls {
 /// A method of the services measured.
 #[derive(Clone)]
 struct Method {
+    /// Its service's full name (`saman.intake.v1.Intake`).
+    service: Arc<str>,
     /// As the `.proto` spells it.
     rpc: Arc<str>,
     /// Its response is a stream (a watch): bounded as one, and not timed.
@@ -125,18 +130,23 @@ impl RpcLayer {
             let found =
                 found.with_context(|| format!("no service {service} in the descriptors"))?;
             for method in &found.method {
-                methods.insert(
-                    format!("/{service}/{}", method.name()),
-                    Method {
-                        rpc: Arc::from(method.name()),
-                        streaming: method.server_streaming(),
-                    },
-                );
+                let m = Method {
+                    service: Arc::from(*service),
+                    rpc: Arc::from(method.name()),
+                    streaming: method.server_streaming(),
+                };
+                // Present at 0 from the start, so that a rate or an alert has a series
+                // before the first call.
+                metrics::counter!(total, "rpc" => m.rpc.clone(), "code" => "OK").increment(0);
+                grpc_started(&m).increment(0);
+                grpc_handled(&m, tonic::Code::Ok).increment(0);
+                methods.insert(format!("/{service}/{}", method.name()), m);
             }
         }
         Ok(Self {
             calls: Arc::new(Calls {
                 methods,
+                services: services.iter().map(|s| (*s).to_owned()).collect(),
                 span: request_span,
                 admit: None,
                 limits: None,
@@ -215,6 +225,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let admit = self.calls.admit.clone();
         let Some(method) = self.calls.methods.get(request.uri().path()).cloned() else {
+            let unserved = unserved(request.uri().path(), &self.calls.services);
             return Box::pin(async move {
                 if let Some(admit) = admit {
                     let path = request.uri().path().to_owned();
@@ -223,12 +234,16 @@ where
                         Err(status) => return Ok(refusal(status, None)),
                     }
                 }
+                if let Some(status) = unserved {
+                    return Ok(refusal(status, None));
+                }
                 Ok(inner.call(request).await?.map(|body| Measured {
                     body: Some(body),
                     call: None,
                 }))
             });
         };
+        grpc_started(&method).increment(1);
         let span = (self.calls.span)(&method.rpc);
         let traceparent = request
             .headers()
@@ -255,7 +270,7 @@ where
                 };
                 let call = |status, slots| Call {
                     calls,
-                    rpc: method.rpc,
+                    method,
                     span: tracing::Span::current(),
                     started,
                     status,
@@ -354,6 +369,91 @@ fn unknown_connections() {
 }
 
 /// A refusal before the service: a headers-only answer with the status.
+/// The standard gRPC server metrics, as go-grpc-prometheus names them (what dashboards
+/// and alerts written for any gRPC server expect), beside the services' own.
+pub const GRPC_STARTED_TOTAL: &str = "grpc_server_started_total";
+pub const GRPC_HANDLED_TOTAL: &str = "grpc_server_handled_total";
+pub const GRPC_HANDLING_SECONDS: &str = "grpc_server_handling_seconds";
+
+/// `grpc_type`, `grpc_service`, `grpc_method` of a method.
+fn grpc_labels(m: &Method) -> [metrics::Label; 3] {
+    let kind = if m.streaming {
+        "server_stream"
+    } else {
+        "unary"
+    };
+    [
+        metrics::Label::new("grpc_type", kind),
+        metrics::Label::new("grpc_service", m.service.to_string()),
+        metrics::Label::new("grpc_method", m.rpc.to_string()),
+    ]
+}
+
+fn grpc_started(m: &Method) -> metrics::Counter {
+    metrics::counter!(GRPC_STARTED_TOTAL, grpc_labels(m).to_vec())
+}
+
+fn grpc_handled(m: &Method, code: tonic::Code) -> metrics::Counter {
+    let mut labels = grpc_labels(m).to_vec();
+    labels.push(metrics::Label::new("grpc_code", go_code_name(code)));
+    metrics::counter!(GRPC_HANDLED_TOTAL, labels)
+}
+
+/// A status code as Go's `codes.Code.String()` spells it, which `grpc_code` uses.
+fn go_code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code as C;
+    match code {
+        C::Ok => "OK",
+        C::Cancelled => "Canceled",
+        C::Unknown => "Unknown",
+        C::InvalidArgument => "InvalidArgument",
+        C::DeadlineExceeded => "DeadlineExceeded",
+        C::NotFound => "NotFound",
+        C::AlreadyExists => "AlreadyExists",
+        C::PermissionDenied => "PermissionDenied",
+        C::ResourceExhausted => "ResourceExhausted",
+        C::FailedPrecondition => "FailedPrecondition",
+        C::Aborted => "Aborted",
+        C::OutOfRange => "OutOfRange",
+        C::Unimplemented => "Unimplemented",
+        C::Internal => "Internal",
+        C::Unavailable => "Unavailable",
+        C::DataLoss => "DataLoss",
+        C::Unauthenticated => "Unauthenticated",
+    }
+}
+
+/// UNIMPLEMENTED, saying what the port serves, for a call of a method this port does
+/// not serve (another service's, or a name no service has); `None` for the port's own
+/// and for health and reflection, which their services answer.
+fn unserved(path: &str, services: &[String]) -> Option<tonic::Status> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    if service.starts_with("grpc.health.") || service.starts_with("grpc.reflection.") {
+        return None;
+    }
+    let serves = services.join(", ");
+    // A path is a URI's (no control characters), but may be long: the message quotes
+    // at most 64 characters of each part, so that it fits in gRPC metadata.
+    let cut = |part: &str| match part.char_indices().nth(64) {
+        Some((at, _)) => format!("'{}…'", &part[..at]),
+        None => format!("'{part}'"),
+    };
+    Some(tonic::Status::unimplemented(
+        if services.iter().any(|s| s == service) {
+            format!(
+                "{} has no method {}; this port serves {serves}",
+                cut(service),
+                cut(method)
+            )
+        } else {
+            format!(
+                "{} is not served on this port; it serves {serves} (and health, reflection)",
+                cut(service)
+            )
+        },
+    ))
+}
+
 fn refusal<B>(status: tonic::Status, call: Option<Call>) -> http::Response<Measured<B>> {
     status
         .into_http::<()>()
@@ -363,7 +463,7 @@ fn refusal<B>(status: tonic::Status, call: Option<Call>) -> http::Response<Measu
 /// One measured call, until its response ends.
 struct Call {
     calls: Arc<Calls>,
-    rpc: Arc<str>,
+    method: Method,
     span: tracing::Span,
     started: Instant,
     /// The status of a headers-only response.
@@ -381,10 +481,14 @@ impl Call {
             .as_ref()
             .map_or(tonic::Code::Unknown, tonic::Status::code);
         let calls = &self.calls;
-        metrics::counter!(calls.total, "rpc" => self.rpc.clone(), "code" => code_name(code))
+        let rpc = self.method.rpc.clone();
+        let seconds = self.started.elapsed().as_secs_f64();
+        metrics::counter!(calls.total, "rpc" => rpc.clone(), "code" => code_name(code))
             .increment(1);
-        metrics::histogram!(calls.duration, "rpc" => self.rpc.clone())
-            .record(self.started.elapsed().as_secs_f64());
+        metrics::histogram!(calls.duration, "rpc" => rpc).record(seconds);
+        grpc_handled(&self.method, code).increment(1);
+        metrics::histogram!(GRPC_HANDLING_SECONDS, grpc_labels(&self.method).to_vec())
+            .record(seconds);
         let name = self.span.metadata().map_or("call", |m| m.name());
         let error = status.as_ref().map_or("", tonic::Status::message);
         let _entered = self.span.enter();
@@ -467,6 +571,33 @@ impl<B> Drop for Measured<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_of_what_the_port_does_not_serve_says_what_it_serves() {
+        let services = ["saman.intake.v1.Intake".to_owned()];
+        let wrong = unserved("/saman.projection.v1.Projection/ListZones", &services).unwrap();
+        assert_eq!(wrong.code(), tonic::Code::Unimplemented);
+        assert_eq!(
+            wrong.message(),
+            "'saman.projection.v1.Projection' is not served on this port; it serves \
+             saman.intake.v1.Intake (and health, reflection)"
+        );
+        let typo = unserved("/saman.intake.v1.Intake/DeclareNeeds", &services).unwrap();
+        assert!(
+            typo.message()
+                .starts_with("'saman.intake.v1.Intake' has no method 'DeclareNeeds'")
+        );
+        let long = unserved(&format!("/{}/x", "a".repeat(5000)), &services).unwrap();
+        assert!(long.message().len() < 300, "{}", long.message());
+        assert!(unserved("/grpc.health.v1.Health/Check", &services).is_none());
+        assert!(
+            unserved(
+                "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                &services
+            )
+            .is_none()
+        );
+    }
 
     #[test]
     fn the_methods_measured_are_the_services_own() {

@@ -28,6 +28,8 @@ pub struct Binary {
     listen: SocketAddr,
     metrics_listen: MetricsListen,
     log_format: LogFormat,
+    /// The service's own metrics (HELP, TYPE, counters at 0).
+    metrics: &'static [crate::metrics::Described],
 }
 
 impl Binary {
@@ -42,7 +44,14 @@ impl Binary {
             listen,
             metrics_listen,
             log_format,
+            metrics: &[],
         }
+    }
+
+    /// Describes the service's own metrics on its endpoint.
+    pub fn with_metrics(mut self, metrics: &'static [crate::metrics::Described]) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Starts telemetry and metrics, binds the gRPC listener and runs `serve` with the
@@ -56,7 +65,7 @@ impl Binary {
         crate::tls::install_crypto_provider();
         let telemetry = telemetry::init(self.name, self.log_format);
         if let Some(listen) = self.metrics_listen.0 {
-            let addr = crate::metrics::serve(listen).await?;
+            let addr = crate::metrics::serve(listen, self.name, self.metrics).await?;
             tracing::info!(address = %addr, "metrics on http://{addr}/metrics");
         }
         let listener = TcpListener::bind(self.listen)

@@ -1,7 +1,9 @@
 //! The operators' view: both real binaries serve Prometheus metrics on
 //! `--metrics-listen`, and the figures there match what happened (submissions by RPC
 //! and status, events recorded, published and applied, outbox and lag back to 0,
-//! queries by RPC and status).
+//! queries by RPC and status, the standard gRPC server metrics); `promtool check
+//! metrics` finds nothing to say about either endpoint, and every counter is there at
+//! 0 from the start.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -157,6 +159,192 @@ async fn both_services_export_what_they_did() -> anyhow::Result<()> {
         text.contains("saman_projection_request_duration_seconds_count{rpc=\"ListZones\"} 1"),
         "{text}"
     );
+
+    // The standard gRPC server metrics, as go-grpc-prometheus names them.
+    let handled = |text: &str, service: &str, method: &str, code: &str| {
+        sample(
+            text,
+            "grpc_server_handled_total",
+            &[
+                "grpc_type=\"unary\"",
+                &format!("grpc_service=\"{service}\""),
+                &format!("grpc_method=\"{method}\""),
+                &format!("grpc_code=\"{code}\""),
+            ],
+        )
+    };
+    assert_eq!(
+        handled(
+            &text,
+            "saman.projection.v1.Projection",
+            "GetZoneProgress",
+            "NotFound"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "grpc_server_handling_seconds_count{grpc_type=\"unary\",\
+             grpc_service=\"saman.projection.v1.Projection\",grpc_method=\"ListZones\"} 1"
+        ),
+        "{text}"
+    );
+    let text = http_get(intake_metrics, "/metrics").await?;
+    assert_eq!(
+        handled(&text, "saman.intake.v1.Intake", "DeclareNeed", "NotFound"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "grpc_server_started_total",
+            &[
+                "grpc_service=\"saman.intake.v1.Intake\"",
+                "grpc_method=\"DeclareNeed\""
+            ]
+        ),
+        Some(2.0),
+        "{text}"
+    );
+
+    drop(projection);
+    drop(intake);
+    Ok(())
+}
+
+/// `promtool check metrics` on a scrape: nothing to say, or what it found.
+async fn promtool_check(text: &str) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context(
+            "promtool not found: install Debian's prometheus package (scripts/install-deps does)",
+        )?;
+    let mut stdin = child.stdin.take().context("promtool's stdin")?;
+    stdin.write_all(text.as_bytes()).await?;
+    drop(stdin);
+    let out = child.wait_with_output().await?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    anyhow::ensure!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {}\n{said}",
+        out.status
+    );
+    Ok(())
+}
+
+/// Both endpoints as an operator's tools expect them: HELP and TYPE on every metric
+/// (`promtool check metrics` finds nothing), every counter present at 0 before the
+/// first event, the build and the process described.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_endpoints_pass_promtool_and_start_their_counters_at_zero() -> anyhow::Result<()> {
+    let intake_db = TestDb::new(Backend::Sqlite).await?;
+    let projection_db = TestDb::new(Backend::Sqlite).await?;
+    let nats = NatsServer::start().await?;
+    let (intake, intake_metrics) =
+        IntakeProcess::start_with_metrics(intake_db.url(), &nats).await?;
+    wait_serving(intake.addr).await?;
+    let (projection, projection_metrics) =
+        ProjectionProcess::start_with_metrics(projection_db.url(), &nats).await?;
+
+    let text = http_get(intake_metrics, "/metrics").await?;
+    for (name, labels) in [
+        ("saman_intake_events_recorded_total", vec![]),
+        ("saman_intake_events_published_total", vec![]),
+        ("saman_intake_relay_failed_rounds_total", vec![]),
+        ("saman_intake_relay_refused_events_total", vec![]),
+        (
+            "saman_intake_submissions_total",
+            vec!["rpc=\"DeclareNeed\"", "code=\"OK\""],
+        ),
+        (
+            "grpc_server_handled_total",
+            vec!["grpc_method=\"DeclareNeed\"", "grpc_code=\"OK\""],
+        ),
+        (
+            "grpc_server_started_total",
+            vec!["grpc_method=\"RegisterZone\""],
+        ),
+    ] {
+        assert_eq!(
+            sample(&text, name, &labels),
+            Some(0.0),
+            "{name}{labels:?}:\n{text}"
+        );
+    }
+    assert_eq!(
+        sample(&text, "saman_build_info", &["service=\"saman-intake\""]),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "process_resident_memory_bytes", &[]).is_some_and(|b| b > 0.0),
+        "{text}"
+    );
+    promtool_check(&text).await?;
+
+    let text = http_get(projection_metrics, "/metrics").await?;
+    for feed in ["feed=\"live\"", "feed=\"rebuild\""] {
+        for name in [
+            "saman_projection_events_applied_total",
+            "saman_projection_events_parked_total",
+            "saman_projection_events_conflict_total",
+            "saman_projection_events_duplicate_total",
+        ] {
+            assert_eq!(
+                sample(&text, name, &[feed]),
+                Some(0.0),
+                "{name}{{{feed}}}:\n{text}"
+            );
+        }
+    }
+    assert_eq!(
+        sample(
+            &text,
+            "grpc_server_handled_total",
+            &[
+                "grpc_service=\"saman.projection.v1.ProjectionAdmin\"",
+                "grpc_method=\"Rebuild\""
+            ]
+        ),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "saman_build_info", &["service=\"saman-projection\""]),
+        Some(1.0),
+        "{text}"
+    );
+    promtool_check(&text).await?;
+
+    // And after some traffic, with histograms filled in.
+    let mut client = intake.client().await?;
+    register_programme(&mut client, 1, 1).await?;
+    let text = scrape_until(intake_metrics, "the events published", |t| {
+        sample(t, "saman_intake_events_published_total", &[]).is_some_and(|n| n > 0.0)
+    })
+    .await?;
+    promtool_check(&text).await?;
+    let text = scrape_until(projection_metrics, "the events applied", |t| {
+        sample(
+            t,
+            "saman_projection_events_applied_total",
+            &["feed=\"live\""],
+        )
+        .is_some_and(|n| n > 0.0)
+    })
+    .await?;
+    promtool_check(&text).await?;
 
     drop(projection);
     drop(intake);

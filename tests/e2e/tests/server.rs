@@ -1,4 +1,5 @@
-//! The intake server as operators see it: health, reflection, graceful shutdown.
+//! The servers as operators see them: health, reflection (each port its own services),
+//! graceful shutdown.
 
 use std::time::Duration;
 
@@ -44,15 +45,15 @@ async fn health_is_not_serving_until_the_stream_exists_but_submissions_are_accep
     intake.stop().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()> {
-    let (_db, _nats, intake) = intake_alone(Backend::Sqlite).await?;
-    let channel = tls_channel(intake.addr).await?;
+/// The services a port's reflection lists, asked through v1 and through v1alpha.
+async fn reflected(addr: std::net::SocketAddr) -> anyhow::Result<[Vec<String>; 2]> {
+    use tonic_reflection::pb::v1alpha;
+    let channel = tls_channel(addr).await?;
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut replies = ServerReflectionClient::new(channel)
+    let mut replies = ServerReflectionClient::new(channel.clone())
         .server_reflection_info(tokio_stream_once(request))
         .await?
         .into_inner();
@@ -60,14 +61,86 @@ async fn reflection_lists_the_intake_and_health_services() -> anyhow::Result<()>
     let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
         panic!("not a service list: {reply:?}")
     };
-    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in ["saman.intake.v1.Intake", "grpc.health.v1.Health"] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "{expected} in {names:?}"
-        );
+    let mut v1: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    v1.sort();
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut replies = v1alpha::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream_once(request))
+        .await?
+        .into_inner();
+    let reply = replies.message().await?.expect("one reply");
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        reply.message_response
+    else {
+        panic!("not a service list: {reply:?}")
+    };
+    let mut v1alpha: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    v1alpha.sort();
+    Ok([v1, v1alpha])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_port_reflects_what_it_serves_and_names_it_to_a_call_of_another_service()
+-> anyhow::Result<()> {
+    let system = System::start(Backend::Sqlite).await?;
+    let infrastructure = [
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+    for (addr, own) in [
+        (system.intake.addr, vec!["saman.intake.v1.Intake"]),
+        (
+            system.projection.addr,
+            vec![
+                "saman.projection.v1.Projection",
+                "saman.projection.v1.ProjectionAdmin",
+            ],
+        ),
+    ] {
+        let mut expected: Vec<String> = own
+            .iter()
+            .chain(&infrastructure)
+            .map(|s| (*s).to_owned())
+            .collect();
+        expected.sort();
+        let [v1, v1alpha] = reflected(addr).await?;
+        assert_eq!(v1, expected, "{addr}: reflection v1");
+        assert_eq!(v1alpha, expected, "{addr}: reflection v1alpha");
     }
-    intake.stop().await
+
+    // A projection query sent to intake's port, and a submission to the projection's:
+    // UNIMPLEMENTED, saying what the port serves.
+    let wrong = connect_projection(system.intake.addr)
+        .await?
+        .list_zones(saman_proto::projection::v1::ListZonesRequest { read: None })
+        .await
+        .expect_err("intake does not answer the projection's queries");
+    assert_eq!(wrong.code(), tonic::Code::Unimplemented, "{wrong:?}");
+    assert_eq!(
+        wrong.message(),
+        "'saman.projection.v1.Projection' is not served on this port; it serves \
+         saman.intake.v1.Intake (and health, reflection)"
+    );
+    let wrong = connect(system.projection.addr)
+        .await?
+        .register_zone(zone(1))
+        .await
+        .expect_err("the projection takes no submission");
+    assert_eq!(wrong.code(), tonic::Code::Unimplemented, "{wrong:?}");
+    assert!(
+        wrong.message().starts_with(
+            "'saman.intake.v1.Intake' is not served on this port; it serves \
+             saman.projection.v1.Projection, saman.projection.v1.ProjectionAdmin"
+        ),
+        "{wrong:?}"
+    );
+    system.stop().await
 }
 
 fn tokio_stream_once<T: Send + 'static>(
