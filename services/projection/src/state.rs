@@ -72,6 +72,9 @@ impl State {
         let (changes, _) = broadcast::channel(256);
         metrics::gauge!("saman_projection_generation").set(served as f64);
         metrics::gauge!("saman_projection_position").set(position as f64);
+        // No rebuild yet in this process; the lag is known after the first batch.
+        metrics::gauge!("saman_projection_rebuild_position").set(0.0);
+        metrics::gauge!("saman_projection_pending_events").set(0.0);
         Ok(Self(Arc::new(Inner {
             models,
             served: AtomicU64::new(served),

@@ -335,6 +335,12 @@ async fn both_endpoints_pass_promtool_and_start_their_counters_at_zero() -> anyh
     })
     .await?;
     promtool_check(&text).await?;
+    let intake_text = text;
+    use saman_proto::projection::v1 as query;
+    let mut queries = projection.client().await?;
+    queries
+        .list_zones(query::ListZonesRequest::default())
+        .await?;
     let text = scrape_until(projection_metrics, "the events applied", |t| {
         sample(
             t,
@@ -342,9 +348,51 @@ async fn both_endpoints_pass_promtool_and_start_their_counters_at_zero() -> anyh
             &["feed=\"live\""],
         )
         .is_some_and(|n| n > 0.0)
+            && sample(t, "saman_projection_requests_total", &["rpc=\"ListZones\""])
+                .is_some_and(|n| n > 0.0)
     })
     .await?;
     promtool_check(&text).await?;
+
+    // What the shipped alert rules and Grafana dashboard ask for, both endpoints have.
+    let base_name = |name: &str| {
+        ["_bucket", "_count", "_sum"]
+            .iter()
+            .fold(name, |n, suffix| n.strip_suffix(suffix).unwrap_or(n))
+            .to_owned()
+    };
+    let exported: std::collections::BTreeSet<String> = [&intake_text, &text]
+        .into_iter()
+        .flat_map(|t| t.lines())
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(base_name)
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for file in [
+        "deploy/prometheus/saman-alerts.yaml",
+        "deploy/grafana/saman-dashboard.json",
+    ] {
+        let shipped = std::fs::read_to_string(root.join(file))?;
+        if file.ends_with(".json") {
+            let _: serde_json::Value = serde_json::from_str(&shipped).context(file)?;
+        }
+        let asked: std::collections::BTreeSet<String> = shipped
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|t| {
+                ["saman_", "grpc_server_", "process_"]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+            })
+            .map(base_name)
+            .collect();
+        assert!(asked.len() >= 9, "{file}: {asked:?}");
+        let missing: Vec<&String> = asked.iter().filter(|m| !exported.contains(*m)).collect();
+        assert!(
+            missing.is_empty(),
+            "{file} asks for metrics no endpoint has: {missing:?}"
+        );
+    }
 
     drop(projection);
     drop(intake);
