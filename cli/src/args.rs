@@ -208,6 +208,26 @@ pub enum Command {
     /// Development TLS: a throwaway certificate authority and certificates.
     #[command(subcommand)]
     Tls(TlsCommand),
+    /// Shell completions for saman, on standard output.
+    #[command(after_help = "Examples:\n  \
+        saman completions bash > ~/.local/share/bash-completion/completions/saman\n  \
+        saman completions zsh > ~/.zfunc/_saman\n  \
+        saman completions fish > ~/.config/fish/completions/saman.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual pages (roff): saman(1) on standard output, or with --dir one page per
+    /// command (saman.1, saman-zones.1, saman-progress-report.1, ...) written there.
+    #[command(
+        after_help = "Examples:\n  saman man | man -l -\n  saman man --dir /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write every page into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 
     // ---- writes ----
     #[command(flatten)]

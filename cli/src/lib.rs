@@ -22,6 +22,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod login;
+pub mod manual;
 pub mod output;
 pub mod read;
 pub mod scenario;
@@ -101,6 +102,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Login(args) => login::login(args, global).await,
         Command::Logout => login::logout(global),
         Command::Tls(tls) => tls::run(tls),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man { dir } => manual::man(dir.as_deref()),
         Command::Write(c) => write::run(write::request(c), global).await,
         Command::Scenario(scenario) => scenario::scenario(scenario, global).await,
     }

@@ -175,6 +175,61 @@ pub fn approach_code(approach: i32) -> &'static str {
     saman_contract::approach_from_pb(approach).map_or("-", |a| a.name_en())
 }
 
+/// Whether to colour what is printed: stdout is a terminal, `NO_COLOR` is not set (see
+/// no-color.org) and `TERM` is not `dumb`. Never for `--json`, whose callers do not
+/// ask.
+pub fn colour() -> bool {
+    use std::io::IsTerminal;
+    static COLOUR: OnceLock<bool> = OnceLock::new();
+    *COLOUR.get_or_init(|| {
+        std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    })
+}
+
+/// A status's colour: green on track, yellow at risk, red behind (beside its words).
+fn status_colour(status: i32) -> Option<comfy_table::Color> {
+    match query::TrackStatus::try_from(status) {
+        Ok(query::TrackStatus::OnTrack) => Some(comfy_table::Color::Green),
+        Ok(query::TrackStatus::AtRisk) => Some(comfy_table::Color::Yellow),
+        Ok(query::TrackStatus::Behind) => Some(comfy_table::Color::Red),
+        _ => None,
+    }
+}
+
+/// A table row whose cell `at` shows `status`: that cell coloured on a terminal
+/// ([`colour`]).
+pub fn with_status(row: Vec<String>, at: usize, status: i32) -> Vec<comfy_table::Cell> {
+    row.into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let cell = comfy_table::Cell::new(text);
+            match status_colour(status) {
+                Some(c) if i == at && colour() => cell.fg(c),
+                _ => cell,
+            }
+        })
+        .collect()
+}
+
+/// A status in a line of text, coloured on a terminal ([`colour`]).
+pub fn status_text(status: i32) -> String {
+    use anstyle::AnsiColor;
+    let words = self::status(status);
+    let colour_of = match query::TrackStatus::try_from(status) {
+        Ok(query::TrackStatus::OnTrack) => AnsiColor::Green,
+        Ok(query::TrackStatus::AtRisk) => AnsiColor::Yellow,
+        Ok(query::TrackStatus::Behind) => AnsiColor::Red,
+        _ => return words.to_owned(),
+    };
+    if !colour() {
+        return words.to_owned();
+    }
+    let style = colour_of.on_default();
+    format!("{style}{words}{style:#}")
+}
+
 pub fn status(status: i32) -> &'static str {
     match query::TrackStatus::try_from(status) {
         Ok(query::TrackStatus::OnTrack) => "on track",

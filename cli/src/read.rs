@@ -167,20 +167,24 @@ fn print_zones(reply: &query::ListZonesReply, style: Style) {
     ]);
     for zone in &reply.zones {
         let p = zone.progress.clone().unwrap_or_default();
-        t.add_row(vec![
-            zone.code.clone(),
-            style.name(zone.name.as_ref()),
-            zone.needs.to_string(),
-            zone.unanswered_needs.to_string(),
-            zone.proposals.to_string(),
-            zone.projects.to_string(),
-            output::percent(p.infrastructural),
-            output::percent(p.social),
-            output::percent(p.overall),
-            output::percent(p.expected),
-            output::status(p.status).into(),
-            p.days_left.to_string(),
-        ]);
+        t.add_row(output::with_status(
+            vec![
+                zone.code.clone(),
+                style.name(zone.name.as_ref()),
+                zone.needs.to_string(),
+                zone.unanswered_needs.to_string(),
+                zone.proposals.to_string(),
+                zone.projects.to_string(),
+                output::percent(p.infrastructural),
+                output::percent(p.social),
+                output::percent(p.overall),
+                output::percent(p.expected),
+                output::status(p.status).into(),
+                p.days_left.to_string(),
+            ],
+            10,
+            p.status,
+        ));
     }
     align_right(&mut t, &[2, 3, 4, 5, 6, 7, 8, 9, 11]);
     crate::out!("{t}");
@@ -319,7 +323,7 @@ pub fn print_progress_line(zone: &query::ZoneProgress, style: Style) {
         "overall {}% · expected {}% · {} · {} days left (goal {}) · infrastructural {}% · social {}%",
         output::percent(p.overall),
         output::percent(p.expected),
-        output::status(p.status),
+        output::status_text(p.status),
         p.days_left,
         style.day_long(p.goal_date.as_ref()),
         output::percent(p.infrastructural),

@@ -69,7 +69,7 @@ fn line(zone: &query::ZoneProgress) -> String {
         zone.reflects.as_ref().map(|r| r.position).unwrap_or(0),
         output::percent(p.overall),
         output::percent(p.expected),
-        output::status(p.status),
+        output::status_text(p.status),
         output::percent(p.infrastructural),
         output::percent(p.social),
         zone.projects.len(),

@@ -138,3 +138,74 @@ fn events_keys_makes_a_signing_key_once_and_prints_the_jwks_intake_and_the_proje
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn completions_for_each_shell_know_the_commands() {
+    for (shell, marker) in [
+        ("bash", "_saman()"),
+        ("zsh", "#compdef saman"),
+        ("fish", "complete -c saman"),
+    ] {
+        let out = saman(&format!("completions {shell}"));
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {marker}");
+        for command in ["zones", "progress", "scenario", "completions", "as-of"] {
+            assert!(script.contains(command), "{shell}: {command}");
+        }
+    }
+    // The bash script loads in bash and registers the completion of `saman`.
+    let out = saman("completions bash");
+    let dir = tempfile_dir();
+    let file = dir.join("saman.bash");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg("source \"$1\" && complete -p saman")
+        .arg("bash")
+        .arg(&file)
+        .output()
+        .expect("bash runs");
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    assert!(
+        text(&loaded.stdout).contains("_saman"),
+        "{}",
+        text(&loaded.stdout)
+    );
+    let out = saman("completions powershell-6");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn the_manual_has_a_page_per_command() {
+    let out = saman("man");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH saman 1"), "{page}");
+    assert!(page.contains("scenario"), "{page}");
+
+    let dir = tempfile_dir().join("man1");
+    let out = saman(&format!("man --dir {}", dir.display()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = std::fs::read_to_string(dir.join("saman-progress-report.1")).unwrap();
+    assert!(report.contains(".TH saman-progress-report 1"), "{report}");
+    assert!(report.contains("\\-\\-as\\-of"), "{report}");
+    assert!(report.contains("\\-\\-correction"), "{report}");
+    let pages = std::fs::read_dir(&dir).unwrap().count();
+    assert!(pages > 40, "{pages} pages");
+}
+
+/// A fresh directory under the target directory's temporary space.
+fn tempfile_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("manual-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

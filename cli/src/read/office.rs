@@ -370,14 +370,18 @@ pub(super) fn print_series(reply: &query::ZoneSeries, style: Style) {
     ]);
     for p in &reply.points {
         let f = p.progress.clone().unwrap_or_default();
-        t.add_row(vec![
-            style.day(p.day.as_ref()),
-            output::percent(f.infrastructural),
-            output::percent(f.social),
-            output::percent(f.overall),
-            output::percent(f.expected),
-            output::status(f.status).into(),
-        ]);
+        t.add_row(output::with_status(
+            vec![
+                style.day(p.day.as_ref()),
+                output::percent(f.infrastructural),
+                output::percent(f.social),
+                output::percent(f.overall),
+                output::percent(f.expected),
+                output::status(f.status).into(),
+            ],
+            5,
+            f.status,
+        ));
     }
     align_right(&mut t, &[1, 2, 3, 4]);
     print_or_none(&t, reply.points.is_empty());

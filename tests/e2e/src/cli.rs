@@ -193,6 +193,48 @@ impl Saman {
         })
     }
 
+    /// Runs `saman ARGS` on a terminal (a pseudo-terminal through util-linux's
+    /// `script`), with `env` added: what it printed there, escape codes included.
+    pub async fn run_on_terminal(
+        &self,
+        args: &(impl CommandLine + ?Sized),
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<String> {
+        let args = args.words();
+        let quote = |w: &str| format!("'{}'", w.replace('\'', "'\\''"));
+        let line = std::iter::once(self.binary.display().to_string())
+            .chain(args.iter().cloned())
+            .map(|w| quote(&w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let std = self.command(&[]).into_std();
+        let mut command = tokio::process::Command::new("script");
+        command
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::null());
+        for (name, value) in std.get_envs() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+            .await
+            .context("`script` still runs after 120 s")?
+            .context("`script` (util-linux) runs saman on a pseudo-terminal: install bsdutils")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "saman {} on a terminal: {}\n{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stdout)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// Runs `saman ARGS`, which must succeed: its stdout as one JSON document.
     pub async fn json(
         &self,

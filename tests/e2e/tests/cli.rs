@@ -460,6 +460,44 @@ async fn watch_prints_a_line_when_a_report_changes_the_zone() -> anyhow::Result<
     system.stop().await
 }
 
+/// On a terminal a status is coloured beside its words (green on track, yellow at
+/// risk, red behind); with `NO_COLOR` set, or through a pipe, nothing but the words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_are_coloured_on_a_terminal_unless_no_color_is_set() -> anyhow::Result<()> {
+    let system = System::start(Backend::Sqlite).await?;
+    let saman = system.saman()?;
+    saman.json("programme dates --needs-deadline 1397-01-31 --proposals-deadline 1397-01-31 --operational-start 1397-02-01 --goal-date 1397-12-29 --at 1396-12-20 --json").await?;
+    saman.json("zone register zone-01 --name-en 'Zone 01' --name-fa 'منطقه ۱' --goal 'water:infrastructural:1:Safe water:آب سالم' --at 1396-12-21 --json").await?;
+    // Nothing done by the middle of the year: behind.
+    let read = "zones --as-of 1397-06-31 --after zone.zone-01:1";
+    let shown = saman
+        .run_on_terminal(read, &[("NO_COLOR", ""), ("TERM", "xterm")])
+        .await?;
+    assert!(shown.contains("behind"), "{shown}");
+    assert!(
+        shown.contains("\u{1b}["),
+        "no colour on a terminal: {shown:?}"
+    );
+    let line = saman
+        .run_on_terminal(
+            "zone show zone-01 --as-of 1397-06-31",
+            &[("NO_COLOR", ""), ("TERM", "xterm")],
+        )
+        .await?;
+    assert!(line.contains("\u{1b}[31mbehind\u{1b}[0m"), "{line:?}");
+    for env in [
+        [("NO_COLOR", "1"), ("TERM", "xterm")],
+        [("NO_COLOR", ""), ("TERM", "dumb")],
+    ] {
+        let plain = saman.run_on_terminal(read, &env).await?;
+        assert!(plain.contains("behind"), "{plain}");
+        assert!(!plain.contains('\u{1b}'), "{env:?}: {plain:?}");
+    }
+    let piped = saman.run(read).await?.ok()?;
+    assert!(!piped.stdout.contains('\u{1b}'), "{:?}", piped.stdout);
+    system.stop().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_say_what_went_wrong() -> anyhow::Result<()> {
     let system = System::start_registered(Backend::Sqlite, 1, 2).await?;
