@@ -31,16 +31,48 @@ async fn scrape_until(
     }
 }
 
+/// Both real binaries with their metrics endpoints, on SQLite and one NATS server.
+struct Running {
+    intake: IntakeProcess,
+    intake_metrics: SocketAddr,
+    projection: ProjectionProcess,
+    projection_metrics: SocketAddr,
+    _databases: (TestDb, TestDb),
+    _nats: NatsServer,
+}
+
+impl Running {
+    async fn start() -> anyhow::Result<Running> {
+        let intake_db = TestDb::new(Backend::Sqlite).await?;
+        let projection_db = TestDb::new(Backend::Sqlite).await?;
+        let nats = NatsServer::start().await?;
+        let (intake, intake_metrics) =
+            IntakeProcess::start_with_metrics(intake_db.url(), &nats).await?;
+        wait_serving(intake.addr).await?;
+        let (projection, projection_metrics) =
+            ProjectionProcess::start_with_metrics(projection_db.url(), &nats).await?;
+        Ok(Running {
+            intake,
+            intake_metrics,
+            projection,
+            projection_metrics,
+            _databases: (intake_db, projection_db),
+            _nats: nats,
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_services_export_what_they_did() -> anyhow::Result<()> {
-    let intake_db = TestDb::new(Backend::Sqlite).await?;
-    let projection_db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let (intake, intake_metrics) =
-        IntakeProcess::start_with_metrics(intake_db.url(), &nats).await?;
-    wait_serving(intake.addr).await?;
-    let (projection, projection_metrics) =
-        ProjectionProcess::start_with_metrics(projection_db.url(), &nats).await?;
+    let Running {
+        intake,
+        intake_metrics,
+        projection,
+        projection_metrics,
+        // Held to the end: the databases and NATS the services run on.
+        _databases,
+        _nats,
+    } = Running::start().await?;
 
     // 2 zones, 3 members: 1 + 2 + 1 + 3 + 2 = 9 submissions, 9 events; then one need,
     // and one need in a zone that does not exist.
@@ -248,14 +280,15 @@ async fn promtool_check(text: &str) -> anyhow::Result<()> {
 /// first event, the build and the process described.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_endpoints_pass_promtool_and_start_their_counters_at_zero() -> anyhow::Result<()> {
-    let intake_db = TestDb::new(Backend::Sqlite).await?;
-    let projection_db = TestDb::new(Backend::Sqlite).await?;
-    let nats = NatsServer::start().await?;
-    let (intake, intake_metrics) =
-        IntakeProcess::start_with_metrics(intake_db.url(), &nats).await?;
-    wait_serving(intake.addr).await?;
-    let (projection, projection_metrics) =
-        ProjectionProcess::start_with_metrics(projection_db.url(), &nats).await?;
+    let Running {
+        intake,
+        intake_metrics,
+        projection,
+        projection_metrics,
+        // Held to the end: the databases and NATS the services run on.
+        _databases,
+        _nats,
+    } = Running::start().await?;
 
     let text = http_get(intake_metrics, "/metrics").await?;
     for (name, labels) in [
