@@ -19,6 +19,9 @@ use tokio::process::{Child, Command};
 
 use crate::TestTls;
 
+/// How long the provider may take to listen.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// The client the provider knows (public, device flow and refresh tokens).
 pub const CLIENT_ID: &str = "saman-cli";
 
@@ -106,7 +109,9 @@ impl OidcProvider {
             .context("starting node tests/oidc/provider.mjs")?;
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        // Node loads oidc-provider's whole module graph first: on a loaded 2-core machine
+        // (a build beside the tests) that has taken over 30 s.
+        let ready = tokio::time::timeout(START_TIMEOUT, async {
             while let Some(line) = lines.next_line().await? {
                 if let Some(url) = line.strip_prefix("listening ") {
                     return Ok(Some(url.trim().to_owned()));
@@ -122,7 +127,7 @@ impl OidcProvider {
                 bail!(
                     "the OpenID provider did not start ({}):\n{log}",
                     match outcome {
-                        Err(_) => "not listening after 30 s".to_owned(),
+                        Err(_) => format!("not listening after {} s", START_TIMEOUT.as_secs()),
                         Ok(Err(e)) => format!("{e:#}"),
                         Ok(Ok(_)) => "it exited".to_owned(),
                     }
