@@ -203,17 +203,30 @@ impl Source {
                         .days(w.submitted_on)
                         .cols(&[w.days_waiting])
                         .with_rows(&d.pending, wait),
-                    Table::new("decided", w.decided_proposals, w.none_decided)
-                        .cols(&[w.zone, w.proposal, w.agency])
-                        .days(w.submitted_on)
-                        .cols(&[w.days_to_decide, w.decision])
-                        .days(w.decided_on)
-                        .with_rows(&d.decided, |p| {
-                            let mut cells = wait(p);
-                            cells.push(Cell::Word(lang.decided(p.decision)));
-                            cells.push(Cell::Day(p.decided_on));
-                            cells
-                        }),
+                    // Its caption gives the decision times over them.
+                    Table::new(
+                        "decided",
+                        format!(
+                            "{} ({}: {} {}, {} {})",
+                            w.decided_proposals,
+                            w.decision_times,
+                            w.median,
+                            days(lang, d.median_days),
+                            w.worst,
+                            days(lang, d.worst_days)
+                        ),
+                        w.none_decided,
+                    )
+                    .cols(&[w.zone, w.proposal, w.agency])
+                    .days(w.submitted_on)
+                    .cols(&[w.days_to_decide, w.decision])
+                    .days(w.decided_on)
+                    .with_rows(&d.decided, |p| {
+                        let mut cells = wait(p);
+                        cells.push(Cell::Word(lang.decided(p.decision)));
+                        cells.push(Cell::Day(p.decided_on));
+                        cells
+                    }),
                 ]
             }
             Source::Corrections => {
@@ -432,6 +445,11 @@ impl Source {
             }
         })
     }
+}
+
+/// Days with one decimal, or a dash when there are none.
+fn days(lang: Lang, value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |d| lang.decimal(d))
 }
 
 /// The table `id` as of `ctx.day`, if there is one by that id.

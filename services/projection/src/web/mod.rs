@@ -42,7 +42,7 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as Shared};
 use axum::http::{StatusCode, Uri};
-use axum::response::{Html, Response};
+use axum::response::Response;
 use axum::routing::get;
 use jiff::Timestamp;
 use maud::html;
@@ -54,32 +54,57 @@ use tokio_util::sync::CancellationToken;
 use crate::error::ProjectionError;
 use crate::readmodel::ReadModels;
 use crate::request;
-use crate::state::State;
+use crate::state::{Served, State};
 pub use i18n::Lang;
 use pages::Page;
 
 /// The web page's routes; `stop` ends the live event streams.
 pub fn router(state: State, stop: CancellationToken) -> Router {
-    let mut router = Router::new()
-        .route("/", get(overview_fa))
-        .route("/en", get(overview_en))
-        .route("/en/", get(overview_en))
-        .route("/zones/{code}", get(zone_fa))
-        .route("/en/zones/{code}", get(zone_en))
-        .route("/tables/{file}", get(download_fa))
-        .route("/en/tables/{file}", get(download_en))
-        .route("/zones/{code}/tables/{file}", get(zone_download_fa))
-        .route("/en/zones/{code}/tables/{file}", get(zone_download_en));
-    for page in [
-        Page::Compliance,
-        Page::Cooperation,
-        Page::Supervision,
-        Page::Late,
-        Page::Activities,
-    ] {
-        for lang in [Lang::Fa, Lang::En] {
+    let mut router = Router::new();
+    for lang in [Lang::Fa, Lang::En] {
+        let p = lang.prefix();
+        let overview =
+            get(move |state: Shared<State>, query: Params| overview::page(lang, state, query));
+        router = router
+            .route(if p.is_empty() { "/" } else { "/en/" }, overview.clone())
+            .route(
+                &format!("{p}/zones/{{code}}"),
+                get(
+                    move |state: Shared<State>, code: Path<String>, query: Params| {
+                        zone::page(lang, state, code, query)
+                    },
+                ),
+            )
+            .route(
+                &format!("{p}/tables/{{file}}"),
+                get(
+                    move |state: Shared<State>, file: Path<String>, query: Params| {
+                        download(lang, state, file, query)
+                    },
+                ),
+            )
+            .route(
+                &format!("{p}/zones/{{code}}/tables/{{file}}"),
+                get(
+                    move |Shared(state): Shared<State>,
+                          Path((code, file)): Path<(String, String)>,
+                          query: Params| {
+                        zone::download(lang, state, code, file, query)
+                    },
+                ),
+            );
+        if !p.is_empty() {
+            router = router.route(p, overview);
+        }
+        for page in [
+            Page::Compliance,
+            Page::Cooperation,
+            Page::Supervision,
+            Page::Late,
+            Page::Activities,
+        ] {
             router = router.route(
-                &format!("{}{}", lang.prefix(), page.path()),
+                &format!("{p}{}", page.path()),
                 get(move |state: Shared<State>, query: Params| {
                     pages::page(lang, page, state, query)
                 }),
@@ -123,46 +148,6 @@ pub async fn serve(
 
 type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
-async fn overview_fa(state: Shared<State>, query: Params) -> Result<Html<String>, ProjectionError> {
-    overview::page(Lang::Fa, state, query).await
-}
-
-async fn overview_en(state: Shared<State>, query: Params) -> Result<Html<String>, ProjectionError> {
-    overview::page(Lang::En, state, query).await
-}
-
-async fn zone_fa(
-    state: Shared<State>,
-    code: Path<String>,
-    query: Params,
-) -> Result<Html<String>, ProjectionError> {
-    zone::page(Lang::Fa, state, code, query).await
-}
-
-async fn zone_en(
-    state: Shared<State>,
-    code: Path<String>,
-    query: Params,
-) -> Result<Html<String>, ProjectionError> {
-    zone::page(Lang::En, state, code, query).await
-}
-
-async fn download_fa(
-    state: Shared<State>,
-    file: Path<String>,
-    query: Params,
-) -> Result<Response, ProjectionError> {
-    download(Lang::Fa, state, file, query).await
-}
-
-async fn download_en(
-    state: Shared<State>,
-    file: Path<String>,
-    query: Params,
-) -> Result<Response, ProjectionError> {
-    download(Lang::En, state, file, query).await
-}
-
 /// `GET {lang}/tables/{id}.{csv|xlsx}`: one of the programme's tables.
 async fn download(
     lang: Lang,
@@ -171,39 +156,14 @@ async fn download(
     query: Params,
 ) -> Result<Response, ProjectionError> {
     let (id, format) = export::parse_file(&file)?;
-    let served = state.served().await;
-    let generation = served.generation;
-    let models = state.models();
-    let day = as_of(query, models, generation).await?;
-    let ctx = catalog::Ctx {
-        lang,
-        models,
-        generation,
-        day,
-    };
+    let (_served, ctx) = reading(&state, lang, query).await?;
     let table = catalog::table(id, ctx)
         .await?
         .ok_or_else(|| ProjectionError::NotFound {
             what: "table",
             id: file.clone(),
         })?;
-    export::respond(&table, lang, day, format)
-}
-
-async fn zone_download_fa(
-    Shared(state): Shared<State>,
-    Path((code, file)): Path<(String, String)>,
-    query: Params,
-) -> Result<Response, ProjectionError> {
-    zone::download(Lang::Fa, state, code, file, query).await
-}
-
-async fn zone_download_en(
-    Shared(state): Shared<State>,
-    Path((code, file)): Path<(String, String)>,
-    query: Params,
-) -> Result<Response, ProjectionError> {
-    zone::download(Lang::En, state, code, file, query).await
+    export::respond(&table, lang, ctx.day, format)
 }
 
 async fn healthz() -> &'static str {
@@ -215,6 +175,25 @@ async fn fallback(uri: Uri) -> ProjectionError {
         what: "page",
         id: uri.path().to_owned(),
     }
+}
+
+/// What a page or a download reads: the served generation (held while the reading
+/// lasts, so a promotion cannot delete it underneath), as of the day its query asks.
+async fn reading(
+    state: &State,
+    lang: Lang,
+    query: Params,
+) -> Result<(Served<'_>, catalog::Ctx<'_>), ProjectionError> {
+    let served = state.served().await;
+    let models = state.models();
+    let day = as_of(query, models, served.generation).await?;
+    let ctx = catalog::Ctx {
+        lang,
+        models,
+        generation: served.generation,
+        day,
+    };
+    Ok((served, ctx))
 }
 
 /// The day a page looks at: `as_of` when given, else today in Asia/Tehran, capped at

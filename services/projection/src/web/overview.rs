@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::catalog::{Ctx, Source};
 use super::charts::bar;
 use super::layout::{self, Frame};
-use super::{Lang, Params, as_of};
+use super::{Lang, Params, reading};
 use crate::error::ProjectionError;
 use crate::readmodel::ZoneSummary;
 use crate::state::State;
@@ -19,19 +19,16 @@ pub(super) async fn page(
     Shared(state): Shared<State>,
     query: Params,
 ) -> Result<Html<String>, ProjectionError> {
-    let served = state.served().await;
-    let generation = served.generation;
-    let models = state.models();
-    let day = as_of(query, models, generation).await?;
-    let position = state.position();
-    let zones = models.list_zones(generation, day).await?;
-    let s = models.programme_summary(generation, day).await?;
-    let ctx = Ctx {
-        lang,
+    let (_served, ctx) = reading(&state, lang, query).await?;
+    let Ctx {
         models,
         generation,
         day,
-    };
+        ..
+    } = ctx;
+    let position = state.position();
+    let zones = models.list_zones(generation, day).await?;
+    let s = models.programme_summary(generation, day).await?;
     let mut tables = Source::Overdue.tables(ctx).await?;
     tables.extend(Source::Budgets.tables(ctx).await?);
     let downloads = format!("{}/tables", lang.prefix());

@@ -9,7 +9,7 @@ use maud::html;
 
 use super::catalog::{Ctx, Source};
 use super::layout::{self, Frame};
-use super::{Lang, Params, as_of, day_query};
+use super::{Lang, Params, day_query, reading};
 use crate::error::ProjectionError;
 use crate::state::State;
 
@@ -64,40 +64,21 @@ pub(super) async fn page(
     Shared(state): Shared<State>,
     query: Params,
 ) -> Result<Html<String>, ProjectionError> {
-    let served = state.served().await;
-    let generation = served.generation;
-    let models = state.models();
-    let day = as_of(query, models, generation).await?;
+    let (_served, ctx) = reading(&state, lang, query).await?;
+    let Ctx {
+        generation, day, ..
+    } = ctx;
     let position = state.position();
-    let ctx = Ctx {
-        lang,
-        models,
-        generation,
-        day,
-    };
-    let w = lang.words();
     let q = day_query(day);
     let mut tables = Vec::new();
     for source in which.sources() {
         tables.extend(source.tables(ctx).await?);
     }
-    // Decision times in a sentence above the proposals they are about.
-    let decisions = match which {
-        Page::Compliance => Some(models.decision_times(generation, day).await?),
-        _ => None,
-    };
     let downloads = format!("{}/tables", lang.prefix());
     let title = which.title(lang);
     let body = html! {
         h1 { (title) }
         (layout::day_header(lang, day, position, generation, &format!("{}{}", lang.prefix(), which.path())))
-        @if let Some(d) = &decisions {
-            p.summary {
-                (w.decision_times) ": " (w.median) " " (days(lang, d.median_days)) ", "
-                (w.worst) " " (days(lang, d.worst_days)) " ("
-                (lang.int(d.decided.len() as u64)) " " (w.decided) ")."
-            }
-        }
         @for t in &tables {
             section data-table=(t.id) { (t.html(lang, &downloads, &q)) }
         }
@@ -110,9 +91,4 @@ pub(super) async fn page(
         position: Some(position),
     };
     Ok(Html(layout::page(&frame, body).into_string()))
-}
-
-/// Days with one decimal, or a dash when there are none.
-fn days(lang: Lang, value: Option<f64>) -> String {
-    value.map_or_else(|| "—".into(), |d| lang.decimal(d))
 }

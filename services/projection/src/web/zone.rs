@@ -12,7 +12,7 @@ use super::charts::{bar, curve};
 use super::export;
 use super::layout::{self, Frame};
 use super::tables::{Cell, Table};
-use super::{Lang, Params, as_of, day_query, url_encode};
+use super::{Lang, Params, day_query, reading, url_encode};
 use crate::error::ProjectionError;
 use crate::readmodel::{ReadModels, TimelineEntry, TimelinePage, ZoneProgress, ZoneSeries};
 use crate::request;
@@ -140,12 +140,10 @@ pub(super) async fn page(
     query: Params,
 ) -> Result<Html<String>, ProjectionError> {
     let code = zone_code(&code)?;
-    let served = state.served().await;
-    let generation = served.generation;
-    let models = state.models();
-    let day = as_of(query, models, generation).await?;
+    let (_served, ctx) = reading(&state, lang, query).await?;
+    let (generation, day) = (ctx.generation, ctx.day);
     let position = state.position();
-    let loaded = load(models, generation, &code, day).await?;
+    let loaded = load(ctx.models, generation, &code, day).await?;
     let mut tables = tables(lang, &loaded).into_iter();
     let mut next_table = || tables.next().expect("a zone's five tables");
     let zone = &loaded.progress;
@@ -253,11 +251,9 @@ pub(super) async fn download(
 ) -> Result<Response, ProjectionError> {
     let code = zone_code(&code)?;
     let (id, format) = export::parse_file(&file)?;
-    let served = state.served().await;
-    let generation = served.generation;
-    let models = state.models();
-    let day = as_of(query, models, generation).await?;
-    let loaded = load(models, generation, &code, day).await?;
+    let (_served, ctx) = reading(&state, lang, query).await?;
+    let day = ctx.day;
+    let loaded = load(ctx.models, ctx.generation, &code, day).await?;
     let table = tables(lang, &loaded)
         .into_iter()
         .find(|t| t.id == id)
